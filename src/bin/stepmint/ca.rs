@@ -1,0 +1,26 @@
+//! `stepmint ca path|pem|env`
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use stepmint::{Clock, DataDir, LocalCa, SystemClock};
+
+use crate::cli::{CaArgs, CaCommand};
+use crate::common;
+
+pub fn run(args: CaArgs) -> Result<ExitCode> {
+    let data = DataDir::open(common::data_dir(&args.data)?)?;
+    let ca = {
+        let _lock = data.lock()?;
+        LocalCa::load_or_create(&data, SystemClock.now())?
+    };
+    match args.what {
+        CaCommand::Path => println!("{}", data.ca_cert().display()),
+        CaCommand::Pem => print!("{}", ca.cert_pem()),
+        CaCommand::Env => {
+            let bundle = stepmint::write_bundle(&data, ca.cert_pem())?;
+            print!("{}", stepmint::shell_exports(&data.ca_cert(), &bundle));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,166 @@
+//! Argument definitions. Every command's `--help` ends with examples.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "stepmint",
+    version,
+    about = "A mock of Bitbucket Pipelines' OpenID Connect provider, and a test harness for the services that trust it",
+    after_help = "Examples:\n  stepmint serve                      # issuer on https://localhost:8443\n  stepmint mint --audience my-api     # a step token, no server needed\n  stepmint decode \"$BITBUCKET_STEP_OIDC_TOKEN\"\n  eval \"$(stepmint ca env)\"           # make curl, Python and Node trust the CA"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the issuer over HTTPS (discovery, JWKS, control API).
+    Serve(ServeArgs),
+    /// Sign a step token with the persisted keys (no server needed).
+    Mint(MintArgs),
+    /// Show a token's header and claims WITHOUT verifying it.
+    Decode(DecodeArgs),
+    /// The local CA relying parties must trust.
+    Ca(CaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DataDirArg {
+    /// Data directory (CA, TLS leaf, keys, workspaces) [default: the platform data directory]
+    #[arg(long, env = "STEPMINT_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TimeArgs {
+    /// Fix the clock: Unix seconds or RFC 3339 (deterministic tokens)
+    #[arg(long, value_name = "UNIX|RFC3339")]
+    pub now: Option<String>,
+    /// Seed generated UUIDs (deterministic tokens)
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint serve\n  stepmint serve --port 0 --json\n  stepmint serve --workspace acme --workspace beta={0b5f3c1e-2f3a-4d4b-9a55-1b2c3d4e5f60}\n  stepmint serve --san api.bitbucket.org --public-url https://api.bitbucket.org --port 443\n  stepmint serve --config stepmint.toml"
+)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback unless you say otherwise)
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<IpAddr>,
+    /// Port to listen on; 0 picks a free one [default: 8443]
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Base URL relying parties use [default: https://localhost:PORT]
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Serve workspace SLUG, optionally with a fixed UUID (repeatable)
+    #[arg(long = "workspace", value_name = "SLUG[=UUID]")]
+    pub workspaces: Vec<String>,
+    /// Extra DNS name or IP for the TLS certificate (repeatable)
+    #[arg(long = "san", value_name = "NAME")]
+    pub sans: Vec<String>,
+    /// TOML configuration file (flags override it)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Default token lifetime in seconds [default: 3600]
+    #[arg(long, value_name = "SECS")]
+    pub lifetime: Option<u64>,
+    /// Print one JSON object on stdout once listening, instead of the human summary
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub data: DataDirArg,
+    #[command(flatten)]
+    pub time: TimeArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint mint\n  stepmint mint --workspace acme --branch release --audience sts.amazonaws.com\n  stepmint mint --env-uuid {0b5f3c1e-2f3a-4d4b-9a55-1b2c3d4e5f60} --claim 'team=\"qa\"' --unset branchName\n  stepmint mint --header 'typ=\"at+jwt\"' --json\n  stepmint mint --now 2030-01-01T00:00:00Z --seed 7   # byte-identical every time"
+)]
+pub struct MintArgs {
+    /// Workspace slug [default: the first configured workspace]
+    #[arg(long, value_name = "SLUG")]
+    pub workspace: Option<String>,
+    /// Repository UUID [default: the workspace's default repository]
+    #[arg(long, value_name = "UUID")]
+    pub repo_uuid: Option<String>,
+    /// Step UUID [default: random]
+    #[arg(long, value_name = "UUID")]
+    pub step_uuid: Option<String>,
+    /// Pipeline UUID [default: random]
+    #[arg(long, value_name = "UUID")]
+    pub pipeline_uuid: Option<String>,
+    /// Deployment environment UUID (makes it a deployment step)
+    #[arg(long, value_name = "UUID")]
+    pub env_uuid: Option<String>,
+    /// Branch name [default: main]
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+    /// Extra audience appended to the workspace's (repeatable, at most 10)
+    #[arg(long = "audience", value_name = "AUD")]
+    pub audiences: Vec<String>,
+    /// Lifetime in seconds [default: 3600]
+    #[arg(long, value_name = "SECS")]
+    pub lifetime: Option<u64>,
+    /// Set a claim to a JSON value (repeatable): --claim 'env="prod"' --claim n=3
+    #[arg(long = "claim", value_name = "KEY=JSON")]
+    pub claims: Vec<String>,
+    /// Remove a claim (repeatable)
+    #[arg(long = "unset", value_name = "KEY")]
+    pub unset: Vec<String>,
+    /// Set a header member to a JSON value (repeatable)
+    #[arg(long = "header", value_name = "KEY=JSON")]
+    pub headers: Vec<String>,
+    /// Base URL for `iss` [default: the running server's, else https://localhost:8443]
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Print {token, header, claims} as JSON
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub data: DataDirArg,
+    #[command(flatten)]
+    pub time: TimeArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint decode eyJhbGciOi...\n  stepmint mint | stepmint decode -\n  stepmint decode --json \"$BITBUCKET_STEP_OIDC_TOKEN\""
+)]
+pub struct DecodeArgs {
+    /// The token, or - (the default) to read it from stdin
+    #[arg(value_name = "TOKEN|-", default_value = "-")]
+    pub token: String,
+    /// Print {header, claims, ...} as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint ca path\n  stepmint ca pem > stepmint-ca.pem\n  eval \"$(stepmint ca env)\""
+)]
+pub struct CaArgs {
+    #[command(subcommand)]
+    pub what: CaCommand,
+    #[command(flatten)]
+    pub data: DataDirArg,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum CaCommand {
+    /// Print the CA certificate's path (creating the CA if needed)
+    Path,
+    /// Print the CA certificate (PEM)
+    Pem,
+    /// Print shell `export` lines that make Node, Python, curl, OpenSSL and AWS trust the CA
+    Env,
+}

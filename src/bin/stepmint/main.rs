@@ -1,0 +1,30 @@
+//! `stepmint`: the command-line face of the Stepmint core. Parses arguments, calls the library,
+//! prints. Exit codes: 0 success, 1 failure, 2 usage error.
+
+mod ca;
+mod cli;
+mod common;
+mod decode;
+mod mint;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    let result = match args.command {
+        cli::Command::Serve(a) => serve::run(a),
+        cli::Command::Mint(a) => mint::run(a),
+        cli::Command::Decode(a) => decode::run(a),
+        cli::Command::Ca(a) => ca::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("stepmint: error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! `stepmint mint`: sign a step token offline with the persisted keys.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use serde_json::{Map, Value};
+use stepmint::{
+    DEFAULT_PORT, DataDir, Issuer, IssuerOptions, ServerRecord, StepRequest, WorkspaceSpec,
+};
+
+use crate::cli::MintArgs;
+use crate::common;
+
+pub fn run(args: MintArgs) -> Result<ExitCode> {
+    let data_dir = common::data_dir(&args.data)?;
+    let public_url = match &args.public_url {
+        Some(url) => url.clone(),
+        // Tokens should name the issuer relying parties actually reach: the running server's.
+        None => match ServerRecord::read(&DataDir::open(&data_dir)?)? {
+            Some(rec) => rec.public_url,
+            None => format!("https://localhost:{DEFAULT_PORT}"),
+        },
+    };
+    let mut options = IssuerOptions::new(data_dir, public_url);
+    if let Some(ws) = &args.workspace {
+        options.workspaces = vec![WorkspaceSpec::parse(ws)?];
+    }
+    let issuer = Issuer::open(options, common::clock(&args.time)?, common::ids(&args.time))?;
+
+    let mut claims = Map::new();
+    for c in &args.claims {
+        let (k, v) = common::key_json("--claim", c)?;
+        claims.insert(k, v);
+    }
+    for k in &args.unset {
+        claims.insert(k.clone(), Value::Null);
+    }
+    let mut header = Map::new();
+    for h in &args.headers {
+        let (k, v) = common::key_json("--header", h)?;
+        header.insert(k, v);
+    }
+    let req = StepRequest {
+        workspace: args
+            .workspace
+            .as_deref()
+            .map(|w| w.split('=').next().unwrap_or(w).to_string()),
+        repository_uuid: args.repo_uuid,
+        step_uuid: args.step_uuid,
+        pipeline_uuid: args.pipeline_uuid,
+        deployment_environment_uuid: args.env_uuid,
+        branch: args.branch,
+        audiences: args.audiences,
+        lifetime: args.lifetime,
+        claims,
+        header,
+    };
+    let minted = issuer.mint(&req)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&minted)?);
+    } else {
+        println!("{}", minted.token);
+    }
+    Ok(ExitCode::SUCCESS)
+}

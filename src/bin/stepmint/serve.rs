@@ -1,0 +1,161 @@
+//! `stepmint serve`: run the issuer until Ctrl-C or SIGTERM.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use serde_json::json;
+use stepmint::{Config, Instance, WorkspaceSpec, paths, shell_exports};
+
+use crate::cli::ServeArgs;
+use crate::common;
+
+pub fn run(args: ServeArgs) -> Result<ExitCode> {
+    let mut config = match &args.config {
+        Some(path) => Config::from_toml_file(path)?,
+        None => Config::default(),
+    };
+    if let Some(b) = args.bind {
+        config.bind = b;
+    }
+    if let Some(p) = args.port {
+        config.port = p;
+    }
+    if args.public_url.is_some() {
+        config.public_url = args.public_url.clone();
+    }
+    if args.data.data_dir.is_some() {
+        config.data_dir = args.data.data_dir.clone();
+    }
+    if let Some(l) = args.lifetime {
+        config.token_lifetime = l;
+    }
+    config.sans.extend(args.sans.iter().cloned());
+    for w in &args.workspaces {
+        config.workspaces.push(WorkspaceSpec::parse(w)?);
+    }
+    let clock = common::clock(&args.time)?;
+    let ids = common::ids(&args.time);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let instance = Instance::start(config.clone(), clock, ids).await?;
+        announce(&instance, &config, args.json)?;
+        let mut feed = instance.log().subscribe();
+        let printer = tokio::spawn(async move {
+            loop {
+                match feed.recv().await {
+                    Ok(r) => eprintln!(
+                        "{} {} {} {} {} {:.1}ms {}",
+                        r.time,
+                        r.peer.as_deref().unwrap_or("-"),
+                        r.method,
+                        r.path,
+                        r.status,
+                        r.duration_ms,
+                        r.user_agent
+                            .as_deref()
+                            .map(|u| format!("{u:?}"))
+                            .unwrap_or_else(|| "-".into()),
+                    ),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        eprintln!("({n} log lines skipped)")
+                    }
+                    Err(_) => break,
+                }
+            }
+        });
+        shutdown_signal().await;
+        eprintln!("stepmint: shutting down");
+        instance.stop().await;
+        printer.abort();
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
+    let addr = instance.local_addr();
+    let listening = match addr.ip() {
+        ip if ip.is_loopback() || ip.is_unspecified() => {
+            format!("https://localhost:{}", addr.port())
+        }
+        IpAddr::V6(ip) => format!("https://[{ip}]:{}", addr.port()),
+        IpAddr::V4(ip) => format!("https://{ip}:{}", addr.port()),
+    };
+    let workspaces = instance.workspaces();
+    let mut out = std::io::stdout().lock();
+    if as_json {
+        let line = json!({
+            "listening": listening,
+            "public_url": instance.base_url(),
+            "bound": addr.to_string(),
+            "ca": instance.ca_path(),
+            "ca_bundle": instance.bundle_path(),
+            "control": paths::control_url(&listening, ""),
+            "pid": std::process::id(),
+            "workspaces": workspaces,
+        });
+        writeln!(out, "{line}")?;
+    } else {
+        writeln!(
+            out,
+            "Stepmint issuer listening on {listening} (bound to {addr})"
+        )?;
+        if instance.base_url() != listening {
+            writeln!(out, "Public URL: {}", instance.base_url())?;
+        }
+        writeln!(out, "CA certificate: {}", instance.ca_path().display())?;
+        for w in &workspaces {
+            writeln!(out, "\nWorkspace {} {}", w.slug, w.uuid)?;
+            writeln!(out, "  issuer:    {}", w.issuer)?;
+            writeln!(out, "  discovery: {}", w.discovery)?;
+            writeln!(out, "  jwks:      {}", w.jwks_uri)?;
+        }
+        writeln!(out, "\nTrust the CA (Node, Python, curl, OpenSSL, AWS):")?;
+        for line in shell_exports(instance.ca_path(), instance.bundle_path()).lines() {
+            writeln!(out, "  {line}")?;
+        }
+        writeln!(
+            out,
+            "\nMint a token:\n  curl -s --cacert {} -X POST {} -d '{{\"audiences\":[\"my-api\"]}}'",
+            stepmint::shell_quote(&instance.ca_path().display().to_string()),
+            paths::control_url(&listening, "/tokens"),
+        )?;
+        if config.bind.is_unspecified() {
+            writeln!(
+                out,
+                "\nWarning: listening on all interfaces ({}).",
+                config.bind
+            )?;
+        }
+        writeln!(out, "\nCtrl-C stops it.")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,359 @@
+//! The local certificate authority and the TLS identity the issuer serves with.
+//!
+//! One CA ("Stepmint Local CA", ECDSA P-256, ten years) is created once per data directory and
+//! reused forever, so relying parties keep trusting it across restarts. The leaf certificate
+//! covers `localhost`, `127.0.0.1`, `::1` and any extra SANs; it is reissued (by the same CA)
+//! when the SAN set changes, when it is within 30 days of expiry, or when it was not signed by
+//! the CA on disk. Unreadable files are errors that name the file, never silently replaced.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, SerialNumber,
+};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use time::{Duration, OffsetDateTime};
+use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+
+use crate::error::{Error, Result};
+use crate::store::{self, DataDir};
+
+/// The CA's common name, as relying parties and trust stores will show it.
+pub const CA_COMMON_NAME: &str = "Stepmint Local CA";
+/// The names every leaf certificate covers.
+pub const DEFAULT_SANS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+
+const CA_LIFETIME_DAYS: i64 = 3650;
+const LEAF_LIFETIME_DAYS: i64 = 397;
+const LEAF_RENEW_BEFORE_DAYS: i64 = 30;
+
+/// The local CA: its certificate and signing key.
+pub struct LocalCa {
+    cert_pem: String,
+    cert_der: CertificateDer<'static>,
+    key: KeyPair,
+}
+
+impl std::fmt::Debug for LocalCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalCa").finish_non_exhaustive()
+    }
+}
+
+/// The certificate chain and key the HTTPS listener presents.
+pub struct TlsIdentity {
+    /// Leaf first, then the CA.
+    pub chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    /// The names the leaf covers.
+    pub sans: Vec<String>,
+}
+
+impl std::fmt::Debug for TlsIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsIdentity")
+            .field("sans", &self.sans)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalCa {
+    /// The CA certificate, PEM.
+    pub fn cert_pem(&self) -> &str {
+        &self.cert_pem
+    }
+
+    /// The CA certificate, DER.
+    pub fn cert_der(&self) -> &CertificateDer<'static> {
+        &self.cert_der
+    }
+
+    /// Loads the CA from `dir`, creating it if neither file exists.
+    ///
+    /// The caller should hold the directory lock.
+    pub fn load_or_create(dir: &DataDir, now: i64) -> Result<LocalCa> {
+        let cert_path = dir.ca_cert();
+        let key_path = dir.ca_key();
+        let cert = store::read_optional_text(&cert_path)?;
+        let key = store::read_optional_text(&key_path)?;
+        match (cert, key) {
+            (Some(cert_pem), Some(key_pem)) => Self::load(dir, cert_pem, &key_pem, now),
+            (None, None) => {
+                let ca = Self::create(now)?;
+                store::write_atomic(&key_path, ca.key.serialize_pem().as_bytes())?;
+                store::write_atomic(&cert_path, ca.cert_pem.as_bytes())?;
+                Ok(ca)
+            }
+            (Some(_), None) => Err(Error::corrupt(
+                &cert_path,
+                format!("its private key {} is missing", key_path.display()),
+            )),
+            (None, Some(_)) => Err(Error::corrupt(
+                &key_path,
+                format!("its certificate {} is missing", cert_path.display()),
+            )),
+        }
+    }
+
+    fn create(now: i64) -> Result<LocalCa> {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(Error::crypto)?;
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, CA_COMMON_NAME);
+        dn.push(DnType::OrganizationName, "Stepmint");
+        params.distinguished_name = dn;
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        params.serial_number = Some(random_serial()?);
+        let start = datetime(now)?;
+        params.not_before = start - Duration::days(1);
+        params.not_after = start + Duration::days(CA_LIFETIME_DAYS);
+        let cert = params.self_signed(&key).map_err(Error::crypto)?;
+        Ok(LocalCa {
+            cert_pem: cert.pem(),
+            cert_der: cert.der().clone(),
+            key,
+        })
+    }
+
+    fn load(dir: &DataDir, cert_pem: String, key_pem: &str, now: i64) -> Result<LocalCa> {
+        let cert_path = dir.ca_cert();
+        let cert_der = CertificateDer::from_pem_slice(cert_pem.as_bytes())
+            .map_err(|e| Error::corrupt(&cert_path, format!("no PEM certificate: {e}")))?;
+        let key = KeyPair::from_pem(key_pem)
+            .map_err(|e| Error::corrupt(dir.ca_key(), format!("not a usable private key: {e}")))?;
+        let (_, x509) = X509Certificate::from_der(&cert_der)
+            .map_err(|e| Error::corrupt(&cert_path, format!("not an X.509 certificate: {e}")))?;
+        if x509.public_key().subject_public_key.data.as_ref() != key.public_key_raw() {
+            return Err(Error::corrupt(
+                &cert_path,
+                format!("it does not match the key in {}", dir.ca_key().display()),
+            ));
+        }
+        if x509.validity().not_after.timestamp() <= now {
+            return Err(Error::corrupt(
+                &cert_path,
+                "the CA certificate has expired; remove the ca/ directory to create a new CA \
+                 (relying parties must then trust the new one)",
+            ));
+        }
+        Ok(LocalCa {
+            cert_pem,
+            cert_der,
+            key,
+        })
+    }
+
+    /// Loads the TLS leaf from `dir`, (re)issuing it when it does not fit `extra_sans` or `now`.
+    ///
+    /// The caller should hold the directory lock.
+    pub fn leaf(&self, dir: &DataDir, extra_sans: &[String], now: i64) -> Result<TlsIdentity> {
+        let sans = san_set(extra_sans)?;
+        let cert_path = dir.leaf_cert();
+        let key_path = dir.leaf_key();
+        let cert = store::read_optional(&cert_path)?;
+        let key = store::read_optional(&key_path)?;
+        if let (Some(cert), Some(key)) = (&cert, &key) {
+            let leaf_der = CertificateDer::from_pem_slice(cert)
+                .map_err(|e| Error::corrupt(&cert_path, format!("no PEM certificate: {e}")))?;
+            let key_der = PrivateKeyDer::from_pem_slice(key)
+                .map_err(|e| Error::corrupt(&key_path, format!("no PEM private key: {e}")))?;
+            if self.leaf_still_fits(&leaf_der, &sans, now, &cert_path)? {
+                return Ok(TlsIdentity {
+                    chain: vec![leaf_der, self.cert_der.clone()],
+                    key: key_der,
+                    sans: sans.into_iter().collect(),
+                });
+            }
+        }
+        self.issue_leaf(dir, sans, now)
+    }
+
+    fn leaf_still_fits(
+        &self,
+        leaf_der: &CertificateDer<'_>,
+        wanted: &BTreeSet<String>,
+        now: i64,
+        path: &std::path::Path,
+    ) -> Result<bool> {
+        let (_, leaf) = X509Certificate::from_der(leaf_der)
+            .map_err(|e| Error::corrupt(path, format!("not an X.509 certificate: {e}")))?;
+        let (_, ca) = X509Certificate::from_der(&self.cert_der)
+            .map_err(|e| Error::corrupt(path, format!("CA certificate unreadable: {e}")))?;
+        if leaf.verify_signature(Some(ca.public_key())).is_err() {
+            return Ok(false);
+        }
+        let validity = leaf.validity();
+        if validity.not_before.timestamp() > now
+            || validity.not_after.timestamp() <= now + LEAF_RENEW_BEFORE_DAYS * 86_400
+        {
+            return Ok(false);
+        }
+        let mut present = BTreeSet::new();
+        if let Ok(Some(ext)) = leaf.subject_alternative_name() {
+            for name in &ext.value.general_names {
+                match name {
+                    GeneralName::DNSName(d) => {
+                        present.insert(d.to_ascii_lowercase());
+                    }
+                    GeneralName::IPAddress(bytes) => {
+                        if let Some(ip) = ip_from_bytes(bytes) {
+                            present.insert(ip.to_string());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(&present == wanted)
+    }
+
+    fn issue_leaf(&self, dir: &DataDir, sans: BTreeSet<String>, now: i64) -> Result<TlsIdentity> {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(Error::crypto)?;
+        let names: Vec<String> = sans.iter().cloned().collect();
+        let mut params = CertificateParams::new(names.clone())
+            .map_err(|e| Error::invalid("san", format!("{e}")))?;
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, "Stepmint issuer");
+        dn.push(DnType::OrganizationName, "Stepmint");
+        params.distinguished_name = dn;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.use_authority_key_identifier_extension = true;
+        params.serial_number = Some(random_serial()?);
+        let start = datetime(now)?;
+        params.not_before = start - Duration::days(1);
+        params.not_after = start + Duration::days(LEAF_LIFETIME_DAYS);
+        let issuer = Issuer::from_ca_cert_der(&self.cert_der, &self.key).map_err(Error::crypto)?;
+        let cert = params.signed_by(&key, &issuer).map_err(Error::crypto)?;
+        let chain_pem = format!("{}{}", cert.pem(), self.cert_pem);
+        store::write_atomic(&dir.leaf_key(), key.serialize_pem().as_bytes())?;
+        store::write_atomic(&dir.leaf_cert(), chain_pem.as_bytes())?;
+        let key_der = PrivateKeyDer::try_from(key.serialize_der())
+            .map_err(|e| Error::crypto(format!("leaf key: {e}")))?;
+        Ok(TlsIdentity {
+            chain: vec![cert.der().clone(), self.cert_der.clone()],
+            key: key_der,
+            sans: names,
+        })
+    }
+}
+
+impl TlsIdentity {
+    /// A rustls server configuration (TLS 1.2 and 1.3, ALPN `h2` and `http/1.1`).
+    pub fn server_config(&self) -> Result<Arc<rustls::ServerConfig>> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(Error::crypto)?
+            .with_no_client_auth()
+            .with_single_cert(self.chain.clone(), self.key.clone_key())
+            .map_err(Error::crypto)?;
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
+    }
+}
+
+/// The normalised SAN set: the defaults plus `extra`, lower-cased, IPs in canonical form.
+pub fn san_set(extra: &[String]) -> Result<BTreeSet<String>> {
+    let mut set: BTreeSet<String> = DEFAULT_SANS.iter().map(|s| s.to_string()).collect();
+    for name in extra {
+        let name = name.trim();
+        if let Ok(ip) = name.parse::<IpAddr>() {
+            set.insert(ip.to_string());
+            continue;
+        }
+        let valid = !name.is_empty()
+            && name.len() <= 253
+            && name.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && (label == "*"
+                        || label
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+            });
+        if !valid {
+            return Err(Error::invalid(
+                "san",
+                format!("`{name}` is neither a DNS name nor an IP address"),
+            ));
+        }
+        set.insert(name.to_ascii_lowercase());
+    }
+    Ok(set)
+}
+
+fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
+    match bytes.len() {
+        4 => <[u8; 4]>::try_from(bytes).ok().map(IpAddr::from),
+        16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),
+        _ => None,
+    }
+}
+
+fn random_serial() -> Result<SerialNumber> {
+    let mut bytes = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| Error::crypto("no randomness for a serial"))?;
+    bytes[0] &= 0x7f; // a positive INTEGER
+    Ok(SerialNumber::from_slice(&bytes))
+}
+
+fn datetime(unix: i64) -> Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(unix).map_err(|e| Error::invalid("now", e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000;
+
+    #[test]
+    fn ca_and_leaf_are_reused_and_reissued_on_san_change() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::open(tmp.path()).unwrap();
+        let ca = LocalCa::load_or_create(&dir, NOW).unwrap();
+        let again = LocalCa::load_or_create(&dir, NOW).unwrap();
+        assert_eq!(ca.cert_der(), again.cert_der());
+
+        let leaf = ca.leaf(&dir, &[], NOW).unwrap();
+        let same = ca.leaf(&dir, &[], NOW + 10).unwrap();
+        assert_eq!(leaf.chain[0], same.chain[0]);
+        let more = ca.leaf(&dir, &["api.bitbucket.org".into()], NOW).unwrap();
+        assert_ne!(leaf.chain[0], more.chain[0]);
+        assert!(more.sans.contains(&"api.bitbucket.org".to_string()));
+        // Near expiry the leaf is renewed.
+        let later = ca
+            .leaf(&dir, &["api.bitbucket.org".into()], NOW + 380 * 86_400)
+            .unwrap();
+        assert_ne!(more.chain[0], later.chain[0]);
+    }
+
+    #[test]
+    fn corrupt_ca_key_is_an_error_naming_the_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::open(tmp.path()).unwrap();
+        LocalCa::load_or_create(&dir, NOW).unwrap();
+        std::fs::write(dir.ca_key(), "garbage").unwrap();
+        let err = LocalCa::load_or_create(&dir, NOW).unwrap_err();
+        assert!(err.to_string().contains("ca-key.pem"), "{err}");
+        assert_eq!(std::fs::read_to_string(dir.ca_key()).unwrap(), "garbage");
+    }
+
+    #[test]
+    fn bad_san_is_refused() {
+        assert!(san_set(&["exa mple".into()]).is_err());
+        assert!(san_set(&["".into()]).is_err());
+        let set = san_set(&["Example.TEST".into(), "::0001".into()]).unwrap();
+        assert!(set.contains("example.test") && set.contains("::1"));
+    }
+}

@@ -1,0 +1,164 @@
+//! Issuer configuration: plain serde data with documented defaults.
+//!
+//! The same structure comes from command-line flags or a TOML file (`stepmint serve --config`):
+//!
+//! ```toml
+//! port = 8443
+//! public_url = "https://api.bitbucket.org"
+//! sans = ["api.bitbucket.org"]
+//! [[workspaces]]
+//! slug = "acme"
+//! uuid = "{0b5f3c1e-2f3a-4d4b-9a55-1b2c3d4e5f60}"
+//! ```
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::store::DataDir;
+use crate::workspace::WorkspaceSpec;
+
+/// Bitbucket's own step token lifetime, in seconds.
+pub const DEFAULT_TOKEN_LIFETIME: u64 = 3600;
+/// The default HTTPS port.
+pub const DEFAULT_PORT: u16 = 8443;
+
+/// How an issuer is set up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the CA, TLS leaf, keys and workspaces live.
+    /// Default: `None`, meaning `$STEPMINT_DATA_DIR` or the platform data directory.
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on. Default: `127.0.0.1` (loopback only).
+    pub bind: IpAddr,
+    /// Port to listen on; 0 picks a free one. Default: 8443.
+    pub port: u16,
+    /// The base URL relying parties use, which every issuer URL starts with.
+    /// Default: `None`, meaning `https://localhost:{port}`.
+    pub public_url: Option<String>,
+    /// Extra names for the TLS leaf beyond `localhost`, `127.0.0.1` and `::1`. Default: none.
+    pub sans: Vec<String>,
+    /// The workspaces to serve. Default: empty, meaning every persisted workspace, or a single
+    /// `stepmint` workspace when there is none.
+    pub workspaces: Vec<WorkspaceSpec>,
+    /// Lifetime of minted tokens in seconds. Default: 3600.
+    pub token_lifetime: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: None,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: DEFAULT_PORT,
+            public_url: None,
+            sans: Vec::new(),
+            workspaces: Vec::new(),
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML configuration file.
+    pub fn from_toml_file(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+        let config: Config = toml::from_str(&text).map_err(|e| ErrorKind::Config {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        for ws in &config.workspaces {
+            WorkspaceSpec::parse(&match &ws.uuid {
+                Some(u) => format!("{}={u}", ws.slug),
+                None => ws.slug.clone(),
+            })
+            .map_err(|e| ErrorKind::Config {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        }
+        Ok(config)
+    }
+
+    /// The data directory this configuration names, resolved through the environment and
+    /// platform defaults.
+    pub fn resolve_data_dir(&self) -> Result<PathBuf> {
+        if let Some(dir) = &self.data_dir {
+            return Ok(dir.clone());
+        }
+        match std::env::var_os(crate::store::DATA_DIR_ENV) {
+            Some(dir) if !dir.is_empty() => Ok(PathBuf::from(dir)),
+            _ => DataDir::platform_default(),
+        }
+    }
+
+    /// The public base URL for a server listening on `port`.
+    pub fn public_base(&self, port: u16) -> Result<String> {
+        match &self.public_url {
+            Some(url) => validate_public_url(url),
+            None => Ok(format!("https://localhost:{port}")),
+        }
+    }
+}
+
+/// Checks a public base URL (`http(s)://host[:port][/prefix]`) and returns it without a
+/// trailing slash.
+pub fn validate_public_url(url: &str) -> Result<String> {
+    let trimmed = url.trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(['?', '#', ' ']) => {
+            Ok(trimmed.to_string())
+        }
+        _ => Err(Error::invalid(
+            "public-url",
+            format!("`{url}` is not a base URL like https://host[:port]"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_round_trip_and_errors_name_the_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("stepmint.toml");
+        std::fs::write(&path, "port = 9000\n[[workspaces]]\nslug = \"acme\"\n").unwrap();
+        let c = Config::from_toml_file(&path).unwrap();
+        assert_eq!(c.port, 9000);
+        assert_eq!(c.workspaces[0].slug, "acme");
+        assert_eq!(c.bind, Config::default().bind);
+
+        std::fs::write(&path, "port = \"x\"\n").unwrap();
+        let err = Config::from_toml_file(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("stepmint.toml") && err.contains("line 1"),
+            "{err}"
+        );
+
+        std::fs::write(&path, "[[workspaces]]\nslug = \"Bad/Slug\"\n").unwrap();
+        let err = Config::from_toml_file(&path).unwrap_err().to_string();
+        assert!(err.contains("Bad/Slug"), "{err}");
+    }
+
+    #[test]
+    fn public_url() {
+        assert_eq!(
+            validate_public_url("https://api.bitbucket.org/").unwrap(),
+            "https://api.bitbucket.org"
+        );
+        assert!(validate_public_url("ftp://x").is_err());
+        assert!(validate_public_url("https://").is_err());
+        assert_eq!(
+            Config::default().public_base(1234).unwrap(),
+            "https://localhost:1234"
+        );
+    }
+}

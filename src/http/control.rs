@@ -1,0 +1,215 @@
+//! The control API under `/_stepmint/v1/`: health, workspaces, minting, the request log and the
+//! CA certificate. JSON in and out; request bodies are capped at 64 KiB.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, RawQuery, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::token::{MintedToken, StepRequest};
+
+/// The largest request body the control API reads.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// A JSON request body whose errors are JSON too, naming the field at fault.
+/// An empty body reads as `{}`.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    format!("request bodies are limited to {MAX_BODY} bytes"),
+                )
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "bad_body", e.body_text())
+            }
+        })?;
+        parse_json(if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        })
+        .map(ApiJson)
+    }
+}
+
+/// Parses a JSON body, reporting the path of the offending field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let field = unknown_field_name(&inner.to_string()).or(if path == "." || path == "?" {
+            None
+        } else {
+            Some(path)
+        });
+        (inner, field)
+    });
+    let result = value.and_then(|v| de.end().map(|()| v).map_err(|e| (e, None)));
+    result.map_err(|(inner, field)| {
+        let code = if inner.is_syntax() || inner.is_eof() {
+            "invalid_json"
+        } else {
+            "invalid_input"
+        };
+        let e = ApiError::new(StatusCode::BAD_REQUEST, code, inner.to_string());
+        match field {
+            Some(f) => e.with_field(f),
+            None => e,
+        }
+    })
+}
+
+fn unknown_field_name(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    Some(rest.split('`').next()?.to_string())
+}
+
+/// `GET /_stepmint/v1/health`
+pub async fn health(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptime_s": state.started.elapsed().as_secs(),
+        "workspaces": state.issuer.workspaces().len(),
+    }))
+}
+
+/// `GET /_stepmint/v1/workspaces`
+pub async fn workspaces(State(state): State<AppState>) -> Json<Value> {
+    let list: Vec<_> = state.issuer.workspaces().iter().map(|w| w.info()).collect();
+    Json(json!({ "workspaces": list }))
+}
+
+/// `GET /_stepmint/v1/workspaces/{slug}`
+pub async fn workspace(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let ws = state.issuer.workspace(&slug)?;
+    let keys: Vec<_> = ws
+        .workspace
+        .keys
+        .keys()
+        .iter()
+        .map(|k| json!({ "kid": k.kid(), "alg": "RS256", "created": k.created() }))
+        .collect();
+    let mut info = serde_json::to_value(ws.info()).unwrap_or_default();
+    if let Some(obj) = info.as_object_mut() {
+        obj.insert("keys".into(), Value::Array(keys));
+        obj.insert(
+            "default_audience".into(),
+            ws.workspace.default_audience().into(),
+        );
+    }
+    Ok(Json(info))
+}
+
+/// `POST /_stepmint/v1/tokens`: mint a step token (workspace from the body, default the first).
+pub async fn mint(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<StepRequest>,
+) -> Result<Json<MintedToken>, ApiError> {
+    mint_blocking(state, req).await
+}
+
+/// `POST /_stepmint/v1/workspaces/{slug}/tokens`
+pub async fn mint_for(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ApiJson(mut req): ApiJson<StepRequest>,
+) -> Result<Json<MintedToken>, ApiError> {
+    match &req.workspace {
+        Some(w) if *w != slug => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_input",
+                format!("body names workspace `{w}` but the path names `{slug}`"),
+            )
+            .with_field("workspace"));
+        }
+        _ => req.workspace = Some(slug),
+    }
+    mint_blocking(state, req).await
+}
+
+async fn mint_blocking(state: AppState, req: StepRequest) -> Result<Json<MintedToken>, ApiError> {
+    // RSA signing is a millisecond of CPU: keep it off the reactor threads.
+    let issuer = state.issuer.clone();
+    let minted = tokio::task::spawn_blocking(move || issuer.mint(&req))
+        .await
+        .map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        })??;
+    Ok(Json(minted))
+}
+
+/// `GET /_stepmint/v1/requests?since=ID&limit=N&all=true`: the request log, relying-party
+/// traffic only unless `all=true`.
+pub async fn requests(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let mut since = 0u64;
+    let mut limit = 500usize;
+    let mut all = false;
+    for pair in query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let bad = |field: &str| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_input",
+                format!("`{v}` is not a valid {field}"),
+            )
+            .with_field(field)
+        };
+        match k {
+            "since" => since = v.parse().map_err(|_| bad("since"))?,
+            "limit" => limit = v.parse().map_err(|_| bad("limit"))?,
+            "all" => all = v.parse().map_err(|_| bad("all"))?,
+            other => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_input",
+                    format!("unknown query parameter `{other}` (since, limit, all)"),
+                )
+                .with_field(other.to_string()));
+            }
+        }
+    }
+    let records = state.log.since(since, limit, all);
+    let next = records.last().map(|r| r.id).unwrap_or(since);
+    Ok(Json(json!({ "requests": records, "next": next })))
+}
+
+/// `GET /_stepmint/v1/ca.pem`: the CA certificate (public), for clients to trust.
+pub async fn ca_pem(State(state): State<AppState>) -> Result<Response, ApiError> {
+    match &state.ca_pem {
+        Some(pem) => {
+            Ok(([(CONTENT_TYPE, "application/x-pem-file")], pem.to_string()).into_response())
+        }
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "this server has no CA",
+        )),
+    }
+}

@@ -1,0 +1,112 @@
+//! HTTP errors: every failure leaves as a 4xx/5xx with a JSON body
+//! `{"error": CODE, "message": ..., "field": ...}`. Internal details are kept for the request
+//! log and never sent.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::error::{Error, ErrorKind};
+
+/// An error response.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// A stable machine-readable code (`invalid_input`, `unknown_workspace`, ...).
+    pub code: &'static str,
+    /// A human-readable message.
+    pub message: String,
+    /// The request field at fault, when there is one.
+    pub field: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+/// Internal error text, attached to the response for the request log only.
+#[derive(Debug, Clone)]
+pub struct InternalDetail(pub String);
+
+impl ApiError {
+    /// An error with no field.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// Names the request field at fault.
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// 404 for a path that is not served.
+    pub fn not_found(path: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no such path: {path}"),
+        )
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(err: Error) -> Self {
+        match err.kind() {
+            ErrorKind::InvalidInput { field, message } => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message.clone())
+                    .with_field(field.clone())
+            }
+            ErrorKind::UnknownWorkspace(slug) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_workspace",
+                format!("unknown workspace `{slug}`"),
+            )
+            .with_field("workspace"),
+            _ => ApiError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: "internal",
+                // The detail goes to the request log, not to the client.
+                message: format!("internal error: {err}"),
+                field: None,
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let internal = self.status.is_server_error();
+        let message = if internal {
+            "internal error; see the server log"
+        } else {
+            &self.message
+        };
+        let mut response = (
+            self.status,
+            Json(Body {
+                error: self.code,
+                message,
+                field: self.field.as_deref(),
+            }),
+        )
+            .into_response();
+        if internal {
+            response
+                .extensions_mut()
+                .insert(InternalDetail(self.message));
+        }
+        response
+    }
+}

@@ -1,0 +1,79 @@
+//! The HTTP layer: one [`AppState`], one [`router`], errors as JSON.
+//!
+//! Relying-party paths (discovery, JWKS) mirror Bitbucket's; the control API lives under
+//! `/_stepmint/v1/`. Every request passes through the request log.
+
+mod control;
+mod error;
+mod oidc;
+mod reqlog;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{StatusCode, Uri};
+use axum::routing::{get, post};
+
+pub use control::{MAX_BODY, parse_json};
+pub use error::ApiError;
+pub use reqlog::{Endpoint, LOG_CAPACITY, PeerAddr, RequestLog, RequestRecord};
+
+use crate::issuer::Issuer;
+use crate::paths::{DISCOVERY_ROUTE, JWKS_ROUTE};
+
+/// Everything a handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The issuer.
+    pub issuer: Arc<Issuer>,
+    /// The request log.
+    pub log: Arc<RequestLog>,
+    /// The CA certificate PEM, when serving over TLS.
+    pub ca_pem: Option<Arc<str>>,
+    /// When the server started.
+    pub started: Instant,
+}
+
+impl AppState {
+    /// State for `issuer` with an empty log.
+    pub fn new(issuer: Arc<Issuer>, ca_pem: Option<Arc<str>>) -> Self {
+        AppState {
+            issuer,
+            log: Arc::new(RequestLog::default()),
+            ca_pem,
+            started: Instant::now(),
+        }
+    }
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let control = Router::new()
+        .route("/health", get(control::health))
+        .route("/workspaces", get(control::workspaces))
+        .route("/workspaces/{slug}", get(control::workspace))
+        .route("/workspaces/{slug}/tokens", post(control::mint_for))
+        .route("/tokens", post(control::mint))
+        .route("/requests", get(control::requests))
+        .route("/ca.pem", get(control::ca_pem));
+    Router::new()
+        .route(DISCOVERY_ROUTE, get(oidc::discovery))
+        .route(JWKS_ROUTE, get(oidc::jwks))
+        .nest(crate::paths::CONTROL_PREFIX, control)
+        .fallback(|uri: Uri| async move { ApiError::not_found(uri.path()) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "method not allowed on this path",
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            reqlog::record,
+        ))
+        .with_state(state)
+}

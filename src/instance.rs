@@ -1,0 +1,157 @@
+//! A running Stepmint: issuer, TLS, HTTP server and request log, started and stopped as one.
+//!
+//! Both binaries start the issuer through [`Instance::start`]; the CLI prints what it reports,
+//! the desktop app keeps it as managed state. While running it records its address in the data
+//! directory's `server.json`, so other commands (`mint`, later `fault`) can find it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{Clock, IdSource};
+use crate::config::Config;
+use crate::error::{Error, ErrorKind, Result};
+use crate::http::{AppState, RequestLog, router};
+use crate::issuer::{Issuer, IssuerOptions, WorkspaceInfo};
+use crate::server::{self, Server};
+use crate::store::{self, DataDir};
+
+/// What a running server records in `server.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerRecord {
+    /// The public base URL.
+    pub public_url: String,
+    /// The address actually bound.
+    pub listening: String,
+    /// The serving process.
+    pub pid: u32,
+}
+
+impl ServerRecord {
+    /// The record of the last server started on `data`, if it is still there.
+    pub fn read(data: &DataDir) -> Result<Option<ServerRecord>> {
+        store::read_json(&data.server_state())
+    }
+}
+
+/// A running issuer.
+pub struct Instance {
+    issuer: Arc<Issuer>,
+    log: Arc<RequestLog>,
+    server: Server,
+    base_url: String,
+    ca_path: PathBuf,
+    bundle_path: PathBuf,
+}
+
+impl std::fmt::Debug for Instance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instance")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Instance {
+    /// Opens the data directory, binds, and starts serving.
+    pub async fn start(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        ids: Arc<IdSource>,
+    ) -> Result<Instance> {
+        let data_dir = config.resolve_data_dir()?;
+        let addr = SocketAddr::new(config.bind, config.port);
+        // Bind first: a busy port should fail fast, before any key work, and port 0 needs
+        // the real port to build the issuer URLs.
+        let listener = server::bind(addr).await?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| Error::from(ErrorKind::Server(format!("listener has no address: {e}"))))?;
+        let public_url = config.public_base(local.port())?;
+        let options = IssuerOptions {
+            data_dir,
+            public_url: public_url.clone(),
+            workspaces: config.workspaces.clone(),
+            token_lifetime: config.token_lifetime,
+        };
+        let sans = config.sans.clone();
+        let (issuer, ca_pem, tls, bundle_path) =
+            tokio::task::spawn_blocking(move || -> Result<_> {
+                let issuer = Issuer::open(options, clock, ids)?;
+                let (ca, leaf) = issuer.tls_identity(&sans)?;
+                let tls = leaf.server_config()?;
+                let bundle = crate::trust::write_bundle(issuer.data_dir(), ca.cert_pem())?;
+                Ok((issuer, ca.cert_pem().to_string(), tls, bundle))
+            })
+            .await
+            .map_err(|e| Error::from(ErrorKind::Server(format!("start-up task failed: {e}"))))??;
+        let issuer = Arc::new(issuer);
+        let state = AppState::new(issuer.clone(), Some(Arc::from(ca_pem)));
+        let log = state.log.clone();
+        let server = Server::spawn(listener, tls, router(state))?;
+        let ca_path = issuer.data_dir().ca_cert();
+        let record = ServerRecord {
+            public_url: public_url.clone(),
+            listening: format!("https://{local}"),
+            pid: std::process::id(),
+        };
+        // Best effort: a read-only data directory must not stop the server.
+        let _ = store::write_json(&issuer.data_dir().server_state(), &record);
+        Ok(Instance {
+            issuer,
+            log,
+            server,
+            base_url: public_url,
+            ca_path,
+            bundle_path,
+        })
+    }
+
+    /// The issuer being served.
+    pub fn issuer(&self) -> &Arc<Issuer> {
+        &self.issuer
+    }
+
+    /// The request log.
+    pub fn log(&self) -> &Arc<RequestLog> {
+        &self.log
+    }
+
+    /// The public base URL (`https://localhost:PORT` unless configured).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The bound socket address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// The CA certificate file.
+    pub fn ca_path(&self) -> &PathBuf {
+        &self.ca_path
+    }
+
+    /// System roots plus the CA.
+    pub fn bundle_path(&self) -> &PathBuf {
+        &self.bundle_path
+    }
+
+    /// Every served workspace.
+    pub fn workspaces(&self) -> Vec<WorkspaceInfo> {
+        self.issuer.workspaces().iter().map(|w| w.info()).collect()
+    }
+
+    /// Stops serving and removes `server.json` if it is still ours.
+    pub async fn stop(self) {
+        self.server.shutdown().await;
+        let data = self.issuer.data_dir();
+        if let Ok(Some(rec)) = ServerRecord::read(data) {
+            if rec.pid == std::process::id() && rec.public_url == self.base_url {
+                let _ = std::fs::remove_file(data.server_state());
+            }
+        }
+    }
+}

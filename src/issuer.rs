@@ -1,0 +1,275 @@
+//! The issuer: a data directory's workspaces served under one public base URL.
+//!
+//! [`Issuer`] is what both binaries and the HTTP layer talk to. It owns the loaded workspaces,
+//! the injected [`Clock`] and [`IdSource`], and the discovery and JWKS bodies, serialised once
+//! per key change so serving them is a memory copy.
+
+use std::sync::{Arc, RwLock};
+
+use axum::body::Bytes;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::ca::{LocalCa, TlsIdentity};
+use crate::clock::{Clock, IdSource};
+use crate::config::DEFAULT_TOKEN_LIFETIME;
+use crate::error::{Error, ErrorKind, Result};
+use crate::keys::RS256;
+use crate::paths;
+use crate::store::DataDir;
+use crate::token::{self, MintContext, MintedToken, StepRequest};
+use crate::workspace::{DEFAULT_WORKSPACE, Workspace, WorkspaceSpec, braced};
+
+/// The claims Bitbucket's discovery document lists, in its order.
+pub const CLAIMS_SUPPORTED: [&str; 12] = [
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "branchName",
+    "compliant",
+    "deploymentEnvironmentUuid",
+    "pipelineUuid",
+    "repositoryUuid",
+    "stepUuid",
+    "workspaceUuid",
+];
+
+/// How to open an [`Issuer`].
+#[derive(Debug, Clone)]
+pub struct IssuerOptions {
+    /// The data directory.
+    pub data_dir: std::path::PathBuf,
+    /// Public base URL (`https://localhost:8443`).
+    pub public_url: String,
+    /// Workspaces to serve; empty means the persisted ones, or `stepmint`.
+    pub workspaces: Vec<WorkspaceSpec>,
+    /// Default token lifetime in seconds.
+    pub token_lifetime: u64,
+}
+
+impl IssuerOptions {
+    /// Options for `data_dir` with the defaults for everything else.
+    pub fn new(data_dir: impl Into<std::path::PathBuf>, public_url: impl Into<String>) -> Self {
+        IssuerOptions {
+            data_dir: data_dir.into(),
+            public_url: public_url.into(),
+            workspaces: Vec::new(),
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+        }
+    }
+}
+
+/// A workspace as served: identity, keys, issuer URL and the pre-serialised documents.
+#[derive(Debug)]
+pub struct ServedWorkspace {
+    /// The workspace.
+    pub workspace: Workspace,
+    /// Its issuer URL.
+    pub issuer: String,
+    discovery: Bytes,
+    jwks: Bytes,
+}
+
+/// A summary of one workspace, as the control API and `serve --json` report it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct WorkspaceInfo {
+    /// The slug.
+    pub slug: String,
+    /// The UUID, in braces.
+    pub uuid: String,
+    /// The issuer URL.
+    pub issuer: String,
+    /// The discovery document URL.
+    pub discovery: String,
+    /// The JWKS URL.
+    pub jwks_uri: String,
+    /// The `kid` new tokens are signed with.
+    pub active_kid: String,
+}
+
+impl ServedWorkspace {
+    fn new(workspace: Workspace, base: &str) -> Result<ServedWorkspace> {
+        let issuer = paths::issuer_url(base, &workspace.slug);
+        let discovery = json!({
+            "issuer": issuer,
+            "jwks_uri": paths::jwks_url(&issuer),
+            "response_types_supported": ["id_token"],
+            "scopes_supported": ["openid"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": [RS256],
+            "claims_supported": CLAIMS_SUPPORTED,
+        });
+        let keys: Vec<_> = workspace.keys.published().collect();
+        let jwks = json!({ "keys": keys });
+        let to_bytes = |v: &serde_json::Value| {
+            serde_json::to_vec(v)
+                .map(Bytes::from)
+                .map_err(|e| Error::crypto(format!("serialising a document: {e}")))
+        };
+        Ok(ServedWorkspace {
+            discovery: to_bytes(&discovery)?,
+            jwks: to_bytes(&jwks)?,
+            workspace,
+            issuer,
+        })
+    }
+
+    /// The discovery document, serialised.
+    pub fn discovery_json(&self) -> &Bytes {
+        &self.discovery
+    }
+
+    /// The JWKS, serialised.
+    pub fn jwks_json(&self) -> &Bytes {
+        &self.jwks
+    }
+
+    /// A summary for listings.
+    pub fn info(&self) -> WorkspaceInfo {
+        WorkspaceInfo {
+            slug: self.workspace.slug.clone(),
+            uuid: braced(&self.workspace.uuid),
+            issuer: self.issuer.clone(),
+            discovery: paths::discovery_url(&self.issuer),
+            jwks_uri: paths::jwks_url(&self.issuer),
+            active_kid: self.workspace.keys.active().kid().to_string(),
+        }
+    }
+}
+
+/// The issuer for every workspace of one data directory.
+#[derive(Debug)]
+pub struct Issuer {
+    data: DataDir,
+    public_url: String,
+    token_lifetime: u64,
+    clock: Arc<dyn Clock>,
+    ids: Arc<IdSource>,
+    workspaces: RwLock<Vec<Arc<ServedWorkspace>>>,
+}
+
+impl Issuer {
+    /// Opens the data directory and loads (creating where new) the configured workspaces.
+    ///
+    /// This does file I/O and may generate keys: call it off the async runtime.
+    pub fn open(
+        options: IssuerOptions,
+        clock: Arc<dyn Clock>,
+        ids: Arc<IdSource>,
+    ) -> Result<Issuer> {
+        let public_url = crate::config::validate_public_url(&options.public_url)?;
+        let data = DataDir::open(&options.data_dir)?;
+        let _lock = data.lock()?;
+        let specs = if options.workspaces.is_empty() {
+            let persisted = Workspace::persisted(&data)?;
+            if persisted.is_empty() {
+                vec![DEFAULT_WORKSPACE.to_string()]
+            } else {
+                persisted
+            }
+            .into_iter()
+            .map(|slug| WorkspaceSpec { slug, uuid: None })
+            .collect()
+        } else {
+            options.workspaces.clone()
+        };
+        let now = clock.now();
+        let mut workspaces: Vec<Arc<ServedWorkspace>> = Vec::with_capacity(specs.len());
+        for spec in &specs {
+            if workspaces.iter().any(|w| w.workspace.slug == spec.slug) {
+                return Err(Error::invalid(
+                    "workspace",
+                    format!("`{}` is configured twice", spec.slug),
+                ));
+            }
+            let ws = Workspace::load_or_create(&data, spec, &ids, now)?;
+            workspaces.push(Arc::new(ServedWorkspace::new(ws, &public_url)?));
+        }
+        Ok(Issuer {
+            data,
+            public_url,
+            token_lifetime: options.token_lifetime,
+            clock,
+            ids,
+            workspaces: RwLock::new(workspaces),
+        })
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &DataDir {
+        &self.data
+    }
+
+    /// The public base URL.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// The injected clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Loads or creates the CA and a TLS leaf covering `extra_sans`.
+    pub fn tls_identity(&self, extra_sans: &[String]) -> Result<(LocalCa, TlsIdentity)> {
+        let _lock = self.data.lock()?;
+        let now = self.clock.now();
+        let ca = LocalCa::load_or_create(&self.data, now)?;
+        let leaf = ca.leaf(&self.data, extra_sans, now)?;
+        Ok((ca, leaf))
+    }
+
+    /// Every served workspace, in configuration order.
+    pub fn workspaces(&self) -> Vec<Arc<ServedWorkspace>> {
+        self.workspaces
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The workspace with `slug`.
+    pub fn workspace(&self, slug: &str) -> Result<Arc<ServedWorkspace>> {
+        self.workspaces
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|w| w.workspace.slug == slug)
+            .cloned()
+            .ok_or_else(|| ErrorKind::UnknownWorkspace(slug.to_string()).into())
+    }
+
+    fn workspace_or_first(&self, slug: Option<&str>) -> Result<Arc<ServedWorkspace>> {
+        match slug {
+            Some(s) => self.workspace(s),
+            None => self
+                .workspaces()
+                .into_iter()
+                .next()
+                .ok_or_else(|| ErrorKind::UnknownWorkspace(DEFAULT_WORKSPACE.into()).into()),
+        }
+    }
+
+    /// Mints a step token as Bitbucket would for `req`, signed by the workspace's active key.
+    pub fn mint(&self, req: &StepRequest) -> Result<MintedToken> {
+        req.validate()?;
+        let served = self.workspace_or_first(req.workspace.as_deref())?;
+        let ctx = MintContext {
+            workspace: &served.workspace,
+            issuer: &served.issuer,
+            now: self.clock.now(),
+            default_lifetime: self.token_lifetime,
+            ids: &self.ids,
+        };
+        let claims = token::build_claims(req, &ctx)?;
+        let key = served.workspace.keys.active();
+        let header = token::build_header(key, &req.header);
+        let token = token::sign(&header, &claims, key)?;
+        Ok(MintedToken {
+            token,
+            header,
+            claims,
+        })
+    }
+}

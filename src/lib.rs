@@ -1,0 +1,56 @@
+//! Stepmint: a mock of Bitbucket Pipelines' OpenID Connect provider, and a test harness for the
+//! services that trust it.
+//!
+//! The core of both binaries. An [`Issuer`] loads (or creates) workspaces with persisted RSA
+//! signing keys from a data directory and mints step tokens shaped exactly like Bitbucket's; an
+//! [`Instance`] serves its discovery documents and JWKS over real TLS from a local CA, with a
+//! JSON control API beside them.
+//!
+//! ```no_run
+//! # async fn demo() -> stepmint::Result<()> {
+//! use std::sync::Arc;
+//! use stepmint::{Config, Instance, IdSource, StepRequest, SystemClock};
+//!
+//! let mut config = Config::default();
+//! config.port = 0; // any free port
+//! let instance = Instance::start(config, Arc::new(SystemClock), Arc::new(IdSource::random())).await?;
+//! let token = instance.issuer().mint(&StepRequest::default())?;
+//! println!("{} trusts {}", instance.base_url(), instance.ca_path().display());
+//! # let _ = token; Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod ca;
+mod clock;
+mod config;
+mod encoding;
+mod error;
+pub mod http;
+mod inspect;
+mod instance;
+mod issuer;
+mod keys;
+pub mod paths;
+mod server;
+mod store;
+mod token;
+mod trust;
+mod workspace;
+
+pub use ca::{CA_COMMON_NAME, DEFAULT_SANS, LocalCa, TlsIdentity, san_set};
+pub use clock::{Clock, FixedClock, IdSource, SystemClock};
+pub use config::{Config, DEFAULT_PORT, DEFAULT_TOKEN_LIFETIME, validate_public_url};
+pub use encoding::{b64url, b64url_decode};
+pub use error::{Error, ErrorKind, Result};
+pub use inspect::{DecodedToken, MAX_DECODE_LEN, decode_unverified};
+pub use instance::{Instance, ServerRecord};
+pub use issuer::{CLAIMS_SUPPORTED, Issuer, IssuerOptions, ServedWorkspace, WorkspaceInfo};
+pub use keys::{KeyRing, PublicJwk, RS256, SigningKey, rsa_thumbprint};
+pub use server::Server;
+pub use store::{DATA_DIR_ENV, DataDir, write_atomic};
+pub use token::{MAX_AUDIENCE_LEN, MAX_AUDIENCES, MintedToken, StepRequest, merge};
+pub use trust::{env_vars, shell_exports, shell_quote, write_bundle};
+pub use workspace::{
+    DEFAULT_WORKSPACE, Workspace, WorkspaceSpec, braced, parse_uuid, validate_slug,
+};

@@ -1,0 +1,68 @@
+//! Every URL and route the issuer serves, built in one place.
+//!
+//! Bitbucket's issuer for a workspace is
+//! `https://api.bitbucket.org/2.0/workspaces/{slug}/pipelines-config/identity/oidc`; the discovery
+//! document and the JWKS hang off it. Stepmint serves the same paths under its own base URL, so
+//! a relying party pointed at the real issuer works unchanged once the host resolves here.
+
+/// The control API's prefix (JSON; never affected by faults).
+pub const CONTROL_PREFIX: &str = "/_stepmint/v1";
+
+/// Axum route of a workspace's discovery document.
+pub const DISCOVERY_ROUTE: &str =
+    "/2.0/workspaces/{slug}/pipelines-config/identity/oidc/.well-known/openid-configuration";
+/// Axum route of a workspace's JWKS.
+pub const JWKS_ROUTE: &str = "/2.0/workspaces/{slug}/pipelines-config/identity/oidc/keys.json";
+
+/// The issuer path of a workspace (no host).
+pub fn issuer_path(slug: &str) -> String {
+    format!("/2.0/workspaces/{slug}/pipelines-config/identity/oidc")
+}
+
+/// The issuer URL of a workspace under `base` (e.g. `https://localhost:8443`).
+pub fn issuer_url(base: &str, slug: &str) -> String {
+    format!("{}{}", trim_base(base), issuer_path(slug))
+}
+
+/// The discovery document's URL for an issuer URL.
+pub fn discovery_url(issuer: &str) -> String {
+    format!("{issuer}/.well-known/openid-configuration")
+}
+
+/// The JWKS URL for an issuer URL.
+pub fn jwks_url(issuer: &str) -> String {
+    format!("{issuer}/keys.json")
+}
+
+/// A control API URL: `control_url(base, "/tokens")`.
+pub fn control_url(base: &str, rest: &str) -> String {
+    format!("{}{CONTROL_PREFIX}{rest}", trim_base(base))
+}
+
+/// `base` without trailing slashes.
+pub fn trim_base(base: &str) -> &str {
+    base.trim_end_matches('/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_match_bitbucket_shape() {
+        let iss = issuer_url("https://api.bitbucket.org/", "acme");
+        assert_eq!(
+            iss,
+            "https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc"
+        );
+        assert_eq!(jwks_url(&iss), format!("{iss}/keys.json"));
+        assert_eq!(
+            DISCOVERY_ROUTE.replace("{slug}", "acme"),
+            discovery_url(&issuer_path("acme"))
+        );
+        assert_eq!(
+            JWKS_ROUTE.replace("{slug}", "acme"),
+            jwks_url(&issuer_path("acme"))
+        );
+    }
+}

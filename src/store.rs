@@ -1,0 +1,247 @@
+//! The data directory: where every persisted file lives, and how it is written.
+//!
+//! Files are written atomically (temporary file in the same directory, `fsync`, `rename`,
+//! `fsync` of the directory) with mode 0600, so a crash mid-write leaves the old file or the new
+//! one, never half of either. Initialisation takes an exclusive lock on `.lock` so two processes
+//! (say `serve` and `mint` started together on a fresh directory) cannot each create a different
+//! CA or signing key.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind as IoKind, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The environment variable that names the data directory.
+pub const DATA_DIR_ENV: &str = "STEPMINT_DATA_DIR";
+
+/// A Stepmint data directory and the layout of the files in it.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+/// An exclusive lock on a data directory, released when dropped.
+#[derive(Debug)]
+pub struct DirLock {
+    _file: File,
+}
+
+impl DataDir {
+    /// The platform's data directory for Stepmint (`~/.local/share/stepmint` on Linux).
+    pub fn platform_default() -> Result<PathBuf> {
+        directories::ProjectDirs::from("dev", "stepmint", "stepmint")
+            .map(|d| d.data_dir().to_path_buf())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "data-dir",
+                    format!(
+                        "no home directory to put data in; pass --data-dir or set {DATA_DIR_ENV}"
+                    ),
+                )
+            })
+    }
+
+    /// Opens (creating if needed, mode 0700) the data directory at `root`.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
+        let root = root.into();
+        create_private_dir(&root)?;
+        Ok(DataDir { root })
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Takes the directory's exclusive lock, blocking until it is free.
+    pub fn lock(&self) -> Result<DirLock> {
+        let path = self.root.join(".lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io("open", &path, e))?;
+        file.lock().map_err(|e| Error::io("lock", &path, e))?;
+        Ok(DirLock { _file: file })
+    }
+
+    /// The local CA certificate (PEM).
+    pub fn ca_cert(&self) -> PathBuf {
+        self.root.join("ca").join("ca.pem")
+    }
+
+    /// The local CA private key (PKCS#8 PEM).
+    pub fn ca_key(&self) -> PathBuf {
+        self.root.join("ca").join("ca-key.pem")
+    }
+
+    /// The system roots plus our CA, for clients that replace rather than extend their roots.
+    pub fn ca_bundle(&self) -> PathBuf {
+        self.root.join("ca").join("bundle.pem")
+    }
+
+    /// The TLS leaf certificate chain (PEM: leaf then CA).
+    pub fn leaf_cert(&self) -> PathBuf {
+        self.root.join("tls").join("leaf.pem")
+    }
+
+    /// The TLS leaf private key (PKCS#8 PEM).
+    pub fn leaf_key(&self) -> PathBuf {
+        self.root.join("tls").join("leaf-key.pem")
+    }
+
+    /// The directory holding all workspaces.
+    pub fn workspaces_dir(&self) -> PathBuf {
+        self.root.join("workspaces")
+    }
+
+    /// One workspace's directory. The slug must already be validated.
+    pub fn workspace_dir(&self, slug: &str) -> PathBuf {
+        self.workspaces_dir().join(slug)
+    }
+
+    /// Where a running `serve` records its address, for commands that talk to it.
+    pub fn server_state(&self) -> PathBuf {
+        self.root.join("server.json")
+    }
+}
+
+/// Creates `dir` and its parents, the last with mode 0700.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .map_err(|e| Error::io("create directory", dir, e))
+}
+
+/// Writes `bytes` to `path` atomically with mode 0600.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().ok_or_else(|| {
+        Error::invalid(
+            "path",
+            format!("{} has no parent directory", path.display()),
+        )
+    })?;
+    create_private_dir(dir)?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut opts = OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut file = opts.open(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
+        file.write_all(bytes)
+            .map_err(|e| Error::io("write", &tmp, e))?;
+        file.sync_all().map_err(|e| Error::io("sync", &tmp, e))?;
+        fs::rename(&tmp, path).map_err(|e| Error::io("rename into place", path, e))?;
+        // The rename is durable only once the directory entry is.
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Reads `path`, or `None` when it does not exist. Any other failure names the file.
+pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == IoKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("read", path, e)),
+    }
+}
+
+/// Reads a UTF-8 file, or `None` when it does not exist; invalid UTF-8 is a corrupt file.
+pub fn read_optional_text(path: &Path) -> Result<Option<String>> {
+    match read_optional(path)? {
+        None => Ok(None),
+        Some(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| Error::corrupt(path, "not UTF-8 text")),
+    }
+}
+
+/// Reads and parses a JSON file, or `None` when it does not exist.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+    match read_optional(path)? {
+        None => Ok(None),
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Error::corrupt(path, e)),
+    }
+}
+
+/// Writes `value` as pretty JSON, atomically, mode 0600.
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value)
+        .map_err(|e| Error::invalid("json", format!("cannot serialize {}: {e}", path.display())))?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_is_private_and_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub").join("key.pem");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+            let dmode = fs::metadata(path.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777;
+            assert_eq!(dmode, 0o700);
+        }
+        let leftovers: Vec<_> = fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn corrupt_json_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.json");
+        fs::write(&path, "{not json").unwrap();
+        let err = read_json::<serde_json::Value>(&path).unwrap_err();
+        assert!(err.to_string().contains("w.json"), "{err}");
+        assert!(matches!(err.kind(), crate::ErrorKind::CorruptFile { .. }));
+    }
+
+    #[test]
+    fn missing_file_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(read_optional(&dir.path().join("nope")).unwrap().is_none());
+    }
+}
