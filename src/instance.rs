@@ -148,10 +148,11 @@ impl Instance {
     pub async fn stop(self) {
         self.server.shutdown().await;
         let data = self.issuer.data_dir();
-        if let Ok(Some(rec)) = ServerRecord::read(data) {
-            if rec.pid == std::process::id() && rec.public_url == self.base_url {
-                let _ = std::fs::remove_file(data.server_state());
-            }
+        if let Ok(Some(rec)) = ServerRecord::read(data)
+            && rec.pid == std::process::id()
+            && rec.public_url == self.base_url
+        {
+            let _ = std::fs::remove_file(data.server_state());
         }
     }
 }

@@ -176,6 +176,9 @@ impl Issuer {
             options.workspaces.clone()
         };
         let now = clock.now();
+        // Workspace identities are generated once and persisted; drawing them from the token
+        // id source would make a seeded mint depend on whether the workspace already existed.
+        let identity_ids = IdSource::random();
         let mut workspaces: Vec<Arc<ServedWorkspace>> = Vec::with_capacity(specs.len());
         for spec in &specs {
             if workspaces.iter().any(|w| w.workspace.slug == spec.slug) {
@@ -184,7 +187,7 @@ impl Issuer {
                     format!("`{}` is configured twice", spec.slug),
                 ));
             }
-            let ws = Workspace::load_or_create(&data, spec, &ids, now)?;
+            let ws = Workspace::load_or_create(&data, spec, &identity_ids, now)?;
             workspaces.push(Arc::new(ServedWorkspace::new(ws, &public_url)?));
         }
         Ok(Issuer {

@@ -95,13 +95,13 @@ impl StepRequest {
                 parse_uuid(field, v)?;
             }
         }
-        if let Some(branch) = &self.branch {
-            if branch.is_empty() || branch.len() > 255 || branch.chars().any(char::is_control) {
-                return Err(Error::invalid(
-                    "branch",
-                    "a branch name is 1-255 characters without control characters",
-                ));
-            }
+        if let Some(branch) = &self.branch
+            && (branch.is_empty() || branch.len() > 255 || branch.chars().any(char::is_control))
+        {
+            return Err(Error::invalid(
+                "branch",
+                "a branch name is 1-255 characters without control characters",
+            ));
         }
         if self.audiences.len() > MAX_AUDIENCES {
             return Err(Error::invalid(
@@ -121,15 +121,15 @@ impl StepRequest {
                 ));
             }
         }
-        if let Some(l) = self.lifetime {
-            if l == 0 || l > MAX_LIFETIME {
-                return Err(Error::invalid(
-                    "lifetime",
-                    format!(
-                        "lifetime must be 1-{MAX_LIFETIME} seconds (mint an expired token with a catalogue case or an `exp` claim)"
-                    ),
-                ));
-            }
+        if let Some(l) = self.lifetime
+            && (l == 0 || l > MAX_LIFETIME)
+        {
+            return Err(Error::invalid(
+                "lifetime",
+                format!(
+                    "lifetime must be 1-{MAX_LIFETIME} seconds (mint an expired token with a catalogue case or an `exp` claim)"
+                ),
+            ));
         }
         Ok(())
     }

@@ -73,10 +73,10 @@ pub fn parse_uuid(field: &str, text: &str) -> Result<Uuid> {
         .strip_prefix('{')
         .and_then(|t| t.strip_suffix('}'))
         .unwrap_or(text);
-    if inner.len() == 36 {
-        if let Ok(u) = Uuid::try_parse(inner) {
-            return Ok(u);
-        }
+    if inner.len() == 36
+        && let Ok(u) = Uuid::try_parse(inner)
+    {
+        return Ok(u);
     }
     Err(Error::invalid(
         field,

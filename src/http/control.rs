@@ -36,12 +36,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 ApiError::new(StatusCode::BAD_REQUEST, "bad_body", e.body_text())
             }
         })?;
-        parse_json(if bytes.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            &bytes
-        })
-        .map(ApiJson)
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            None => parse_json(b"{}").map(ApiJson),
+            // serde would read a struct from an array too; the API speaks objects only.
+            Some(b'{') => parse_json(&bytes).map(ApiJson),
+            Some(_) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                "the body must be a JSON object",
+            )),
+        }
     }
 }
 

@@ -133,17 +133,17 @@ pub fn classify(path: &str) -> (Endpoint, Option<String>) {
     if path.starts_with(CONTROL_PREFIX) {
         return (Endpoint::Control, None);
     }
-    if let Some(rest) = path.strip_prefix("/2.0/workspaces/") {
-        if let Some((slug, tail)) = rest.split_once('/') {
-            let endpoint = match tail {
-                "pipelines-config/identity/oidc/.well-known/openid-configuration" => {
-                    Endpoint::Discovery
-                }
-                "pipelines-config/identity/oidc/keys.json" => Endpoint::Jwks,
-                _ => Endpoint::Other,
-            };
-            return (endpoint, Some(slug.to_string()));
-        }
+    if let Some(rest) = path.strip_prefix("/2.0/workspaces/")
+        && let Some((slug, tail)) = rest.split_once('/')
+    {
+        let endpoint = match tail {
+            "pipelines-config/identity/oidc/.well-known/openid-configuration" => {
+                Endpoint::Discovery
+            }
+            "pipelines-config/identity/oidc/keys.json" => Endpoint::Jwks,
+            _ => Endpoint::Other,
+        };
+        return (endpoint, Some(slug.to_string()));
     }
     (Endpoint::Other, None)
 }

@@ -32,7 +32,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct DataDirArg {
     /// Data directory (CA, TLS leaf, keys, workspaces) [default: the platform data directory]
-    #[arg(long, env = "STEPMINT_DATA_DIR", value_name = "DIR")]
+    #[arg(long, env = "STEPMINT_DATA_DIR", value_name = "DIR", global = true)]
     pub data_dir: Option<PathBuf>,
 }
 

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use stepmint::{Clock, Config, FixedClock, IdSource, SystemClock};
 
 use crate::cli::{DataDirArg, TimeArgs};
@@ -24,7 +24,11 @@ pub fn clock(args: &TimeArgs) -> Result<Arc<dyn Clock>> {
         return Ok(Arc::new(FixedClock(secs)));
     }
     let t = time::OffsetDateTime::parse(now, &time::format_description::well_known::Rfc3339)
-        .with_context(|| format!("--now: `{now}` is neither Unix seconds nor RFC 3339"))?;
+        .map_err(|_| {
+            Usage(format!(
+                "--now: `{now}` is neither Unix seconds nor RFC 3339"
+            ))
+        })?;
     Ok(Arc::new(FixedClock(t.unix_timestamp())))
 }
 
@@ -35,16 +39,40 @@ pub fn ids(args: &TimeArgs) -> Arc<IdSource> {
     })
 }
 
+/// A mistake in how the command was called: exit code 2, like clap's own usage errors.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+/// 2 for usage errors (ours, or invalid input the core rejected), 1 for everything else.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    let usage = err.chain().any(|e| {
+        e.downcast_ref::<Usage>().is_some()
+            || e.downcast_ref::<stepmint::Error>()
+                .is_some_and(|e| matches!(e.kind(), stepmint::ErrorKind::InvalidInput { .. }))
+    });
+    if usage { 2 } else { 1 }
+}
+
 /// Splits `KEY=JSON` and parses the value.
 pub fn key_json(flag: &str, text: &str) -> Result<(String, serde_json::Value)> {
     let Some((key, value)) = text.split_once('=') else {
-        bail!("{flag} {text}: expected KEY=JSON");
+        bail!(Usage(format!("{flag} {text}: expected KEY=JSON")));
     };
     if key.is_empty() {
-        bail!("{flag} {text}: the key is empty");
+        bail!(Usage(format!("{flag} {text}: the key is empty")));
     }
-    let value = serde_json::from_str(value).with_context(|| {
-        format!("{flag} {text}: the value is not JSON (write a string as {key}='\"{value}\"')")
+    let value = serde_json::from_str(value).map_err(|e| {
+        Usage(format!(
+            "{flag} {text}: the value is not JSON ({e}); write a string as {key}='\"{value}\"'"
+        ))
     })?;
     Ok((key.to_string(), value))
 }

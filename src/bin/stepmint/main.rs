@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("stepmint: error: {err:#}");
-            ExitCode::from(1)
+            ExitCode::from(common::exit_code(&err))
         }
     }
 }

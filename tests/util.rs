@@ -1,0 +1,207 @@
+//! Test helpers: temp data directories, in-process servers on port 0, a client that trusts only
+//! our CA, and a runner for the built `stepmint` binary.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+use stepmint::{Config, FixedClock, IdSource, Instance, SystemClock, WorkspaceSpec};
+
+/// The built CLI.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_stepmint"))
+}
+
+/// A fresh data directory.
+pub fn data_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// A config on port 0 in `dir` serving `workspaces` (empty: the default).
+pub fn config(dir: &Path, workspaces: &[&str]) -> Config {
+    Config {
+        data_dir: Some(dir.to_path_buf()),
+        port: 0,
+        workspaces: workspaces
+            .iter()
+            .map(|w| WorkspaceSpec::parse(w).expect("spec"))
+            .collect(),
+        ..Config::default()
+    }
+}
+
+/// An in-process issuer on port 0, real TLS.
+pub async fn start(dir: &Path, workspaces: &[&str]) -> Instance {
+    Instance::start(
+        config(dir, workspaces),
+        Arc::new(SystemClock),
+        Arc::new(IdSource::random()),
+    )
+    .await
+    .expect("start instance")
+}
+
+/// As [`start`], with the clock fixed at `now` and seeded UUIDs.
+pub async fn start_fixed(dir: &Path, now: i64, seed: u64) -> Instance {
+    Instance::start(
+        config(dir, &[]),
+        Arc::new(FixedClock(now)),
+        Arc::new(IdSource::seeded(seed)),
+    )
+    .await
+    .expect("start instance")
+}
+
+/// An HTTPS client that trusts our CA and nothing else, and never follows redirects.
+pub fn client(ca_pem: &[u8]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(ca_pem).expect("CA PEM"))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The CA PEM of a running instance.
+pub fn ca_pem(instance: &Instance) -> Vec<u8> {
+    std::fs::read(instance.ca_path()).expect("CA file")
+}
+
+/// Runs `stepmint ARGS` to completion.
+pub fn run(args: &[&str]) -> std::process::Output {
+    Command::new(bin())
+        .args(args)
+        .env_remove("STEPMINT_DATA_DIR")
+        .output()
+        .expect("run stepmint")
+}
+
+/// Runs `stepmint ARGS` with `stdin` as input.
+pub fn run_with_stdin(args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(bin())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn stepmint");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+/// A `stepmint serve --json` child process, killed on drop.
+pub struct ServeProcess {
+    pub child: Child,
+    pub info: Value,
+    pub stderr: mpsc::Receiver<String>,
+}
+
+impl ServeProcess {
+    /// Starts `stepmint serve --json --port 0 --data-dir DIR EXTRA...` and waits (up to 60 s)
+    /// for its first stdout line.
+    pub fn start(dir: &Path, extra: &[&str]) -> Result<ServeProcess, String> {
+        let mut child = Command::new(bin())
+            .args(["serve", "--json", "--port", "0", "--data-dir"])
+            .arg(dir)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        let (line_tx, line_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut first = String::new();
+            let mut reader = BufReader::new(stdout);
+            let _ = reader.read_line(&mut first);
+            let _ = line_tx.send(first);
+            // Keep draining so the child never blocks on a full pipe.
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        });
+        let (err_tx, err_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if err_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let first = match line_rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) if !line.trim().is_empty() => line,
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let errors: Vec<String> = err_rx.try_iter().collect();
+                return Err(format!(
+                    "serve printed no JSON line; stderr: {}",
+                    errors.join("\n")
+                ));
+            }
+        };
+        let info: Value = serde_json::from_str(&first).map_err(|e| format!("{e}: {first}"))?;
+        Ok(ServeProcess {
+            child,
+            info,
+            stderr: err_rx,
+        })
+    }
+
+    pub fn listening(&self) -> &str {
+        self.info["listening"].as_str().expect("listening")
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().expect("wait serve")
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Names of JWK private members, which must never be served.
+pub const PRIVATE_MEMBERS: [&str; 6] = ["d", "p", "q", "dp", "dq", "qi"];
+
+/// Panics if `value` contains an object with a private JWK member, anywhere.
+pub fn assert_no_private_members(value: &Value, context: &str) {
+    match value {
+        Value::Object(map) => {
+            for m in PRIVATE_MEMBERS {
+                assert!(
+                    !map.contains_key(m),
+                    "{context}: private member `{m}` in {value}"
+                );
+            }
+            map.values()
+                .for_each(|v| assert_no_private_members(v, context));
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|v| assert_no_private_members(v, context)),
+        Value::String(s) => assert!(
+            !s.contains("PRIVATE KEY"),
+            "{context}: a private key in {s}"
+        ),
+        _ => {}
+    }
+}
