@@ -14,7 +14,7 @@ use crate::ca::{LocalCa, TlsIdentity};
 use crate::clock::{Clock, IdSource};
 use crate::config::DEFAULT_TOKEN_LIFETIME;
 use crate::error::{Error, ErrorKind, Result};
-use crate::keys::RS256;
+use crate::keys::{KeyRing, RS256};
 use crate::paths;
 use crate::store::DataDir;
 use crate::token::{self, MintContext, MintedToken, StepRequest};
@@ -70,6 +70,8 @@ pub struct ServedWorkspace {
     pub issuer: String,
     discovery: Bytes,
     jwks: Bytes,
+    /// When the JWKS changes on its own (a retiring key leaves, a staged key appears).
+    valid_until: Option<i64>,
 }
 
 /// A summary of one workspace, as the control API and `serve --json` report it.
@@ -90,7 +92,7 @@ pub struct WorkspaceInfo {
 }
 
 impl ServedWorkspace {
-    fn new(workspace: Workspace, base: &str) -> Result<ServedWorkspace> {
+    fn new(workspace: Workspace, base: &str, now: i64) -> Result<ServedWorkspace> {
         let issuer = paths::issuer_url(base, &workspace.slug);
         let discovery = json!({
             "issuer": issuer,
@@ -101,8 +103,8 @@ impl ServedWorkspace {
             "id_token_signing_alg_values_supported": [RS256],
             "claims_supported": CLAIMS_SUPPORTED,
         });
-        let keys: Vec<_> = workspace.keys.published().collect();
-        let jwks = json!({ "keys": keys });
+        let jwks = json!({ "keys": workspace.keys.published(now) });
+        let valid_until = workspace.keys.next_change(now);
         let to_bytes = |v: &serde_json::Value| {
             serde_json::to_vec(v)
                 .map(Bytes::from)
@@ -113,6 +115,7 @@ impl ServedWorkspace {
             jwks: to_bytes(&jwks)?,
             workspace,
             issuer,
+            valid_until,
         })
     }
 
@@ -148,6 +151,7 @@ pub struct Issuer {
     clock: Arc<dyn Clock>,
     ids: Arc<IdSource>,
     workspaces: RwLock<Vec<Arc<ServedWorkspace>>>,
+    attacker: std::sync::OnceLock<Arc<crate::hostile::AttackerKeys>>,
 }
 
 impl Issuer {
@@ -188,7 +192,7 @@ impl Issuer {
                 ));
             }
             let ws = Workspace::load_or_create(&data, spec, &identity_ids, now)?;
-            workspaces.push(Arc::new(ServedWorkspace::new(ws, &public_url)?));
+            workspaces.push(Arc::new(ServedWorkspace::new(ws, &public_url, now)?));
         }
         Ok(Issuer {
             data,
@@ -197,6 +201,7 @@ impl Issuer {
             clock,
             ids,
             workspaces: RwLock::new(workspaces),
+            attacker: std::sync::OnceLock::new(),
         })
     }
 
@@ -208,6 +213,26 @@ impl Issuer {
     /// The public base URL.
     pub fn public_url(&self) -> &str {
         &self.public_url
+    }
+
+    /// The default token lifetime in seconds.
+    pub fn token_lifetime(&self) -> u64 {
+        self.token_lifetime
+    }
+
+    /// The attacker's keys (for crafted tokens), loaded or created on first use.
+    pub fn attacker(&self) -> Result<Arc<crate::hostile::AttackerKeys>> {
+        if let Some(a) = self.attacker.get() {
+            return Ok(a.clone());
+        }
+        let keys = {
+            let _lock = self.data.lock()?;
+            Arc::new(crate::hostile::AttackerKeys::load_or_create(
+                &self.data,
+                self.clock.now(),
+            )?)
+        };
+        Ok(self.attacker.get_or_init(|| keys).clone())
     }
 
     /// The injected clock.
@@ -232,15 +257,56 @@ impl Issuer {
             .clone()
     }
 
-    /// The workspace with `slug`.
+    /// The workspace with `slug`, its JWKS current at the clock's now.
     pub fn workspace(&self, slug: &str) -> Result<Arc<ServedWorkspace>> {
-        self.workspaces
+        let found = self
+            .workspaces
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
             .find(|w| w.workspace.slug == slug)
             .cloned()
-            .ok_or_else(|| ErrorKind::UnknownWorkspace(slug.to_string()).into())
+            .ok_or_else(|| Error::from(ErrorKind::UnknownWorkspace(slug.to_string())))?;
+        let now = self.clock.now();
+        match found.valid_until {
+            Some(t) if t <= now => self.replace(ServedWorkspace::new(
+                found.workspace.clone(),
+                &self.public_url,
+                now,
+            )?),
+            _ => Ok(found),
+        }
+    }
+
+    fn replace(&self, served: ServedWorkspace) -> Result<Arc<ServedWorkspace>> {
+        let served = Arc::new(served);
+        let mut all = self.workspaces.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(slot) = all
+            .iter_mut()
+            .find(|w| w.workspace.slug == served.workspace.slug)
+        {
+            *slot = served.clone();
+        }
+        Ok(served)
+    }
+
+    /// Changes a workspace's key ring: under the data directory lock, re-reads the ring from
+    /// disk (another process may have changed it), applies `change`, persists, and serves the
+    /// result.
+    pub fn update_keys<T>(
+        &self,
+        slug: &str,
+        change: impl FnOnce(&mut KeyRing, i64) -> Result<T>,
+    ) -> Result<T> {
+        let current = self.workspace(slug)?;
+        let _lock = self.data.lock()?;
+        let now = self.clock.now();
+        let mut ring = KeyRing::load_or_create(&self.data.workspace_dir(slug), now)?;
+        let out = change(&mut ring, now)?;
+        let mut workspace = current.workspace.clone();
+        workspace.keys = ring;
+        self.replace(ServedWorkspace::new(workspace, &self.public_url, now)?)?;
+        Ok(out)
     }
 
     fn workspace_or_first(&self, slug: Option<&str>) -> Result<Arc<ServedWorkspace>> {
@@ -266,13 +332,18 @@ impl Issuer {
             ids: &self.ids,
         };
         let claims = token::build_claims(req, &ctx)?;
+        if req.is_crafted() {
+            return crate::hostile::craft(self, &served, req, claims, ctx.now);
+        }
         let key = served.workspace.keys.active();
         let header = token::build_header(key, &req.header);
         let token = token::sign(&header, &claims, key)?;
         Ok(MintedToken {
             token,
-            header,
-            claims,
+            header: header.into(),
+            claims: claims.into(),
+            case: None,
+            notes: Vec::new(),
         })
     }
 }

@@ -1,50 +1,115 @@
-//! Token-signing keys: generation, persistence, and their public JWK form.
+//! Token-signing keys: generation, persistence, their public JWK form, and a workspace's ring.
 //!
-//! Bitbucket signs step tokens with RSA keys under RS256, so each workspace has a key ring of
-//! RSA-2048 keys. A key's `kid` is its RFC 7638 thumbprint, so the same key always has the same
-//! `kid` and a tampered key file is detected on load. Signing uses aws-lc-rs on a parsed key held
-//! in memory (jsonwebtoken's `crypto::sign` re-parses the DER on every call, which would cost a
-//! visible share of each mint); the JWK exposes only `n` and `e`: private members have no field
-//! to be serialised from.
-
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+//! Bitbucket signs step tokens with RSA keys under RS256; ES256 (P-256) and EdDSA (Ed25519) keys
+//! can be added for the catalogue cases that need them. A key's `kid` is its RFC 7638 thumbprint,
+//! so the same key always has the same `kid` and a tampered key file is detected on load.
+//! Signing uses aws-lc-rs on a key parsed once and held in memory (jsonwebtoken's `crypto::sign`
+//! re-parses the DER on every call). The public JWK type has no private members at all, so none
+//! can ever be serialised.
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256, RsaKeyPair};
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RSA_PKCS1_SHA256,
+    RSA_PSS_SHA256, RsaKeyPair,
+};
 use rustls_pki_types::PrivatePkcs8KeyDer;
 use rustls_pki_types::pem::PemObject;
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::{b64url, pem_encode};
 use crate::error::{Error, Result};
-use crate::store;
+
+mod ring;
+pub use ring::{KeyEntry, KeyRing, KeyState};
 
 /// The signature algorithm Bitbucket uses for step tokens.
 pub const RS256: &str = "RS256";
 
-/// The public half of a signing key, as published in `keys.json`.
+/// The algorithm a key signs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KeyAlg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256, RSA-2048 (Bitbucket's).
+    #[serde(rename = "RS256")]
+    Rs256,
+    /// ECDSA P-256 with SHA-256.
+    #[serde(rename = "ES256")]
+    Es256,
+    /// Ed25519.
+    #[serde(rename = "EdDSA")]
+    EdDsa,
+}
+
+impl KeyAlg {
+    /// The JOSE name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyAlg::Rs256 => "RS256",
+            KeyAlg::Es256 => "ES256",
+            KeyAlg::EdDsa => "EdDSA",
+        }
+    }
+
+    /// Parses a JOSE name (`RS256`, `ES256`, `EdDSA`).
+    pub fn parse(text: &str) -> Result<KeyAlg> {
+        match text {
+            "RS256" => Ok(KeyAlg::Rs256),
+            "ES256" => Ok(KeyAlg::Es256),
+            "EdDSA" => Ok(KeyAlg::EdDsa),
+            other => Err(Error::invalid(
+                "alg",
+                format!("`{other}` is not a key algorithm (RS256, ES256, EdDSA)"),
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for KeyAlg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The public half of a key, as published in `keys.json`. Members absent for a key type are
+/// omitted. There is deliberately no field for any private member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicJwk {
-    /// Always `RSA`.
+    /// `RSA`, `EC` or `OKP`.
     pub kty: String,
     /// The RFC 7638 thumbprint of the key.
     pub kid: String,
     /// Always `sig`.
     #[serde(rename = "use")]
     pub use_: String,
-    /// Always `RS256`.
+    /// `RS256`, `ES256` or `EdDSA`.
     pub alg: String,
-    /// The modulus, base64url.
-    pub n: String,
-    /// The public exponent, base64url.
-    pub e: String,
+    /// RSA modulus, base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    /// RSA public exponent, base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
+    /// Curve (`P-256`, `Ed25519`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crv: Option<String>,
+    /// Curve point x, base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    /// Curve point y, base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
 }
 
-/// An RSA signing key with its thumbprint `kid`.
+enum Material {
+    Rsa(RsaKeyPair),
+    Ec(EcdsaKeyPair),
+    Ed(Ed25519KeyPair),
+}
+
+/// A private signing key with its thumbprint `kid`.
 pub struct SigningKey {
-    pair: RsaKeyPair,
+    alg: KeyAlg,
+    material: Material,
     jwk: PublicJwk,
     created: i64,
 }
@@ -52,48 +117,100 @@ pub struct SigningKey {
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigningKey")
+            .field("alg", &self.alg)
             .field("kid", &self.jwk.kid)
             .finish_non_exhaustive()
     }
 }
 
 impl SigningKey {
-    /// Generates a fresh RSA-2048 key.
-    pub fn generate(created: i64) -> Result<SigningKey> {
-        let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(Error::crypto)?;
-        Ok(Self::from_pair(pair, created))
+    /// Generates a fresh key (RSA keys are 2048-bit).
+    pub fn generate(alg: KeyAlg, created: i64) -> Result<SigningKey> {
+        let material = match alg {
+            KeyAlg::Rs256 => {
+                Material::Rsa(RsaKeyPair::generate(KeySize::Rsa2048).map_err(Error::crypto)?)
+            }
+            KeyAlg::Es256 => Material::Ec(
+                EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(Error::crypto)?,
+            ),
+            KeyAlg::EdDsa => Material::Ed(Ed25519KeyPair::generate().map_err(Error::crypto)?),
+        };
+        Ok(Self::from_material(alg, material, created))
     }
 
-    /// Parses a PKCS#8 PEM private key.
-    pub fn from_pkcs8_pem(pem: &[u8], created: i64) -> Result<SigningKey> {
+    /// Parses a PKCS#8 PEM private key of the given algorithm.
+    pub fn from_pkcs8_pem(alg: KeyAlg, pem: &[u8], created: i64) -> Result<SigningKey> {
         let der = PrivatePkcs8KeyDer::from_pem_slice(pem).map_err(Error::crypto)?;
-        let pair = RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).map_err(Error::crypto)?;
-        Ok(Self::from_pair(pair, created))
+        let der = der.secret_pkcs8_der();
+        let material = match alg {
+            KeyAlg::Rs256 => Material::Rsa(RsaKeyPair::from_pkcs8(der).map_err(Error::crypto)?),
+            KeyAlg::Es256 => Material::Ec(
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
+                    .map_err(Error::crypto)?,
+            ),
+            KeyAlg::EdDsa => Material::Ed(Ed25519KeyPair::from_pkcs8(der).map_err(Error::crypto)?),
+        };
+        Ok(Self::from_material(alg, material, created))
     }
 
-    fn from_pair(pair: RsaKeyPair, created: i64) -> SigningKey {
-        let public = pair.public_key();
-        let n = b64url(public.modulus().big_endian_without_leading_zero());
-        let e = b64url(public.exponent().big_endian_without_leading_zero());
-        let kid = rsa_thumbprint(&n, &e);
+    fn from_material(alg: KeyAlg, material: Material, created: i64) -> SigningKey {
+        let mut jwk = PublicJwk {
+            kty: String::new(),
+            kid: String::new(),
+            use_: "sig".into(),
+            alg: alg.as_str().into(),
+            n: None,
+            e: None,
+            crv: None,
+            x: None,
+            y: None,
+        };
+        match &material {
+            Material::Rsa(pair) => {
+                let public = pair.public_key();
+                jwk.kty = "RSA".into();
+                jwk.n = Some(b64url(public.modulus().big_endian_without_leading_zero()));
+                jwk.e = Some(b64url(public.exponent().big_endian_without_leading_zero()));
+            }
+            Material::Ec(pair) => {
+                // Uncompressed point: 0x04 || x || y.
+                let point = pair.public_key().as_ref();
+                jwk.kty = "EC".into();
+                jwk.crv = Some("P-256".into());
+                jwk.x = point.get(1..33).map(b64url);
+                jwk.y = point.get(33..65).map(b64url);
+            }
+            Material::Ed(pair) => {
+                jwk.kty = "OKP".into();
+                jwk.crv = Some("Ed25519".into());
+                jwk.x = Some(b64url(pair.public_key().as_ref()));
+            }
+        }
+        jwk.kid = thumbprint(&jwk);
         SigningKey {
-            pair,
-            jwk: PublicJwk {
-                kty: "RSA".into(),
-                kid,
-                use_: "sig".into(),
-                alg: RS256.into(),
-                n,
-                e,
-            },
+            alg,
+            material,
+            jwk,
             created,
         }
     }
 
     /// The PKCS#8 PEM encoding of the private key (for the data directory only).
     pub fn to_pkcs8_pem(&self) -> Result<String> {
-        let der = self.pair.as_der().map_err(Error::crypto)?;
-        Ok(pem_encode("PRIVATE KEY", der.as_ref()))
+        let der: Vec<u8> = match &self.material {
+            Material::Rsa(p) => p.as_der().map_err(Error::crypto)?.as_ref().to_vec(),
+            Material::Ec(p) => p.to_pkcs8v1().map_err(Error::crypto)?.as_ref().to_vec(),
+            Material::Ed(p) => AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(p)
+                .map_err(Error::crypto)?
+                .as_ref()
+                .to_vec(),
+        };
+        Ok(pem_encode("PRIVATE KEY", &der))
+    }
+
+    /// The key's algorithm.
+    pub fn alg(&self) -> KeyAlg {
+        self.alg
     }
 
     /// The key id (RFC 7638 thumbprint).
@@ -111,133 +228,103 @@ impl SigningKey {
         &self.jwk
     }
 
-    /// An RS256 (RSASSA-PKCS1-v1_5 with SHA-256) signature over `message`.
-    pub fn sign_rs256(&self, message: &[u8]) -> Result<Vec<u8>> {
-        let mut sig = vec![0u8; self.pair.public_modulus_len()];
-        let rng = aws_lc_rs::rand::SystemRandom::new();
-        self.pair
-            .sign(&RSA_PKCS1_SHA256, &rng, message, &mut sig)
-            .map_err(Error::crypto)?;
-        Ok(sig)
+    /// The public key as an X.509 SubjectPublicKeyInfo, DER (for PEM/DER key-confusion cases).
+    pub fn public_spki_der(&self) -> Result<Vec<u8>> {
+        Ok(match &self.material {
+            Material::Rsa(p) => p
+                .public_key()
+                .as_der()
+                .map_err(Error::crypto)?
+                .as_ref()
+                .to_vec(),
+            Material::Ec(p) => p
+                .public_key()
+                .as_der()
+                .map_err(Error::crypto)?
+                .as_ref()
+                .to_vec(),
+            Material::Ed(p) => p
+                .public_key()
+                .as_der()
+                .map_err(Error::crypto)?
+                .as_ref()
+                .to_vec(),
+        })
+    }
+
+    /// A signature over `message` with the key's own algorithm, in JWS form.
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+        match &self.material {
+            Material::Rsa(pair) => rsa_sign(pair, &RSA_PKCS1_SHA256, message),
+            Material::Ec(pair) => {
+                let rng = aws_lc_rs::rand::SystemRandom::new();
+                Ok(pair
+                    .sign(&rng, message)
+                    .map_err(Error::crypto)?
+                    .as_ref()
+                    .to_vec())
+            }
+            Material::Ed(pair) => Ok(pair.sign(message).as_ref().to_vec()),
+        }
+    }
+
+    /// An RSASSA-PSS SHA-256 signature (PS256) with an RSA key: a signature of the wrong scheme
+    /// for an RS256 key, used only by the hostile catalogue.
+    pub(crate) fn sign_ps256(&self, message: &[u8]) -> Result<Vec<u8>> {
+        match &self.material {
+            Material::Rsa(pair) => rsa_sign(pair, &RSA_PSS_SHA256, message),
+            _ => Err(Error::crypto("PS256 needs an RSA key")),
+        }
     }
 }
 
-/// The RFC 7638 SHA-256 thumbprint of an RSA key given its base64url `n` and `e`.
-pub fn rsa_thumbprint(n: &str, e: &str) -> String {
-    // Members in lexicographic order, no whitespace: the canonical form RFC 7638 hashes.
-    let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
+fn rsa_sign(
+    pair: &RsaKeyPair,
+    padding: &'static dyn aws_lc_rs::signature::RsaEncoding,
+    message: &[u8],
+) -> Result<Vec<u8>> {
+    let mut sig = vec![0u8; pair.public_modulus_len()];
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    pair.sign(padding, &rng, message, &mut sig)
+        .map_err(Error::crypto)?;
+    Ok(sig)
+}
+
+/// The RFC 7638 (and RFC 8037 for OKP) SHA-256 thumbprint of a public JWK.
+pub fn thumbprint(jwk: &PublicJwk) -> String {
+    let s = |o: &Option<String>| o.clone().unwrap_or_default();
+    // Required members only, in lexicographic order, no whitespace.
+    let canonical = match jwk.kty.as_str() {
+        "RSA" => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, s(&jwk.e), s(&jwk.n)),
+        "EC" => format!(
+            r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
+            s(&jwk.crv),
+            s(&jwk.x),
+            s(&jwk.y)
+        ),
+        _ => format!(
+            r#"{{"crv":"{}","kty":"{}","x":"{}"}}"#,
+            s(&jwk.crv),
+            jwk.kty,
+            s(&jwk.x)
+        ),
+    };
     b64url(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes()).as_ref())
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct KeyRingFile {
-    active: String,
-    keys: Vec<KeyRecord>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct KeyRecord {
-    kid: String,
-    alg: String,
-    created: i64,
-}
-
-/// A workspace's signing keys, the active one first among equals.
-#[derive(Debug, Clone)]
-pub struct KeyRing {
-    keys: Vec<Arc<SigningKey>>,
-    active: usize,
-}
-
-impl KeyRing {
-    /// Loads the ring kept in `dir` (a workspace directory), creating a first key if there is none.
-    pub fn load_or_create(dir: &Path, now: i64) -> Result<KeyRing> {
-        let ring_path = dir.join("keys.json");
-        let Some(file) = store::read_json::<KeyRingFile>(&ring_path)? else {
-            let key = SigningKey::generate(now)?;
-            store::write_atomic(&key_path(dir, key.kid()), key.to_pkcs8_pem()?.as_bytes())?;
-            let ring = KeyRing {
-                keys: vec![Arc::new(key)],
-                active: 0,
-            };
-            ring.save(dir)?;
-            return Ok(ring);
-        };
-        let mut keys = Vec::with_capacity(file.keys.len());
-        for record in &file.keys {
-            let path = key_path(dir, &record.kid);
-            if record.alg != RS256 {
-                return Err(Error::corrupt(
-                    &ring_path,
-                    format!("key {} has unsupported alg {}", record.kid, record.alg),
-                ));
-            }
-            let pem = store::read_optional(&path)?.ok_or_else(|| {
-                Error::corrupt(
-                    &ring_path,
-                    format!("lists key {} but {} is missing", record.kid, path.display()),
-                )
-            })?;
-            let key = SigningKey::from_pkcs8_pem(&pem, record.created)
-                .map_err(|e| Error::corrupt(&path, format!("not a usable RSA private key: {e}")))?;
-            if key.kid() != record.kid {
-                return Err(Error::corrupt(
-                    &path,
-                    format!(
-                        "its thumbprint is {}, not the kid {} it is filed under",
-                        key.kid(),
-                        record.kid
-                    ),
-                ));
-            }
-            keys.push(Arc::new(key));
-        }
-        let active = keys
-            .iter()
-            .position(|k| k.kid() == file.active)
-            .ok_or_else(|| {
-                Error::corrupt(
-                    &ring_path,
-                    format!("active key {} is not in the ring", file.active),
-                )
-            })?;
-        Ok(KeyRing { keys, active })
-    }
-
-    fn save(&self, dir: &Path) -> Result<()> {
-        let file = KeyRingFile {
-            active: self.active().kid().to_string(),
-            keys: self
-                .keys
-                .iter()
-                .map(|k| KeyRecord {
-                    kid: k.kid().to_string(),
-                    alg: RS256.to_string(),
-                    created: k.created(),
-                })
-                .collect(),
-        };
-        store::write_json(&dir.join("keys.json"), &file)
-    }
-
-    /// The key new tokens are signed with.
-    pub fn active(&self) -> &Arc<SigningKey> {
-        &self.keys[self.active]
-    }
-
-    /// Every key in the ring.
-    pub fn keys(&self) -> &[Arc<SigningKey>] {
-        &self.keys
-    }
-
-    /// The keys published in the JWKS.
-    pub fn published(&self) -> impl Iterator<Item = &PublicJwk> {
-        self.keys.iter().map(|k| k.public_jwk())
-    }
-}
-
-fn key_path(dir: &Path, kid: &str) -> PathBuf {
-    dir.join("keys").join(format!("{kid}.pem"))
+/// The RFC 7638 thumbprint of an RSA key given its base64url `n` and `e`.
+pub fn rsa_thumbprint(n: &str, e: &str) -> String {
+    thumbprint(&PublicJwk {
+        kty: "RSA".into(),
+        kid: String::new(),
+        use_: String::new(),
+        alg: String::new(),
+        n: Some(n.into()),
+        e: Some(e.into()),
+        crv: None,
+        x: None,
+        y: None,
+    })
 }
 
 #[cfg(test)]
@@ -255,34 +342,43 @@ mod tests {
     }
 
     #[test]
-    fn ring_persists_and_detects_tampering() {
-        let tmp = tempfile::tempdir().unwrap();
-        let ring = KeyRing::load_or_create(tmp.path(), 100).unwrap();
-        let again = KeyRing::load_or_create(tmp.path(), 200).unwrap();
-        assert_eq!(ring.active().kid(), again.active().kid());
-        assert_eq!(again.active().created(), 100);
-
-        // Swap the key file for another valid key: the kid no longer matches.
-        let other = SigningKey::generate(0).unwrap();
-        std::fs::write(
-            key_path(tmp.path(), ring.active().kid()),
-            other.to_pkcs8_pem().unwrap(),
-        )
-        .unwrap();
-        let err = KeyRing::load_or_create(tmp.path(), 0).unwrap_err();
-        assert!(err.to_string().contains(".pem"), "{err}");
+    fn okp_thumbprint_matches_rfc8037_example() {
+        // RFC 8037 appendix A.3.
+        let jwk = PublicJwk {
+            kty: "OKP".into(),
+            kid: String::new(),
+            use_: String::new(),
+            alg: String::new(),
+            n: None,
+            e: None,
+            crv: Some("Ed25519".into()),
+            x: Some("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo".into()),
+            y: None,
+        };
+        assert_eq!(
+            thumbprint(&jwk),
+            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+        );
     }
 
     #[test]
-    fn jwk_has_no_private_members() {
-        let key = SigningKey::generate(0).unwrap();
-        let json = serde_json::to_value(key.public_jwk()).unwrap();
-        let names: Vec<&str> = json
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(|k| k.as_str())
-            .collect();
-        assert_eq!(names, ["kty", "kid", "use", "alg", "n", "e"]);
+    fn every_alg_round_trips_through_pem_and_has_no_private_members() {
+        for alg in [KeyAlg::Rs256, KeyAlg::Es256, KeyAlg::EdDsa] {
+            let key = SigningKey::generate(alg, 5).unwrap();
+            let again =
+                SigningKey::from_pkcs8_pem(alg, key.to_pkcs8_pem().unwrap().as_bytes(), 5).unwrap();
+            assert_eq!(key.public_jwk(), again.public_jwk());
+            let json = serde_json::to_value(key.public_jwk()).unwrap();
+            for m in ["d", "p", "q", "dp", "dq", "qi"] {
+                assert!(json.get(m).is_none(), "{alg}: {json}");
+            }
+            assert_eq!(json["alg"], alg.as_str());
+            let sig = key.sign(b"msg").unwrap();
+            let expected_len = match alg {
+                KeyAlg::Rs256 => 256,
+                _ => 64,
+            };
+            assert_eq!(sig.len(), expected_len);
+        }
     }
 }

@@ -22,10 +22,12 @@
 #![warn(missing_docs)]
 
 mod ca;
+mod client;
 mod clock;
 mod config;
 mod encoding;
 mod error;
+pub mod hostile;
 pub mod http;
 mod inspect;
 mod instance;
@@ -39,6 +41,7 @@ mod trust;
 mod workspace;
 
 pub use ca::{CA_COMMON_NAME, DEFAULT_SANS, LocalCa, TlsIdentity, san_set};
+pub use client::{ControlClient, https_client};
 pub use clock::{Clock, FixedClock, IdSource, SystemClock};
 pub use config::{Config, DEFAULT_PORT, DEFAULT_TOKEN_LIFETIME, validate_public_url};
 pub use encoding::{b64url, b64url_decode};
@@ -46,7 +49,9 @@ pub use error::{Error, ErrorKind, Result};
 pub use inspect::{DecodedToken, MAX_DECODE_LEN, decode_unverified};
 pub use instance::{Instance, ServerRecord};
 pub use issuer::{CLAIMS_SUPPORTED, Issuer, IssuerOptions, ServedWorkspace, WorkspaceInfo};
-pub use keys::{KeyRing, PublicJwk, RS256, SigningKey, rsa_thumbprint};
+pub use keys::{
+    KeyAlg, KeyEntry, KeyRing, KeyState, PublicJwk, RS256, SigningKey, rsa_thumbprint, thumbprint,
+};
 pub use server::Server;
 pub use store::{DATA_DIR_ENV, DataDir, write_atomic};
 pub use token::{MAX_AUDIENCE_LEN, MAX_AUDIENCES, MintedToken, StepRequest, merge};

@@ -39,6 +39,16 @@ pub fn control_url(base: &str, rest: &str) -> String {
     format!("{}{CONTROL_PREFIX}{rest}", trim_base(base))
 }
 
+/// Where the hostile catalogue hosts an attacker JWKS for `jku` cases.
+pub fn attacker_jwks_url(base: &str, slug: &str) -> String {
+    control_url(base, &format!("/attacker/{slug}/jwks.json"))
+}
+
+/// Where the hostile catalogue hosts an attacker certificate for `x5u` cases.
+pub fn attacker_cert_url(base: &str, slug: &str) -> String {
+    control_url(base, &format!("/attacker/{slug}/cert.pem"))
+}
+
 /// `base` without trailing slashes.
 pub fn trim_base(base: &str) -> &str {
     base.trim_end_matches('/')

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::clock::IdSource;
 use crate::encoding::b64url;
 use crate::error::{Error, Result};
-use crate::keys::{RS256, SigningKey};
+use crate::keys::SigningKey;
 use crate::workspace::{Workspace, braced, parse_uuid};
 
 /// Bitbucket allows at most this many custom audiences.
@@ -54,20 +54,48 @@ pub struct StepRequest {
     pub lifetime: Option<u64>,
     /// Claims merged over the defaults; `null` removes a claim.
     pub claims: Map<String, Value>,
-    /// Header members merged over the defaults; `null` removes one. The signature is still
-    /// RS256 by the workspace key whatever `alg` says.
+    /// Header members merged over the defaults; `null` removes one. The signature is made by
+    /// the signer (`sign_with`) whatever `alg` says.
     pub header: Map<String, Value>,
+    /// Crafting: a catalogue case by name (`stepmint cases`). Excludes the raw fields below.
+    pub case: Option<String>,
+    /// Crafting: the header as raw JSON text, used byte for byte (duplicate keys, invalid JSON).
+    pub header_json: Option<String>,
+    /// Crafting: the payload as raw JSON text, used byte for byte.
+    pub payload_json: Option<String>,
+    /// Crafting: who signs: `workspace` (default), `kid:KID` (any key of the ring, staged too),
+    /// `attacker-rs256`, `attacker-es256`, `attacker-eddsa`, `hs256:SECRET`, or `none`.
+    pub sign_with: Option<String>,
+    /// Crafting: send no signature (`header.payload.`).
+    pub drop_signature: bool,
+}
+
+impl StepRequest {
+    /// Whether this asks for a crafted (possibly broken) token rather than a genuine one.
+    pub fn is_crafted(&self) -> bool {
+        self.case.is_some()
+            || self.header_json.is_some()
+            || self.payload_json.is_some()
+            || self.sign_with.is_some()
+            || self.drop_signature
+    }
 }
 
 /// A signed token with the header and claims it carries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MintedToken {
-    /// The compact JWS.
+    /// The token (compact JWS, or whatever shape a crafted case has).
     pub token: String,
-    /// The decoded header.
-    pub header: Map<String, Value>,
-    /// The decoded claims.
-    pub claims: Map<String, Value>,
+    /// The header: a JSON object, or the raw text when it is not one.
+    pub header: Value,
+    /// The claims: a JSON object, or the raw text when they are not one.
+    pub claims: Value,
+    /// The catalogue case this token was made for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<crate::hostile::CaseSummary>,
+    /// What is deliberately odd about it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The inputs a claim set is built from besides the request.
@@ -194,7 +222,7 @@ pub(crate) fn build_claims(req: &StepRequest, ctx: &MintContext<'_>) -> Result<M
 /// The default header for `key`, with `overrides` merged over it.
 pub(crate) fn build_header(key: &SigningKey, overrides: &Map<String, Value>) -> Map<String, Value> {
     let mut header = Map::new();
-    header.insert("alg".into(), RS256.into());
+    header.insert("alg".into(), key.alg().as_str().into());
     header.insert("kid".into(), key.kid().into());
     header.insert("typ".into(), "JWT".into());
     merge(&mut header, overrides);
@@ -224,7 +252,7 @@ pub(crate) fn sign(
     token.push_str(&b64url(&h));
     token.push('.');
     token.push_str(&b64url(&c));
-    let sig = key.sign_rs256(token.as_bytes())?;
+    let sig = key.sign(token.as_bytes())?;
     token.push('.');
     token.push_str(&b64url(&sig));
     Ok(token)

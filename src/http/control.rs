@@ -7,12 +7,15 @@ use axum::extract::{FromRequest, Path, RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
+use crate::keys::{KeyAlg, KeyRing, KeyState};
 use crate::token::{MintedToken, StepRequest};
+use crate::workspace::braced;
 
 /// The largest request body the control API reads.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -104,22 +107,118 @@ pub async fn workspace(
     Path(slug): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let ws = state.issuer.workspace(&slug)?;
-    let keys: Vec<_> = ws
-        .workspace
-        .keys
-        .keys()
-        .iter()
-        .map(|k| json!({ "kid": k.kid(), "alg": "RS256", "created": k.created() }))
-        .collect();
     let mut info = serde_json::to_value(ws.info()).unwrap_or_default();
     if let Some(obj) = info.as_object_mut() {
-        obj.insert("keys".into(), Value::Array(keys));
+        obj.insert(
+            "keys".into(),
+            key_list(&ws.workspace.keys, state.issuer.clock().now()),
+        );
         obj.insert(
             "default_audience".into(),
             ws.workspace.default_audience().into(),
         );
+        obj.insert(
+            "default_repository_uuid".into(),
+            braced(&ws.workspace.default_repository_uuid).into(),
+        );
     }
     Ok(Json(info))
+}
+
+fn key_list(ring: &KeyRing, now: i64) -> Value {
+    ring.describe(now)
+}
+
+/// `GET /_stepmint/v1/workspaces/{slug}/keys`
+pub async fn keys(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let ws = state.issuer.workspace(&slug)?;
+    Ok(Json(
+        json!({ "keys": key_list(&ws.workspace.keys, state.issuer.clock().now()) }),
+    ))
+}
+
+/// Body of `POST .../keys/rotate`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RotateRequest {
+    /// Seconds the old key stays published. Default: the token lifetime.
+    pub overlap: Option<u64>,
+}
+
+/// `POST /_stepmint/v1/workspaces/{slug}/keys/rotate`
+pub async fn rotate(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ApiJson(req): ApiJson<RotateRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let overlap = req.overlap.unwrap_or(state.issuer.token_lifetime());
+    let issuer = state.issuer.clone();
+    let slug2 = slug.clone();
+    let key =
+        blocking(move || issuer.update_keys(&slug2, |ring, now| ring.rotate(now, overlap))).await?;
+    let ws = state.issuer.workspace(&slug)?;
+    Ok(Json(
+        json!({ "active_kid": key.kid(), "overlap": overlap, "keys": key_list(&ws.workspace.keys, state.issuer.clock().now()) }),
+    ))
+}
+
+/// Body of `POST .../keys`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddKeyRequest {
+    /// `RS256`, `ES256` or `EdDSA`.
+    pub alg: KeyAlg,
+    /// `published` (default) or `staged`.
+    #[serde(default)]
+    pub staged: bool,
+    /// For a staged key: publish it this many seconds from now.
+    #[serde(default)]
+    pub publish_in: Option<u64>,
+}
+
+/// `POST /_stepmint/v1/workspaces/{slug}/keys`: add a key.
+pub async fn add_key(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ApiJson(req): ApiJson<AddKeyRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let issuer = state.issuer.clone();
+    let key = blocking(move || {
+        issuer.update_keys(&slug, |ring, now| {
+            let st = match (req.staged, req.publish_in) {
+                (false, None) => KeyState::Published,
+                (_, at) => KeyState::Staged {
+                    publish_at: at.map(|s| now.saturating_add(s as i64)),
+                },
+            };
+            ring.add(req.alg, st, now)
+        })
+    })
+    .await?;
+    Ok(Json(json!({ "kid": key.kid(), "alg": key.alg() })))
+}
+
+/// `DELETE /_stepmint/v1/workspaces/{slug}/keys/{kid}`: retire a key now.
+pub async fn retire_key(
+    State(state): State<AppState>,
+    Path((slug, kid)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let issuer = state.issuer.clone();
+    let k = kid.clone();
+    blocking(move || issuer.update_keys(&slug, |ring, _| ring.retire(&k))).await?;
+    Ok(Json(json!({ "retired": kid })))
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> crate::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(ApiError::from)
 }
 
 /// `POST /_stepmint/v1/tokens`: mint a step token (workspace from the body, default the first).
@@ -216,4 +315,31 @@ pub async fn ca_pem(State(state): State<AppState>) -> Result<Response, ApiError>
             "this server has no CA",
         )),
     }
+}
+
+/// `GET /_stepmint/v1/cases`: the hostile catalogue.
+pub async fn cases() -> Json<Value> {
+    Json(json!({ "cases": crate::hostile::summaries() }))
+}
+
+/// `GET /_stepmint/v1/attacker/{slug}/jwks.json`: the attacker JWKS a `jku` case points at.
+pub async fn attacker_jwks(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let ws = state.issuer.workspace(&slug)?;
+    let issuer = state.issuer.clone();
+    let attacker = blocking(move || issuer.attacker()).await?;
+    Ok(Json(attacker.jwks_as(ws.workspace.keys.active().kid())))
+}
+
+/// `GET /_stepmint/v1/attacker/{slug}/cert.pem`: the attacker certificate an `x5u` case points at.
+pub async fn attacker_cert(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    state.issuer.workspace(&slug)?;
+    let issuer = state.issuer.clone();
+    let pem = blocking(move || issuer.attacker()?.cert_pem()).await?;
+    Ok(([(CONTENT_TYPE, "application/x-pem-file")], pem).into_response())
 }

@@ -55,9 +55,21 @@ pub fn router(state: AppState) -> Router {
         .route("/workspaces", get(control::workspaces))
         .route("/workspaces/{slug}", get(control::workspace))
         .route("/workspaces/{slug}/tokens", post(control::mint_for))
+        .route(
+            "/workspaces/{slug}/keys",
+            get(control::keys).post(control::add_key),
+        )
+        .route("/workspaces/{slug}/keys/rotate", post(control::rotate))
+        .route(
+            "/workspaces/{slug}/keys/{kid}",
+            axum::routing::delete(control::retire_key),
+        )
         .route("/tokens", post(control::mint))
         .route("/requests", get(control::requests))
-        .route("/ca.pem", get(control::ca_pem));
+        .route("/ca.pem", get(control::ca_pem))
+        .route("/cases", get(control::cases))
+        .route("/attacker/{slug}/jwks.json", get(control::attacker_jwks))
+        .route("/attacker/{slug}/cert.pem", get(control::attacker_cert));
     Router::new()
         .route(DISCOVERY_ROUTE, get(oidc::discovery))
         .route(JWKS_ROUTE, get(oidc::jwks))

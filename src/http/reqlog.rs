@@ -38,6 +38,8 @@ pub enum Endpoint {
     Jwks,
     /// The control API.
     Control,
+    /// The attacker documents hostile `jku`/`x5u` cases point at (relying-party traffic).
+    Attacker,
     /// Anything else (a 404).
     Other,
 }
@@ -130,7 +132,13 @@ impl RequestLog {
 
 /// Classifies a path: which endpoint, and for issuer paths which workspace.
 pub fn classify(path: &str) -> (Endpoint, Option<String>) {
-    if path.starts_with(CONTROL_PREFIX) {
+    if let Some(rest) = path.strip_prefix(CONTROL_PREFIX) {
+        if let Some(attacker) = rest.strip_prefix("/attacker/") {
+            return (
+                Endpoint::Attacker,
+                attacker.split('/').next().map(str::to_string),
+            );
+        }
         return (Endpoint::Control, None);
     }
     if let Some(rest) = path.strip_prefix("/2.0/workspaces/")

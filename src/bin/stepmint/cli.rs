@@ -27,6 +27,69 @@ pub enum Command {
     Decode(DecodeArgs),
     /// The local CA relying parties must trust.
     Ca(CaArgs),
+    /// List the hostile and edge-case token catalogue.
+    Cases(CasesArgs),
+    /// List, rotate, add or retire a workspace's signing keys.
+    Keys(KeysArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint cases\n  stepmint cases --json | jq -r '.[].name'\n  stepmint cases --markdown > docs/cases.md\n  stepmint mint --case alg-none"
+)]
+pub struct CasesArgs {
+    /// Print the catalogue as JSON
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+    /// Print the catalogue as a Markdown table
+    #[arg(long)]
+    pub markdown: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint keys list\n  stepmint keys rotate --overlap 3600\n  stepmint keys add --alg ES256\n  stepmint keys add --alg RS256 --staged --publish-in 30\n  stepmint keys retire 9pmVgCgs1w1JGV9bak_J9LV7SISFF4rlN8cDy2jeTVU\n\nWith a server running on the same data directory, changes go through its control API so\nit serves them at once; otherwise the files are changed directly."
+)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub what: KeysCommand,
+    /// Workspace slug [default: the first configured workspace]
+    #[arg(long, value_name = "SLUG", global = true)]
+    pub workspace: Option<String>,
+    /// Print JSON
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(flatten)]
+    pub data: DataDirArg,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum KeysCommand {
+    /// List keys with their state
+    List,
+    /// Publish the next key and sign with it; the old key leaves the JWKS after the overlap
+    Rotate {
+        /// Seconds the old key stays published [default: the token lifetime, 3600]
+        #[arg(long, value_name = "SECS")]
+        overlap: Option<u64>,
+    },
+    /// Add a key that does not sign step tokens (ES256/EdDSA for the catalogue, or a staged RS256)
+    Add {
+        /// RS256, ES256 or EdDSA
+        #[arg(long)]
+        alg: String,
+        /// Keep it out of the JWKS (until --publish-in, if given)
+        #[arg(long)]
+        staged: bool,
+        /// Publish a staged key this many seconds from now
+        #[arg(long, value_name = "SECS")]
+        publish_in: Option<u64>,
+    },
+    /// Drop a key from the JWKS now
+    Retire {
+        /// The key's kid
+        kid: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -83,7 +146,7 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint mint\n  stepmint mint --workspace acme --branch release --audience sts.amazonaws.com\n  stepmint mint --env-uuid {0b5f3c1e-2f3a-4d4b-9a55-1b2c3d4e5f60} --claim 'team=\"qa\"' --unset branchName\n  stepmint mint --header 'typ=\"at+jwt\"' --json\n  stepmint mint --now 2030-01-01T00:00:00Z --seed 7   # byte-identical every time"
+    after_help = "Examples:\n  stepmint mint\n  stepmint mint --workspace acme --branch release --audience sts.amazonaws.com\n  stepmint mint --env-uuid {0b5f3c1e-2f3a-4d4b-9a55-1b2c3d4e5f60} --claim 'team=\"qa\"' --unset branchName\n  stepmint mint --header 'typ=\"at+jwt\"' --json\n  stepmint mint --now 2030-01-01T00:00:00Z --seed 7   # byte-identical every time\n  stepmint mint --case alg-none\n  stepmint mint --header-json '{\"alg\":\"RS256\",\"alg\":\"none\"}' --sign-with attacker-rs256"
 )]
 pub struct MintArgs {
     /// Workspace slug [default: the first configured workspace]
@@ -122,6 +185,21 @@ pub struct MintArgs {
     /// Base URL for `iss` [default: the running server's, else https://localhost:8443]
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
+    /// Make a catalogue case instead of a genuine token (see `stepmint cases`)
+    #[arg(long, value_name = "NAME")]
+    pub case: Option<String>,
+    /// Use this raw JSON text as the header, byte for byte (duplicate keys, invalid JSON...)
+    #[arg(long, value_name = "TEXT")]
+    pub header_json: Option<String>,
+    /// Use this raw JSON text as the payload, byte for byte
+    #[arg(long, value_name = "TEXT")]
+    pub payload_json: Option<String>,
+    /// Signer: workspace, kid:KID, attacker-rs256, attacker-es256, attacker-eddsa, hs256:SECRET, none
+    #[arg(long, value_name = "SIGNER")]
+    pub sign_with: Option<String>,
+    /// Send no signature (header.payload.)
+    #[arg(long)]
+    pub drop_signature: bool,
     /// Print {token, header, claims} as JSON
     #[arg(long)]
     pub json: bool,

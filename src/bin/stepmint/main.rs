@@ -2,9 +2,11 @@
 //! prints. Exit codes: 0 success, 1 failure, 2 usage error.
 
 mod ca;
+mod cases;
 mod cli;
 mod common;
 mod decode;
+mod keys;
 mod mint;
 mod serve;
 
@@ -19,6 +21,8 @@ fn main() -> ExitCode {
         cli::Command::Mint(a) => mint::run(a),
         cli::Command::Decode(a) => decode::run(a),
         cli::Command::Ca(a) => ca::run(a),
+        cli::Command::Cases(a) => cases::run(a),
+        cli::Command::Keys(a) => keys::run(a),
     };
     match result {
         Ok(code) => code,

@@ -54,6 +54,11 @@ pub fn run(args: MintArgs) -> Result<ExitCode> {
         lifetime: args.lifetime,
         claims,
         header,
+        case: args.case,
+        header_json: args.header_json,
+        payload_json: args.payload_json,
+        sign_with: args.sign_with,
+        drop_signature: args.drop_signature,
     };
     let minted = issuer.mint(&req)?;
     if args.json {

@@ -1,0 +1,155 @@
+//! `stepmint keys list|rotate|add|retire`: through the running server's control API when one
+//! serves this data directory, else on the files directly.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+use stepmint::{
+    Clock, ControlClient, DataDir, IdSource, Issuer, IssuerOptions, KeyAlg, KeyState, SystemClock,
+    WorkspaceSpec,
+};
+
+use crate::cli::{KeysArgs, KeysCommand};
+use crate::common;
+
+pub fn run(args: KeysArgs) -> Result<ExitCode> {
+    let dir = common::data_dir(&args.data)?;
+    let data = DataDir::open(&dir)?;
+    if let KeysCommand::Add { alg, .. } = &args.what {
+        KeyAlg::parse(alg)?;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let out = match runtime.block_on(ControlClient::find_running(&data))? {
+        Some(client) => runtime.block_on(remote(&client, &args))?,
+        None => local(&dir, &args)?,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print_human(&out);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn remote(client: &ControlClient, args: &KeysArgs) -> Result<Value> {
+    let slug = match &args.workspace {
+        Some(s) => s.clone(),
+        None => client.get("/workspaces").await?["workspaces"][0]["slug"]
+            .as_str()
+            .context("the server has no workspace")?
+            .to_string(),
+    };
+    let base = format!("/workspaces/{slug}/keys");
+    let mut out = match &args.what {
+        KeysCommand::List => client.get(&base).await?,
+        KeysCommand::Rotate { overlap } => client.post(&format!("{base}/rotate"), &json!({ "overlap": overlap })).await?,
+        KeysCommand::Add { alg, staged, publish_in } => {
+            client
+                .post(&base, &json!({ "alg": alg, "staged": *staged || publish_in.is_some(), "publish_in": publish_in }))
+                .await?
+        }
+        KeysCommand::Retire { kid } => client.delete(&format!("{base}/{kid}")).await?,
+    };
+    if !matches!(args.what, KeysCommand::List | KeysCommand::Rotate { .. }) {
+        out["keys"] = client.get(&base).await?["keys"].clone();
+    }
+    out["workspace"] = slug.into();
+    out["via"] = "server".into();
+    Ok(out)
+}
+
+fn local(dir: &std::path::Path, args: &KeysArgs) -> Result<Value> {
+    let mut options =
+        IssuerOptions::new(dir, format!("https://localhost:{}", stepmint::DEFAULT_PORT));
+    if let Some(ws) = &args.workspace {
+        options.workspaces = vec![WorkspaceSpec::parse(ws)?];
+    }
+    let issuer = Issuer::open(
+        options,
+        std::sync::Arc::new(SystemClock),
+        std::sync::Arc::new(IdSource::random()),
+    )?;
+    let slug = issuer.workspaces()[0].workspace.slug.clone();
+    let lifetime = issuer.token_lifetime();
+    let mut out = match &args.what {
+        KeysCommand::List => json!({}),
+        KeysCommand::Rotate { overlap } => {
+            let overlap = overlap.unwrap_or(lifetime);
+            let key = issuer.update_keys(&slug, |ring, now| ring.rotate(now, overlap))?;
+            json!({ "active_kid": key.kid(), "overlap": overlap })
+        }
+        KeysCommand::Add {
+            alg,
+            staged,
+            publish_in,
+        } => {
+            let alg = KeyAlg::parse(alg)?;
+            let key = issuer.update_keys(&slug, |ring, now| {
+                let state = if *staged || publish_in.is_some() {
+                    KeyState::Staged {
+                        publish_at: publish_in.map(|s| now.saturating_add(s as i64)),
+                    }
+                } else {
+                    KeyState::Published
+                };
+                ring.add(alg, state, now)
+            })?;
+            json!({ "kid": key.kid(), "alg": key.alg() })
+        }
+        KeysCommand::Retire { kid } => {
+            issuer.update_keys(&slug, |ring, _| ring.retire(kid))?;
+            json!({ "retired": kid })
+        }
+    };
+    out["keys"] = issuer
+        .workspace(&slug)?
+        .workspace
+        .keys
+        .describe(SystemClock.now());
+    out["workspace"] = slug.into();
+    out["via"] = "files".into();
+    Ok(out)
+}
+
+fn print_human(out: &Value) {
+    if let Some(kid) = out["active_kid"].as_str() {
+        println!(
+            "rotated: {kid} now signs (old key published for {} s more)",
+            out["overlap"]
+        );
+    }
+    if let Some(kid) = out["kid"].as_str() {
+        println!("added: {kid} ({})", out["alg"].as_str().unwrap_or_default());
+    }
+    if let Some(kid) = out["retired"].as_str() {
+        println!("retired: {kid}");
+    }
+    println!(
+        "workspace {} (via {}):",
+        out["workspace"].as_str().unwrap_or_default(),
+        out["via"].as_str().unwrap_or_default()
+    );
+    for k in out["keys"].as_array().into_iter().flatten() {
+        let extra = match (k["until"].as_i64(), k["publish_at"].as_i64()) {
+            (Some(t), _) => format!(" until {t}"),
+            (_, Some(t)) => format!(" publish at {t}"),
+            _ => String::new(),
+        };
+        println!(
+            "  {}  {:<5}  {:<9}{}{}",
+            k["kid"].as_str().unwrap_or_default(),
+            k["alg"].as_str().unwrap_or_default(),
+            k["state"].as_str().unwrap_or_default(),
+            if k["published"].as_bool() == Some(true) {
+                "  published"
+            } else {
+                "  not published"
+            },
+            extra
+        );
+    }
+}

@@ -1,0 +1,129 @@
+//! HTTPS clients: one that trusts exactly the CAs it is given (for discovery and JWKS fetches),
+//! and [`ControlClient`], which talks to a running `stepmint serve` found through the data
+//! directory's `server.json` (so CLI commands change the live server, not files behind its back).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+use serde_json::Value;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::instance::ServerRecord;
+use crate::paths;
+use crate::store::DataDir;
+
+/// An HTTPS client trusting only the certificates in `ca_pems` (each a PEM bundle), never
+/// following redirects, with a `timeout` per request.
+pub fn https_client(ca_pems: &[&[u8]], timeout: Duration) -> Result<reqwest::Client> {
+    let mut roots = rustls::RootCertStore::empty();
+    for pem in ca_pems {
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert =
+                cert.map_err(|e| Error::invalid("ca", format!("not a PEM certificate: {e}")))?;
+            roots
+                .add(cert)
+                .map_err(|e| Error::invalid("ca", format!("unusable CA certificate: {e}")))?;
+        }
+    }
+    if roots.is_empty() {
+        return Err(Error::invalid("ca", "no CA certificate given"));
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(Error::crypto)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .user_agent(concat!("stepmint/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| ErrorKind::Server(format!("building an HTTPS client: {e}")).into())
+}
+
+/// A client for a running server's control API.
+#[derive(Debug, Clone)]
+pub struct ControlClient {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl ControlClient {
+    /// A client for the server at `base` (e.g. `https://127.0.0.1:8443`) trusting `ca_pem`.
+    pub fn new(base: &str, ca_pem: &[u8]) -> Result<ControlClient> {
+        Ok(ControlClient {
+            base: paths::trim_base(base).to_string(),
+            http: https_client(&[ca_pem], Duration::from_secs(30))?,
+        })
+    }
+
+    /// The server recorded in `data`'s `server.json`, if one is there and answers its health
+    /// check; `None` when no server runs on this data directory.
+    pub async fn find_running(data: &DataDir) -> Result<Option<ControlClient>> {
+        let Some(record) = ServerRecord::read(data)? else {
+            return Ok(None);
+        };
+        let Some(ca) = crate::store::read_optional(&data.ca_cert())? else {
+            return Ok(None);
+        };
+        let client = ControlClient::new(&record.listening, &ca)?;
+        match client.get("/health").await {
+            Ok(_) => Ok(Some(client)),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// `GET {base}/_stepmint/v1{path}`.
+    pub async fn get(&self, path: &str) -> Result<Value> {
+        self.send(self.http.get(paths::control_url(&self.base, path)))
+            .await
+    }
+
+    /// `POST {base}/_stepmint/v1{path}` with a JSON body.
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Value> {
+        self.send(
+            self.http
+                .post(paths::control_url(&self.base, path))
+                .json(body),
+        )
+        .await
+    }
+
+    /// `DELETE {base}/_stepmint/v1{path}`.
+    pub async fn delete(&self, path: &str) -> Result<Value> {
+        self.send(self.http.delete(paths::control_url(&self.base, path)))
+            .await
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<Value> {
+        let resp = req.send().await.map_err(|e| {
+            Error::from(ErrorKind::Server(format!(
+                "control API at {}: {e}",
+                self.base
+            )))
+        })?;
+        let status = resp.status();
+        let body: Value = resp.json().await.map_err(|e| {
+            Error::from(ErrorKind::Server(format!(
+                "control API at {}: bad response: {e}",
+                self.base
+            )))
+        })?;
+        if status.is_success() {
+            return Ok(body);
+        }
+        let message = body["message"]
+            .as_str()
+            .unwrap_or("request failed")
+            .to_string();
+        Err(match body["field"].as_str() {
+            Some(field) if status.is_client_error() => Error::invalid(field, message),
+            _ => ErrorKind::Server(format!("control API answered {status}: {message}")).into(),
+        })
+    }
+}

@@ -1,0 +1,409 @@
+//! A workspace's key ring: which keys exist, which one signs, which are published, until when.
+//!
+//! Persisted as `keys.json` (the states) beside `keys/{kid}.pem` (the private keys, 0600) in the
+//! workspace directory. Every change writes the PEM first and the ring last, each atomically, so
+//! a crash at any point leaves a ring that only names keys whose files exist.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::{KeyAlg, PublicJwk, SigningKey};
+use crate::error::{Error, Result};
+use crate::store;
+
+/// Where a key is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum KeyState {
+    /// Generated but not in the JWKS; published automatically at `publish_at`, if set.
+    Staged {
+        /// When it appears in the JWKS (Unix seconds), if scheduled.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        publish_at: Option<i64>,
+    },
+    /// Signs new step tokens; published.
+    Active,
+    /// Published, not used for step tokens (extra ES256/EdDSA keys).
+    Published,
+    /// Published until `until`, then dropped from the JWKS (the old key after a rotation).
+    Retiring {
+        /// When it leaves the JWKS (Unix seconds).
+        until: i64,
+    },
+}
+
+impl KeyState {
+    /// Whether a key in this state is in the JWKS at `now`.
+    pub fn is_published(&self, now: i64) -> bool {
+        match *self {
+            KeyState::Staged { publish_at } => publish_at.is_some_and(|t| t <= now),
+            KeyState::Active | KeyState::Published => true,
+            KeyState::Retiring { until } => until > now,
+        }
+    }
+}
+
+/// One key and its state.
+#[derive(Debug, Clone)]
+pub struct KeyEntry {
+    /// The key.
+    pub key: Arc<SigningKey>,
+    /// Its state.
+    pub state: KeyState,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct RingFile {
+    keys: Vec<Record>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Record {
+    kid: String,
+    alg: KeyAlg,
+    created: i64,
+    #[serde(flatten)]
+    state: KeyState,
+}
+
+/// A workspace's keys. Exactly one is [`KeyState::Active`].
+#[derive(Debug, Clone)]
+pub struct KeyRing {
+    dir: PathBuf,
+    entries: Vec<KeyEntry>,
+}
+
+impl KeyRing {
+    /// Loads the ring kept in `dir` (a workspace directory), creating a first RS256 key if there
+    /// is none. The caller should hold the data directory lock.
+    pub fn load_or_create(dir: &Path, now: i64) -> Result<KeyRing> {
+        let ring_path = dir.join("keys.json");
+        let Some(file) = store::read_json::<RingFile>(&ring_path)? else {
+            let mut ring = KeyRing {
+                dir: dir.to_path_buf(),
+                entries: Vec::new(),
+            };
+            ring.insert(SigningKey::generate(KeyAlg::Rs256, now)?, KeyState::Active)?;
+            return Ok(ring);
+        };
+        let mut entries = Vec::with_capacity(file.keys.len());
+        for record in file.keys {
+            let path = key_path(dir, &record.kid);
+            let pem = store::read_optional(&path)?.ok_or_else(|| {
+                Error::corrupt(
+                    &ring_path,
+                    format!("lists key {} but {} is missing", record.kid, path.display()),
+                )
+            })?;
+            let key =
+                SigningKey::from_pkcs8_pem(record.alg, &pem, record.created).map_err(|e| {
+                    Error::corrupt(
+                        &path,
+                        format!("not a usable {} private key: {e}", record.alg),
+                    )
+                })?;
+            if key.kid() != record.kid {
+                return Err(Error::corrupt(
+                    &path,
+                    format!(
+                        "its thumbprint is {}, not the kid {} it is filed under",
+                        key.kid(),
+                        record.kid
+                    ),
+                ));
+            }
+            entries.push(KeyEntry {
+                key: Arc::new(key),
+                state: record.state,
+            });
+        }
+        let active = entries
+            .iter()
+            .filter(|e| e.state == KeyState::Active)
+            .count();
+        if active != 1 {
+            return Err(Error::corrupt(
+                &ring_path,
+                format!("{active} active keys; exactly one must sign"),
+            ));
+        }
+        if entries
+            .iter()
+            .any(|e| e.state == KeyState::Active && e.key.alg() != KeyAlg::Rs256)
+        {
+            return Err(Error::corrupt(
+                &ring_path,
+                "the active key must be RS256, as Bitbucket's is",
+            ));
+        }
+        Ok(KeyRing {
+            dir: dir.to_path_buf(),
+            entries,
+        })
+    }
+
+    fn save(&self) -> Result<()> {
+        let file = RingFile {
+            keys: self
+                .entries
+                .iter()
+                .map(|e| Record {
+                    kid: e.key.kid().to_string(),
+                    alg: e.key.alg(),
+                    created: e.key.created(),
+                    state: e.state,
+                })
+                .collect(),
+        };
+        store::write_json(&self.dir.join("keys.json"), &file)
+    }
+
+    fn insert(&mut self, key: SigningKey, state: KeyState) -> Result<Arc<SigningKey>> {
+        store::write_atomic(
+            &key_path(&self.dir, key.kid()),
+            key.to_pkcs8_pem()?.as_bytes(),
+        )?;
+        let key = Arc::new(key);
+        self.entries.push(KeyEntry {
+            key: key.clone(),
+            state,
+        });
+        self.save()?;
+        Ok(key)
+    }
+
+    /// The key step tokens are signed with.
+    pub fn active(&self) -> &Arc<SigningKey> {
+        // load_or_create and every mutation keep exactly one active entry.
+        match self.entries.iter().find(|e| e.state == KeyState::Active) {
+            Some(e) => &e.key,
+            None => &self.entries[0].key,
+        }
+    }
+
+    /// Every key with its state.
+    pub fn entries(&self) -> &[KeyEntry] {
+        &self.entries
+    }
+
+    /// Every key as JSON: `kid`, `alg`, `created`, `published` (at `now`), `state` and its fields.
+    pub fn describe(&self, now: i64) -> serde_json::Value {
+        self.entries
+            .iter()
+            .map(|e| {
+                let mut v = serde_json::json!({
+                    "kid": e.key.kid(),
+                    "alg": e.key.alg(),
+                    "created": e.key.created(),
+                    "published": e.state.is_published(now),
+                });
+                if let (Some(o), Ok(serde_json::Value::Object(st))) =
+                    (v.as_object_mut(), serde_json::to_value(e.state))
+                {
+                    o.extend(st);
+                }
+                v
+            })
+            .collect()
+    }
+
+    /// The entry for `kid`.
+    pub fn find(&self, kid: &str) -> Option<&KeyEntry> {
+        self.entries.iter().find(|e| e.key.kid() == kid)
+    }
+
+    /// The public JWKs in the JWKS at `now`.
+    pub fn published(&self, now: i64) -> Vec<&PublicJwk> {
+        self.entries
+            .iter()
+            .filter(|e| e.state.is_published(now))
+            .map(|e| e.key.public_jwk())
+            .collect()
+    }
+
+    /// The next instant after `now` at which the published set changes on its own.
+    pub fn next_change(&self, now: i64) -> Option<i64> {
+        self.entries
+            .iter()
+            .filter_map(|e| match e.state {
+                KeyState::Staged {
+                    publish_at: Some(t),
+                } if t > now => Some(t),
+                KeyState::Retiring { until } if until > now => Some(until),
+                _ => None,
+            })
+            .min()
+    }
+
+    /// The first published key of `alg` at `now`.
+    pub fn published_of(&self, alg: KeyAlg, now: i64) -> Option<&Arc<SigningKey>> {
+        self.entries
+            .iter()
+            .find(|e| e.key.alg() == alg && e.state.is_published(now))
+            .map(|e| &e.key)
+    }
+
+    /// The staged (next) RS256 key, generating and persisting one if there is none.
+    pub fn staged_or_new(&mut self, now: i64) -> Result<Arc<SigningKey>> {
+        if let Some(e) = self
+            .entries
+            .iter()
+            .find(|e| matches!(e.state, KeyState::Staged { .. }) && e.key.alg() == KeyAlg::Rs256)
+        {
+            return Ok(e.key.clone());
+        }
+        self.insert(
+            SigningKey::generate(KeyAlg::Rs256, now)?,
+            KeyState::Staged { publish_at: None },
+        )
+    }
+
+    /// Adds a new key of `alg` in `state` (not active).
+    pub fn add(&mut self, alg: KeyAlg, state: KeyState, now: i64) -> Result<Arc<SigningKey>> {
+        if state == KeyState::Active {
+            return Err(Error::invalid(
+                "state",
+                "use rotate to change the signing key",
+            ));
+        }
+        self.insert(SigningKey::generate(alg, now)?, state)
+    }
+
+    /// Rotates: the staged RS256 key (or a new one) starts signing and is published; the old
+    /// signing key stays published for `overlap` seconds, then leaves the JWKS.
+    pub fn rotate(&mut self, now: i64, overlap: u64) -> Result<Arc<SigningKey>> {
+        let next = self.staged_or_new(now)?;
+        let until = now.saturating_add(i64::try_from(overlap).unwrap_or(i64::MAX));
+        for e in &mut self.entries {
+            if e.state == KeyState::Active {
+                e.state = KeyState::Retiring { until };
+            } else if e.key.kid() == next.kid() {
+                e.state = KeyState::Active;
+            }
+        }
+        // Keys whose overlap is over are gone from the JWKS; drop them from the ring too.
+        self.entries
+            .retain(|e| !matches!(e.state, KeyState::Retiring { until } if until <= now));
+        self.save()?;
+        Ok(next)
+    }
+
+    /// Sets `kid`'s state (publish a staged key, schedule it, retire one early). The active key
+    /// can only change through [`KeyRing::rotate`].
+    pub fn set_state(&mut self, kid: &str, state: KeyState) -> Result<()> {
+        let entry = self
+            .entries
+            .iter_mut()
+            .find(|e| e.key.kid() == kid)
+            .ok_or_else(|| Error::invalid("kid", format!("no key `{kid}` in this workspace")))?;
+        if entry.state == KeyState::Active || state == KeyState::Active {
+            return Err(Error::invalid(
+                "kid",
+                "the signing key changes only by rotation",
+            ));
+        }
+        entry.state = state;
+        self.save()
+    }
+
+    /// Removes `kid` from the ring (and so from the JWKS) now. Its PEM file is kept.
+    pub fn retire(&mut self, kid: &str) -> Result<()> {
+        let Some(pos) = self.entries.iter().position(|e| e.key.kid() == kid) else {
+            return Err(Error::invalid(
+                "kid",
+                format!("no key `{kid}` in this workspace"),
+            ));
+        };
+        if self.entries[pos].state == KeyState::Active {
+            return Err(Error::invalid(
+                "kid",
+                format!("`{kid}` signs step tokens; rotate first"),
+            ));
+        }
+        self.entries.remove(pos);
+        self.save()
+    }
+}
+
+fn key_path(dir: &Path, kid: &str) -> PathBuf {
+    dir.join("keys").join(format!("{kid}.pem"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ring_persists_and_detects_tampering() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ring = KeyRing::load_or_create(tmp.path(), 100).unwrap();
+        let again = KeyRing::load_or_create(tmp.path(), 200).unwrap();
+        assert_eq!(ring.active().kid(), again.active().kid());
+        assert_eq!(again.active().created(), 100);
+
+        // Swap the key file for another valid key: the kid no longer matches.
+        let other = SigningKey::generate(KeyAlg::Rs256, 0).unwrap();
+        std::fs::write(
+            key_path(tmp.path(), ring.active().kid()),
+            other.to_pkcs8_pem().unwrap(),
+        )
+        .unwrap();
+        let err = KeyRing::load_or_create(tmp.path(), 0).unwrap_err();
+        assert!(err.to_string().contains(".pem"), "{err}");
+    }
+
+    #[test]
+    fn rotation_overlap_and_retirement() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut ring = KeyRing::load_or_create(tmp.path(), 1000).unwrap();
+        let first = ring.active().kid().to_string();
+        let staged = ring.staged_or_new(1000).unwrap();
+        assert!(
+            !ring.published(1000).iter().any(|j| j.kid == staged.kid()),
+            "staged keys are not published"
+        );
+
+        let next = ring.rotate(1000, 60).unwrap();
+        assert_eq!(next.kid(), staged.kid(), "rotation promotes the staged key");
+        assert_eq!(ring.active().kid(), next.kid());
+        let kids = |r: &KeyRing, t| {
+            r.published(t)
+                .iter()
+                .map(|j| j.kid.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(kids(&ring, 1059), [first.clone(), next.kid().to_string()]);
+        assert_eq!(kids(&ring, 1060), [next.kid().to_string()]);
+        assert_eq!(ring.next_change(1000), Some(1060));
+
+        let reloaded = KeyRing::load_or_create(tmp.path(), 0).unwrap();
+        assert_eq!(reloaded.active().kid(), next.kid());
+        assert_eq!(kids(&reloaded, 1059).len(), 2);
+
+        assert!(
+            ring.retire(next.kid()).is_err(),
+            "the active key cannot be retired"
+        );
+        ring.retire(&first).unwrap();
+        assert_eq!(kids(&ring, 1000), [next.kid().to_string()]);
+
+        let ec = ring.add(KeyAlg::Es256, KeyState::Published, 1000).unwrap();
+        assert_eq!(
+            ring.published_of(KeyAlg::Es256, 1000).unwrap().kid(),
+            ec.kid()
+        );
+        let later = ring
+            .add(
+                KeyAlg::Rs256,
+                KeyState::Staged {
+                    publish_at: Some(2000),
+                },
+                1000,
+            )
+            .unwrap();
+        assert!(!kids(&ring, 1999).contains(&later.kid().to_string()));
+        assert!(kids(&ring, 2000).contains(&later.kid().to_string()));
+    }
+}
