@@ -72,6 +72,7 @@ pub struct ServedWorkspace {
     jwks: Bytes,
     /// When the JWKS changes on its own (a retiring key leaves, a staged key appears).
     valid_until: Option<i64>,
+    keyset: crate::validate::KeySet,
 }
 
 /// A summary of one workspace, as the control API and `serve --json` report it.
@@ -110,7 +111,9 @@ impl ServedWorkspace {
                 .map(Bytes::from)
                 .map_err(|e| Error::crypto(format!("serialising a document: {e}")))
         };
+        let keyset = crate::validate::KeySet::from_value(jwks.clone())?;
         Ok(ServedWorkspace {
+            keyset,
             discovery: to_bytes(&discovery)?,
             jwks: to_bytes(&jwks)?,
             workspace,
@@ -127,6 +130,16 @@ impl ServedWorkspace {
     /// The JWKS, serialised.
     pub fn jwks_json(&self) -> &Bytes {
         &self.jwks
+    }
+
+    /// The published keys, ready for verification.
+    pub fn keyset(&self) -> &crate::validate::KeySet {
+        &self.keyset
+    }
+
+    /// The validator's default policy for this workspace: its issuer and default audience.
+    pub fn default_policy(&self) -> crate::validate::Policy {
+        crate::validate::Policy::for_issuer(self.issuer.clone(), self.workspace.default_audience())
     }
 
     /// A summary for listings.
@@ -318,6 +331,22 @@ impl Issuer {
                 .next()
                 .ok_or_else(|| ErrorKind::UnknownWorkspace(DEFAULT_WORKSPACE.into()).into()),
         }
+    }
+
+    /// Validates `token` against workspace `slug`'s published keys under `policy`.
+    pub fn verify(
+        &self,
+        slug: &str,
+        token: &str,
+        policy: &crate::validate::Policy,
+    ) -> Result<crate::validate::Report> {
+        let ws = self.workspace(slug)?;
+        Ok(crate::validate::verify(
+            token,
+            ws.keyset(),
+            policy,
+            self.clock.now(),
+        ))
     }
 
     /// Mints a step token as Bitbucket would for `req`, signed by the workspace's active key.

@@ -38,6 +38,7 @@ mod server;
 mod store;
 mod token;
 mod trust;
+pub mod validate;
 mod workspace;
 
 pub use ca::{CA_COMMON_NAME, DEFAULT_SANS, LocalCa, TlsIdentity, san_set};

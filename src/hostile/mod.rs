@@ -148,7 +148,7 @@ pub(crate) fn craft(
                 (Sig::Key(k), k.alg().as_str(), Some(k.kid().to_string()))
             }
             s if s.starts_with("hs256:") => (
-                Sig::Hmac(s["hs256:".len()..].as_bytes().to_vec()),
+                Sig::Hmac(s.as_bytes()["hs256:".len()..].to_vec()),
                 "HS256",
                 None,
             ),

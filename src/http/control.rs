@@ -15,6 +15,7 @@ use super::AppState;
 use super::error::ApiError;
 use crate::keys::{KeyAlg, KeyRing, KeyState};
 use crate::token::{MintedToken, StepRequest};
+use crate::validate::Policy;
 use crate::workspace::braced;
 
 /// The largest request body the control API reads.
@@ -342,4 +343,57 @@ pub async fn attacker_cert(
     let issuer = state.issuer.clone();
     let pem = blocking(move || issuer.attacker()?.cert_pem()).await?;
     Ok(([(CONTENT_TYPE, "application/x-pem-file")], pem).into_response())
+}
+
+/// Body of `POST /_stepmint/v1/verify`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    /// The token.
+    pub token: String,
+    /// The workspace whose keys and issuer to use. Default: the first.
+    #[serde(default)]
+    pub workspace: Option<String>,
+    /// Policy members over the workspace's default policy (issuer and default audience).
+    #[serde(default)]
+    pub policy: serde_json::Map<String, Value>,
+}
+
+/// `POST /_stepmint/v1/verify`: the validator's report for a token.
+pub async fn verify(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<VerifyRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let slug = match req.workspace {
+        Some(s) => s,
+        None => state
+            .issuer
+            .workspaces()
+            .first()
+            .map(|w| w.workspace.slug.clone())
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "unknown_workspace",
+                    "no workspace is served",
+                )
+            })?,
+    };
+    let ws = state.issuer.workspace(&slug)?;
+    let mut policy = serde_json::to_value(ws.default_policy()).unwrap_or_default();
+    if let Some(obj) = policy.as_object_mut() {
+        obj.extend(req.policy);
+    }
+    let policy: Policy = serde_path_to_error::deserialize(policy).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+            e.inner().to_string(),
+        )
+        .with_field(format!("policy.{}", e.path()))
+    })?;
+    let report = state.issuer.verify(&slug, &req.token, &policy)?;
+    Ok(Json(
+        json!({ "workspace": slug, "policy": policy, "report": report }),
+    ))
 }

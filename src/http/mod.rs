@@ -68,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .route("/requests", get(control::requests))
         .route("/ca.pem", get(control::ca_pem))
         .route("/cases", get(control::cases))
+        .route("/verify", post(control::verify))
         .route("/attacker/{slug}/jwks.json", get(control::attacker_jwks))
         .route("/attacker/{slug}/cert.pem", get(control::attacker_cert));
     Router::new()

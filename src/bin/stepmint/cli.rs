@@ -31,6 +31,55 @@ pub enum Command {
     Cases(CasesArgs),
     /// List, rotate, add or retire a workspace's signing keys.
     Keys(KeysArgs),
+    /// Validate a token as a strict relying party would; exit 0 accepted, 1 refused.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint mint | stepmint verify --workspace stepmint\n  stepmint verify \"$TOKEN\" --issuer https://localhost:8443/2.0/workspaces/acme/pipelines-config/identity/oidc --audience my-api\n  stepmint verify \"$TOKEN\" --jwks keys.json --issuer https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc --audience my-api\n  stepmint verify \"$TOKEN\" --workspace acme --sub-like '{*}:{*}' --claim branchName=main --json\n\nExit codes: 0 accepted, 1 refused (or an error), 2 usage."
+)]
+pub struct VerifyArgs {
+    /// The token, or - (the default) to read it from stdin
+    #[arg(value_name = "TOKEN|-", default_value = "-")]
+    pub token: String,
+    /// The expected issuer; without --jwks its keys come from discovery over HTTPS
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// CA certificate(s) to trust for discovery [default: the data directory's CA]
+    #[arg(long, value_name = "PEM")]
+    pub ca: Option<PathBuf>,
+    /// Verify with the keys in this JWKS file instead of discovery
+    #[arg(long, value_name = "FILE")]
+    pub jwks: Option<PathBuf>,
+    /// Use a local workspace's published keys, issuer and default audience
+    #[arg(long, value_name = "SLUG", conflicts_with_all = ["issuer", "jwks"])]
+    pub workspace: Option<String>,
+    /// An accepted audience (repeatable; any one must be in `aud`)
+    #[arg(long = "audience", value_name = "AUD")]
+    pub audiences: Vec<String>,
+    /// `sub` must match one of these AWS StringLike patterns (repeatable)
+    #[arg(long = "sub-like", value_name = "PATTERN")]
+    pub sub_like: Vec<String>,
+    /// A claim must match a StringLike pattern (repeatable): --claim branchName='release/*'
+    #[arg(long = "claim", value_name = "KEY=PATTERN")]
+    pub claims: Vec<String>,
+    /// Clock-skew leeway in seconds [default: 30]
+    #[arg(long, value_name = "SECS")]
+    pub leeway: Option<u64>,
+    /// Refuse tokens issued more than this many seconds ago
+    #[arg(long, value_name = "SECS")]
+    pub max_age: Option<u64>,
+    /// Allowed algorithm (repeatable) [default: RS256]
+    #[arg(long = "alg", value_name = "ALG")]
+    pub algorithms: Vec<String>,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub data: DataDirArg,
+    #[command(flatten)]
+    pub time: TimeArgs,
 }
 
 #[derive(Debug, Args)]

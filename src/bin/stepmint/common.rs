@@ -39,6 +39,20 @@ pub fn ids(args: &TimeArgs) -> Arc<IdSource> {
     })
 }
 
+/// The token argument: the text itself, or stdin for `-` (trimmed, size-capped).
+pub fn token_arg(arg: String) -> Result<String> {
+    use std::io::Read;
+    if arg != "-" {
+        return Ok(arg);
+    }
+    let mut s = String::new();
+    std::io::stdin()
+        .take(stepmint::MAX_DECODE_LEN as u64 + 1)
+        .read_to_string(&mut s)
+        .map_err(|e| anyhow::anyhow!("reading the token from stdin: {e}"))?;
+    Ok(s.trim().to_string())
+}
+
 /// A mistake in how the command was called: exit code 2, like clap's own usage errors.
 #[derive(Debug)]
 pub struct Usage(pub String);

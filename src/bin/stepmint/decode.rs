@@ -1,24 +1,14 @@
 //! `stepmint decode [TOKEN|-]`
 
-use std::io::Read;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::Value;
 
 use crate::cli::DecodeArgs;
 
 pub fn run(args: DecodeArgs) -> Result<ExitCode> {
-    let token = if args.token == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .take(stepmint::MAX_DECODE_LEN as u64 + 1)
-            .read_to_string(&mut s)
-            .context("reading the token from stdin")?;
-        s
-    } else {
-        args.token
-    };
+    let token = crate::common::token_arg(args.token)?;
     let decoded = stepmint::decode_unverified(&token)?;
     if args.json {
         let mut v = serde_json::to_value(&decoded)?;

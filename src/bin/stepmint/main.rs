@@ -9,6 +9,7 @@ mod decode;
 mod keys;
 mod mint;
 mod serve;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
         cli::Command::Ca(a) => ca::run(a),
         cli::Command::Cases(a) => cases::run(a),
         cli::Command::Keys(a) => keys::run(a),
+        cli::Command::Verify(a) => verify::run(a),
     };
     match result {
         Ok(code) => code,

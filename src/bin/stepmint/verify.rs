@@ -1,0 +1,126 @@
+//! `stepmint verify`: the reference validator as a command.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use stepmint::validate::{self, Condition, KeySet, Policy, RemoteKeys, Status, Test};
+use stepmint::{
+    DEFAULT_PORT, DataDir, IdSource, Issuer, IssuerOptions, ServerRecord, WorkspaceSpec,
+};
+
+use crate::cli::VerifyArgs;
+use crate::common::{self, Usage};
+
+pub fn run(args: VerifyArgs) -> Result<ExitCode> {
+    let token = common::token_arg(args.token.clone())?;
+    let now = common::clock(&args.time)?.now();
+    let (policy, report) = if let Some(slug) = &args.workspace {
+        let dir = common::data_dir(&args.data)?;
+        let public_url = match ServerRecord::read(&DataDir::open(&dir)?)? {
+            Some(rec) => rec.public_url,
+            None => format!("https://localhost:{DEFAULT_PORT}"),
+        };
+        let mut options = IssuerOptions::new(dir, public_url);
+        options.workspaces = vec![WorkspaceSpec::parse(slug)?];
+        let issuer = Issuer::open(
+            options,
+            common::clock(&args.time)?,
+            Arc::new(IdSource::random()),
+        )?;
+        let ws = issuer.workspace(slug)?;
+        let mut policy = ws.default_policy();
+        apply_flags(&mut policy, &args, true)?;
+        let report = validate::verify(&token, ws.keyset(), &policy, now);
+        (policy, report)
+    } else if let Some(path) = &args.jwks {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let keys = KeySet::from_json(&bytes)
+            .with_context(|| format!("{} is not a JWKS", path.display()))?;
+        let mut policy = Policy {
+            issuer: args.issuer.clone(),
+            ..Policy::default()
+        };
+        apply_flags(&mut policy, &args, false)?;
+        let report = validate::verify(&token, &keys, &policy, now);
+        (policy, report)
+    } else if let Some(issuer) = &args.issuer {
+        let ca_path = match &args.ca {
+            Some(p) => p.clone(),
+            None => DataDir::open(common::data_dir(&args.data)?)?.ca_cert(),
+        };
+        let ca = std::fs::read(&ca_path)
+            .with_context(|| format!("reading the CA {}", ca_path.display()))?;
+        let mut policy = Policy {
+            issuer: Some(issuer.clone()),
+            ..Policy::default()
+        };
+        apply_flags(&mut policy, &args, false)?;
+        let remote = RemoteKeys::new(issuer, &ca)?;
+        let kid = stepmint::decode_unverified(&token).ok().and_then(|d| {
+            d.header
+                .get("kid")
+                .and_then(|k| k.as_str())
+                .map(str::to_string)
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let keys = runtime.block_on(remote.keys_for(kid.as_deref()))?;
+        let report = validate::verify(&token, &keys, &policy, now);
+        (policy, report)
+    } else {
+        bail!(Usage(
+            "say where the keys come from: --workspace SLUG, --issuer URL, or --jwks FILE".into()
+        ));
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "policy": policy, "report": report })
+            )?
+        );
+    } else {
+        for c in &report.checks {
+            let mark = match c.status {
+                Status::Pass => "pass",
+                Status::Fail => "FAIL",
+                Status::Skip => "skip",
+            };
+            println!("{mark}  {:<22} {}", c.name, c.detail);
+        }
+        println!("{}", report.verdict.to_uppercase());
+    }
+    Ok(if report.accepted {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn apply_flags(policy: &mut Policy, args: &VerifyArgs, has_default_audience: bool) -> Result<()> {
+    if !args.audiences.is_empty() {
+        policy.audiences = args.audiences.clone();
+    } else if !has_default_audience {
+        bail!(Usage("name the accepted audience(s) with --audience: a validator that ignores `aud` accepts tokens meant for anyone".into()));
+    }
+    policy.sub_like = args.sub_like.clone();
+    for c in &args.claims {
+        let Some((claim, pattern)) = c.split_once('=') else {
+            bail!(Usage(format!("--claim {c}: expected KEY=PATTERN")));
+        };
+        policy.conditions.push(Condition {
+            claim: claim.into(),
+            test: Test::Like(pattern.into()),
+        });
+    }
+    if let Some(l) = args.leeway {
+        policy.leeway = l;
+    }
+    policy.max_age = args.max_age;
+    if !args.algorithms.is_empty() {
+        policy.algorithms = args.algorithms.clone();
+    }
+    Ok(())
+}

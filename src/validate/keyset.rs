@@ -1,0 +1,318 @@
+//! The verification side of keys: a JWKS taken apart member by member, each key checked for
+//! what it may verify, and the set checked for ambiguity.
+//!
+//! Raw members are inspected before any conversion, because the rules that matter are about
+//! what the JWK *says*: `use`, `key_ops`, `alg`, `crv`, key size, exponent, and whether the set
+//! mixes secret and public keys or files two keys under one `kid` (both ambiguous: refused).
+
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde_json::{Map, Value};
+
+use crate::encoding::b64url_decode;
+use crate::error::{Error, Result};
+
+/// A JSON Web Key Set ready for verification.
+#[derive(Clone)]
+pub struct KeySet {
+    keys: Vec<Map<String, Value>>,
+    ambiguity: Option<String>,
+}
+
+impl std::fmt::Debug for KeySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeySet")
+            .field("keys", &self.keys.len())
+            .field("ambiguity", &self.ambiguity)
+            .finish()
+    }
+}
+
+impl KeySet {
+    /// Parses a JWKS (`{"keys": [...]}`) or a single JWK.
+    pub fn from_json(bytes: &[u8]) -> Result<KeySet> {
+        let value =
+            super::strict_json::parse_object(bytes, 8).map_err(|e| Error::invalid("jwks", e))?;
+        Self::from_value(Value::Object(value))
+    }
+
+    /// As [`KeySet::from_json`], from parsed JSON.
+    pub fn from_value(value: Value) -> Result<KeySet> {
+        let keys = match value {
+            Value::Object(mut o) if o.contains_key("keys") => match o.remove("keys") {
+                Some(Value::Array(a)) => a,
+                _ => return Err(Error::invalid("jwks", "`keys` is not an array")),
+            },
+            Value::Object(o) if o.contains_key("kty") => vec![Value::Object(o)],
+            _ => return Err(Error::invalid("jwks", "neither a JWK Set nor a JWK")),
+        };
+        let keys: Vec<Map<String, Value>> = keys
+            .into_iter()
+            .map(|k| match k {
+                Value::Object(o) => Ok(o),
+                _ => Err(Error::invalid("jwks", "a key that is not a JSON object")),
+            })
+            .collect::<Result<_>>()?;
+        let symmetric = keys
+            .iter()
+            .filter(|k| k.get("kty").and_then(Value::as_str) == Some("oct"))
+            .count();
+        let mut ambiguity = None;
+        if symmetric > 0 && symmetric < keys.len() {
+            ambiguity = Some("the key set mixes secret (oct) and public keys".to_string());
+        }
+        let mut kids: Vec<&str> = keys
+            .iter()
+            .filter_map(|k| k.get("kid").and_then(Value::as_str))
+            .collect();
+        kids.sort_unstable();
+        if let Some(w) = kids.windows(2).find(|w| w[0] == w[1]) {
+            ambiguity = Some(format!("two keys share the kid `{}`", w[0]));
+        }
+        Ok(KeySet { keys, ambiguity })
+    }
+
+    /// The number of keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Whether a key with `kid` is in the set.
+    pub fn contains_kid(&self, kid: &str) -> bool {
+        self.keys
+            .iter()
+            .any(|k| k.get("kid").and_then(Value::as_str) == Some(kid))
+    }
+
+    /// The keys that may verify a token with `alg` and `kid`, or why none may.
+    pub(crate) fn select(
+        &self,
+        alg: Algorithm,
+        alg_name: &str,
+        kid: Option<&str>,
+    ) -> std::result::Result<Vec<DecodingKey>, String> {
+        if let Some(why) = &self.ambiguity {
+            return Err(why.clone());
+        }
+        let candidates: Vec<&Map<String, Value>> = match kid {
+            Some(kid) => self
+                .keys
+                .iter()
+                .filter(|k| k.get("kid").and_then(Value::as_str) == Some(kid))
+                .collect(),
+            None => self.keys.iter().collect(),
+        };
+        if candidates.is_empty() {
+            return Err(match kid {
+                Some(kid) => format!("no key with kid `{kid}` in the key set"),
+                None => "the key set is empty".into(),
+            });
+        }
+        let mut usable = Vec::new();
+        let mut last_reason = String::new();
+        for jwk in candidates {
+            match usable_key(jwk, alg, alg_name) {
+                Ok(k) => usable.push(k),
+                Err(why) => last_reason = why,
+            }
+        }
+        if usable.is_empty() {
+            Err(last_reason)
+        } else {
+            Ok(usable)
+        }
+    }
+}
+
+fn member<'a>(jwk: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    jwk.get(name).and_then(Value::as_str)
+}
+
+fn bytes_of(jwk: &Map<String, Value>, name: &str) -> std::result::Result<Vec<u8>, String> {
+    member(jwk, name)
+        .and_then(b64url_decode)
+        .ok_or_else(|| format!("the key's `{name}` is missing or not base64url"))
+}
+
+/// Checks that `jwk` may verify `alg`, and builds its verification key.
+fn usable_key(
+    jwk: &Map<String, Value>,
+    alg: Algorithm,
+    alg_name: &str,
+) -> std::result::Result<DecodingKey, String> {
+    if let Some(u) = jwk.get("use") {
+        if u.as_str() != Some("sig") {
+            return Err(format!("the key's use is {u}, not \"sig\""));
+        }
+    }
+    if let Some(ops) = jwk.get("key_ops") {
+        let verifies = ops
+            .as_array()
+            .is_some_and(|a| a.iter().any(|o| o.as_str() == Some("verify")));
+        if !verifies {
+            return Err(format!("the key's key_ops {ops} do not include \"verify\""));
+        }
+    }
+    if let Some(a) = jwk.get("alg") {
+        if a.as_str() != Some(alg_name) {
+            return Err(format!("the key is for alg {a}, the token says {alg_name}"));
+        }
+    }
+    let kty = member(jwk, "kty").unwrap_or_default();
+    use Algorithm::*;
+    match alg {
+        HS256 | HS384 | HS512 => {
+            if kty != "oct" {
+                return Err(format!("{alg_name} needs an oct key, not {kty}"));
+            }
+            let k = bytes_of(jwk, "k")?;
+            let min = match alg {
+                HS256 => 32,
+                HS384 => 48,
+                _ => 64,
+            };
+            if k.len() < min {
+                return Err(format!(
+                    "{alg_name} needs a key of at least {min} bytes; this one has {}",
+                    k.len()
+                ));
+            }
+            Ok(DecodingKey::from_secret(&k))
+        }
+        RS256 | RS384 | RS512 | PS256 | PS384 | PS512 => {
+            if kty != "RSA" {
+                return Err(format!("{alg_name} needs an RSA key, not {kty}"));
+            }
+            let n = bytes_of(jwk, "n")?;
+            let e = bytes_of(jwk, "e")?;
+            let bits = modulus_bits(&n);
+            if bits < 2048 {
+                return Err(format!(
+                    "the RSA key has {bits} bits; at least 2048 are required"
+                ));
+            }
+            let e_value = if e.len() <= 8 {
+                e.iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b))
+            } else {
+                0
+            };
+            if e_value < 3 || e_value % 2 == 0 {
+                return Err("the RSA public exponent is not an odd number of at least 3".into());
+            }
+            if roca_fingerprint(&n) {
+                return Err("the RSA key has the ROCA fingerprint (CVE-2017-15361)".into());
+            }
+            DecodingKey::from_rsa_components(
+                member(jwk, "n").unwrap_or_default(),
+                member(jwk, "e").unwrap_or_default(),
+            )
+            .map_err(|e| format!("unusable RSA key: {e}"))
+        }
+        ES256 | ES384 => {
+            let want = if alg == ES256 { "P-256" } else { "P-384" };
+            if kty != "EC" {
+                return Err(format!("{alg_name} needs an EC key, not {kty}"));
+            }
+            if member(jwk, "crv") != Some(want) {
+                return Err(format!(
+                    "{alg_name} needs curve {want}, the key is on {:?}",
+                    member(jwk, "crv")
+                ));
+            }
+            let size = if alg == ES256 { 32 } else { 48 };
+            if bytes_of(jwk, "x")?.len() != size || bytes_of(jwk, "y")?.len() != size {
+                return Err(format!("the {want} point coordinates are not {size} bytes"));
+            }
+            DecodingKey::from_ec_components(
+                member(jwk, "x").unwrap_or_default(),
+                member(jwk, "y").unwrap_or_default(),
+            )
+            .map_err(|e| format!("unusable EC key: {e}"))
+        }
+        EdDSA => {
+            if kty != "OKP" || member(jwk, "crv") != Some("Ed25519") {
+                return Err("EdDSA needs an OKP key on Ed25519".into());
+            }
+            if bytes_of(jwk, "x")?.len() != 32 {
+                return Err("the Ed25519 public key is not 32 bytes".into());
+            }
+            DecodingKey::from_ed_components(member(jwk, "x").unwrap_or_default())
+                .map_err(|e| format!("unusable Ed25519 key: {e}"))
+        }
+        _ => Err(format!("{alg_name} is not supported")),
+    }
+}
+
+fn modulus_bits(n: &[u8]) -> usize {
+    let n = match n.iter().position(|&b| b != 0) {
+        Some(i) => &n[i..],
+        None => return 0,
+    };
+    n.len() * 8 - n[0].leading_zeros() as usize
+}
+
+/// The ROCA test (Nemec et al., CCS 2017): moduli from the flawed Infineon generator have, for
+/// every small prime p below, a residue mod p inside the subgroup generated by 65537. Random
+/// moduli fail that for some p with overwhelming probability.
+pub(crate) fn roca_fingerprint(n: &[u8]) -> bool {
+    const PRIMES: [u32; 38] = [
+        3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89,
+        97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
+    ];
+    PRIMES.iter().all(|&p| {
+        let residue = n.iter().fold(0u32, |r, &b| (r * 256 + u32::from(b)) % p);
+        let g = 65537 % p;
+        let mut x = 1u32;
+        loop {
+            if x == residue {
+                break true;
+            }
+            x = x * g % p;
+            if x == 1 {
+                break false;
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_with_mixed_or_duplicate_keys_are_ambiguous() {
+        let mixed = KeySet::from_json(
+            br#"{"keys":[{"kty":"oct","k":"AA","kid":"a"},{"kty":"EC","kid":"b"}]}"#,
+        )
+        .unwrap();
+        assert!(
+            mixed
+                .select(Algorithm::HS256, "HS256", Some("a"))
+                .unwrap_err()
+                .contains("mixes")
+        );
+        let dup = KeySet::from_json(
+            br#"{"keys":[{"kty":"oct","k":"AA","kid":"a"},{"kty":"oct","k":"AB","kid":"a"}]}"#,
+        )
+        .unwrap();
+        assert!(
+            dup.select(Algorithm::HS256, "HS256", Some("a"))
+                .unwrap_err()
+                .contains("share")
+        );
+        assert!(KeySet::from_json(b"[]").is_err());
+        assert!(KeySet::from_json(br#"{"keys":{}}"#).is_err());
+    }
+
+    #[test]
+    fn roca_on_a_random_key_is_false() {
+        let key = crate::keys::SigningKey::generate(crate::keys::KeyAlg::Rs256, 0).unwrap();
+        let n = b64url_decode(key.public_jwk().n.as_deref().unwrap()).unwrap();
+        assert!(!roca_fingerprint(&n));
+        assert_eq!(modulus_bits(&n), 2048);
+    }
+}

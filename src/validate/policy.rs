@@ -1,0 +1,175 @@
+//! What a relying party accepts: [`Policy`], plain data with documented defaults, and the AWS
+//! `StringLike` matching its patterns use.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Validation rules for step tokens. `Policy::default()` checks structure, signature and the
+/// registered claims but names no issuer or audience: use [`Policy::for_issuer`] for a
+/// workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policy {
+    /// `iss` must equal this exactly. Default: none (not checked).
+    pub issuer: Option<String>,
+    /// `aud` must contain at least one of these. Default: empty (not checked).
+    pub audiences: Vec<String>,
+    /// Allowed `alg` values. Default: `["RS256"]`.
+    pub algorithms: Vec<String>,
+    /// Clock-skew allowance for `exp`, `nbf` and `iat`, in seconds. Default: 30.
+    pub leeway: u64,
+    /// The oldest `iat` accepted, in seconds before now. Default: none.
+    pub max_age: Option<u64>,
+    /// Claims that must be present. Default: `iss aud sub iat exp`.
+    pub required_claims: Vec<String>,
+    /// `sub` must match one of these AWS `StringLike` patterns (`*`, `?`). Default: none.
+    pub sub_like: Vec<String>,
+    /// Conditions on any claim. Default: none.
+    pub conditions: Vec<Condition>,
+    /// Longest token accepted, in bytes. Default: 16 KiB.
+    pub max_token_len: usize,
+    /// Deepest JSON nesting accepted in header and payload. Default: 32.
+    pub max_depth: usize,
+    /// Refuse tokens without a `kid` header. Default: true (Bitbucket always sends one).
+    pub require_kid: bool,
+    /// Check the payload's claims at all. Default: true; false checks structure and signature
+    /// only (for JOSE test vectors whose payload is not a claim set).
+    pub check_claims: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            issuer: None,
+            audiences: Vec::new(),
+            algorithms: vec!["RS256".into()],
+            leeway: 30,
+            max_age: None,
+            required_claims: ["iss", "aud", "sub", "iat", "exp"]
+                .map(String::from)
+                .to_vec(),
+            sub_like: Vec::new(),
+            conditions: Vec::new(),
+            max_token_len: 16 * 1024,
+            max_depth: 32,
+            require_kid: true,
+            check_claims: true,
+        }
+    }
+}
+
+impl Policy {
+    /// The default policy for tokens of `issuer` meant for `audience`.
+    pub fn for_issuer(issuer: impl Into<String>, audience: impl Into<String>) -> Policy {
+        Policy {
+            issuer: Some(issuer.into()),
+            audiences: vec![audience.into()],
+            ..Policy::default()
+        }
+    }
+
+    /// Structure and signature only, for `algorithms` (JOSE test vectors).
+    pub fn signature_only(algorithms: &[&str]) -> Policy {
+        Policy {
+            algorithms: algorithms.iter().map(|a| a.to_string()).collect(),
+            required_claims: Vec::new(),
+            require_kid: false,
+            check_claims: false,
+            ..Policy::default()
+        }
+    }
+}
+
+/// A condition on one claim.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Condition {
+    /// The claim name.
+    pub claim: String,
+    /// The test.
+    #[serde(flatten)]
+    pub test: Test,
+}
+
+/// How a claim is tested.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Test {
+    /// Equal to this JSON value.
+    Equals(Value),
+    /// A string matching this `StringLike` pattern.
+    Like(String),
+    /// Equal to one of these values.
+    OneOf(Vec<Value>),
+}
+
+impl Condition {
+    /// Whether `value` (the claim, or `None` when absent) passes.
+    pub fn holds(&self, value: Option<&Value>) -> bool {
+        let Some(v) = value else { return false };
+        match &self.test {
+            Test::Equals(want) => v == want,
+            Test::Like(pattern) => v.as_str().is_some_and(|s| string_like(pattern, s)),
+            Test::OneOf(options) => options.contains(v),
+        }
+    }
+}
+
+/// AWS IAM `StringLike`: `*` matches any run of characters (also none), `?` exactly one;
+/// everything else matches itself, case-sensitively.
+pub fn string_like(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    // Greedy matching with backtracking to the last star: linear in practice, no recursion.
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_like_semantics() {
+        for (p, t, want) in [
+            ("*", "", true),
+            ("*", "anything", true),
+            ("?", "", false),
+            ("?", "a", true),
+            ("a*c", "abbbc", true),
+            ("a*c", "ab", false),
+            ("{*}:{*}", "{r}:{s}", true),
+            ("release/*", "release/1.0", true),
+            ("release/*", "Release/1.0", false),
+            ("*x*y", "axbxcy", true),
+            ("a?c", "abbc", false),
+            ("é?", "éx", true),
+        ] {
+            assert_eq!(string_like(p, t), want, "{p} ~ {t}");
+        }
+    }
+
+    #[test]
+    fn conditions_serialize_flat() {
+        let c: Condition = serde_json::from_str(r#"{"claim":"branchName","like":"main"}"#).unwrap();
+        assert!(c.holds(Some(&Value::from("main"))));
+        assert!(!c.holds(None));
+        let c: Condition = serde_json::from_str(r#"{"claim":"n","one-of":[1,2]}"#).unwrap();
+        assert!(c.holds(Some(&Value::from(2))) && !c.holds(Some(&Value::from(3))));
+    }
+}

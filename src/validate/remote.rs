@@ -1,0 +1,83 @@
+//! Keys from an issuer's discovery document over HTTPS, as a relying party gets them: the
+//! discovery `issuer` must equal the URL used exactly, redirects are not followed, the JWKS is
+//! cached, and an unknown `kid` triggers a refresh at most once per `min_refresh`.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use super::KeySet;
+use crate::error::{Error, ErrorKind, Result};
+use crate::paths;
+
+/// A discovery-backed, cached key source.
+#[derive(Debug)]
+pub struct RemoteKeys {
+    issuer: String,
+    client: reqwest::Client,
+    min_refresh: Duration,
+    cache: Mutex<Option<(KeySet, Instant)>>,
+}
+
+impl RemoteKeys {
+    /// Keys of `issuer`, fetched over HTTPS trusting `ca_pem` only.
+    pub fn new(issuer: &str, ca_pem: &[u8]) -> Result<RemoteKeys> {
+        Ok(RemoteKeys {
+            issuer: issuer.to_string(),
+            client: crate::client::https_client(&[ca_pem], Duration::from_secs(10))?,
+            min_refresh: Duration::from_secs(30),
+            cache: Mutex::new(None),
+        })
+    }
+
+    /// Sets the shortest interval between refreshes triggered by unknown kids (default 30 s).
+    pub fn with_min_refresh(mut self, interval: Duration) -> Self {
+        self.min_refresh = interval;
+        self
+    }
+
+    /// The key set, fetched on first use and refreshed when `kid` is unknown (rate-limited).
+    pub async fn keys_for(&self, kid: Option<&str>) -> Result<KeySet> {
+        let mut cache = self.cache.lock().await;
+        if let Some((keys, at)) = cache.as_ref() {
+            let known = kid.is_none_or(|k| keys.contains_kid(k));
+            if known || at.elapsed() < self.min_refresh {
+                return Ok(keys.clone());
+            }
+        }
+        let keys = self.fetch().await?;
+        *cache = Some((keys.clone(), Instant::now()));
+        Ok(keys)
+    }
+
+    async fn get_json(&self, url: &str) -> Result<Value> {
+        let resp = self
+            .client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| Error::from(ErrorKind::Server(format!("GET {url}: {e}"))))?;
+        if !resp.status().is_success() {
+            return Err(ErrorKind::Server(format!("GET {url}: HTTP {}", resp.status())).into());
+        }
+        resp.json()
+            .await
+            .map_err(|e| ErrorKind::Server(format!("GET {url}: not JSON: {e}")).into())
+    }
+
+    async fn fetch(&self) -> Result<KeySet> {
+        let discovery = self.get_json(&paths::discovery_url(&self.issuer)).await?;
+        if discovery["issuer"].as_str() != Some(self.issuer.as_str()) {
+            return Err(ErrorKind::Server(format!(
+                "discovery says issuer {}, not {}",
+                discovery["issuer"], self.issuer
+            ))
+            .into());
+        }
+        let jwks_uri = discovery["jwks_uri"]
+            .as_str()
+            .ok_or_else(|| Error::from(ErrorKind::Server("discovery has no jwks_uri".into())))?;
+        KeySet::from_value(self.get_json(jwks_uri).await?)
+    }
+}
