@@ -144,10 +144,10 @@ fn usable_key(
     alg: Algorithm,
     alg_name: &str,
 ) -> std::result::Result<DecodingKey, String> {
-    if let Some(u) = jwk.get("use") {
-        if u.as_str() != Some("sig") {
-            return Err(format!("the key's use is {u}, not \"sig\""));
-        }
+    if let Some(u) = jwk.get("use")
+        && u.as_str() != Some("sig")
+    {
+        return Err(format!("the key's use is {u}, not \"sig\""));
     }
     if let Some(ops) = jwk.get("key_ops") {
         let verifies = ops
@@ -157,10 +157,10 @@ fn usable_key(
             return Err(format!("the key's key_ops {ops} do not include \"verify\""));
         }
     }
-    if let Some(a) = jwk.get("alg") {
-        if a.as_str() != Some(alg_name) {
-            return Err(format!("the key is for alg {a}, the token says {alg_name}"));
-        }
+    if let Some(a) = jwk.get("alg")
+        && a.as_str() != Some(alg_name)
+    {
+        return Err(format!("the key is for alg {a}, the token says {alg_name}"));
     }
     let kty = member(jwk, "kty").unwrap_or_default();
     use Algorithm::*;

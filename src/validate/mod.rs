@@ -297,9 +297,7 @@ pub fn verify(token: &str, keys: &KeySet, policy: &Policy, now: i64) -> Report {
             "no `kid` (required by the policy)",
         );
         false
-    } else if !policy.algorithms.iter().any(|a| *a == alg_name)
-        || alg_name.eq_ignore_ascii_case("none")
-    {
+    } else if !policy.algorithms.contains(&alg_name) || alg_name.eq_ignore_ascii_case("none") {
         b.fail(
             "header",
             Refusal::Algorithm,
