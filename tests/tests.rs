@@ -4,7 +4,10 @@
 
 mod util;
 
+mod catalogue;
 mod cli;
 mod control_api;
 mod issuer_http;
+mod keys_and_verify;
 mod relying_parties;
+mod vectors;
