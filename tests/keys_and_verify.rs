@@ -144,7 +144,11 @@ fn keys_command_works_on_files_and_through_a_running_server() {
         "retiring the signing key is refused: {}",
         String::from_utf8_lossy(&bad.stderr)
     );
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("rotate first"));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("rotate first"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
     let bad_alg = util::run(&["keys", "add", "--alg", "RS1", "--data-dir", d]);
     assert_eq!(bad_alg.status.code(), Some(2));
 }
