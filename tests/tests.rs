@@ -4,10 +4,13 @@
 
 mod util;
 
+mod arb;
+
 mod catalogue;
 mod cli;
 mod control_api;
 mod issuer_http;
 mod keys_and_verify;
+mod properties;
 mod relying_parties;
 mod vectors;

@@ -1,0 +1,167 @@
+//! Property tests of minting and validation against small independent models.
+
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+use stepmint::validate::{self, Policy};
+use stepmint::{FixedClock, IdSource, Issuer, IssuerOptions, StepRequest, WorkspaceSpec};
+
+use crate::arb::*;
+
+const NOW: i64 = 1_800_000_000;
+
+fn issuer() -> &'static (tempfile::TempDir, Issuer) {
+    static ISSUER: std::sync::OnceLock<(tempfile::TempDir, Issuer)> = std::sync::OnceLock::new();
+    ISSUER.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut options = IssuerOptions::new(dir.path(), "https://localhost:8443");
+        options.workspaces = vec![WorkspaceSpec::parse("props").unwrap()];
+        let issuer = Issuer::open(
+            options,
+            Arc::new(FixedClock(NOW)),
+            Arc::new(IdSource::seeded(11)),
+        )
+        .unwrap();
+        (dir, issuer)
+    })
+}
+
+fn policy() -> Policy {
+    issuer().1.workspace("props").unwrap().default_policy()
+}
+
+fn verify_at(token: &str, policy: &Policy, now: i64) -> validate::Report {
+    let ws = issuer().1.workspace("props").unwrap();
+    validate::verify(token, ws.keyset(), policy, now)
+}
+
+/// The reference model of `StringLike`: plain recursion, no shared code with the validator.
+fn like_model(p: &[char], t: &[char]) -> bool {
+    match p.split_first() {
+        None => t.is_empty(),
+        Some(('*', rest)) => (0..=t.len()).any(|i| like_model(rest, &t[i..])),
+        Some(('?', rest)) => !t.is_empty() && like_model(rest, &t[1..]),
+        Some((c, rest)) => t.first() == Some(c) && like_model(rest, &t[1..]),
+    }
+}
+
+/// The reference model of the time rules.
+fn time_model(now: i64, leeway: i64, exp: i64, nbf: Option<i64>, iat: i64) -> bool {
+    now < exp + leeway && nbf.is_none_or(|n| n <= now + leeway) && iat <= now + leeway
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn minted_tokens_verify(req in arb_step_request()) {
+        let minted = issuer().1.mint(&req).unwrap();
+        let report = verify_at(&minted.token, &policy(), NOW);
+        prop_assert!(report.accepted, "{:?}", report.reason);
+        // Custom audiences are accepted too, when the relying party names one.
+        if let Some(aud) = req.audiences.first() {
+            let mut p = policy();
+            p.audiences = vec![aud.clone()];
+            prop_assert!(verify_at(&minted.token, &p, NOW).accepted);
+        }
+    }
+
+    #[test]
+    fn any_single_bit_flip_is_refused(req in arb_step_request(), pos in any::<prop::sample::Index>(), bit in 0u8..8) {
+        let token = issuer().1.mint(&req).unwrap().token;
+        let mut bytes = token.clone().into_bytes();
+        let i = pos.index(bytes.len());
+        bytes[i] ^= 1 << bit;
+        let flipped = String::from_utf8_lossy(&bytes).into_owned();
+        prop_assume!(flipped != token);
+        prop_assert!(!verify_at(&flipped, &policy(), NOW).accepted, "byte {} bit {}", i, bit);
+    }
+
+    #[test]
+    fn time_verdicts_match_the_model(
+        exp_off in -7200i64..7200,
+        nbf_off in prop::option::of(-7200i64..7200),
+        iat_off in -7200i64..7200,
+        leeway in 0u64..120,
+        skew in -300i64..300,
+    ) {
+        let mut claims = Map::new();
+        claims.insert("exp".into(), json!(NOW + exp_off));
+        claims.insert("iat".into(), json!(NOW + iat_off));
+        if let Some(n) = nbf_off {
+            claims.insert("nbf".into(), json!(NOW + n));
+        }
+        let token = issuer().1.mint(&StepRequest { claims, ..Default::default() }).unwrap().token;
+        let mut p = policy();
+        p.leeway = leeway;
+        let now = NOW + skew;
+        let want = time_model(now, leeway as i64, NOW + exp_off, nbf_off.map(|n| NOW + n), NOW + iat_off);
+        let report = verify_at(&token, &p, now);
+        prop_assert_eq!(report.accepted, want, "{:?}", report.reason);
+    }
+
+    #[test]
+    fn string_like_matches_the_model(p in arb_pattern(), t in arb_text()) {
+        let pc: Vec<char> = p.chars().collect();
+        let tc: Vec<char> = t.chars().collect();
+        prop_assert_eq!(validate::string_like(&p, &t), like_model(&pc, &tc));
+    }
+
+    #[test]
+    fn sub_patterns_decide_like_the_model(req in arb_step_request(), p in "[{}a-f0-9:*?-]{0,12}") {
+        let minted = issuer().1.mint(&req).unwrap();
+        let sub = minted.claims["sub"].as_str().unwrap().to_string();
+        let mut pol = policy();
+        pol.sub_like = vec![p.clone()];
+        let pc: Vec<char> = p.chars().collect();
+        let sc: Vec<char> = sub.chars().collect();
+        prop_assert_eq!(verify_at(&minted.token, &pol, NOW).accepted, like_model(&pc, &sc));
+    }
+
+    #[test]
+    fn arbitrary_strings_never_panic(s in ".{0,300}") {
+        let r = verify_at(&s, &policy(), NOW);
+        prop_assert!(!r.accepted);
+        let _ = stepmint::decode_unverified(&s);
+    }
+
+    #[test]
+    fn arbitrary_json_claims_never_panic(claims in arb_json(), header_extra in arb_extra_claims()) {
+        let payload = serde_json::to_string(&claims).unwrap();
+        let minted = issuer().1.mint(&StepRequest {
+            payload_json: Some(payload),
+            header: header_extra,
+            ..Default::default()
+        }).unwrap();
+        let r = verify_at(&minted.token, &policy(), NOW);
+        // Arbitrary claims are never a valid step token for this issuer.
+        prop_assert!(!r.accepted || claims.get("iss") == Some(&Value::from(issuer().1.workspace("props").unwrap().issuer.clone())));
+    }
+}
+
+#[test]
+fn every_bit_flip_of_one_token_is_refused() {
+    let token = issuer().1.mint(&StepRequest::default()).unwrap().token;
+    assert!(verify_at(&token, &policy(), NOW).accepted);
+    let mut checked = 0;
+    for i in 0..token.len() {
+        for bit in 0..8 {
+            let mut bytes = token.clone().into_bytes();
+            bytes[i] ^= 1 << bit;
+            let Ok(flipped) = String::from_utf8(bytes) else {
+                continue;
+            };
+            assert!(
+                !verify_at(&flipped, &policy(), NOW).accepted,
+                "byte {i} bit {bit}"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(
+        checked,
+        token.len() * 7,
+        "every low-7-bit flip stays UTF-8 and was checked"
+    );
+}
