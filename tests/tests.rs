@@ -13,4 +13,5 @@ mod issuer_http;
 mod keys_and_verify;
 mod properties;
 mod relying_parties;
+mod run_step;
 mod vectors;

@@ -33,6 +33,67 @@ pub enum Command {
     Keys(KeysArgs),
     /// Validate a token as a strict relying party would; exit 0 accepted, 1 refused.
     Verify(VerifyArgs),
+    /// Run a command as a Pipelines step would, with BITBUCKET_STEP_OIDC_TOKEN and the step variables.
+    Run(RunArgs),
+    /// List the steps of a bitbucket-pipelines.yml and whether each gets a token.
+    Steps(StepsArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint run -- env | grep BITBUCKET_\n  stepmint run --env production --audience sts.amazonaws.com --aws-role-arn arn:aws:iam::123456789012:role/deploy -- ./deploy.sh\n  stepmint run --pipelines bitbucket-pipelines.yml --step 'Deploy to production' -- ./deploy.sh\n\nThe command's exit code is stepmint's."
+)]
+pub struct RunArgs {
+    /// Workspace slug [default: the first configured workspace]
+    #[arg(long, value_name = "SLUG")]
+    pub workspace: Option<String>,
+    /// Repository UUID [default: the workspace's default repository]
+    #[arg(long, value_name = "UUID")]
+    pub repo_uuid: Option<String>,
+    /// Repository slug [default: the git top-level directory's name]
+    #[arg(long, value_name = "SLUG")]
+    pub repo_slug: Option<String>,
+    /// Deployment environment name (gets a stable UUID)
+    #[arg(long = "env", value_name = "NAME")]
+    pub environment: Option<String>,
+    /// Branch [default: the current git branch, else main]
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+    /// Extra audience (repeatable)
+    #[arg(long = "audience", value_name = "AUD")]
+    pub audiences: Vec<String>,
+    /// Write the token to a file and set AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE
+    #[arg(long, value_name = "ARN")]
+    pub aws_role_arn: Option<String>,
+    /// Take the step's settings from this bitbucket-pipelines.yml (with --step)
+    #[arg(long, value_name = "FILE", requires = "step")]
+    pub pipelines: Option<PathBuf>,
+    /// The step's name in --pipelines
+    #[arg(long, value_name = "NAME", requires = "pipelines")]
+    pub step: Option<String>,
+    /// Base URL for `iss` [default: the running server's, else https://localhost:8443]
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// The command and its arguments
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+    #[command(flatten)]
+    pub data: DataDirArg,
+    #[command(flatten)]
+    pub time: TimeArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint steps bitbucket-pipelines.yml\n  stepmint steps bitbucket-pipelines.yml --json"
+)]
+pub struct StepsArgs {
+    /// The pipelines file
+    #[arg(value_name = "FILE", default_value = "bitbucket-pipelines.yml")]
+    pub file: PathBuf,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -39,6 +39,20 @@ pub fn ids(args: &TimeArgs) -> Arc<IdSource> {
     })
 }
 
+/// The issuer base URL for offline tokens: `--public-url`, else the running server's (from
+/// `server.json`), else `https://localhost:8443`.
+pub fn public_url(data_dir: &std::path::Path, flag: Option<&str>) -> Result<String> {
+    if let Some(url) = flag {
+        return Ok(url.to_string());
+    }
+    Ok(
+        match stepmint::ServerRecord::read(&stepmint::DataDir::open(data_dir)?)? {
+            Some(rec) => rec.public_url,
+            None => format!("https://localhost:{}", stepmint::DEFAULT_PORT),
+        },
+    )
+}
+
 /// The token argument: the text itself, or stdin for `-` (trimmed, size-capped).
 pub fn token_arg(arg: String) -> Result<String> {
     use std::io::Read;

@@ -8,6 +8,7 @@ mod common;
 mod decode;
 mod keys;
 mod mint;
+mod run;
 mod serve;
 mod verify;
 
@@ -25,6 +26,8 @@ fn main() -> ExitCode {
         cli::Command::Cases(a) => cases::run(a),
         cli::Command::Keys(a) => keys::run(a),
         cli::Command::Verify(a) => verify::run(a),
+        cli::Command::Run(a) => run::run(a),
+        cli::Command::Steps(a) => run::steps(a),
     };
     match result {
         Ok(code) => code,

@@ -4,23 +4,14 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use serde_json::{Map, Value};
-use stepmint::{
-    DEFAULT_PORT, DataDir, Issuer, IssuerOptions, ServerRecord, StepRequest, WorkspaceSpec,
-};
+use stepmint::{Issuer, IssuerOptions, StepRequest, WorkspaceSpec};
 
 use crate::cli::MintArgs;
 use crate::common;
 
 pub fn run(args: MintArgs) -> Result<ExitCode> {
     let data_dir = common::data_dir(&args.data)?;
-    let public_url = match &args.public_url {
-        Some(url) => url.clone(),
-        // Tokens should name the issuer relying parties actually reach: the running server's.
-        None => match ServerRecord::read(&DataDir::open(&data_dir)?)? {
-            Some(rec) => rec.public_url,
-            None => format!("https://localhost:{DEFAULT_PORT}"),
-        },
-    };
+    let public_url = common::public_url(&data_dir, args.public_url.as_deref())?;
     let mut options = IssuerOptions::new(data_dir, public_url);
     if let Some(ws) = &args.workspace {
         options.workspaces = vec![WorkspaceSpec::parse(ws)?];

@@ -5,9 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use stepmint::validate::{self, Condition, KeySet, Policy, RemoteKeys, Status, Test};
-use stepmint::{
-    DEFAULT_PORT, DataDir, IdSource, Issuer, IssuerOptions, ServerRecord, WorkspaceSpec,
-};
+use stepmint::{DataDir, IdSource, Issuer, IssuerOptions, WorkspaceSpec};
 
 use crate::cli::VerifyArgs;
 use crate::common::{self, Usage};
@@ -17,10 +15,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let now = common::clock(&args.time)?.now();
     let (policy, report) = if let Some(slug) = &args.workspace {
         let dir = common::data_dir(&args.data)?;
-        let public_url = match ServerRecord::read(&DataDir::open(&dir)?)? {
-            Some(rec) => rec.public_url,
-            None => format!("https://localhost:{DEFAULT_PORT}"),
-        };
+        let public_url = common::public_url(&dir, None)?;
         let mut options = IssuerOptions::new(dir, public_url);
         options.workspaces = vec![WorkspaceSpec::parse(slug)?];
         let issuer = Issuer::open(

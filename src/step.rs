@@ -1,0 +1,204 @@
+//! Emulating a Pipelines step: the environment Bitbucket gives a step's script (the step
+//! variables, consistent with the token's claims, and `BITBUCKET_STEP_OIDC_TOKEN`), plus what
+//! makes the script trust the local CA and find the token the way the AWS SDKs expect.
+//!
+//! Identities a real workspace keeps stable (deployment environment UUIDs by name, the project,
+//! the triggering user, the build counter) are persisted in the workspace's `step.json`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::IdSource;
+use crate::error::{Error, Result};
+use crate::issuer::Issuer;
+use crate::store;
+use crate::token::{MintedToken, StepRequest};
+use crate::workspace::braced;
+
+/// What the step is.
+#[derive(Debug, Clone, Default)]
+pub struct StepOptions {
+    /// Workspace slug (default: the first).
+    pub workspace: Option<String>,
+    /// Repository UUID (default: the workspace's default repository).
+    pub repo_uuid: Option<String>,
+    /// Repository slug (default: the git top-level directory's name, else the current one's).
+    pub repo_slug: Option<String>,
+    /// Deployment environment name (`deployment:` in the pipelines file).
+    pub environment: Option<String>,
+    /// Branch (default: the current git branch, else `main`).
+    pub branch: Option<String>,
+    /// Custom audiences.
+    pub audiences: Vec<String>,
+    /// Write the token to a file and set `AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE`.
+    pub aws_role_arn: Option<String>,
+    /// Where the step runs (git is asked about this directory).
+    pub dir: PathBuf,
+}
+
+/// The prepared environment.
+#[derive(Debug)]
+pub struct StepEnv {
+    /// Variables to set for the step's command.
+    pub vars: Vec<(String, String)>,
+    /// The step's token.
+    pub token: MintedToken,
+    /// The token file for the AWS SDKs, deleted when this is dropped.
+    pub token_file: Option<tempfile::TempPath>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct StepState {
+    project_uuid: String,
+    triggerer_uuid: String,
+    last_build: u64,
+    environments: BTreeMap<String, String>,
+}
+
+/// Builds the step environment: mints the token and every variable that goes with it.
+/// `ca` and `bundle` are the CA certificate and the system-roots-plus-CA bundle.
+pub fn prepare(
+    issuer: &Issuer,
+    opts: &StepOptions,
+    ids: &IdSource,
+    ca: &Path,
+    bundle: &Path,
+) -> Result<StepEnv> {
+    let served = match &opts.workspace {
+        Some(slug) => issuer.workspace(slug)?,
+        None => issuer
+            .workspaces()
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::invalid("workspace", "no workspace"))?,
+    };
+    let slug = served.workspace.slug.clone();
+    let (state, env_uuid, build) = {
+        let _lock = issuer.data_dir().lock()?;
+        let path = issuer.data_dir().workspace_dir(&slug).join("step.json");
+        let mut state: StepState = store::read_json(&path)?.unwrap_or_default();
+        if state.project_uuid.is_empty() {
+            state.project_uuid = braced(&ids.uuid());
+            state.triggerer_uuid = braced(&ids.uuid());
+        }
+        let env_uuid = opts.environment.as_ref().map(|name| {
+            state
+                .environments
+                .entry(name.clone())
+                .or_insert_with(|| braced(&ids.uuid()))
+                .clone()
+        });
+        state.last_build += 1;
+        store::write_json(&path, &state)?;
+        let build = state.last_build;
+        (state, env_uuid, build)
+    };
+
+    let git = |args: &[&str]| -> Option<String> {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&opts.dir)
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let toplevel = git(&["rev-parse", "--show-toplevel"]).map(PathBuf::from);
+    let clone_dir = toplevel.clone().unwrap_or_else(|| opts.dir.clone());
+    let repo_slug = opts.repo_slug.clone().unwrap_or_else(|| {
+        clone_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_else(|| "repository".into())
+    });
+    let branch = opts
+        .branch
+        .clone()
+        .or_else(|| {
+            toplevel
+                .as_ref()
+                .and_then(|_| git(&["rev-parse", "--abbrev-ref", "HEAD"]))
+                .filter(|b| b != "HEAD")
+        })
+        .unwrap_or_else(|| "main".into());
+    let commit = toplevel.as_ref().and_then(|_| git(&["rev-parse", "HEAD"]));
+
+    let step_uuid = braced(&ids.uuid());
+    let pipeline_uuid = braced(&ids.uuid());
+    let token = issuer.mint(&StepRequest {
+        workspace: Some(slug.clone()),
+        repository_uuid: opts.repo_uuid.clone(),
+        step_uuid: Some(step_uuid.clone()),
+        pipeline_uuid: Some(pipeline_uuid.clone()),
+        deployment_environment_uuid: env_uuid.clone(),
+        branch: Some(branch.clone()),
+        audiences: opts.audiences.clone(),
+        ..Default::default()
+    })?;
+    let repo_uuid = token.claims["repositoryUuid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+
+    let mut vars: Vec<(String, String)> = vec![
+        ("CI".into(), "true".into()),
+        ("BITBUCKET_STEP_OIDC_TOKEN".into(), token.token.clone()),
+        ("BITBUCKET_WORKSPACE".into(), slug.clone()),
+        ("BITBUCKET_REPO_SLUG".into(), repo_slug.clone()),
+        ("BITBUCKET_REPO_UUID".into(), repo_uuid),
+        (
+            "BITBUCKET_REPO_FULL_NAME".into(),
+            format!("{slug}/{repo_slug}"),
+        ),
+        ("BITBUCKET_BRANCH".into(), branch),
+        (
+            "BITBUCKET_CLONE_DIR".into(),
+            clone_dir.display().to_string(),
+        ),
+        ("BITBUCKET_BUILD_NUMBER".into(), build.to_string()),
+        ("BITBUCKET_STEP_UUID".into(), step_uuid),
+        ("BITBUCKET_PIPELINE_UUID".into(), pipeline_uuid),
+        ("BITBUCKET_PROJECT_KEY".into(), "PROJ".into()),
+        ("BITBUCKET_PROJECT_UUID".into(), state.project_uuid.clone()),
+        (
+            "BITBUCKET_STEP_TRIGGERER_UUID".into(),
+            state.triggerer_uuid.clone(),
+        ),
+    ];
+    if let Some(commit) = commit {
+        vars.push(("BITBUCKET_COMMIT".into(), commit));
+    }
+    if let (Some(name), Some(uuid)) = (&opts.environment, env_uuid) {
+        vars.push(("BITBUCKET_DEPLOYMENT_ENVIRONMENT".into(), name.clone()));
+        vars.push(("BITBUCKET_DEPLOYMENT_ENVIRONMENT_UUID".into(), uuid));
+    }
+    for (k, v) in crate::trust::env_vars(ca, bundle) {
+        vars.push((k.into(), v));
+    }
+    let mut token_file = None;
+    if let Some(arn) = &opts.aws_role_arn {
+        let file = tempfile::Builder::new()
+            .prefix("stepmint-oidc-")
+            .suffix(".jwt")
+            .tempfile()
+            .map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
+        std::fs::write(file.path(), &token.token)
+            .map_err(|e| Error::io("write", file.path(), e))?;
+        vars.push(("AWS_ROLE_ARN".into(), arn.clone()));
+        vars.push((
+            "AWS_WEB_IDENTITY_TOKEN_FILE".into(),
+            file.path().display().to_string(),
+        ));
+        vars.push(("AWS_ROLE_SESSION_NAME".into(), format!("bitbucket-{build}")));
+        token_file = Some(file.into_temp_path());
+    }
+    Ok(StepEnv {
+        vars,
+        token,
+        token_file,
+    })
+}

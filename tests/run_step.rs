@@ -1,0 +1,304 @@
+//! `stepmint run` and `stepmint steps`: a child process gets what a Pipelines step gets, can
+//! reach the issuer over HTTPS with nothing but that environment, and a real
+//! bitbucket-pipelines.yml decides environment, audiences and whether there is a token at all.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::util::{self, ServeProcess};
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/tests/fixtures/pipelines/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// Runs `stepmint run ARGS -- python3 -c 'print(json.dumps(dict(os.environ)))'`.
+fn run_env(d: &str, args: &[&str]) -> (std::process::Output, HashMap<String, String>) {
+    let py = std::env::var("STEPMINT_PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut all = vec!["run", "--data-dir", d];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&[
+        "--",
+        &py,
+        "-c",
+        "import json, os; print(json.dumps(dict(os.environ)))",
+    ]);
+    let out = util::run(&all);
+    let env = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    (out, env)
+}
+
+fn claims(token: &str) -> Value {
+    stepmint::decode_unverified(token).unwrap().claims
+}
+
+#[test]
+fn the_child_sees_step_variables_consistent_with_its_token() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    let (out, env) = run_env(
+        d,
+        &[
+            "--env",
+            "production",
+            "--branch",
+            "release/2",
+            "--audience",
+            "sts.amazonaws.com",
+            "--aws-role-arn",
+            "arn:aws:iam::123456789012:role/deploy",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = claims(&env["BITBUCKET_STEP_OIDC_TOKEN"]);
+    assert_eq!(env["CI"], "true");
+    assert_eq!(env["BITBUCKET_WORKSPACE"], "stepmint");
+    assert_eq!(c["repositoryUuid"], env["BITBUCKET_REPO_UUID"]);
+    assert_eq!(c["stepUuid"], env["BITBUCKET_STEP_UUID"]);
+    assert_eq!(c["pipelineUuid"], env["BITBUCKET_PIPELINE_UUID"]);
+    assert_eq!(c["branchName"], env["BITBUCKET_BRANCH"]);
+    assert_eq!(env["BITBUCKET_BRANCH"], "release/2");
+    assert_eq!(env["BITBUCKET_DEPLOYMENT_ENVIRONMENT"], "production");
+    assert_eq!(
+        c["deploymentEnvironmentUuid"],
+        env["BITBUCKET_DEPLOYMENT_ENVIRONMENT_UUID"]
+    );
+    assert_eq!(
+        c["sub"],
+        format!(
+            "{}:{}:{}",
+            env["BITBUCKET_REPO_UUID"],
+            env["BITBUCKET_DEPLOYMENT_ENVIRONMENT_UUID"],
+            env["BITBUCKET_STEP_UUID"]
+        )
+    );
+    assert_eq!(c["aud"][1], "sts.amazonaws.com");
+    assert_eq!(
+        env["BITBUCKET_REPO_FULL_NAME"],
+        format!("stepmint/{}", env["BITBUCKET_REPO_SLUG"])
+    );
+    for var in [
+        "BITBUCKET_BUILD_NUMBER",
+        "BITBUCKET_PROJECT_KEY",
+        "BITBUCKET_PROJECT_UUID",
+        "BITBUCKET_STEP_TRIGGERER_UUID",
+        "BITBUCKET_CLONE_DIR",
+    ] {
+        assert!(!env[var].is_empty(), "{var}");
+    }
+    // Inside this repository's git checkout, the commit is git's.
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .unwrap();
+    if head.status.success() {
+        assert_eq!(
+            env["BITBUCKET_COMMIT"],
+            String::from_utf8_lossy(&head.stdout).trim()
+        );
+    }
+    assert_eq!(env["AWS_ROLE_ARN"], "arn:aws:iam::123456789012:role/deploy");
+    let token_file = &env["AWS_WEB_IDENTITY_TOKEN_FILE"];
+    assert!(
+        !std::path::Path::new(token_file).exists(),
+        "the token file is removed after the step"
+    );
+    assert!(
+        env["SSL_CERT_FILE"].ends_with("ca/bundle.pem")
+            && env["NODE_EXTRA_CA_CERTS"].ends_with("ca/ca.pem")
+    );
+
+    // The environment keeps its UUID across runs; the build number counts up.
+    let (_, again) = run_env(d, &["--env", "production"]);
+    assert_eq!(
+        again["BITBUCKET_DEPLOYMENT_ENVIRONMENT_UUID"],
+        env["BITBUCKET_DEPLOYMENT_ENVIRONMENT_UUID"]
+    );
+    assert_eq!(
+        again["BITBUCKET_BUILD_NUMBER"].parse::<u64>().unwrap(),
+        env["BITBUCKET_BUILD_NUMBER"].parse::<u64>().unwrap() + 1
+    );
+    let (_, other) = run_env(d, &["--env", "staging"]);
+    assert_ne!(
+        other["BITBUCKET_DEPLOYMENT_ENVIRONMENT_UUID"],
+        env["BITBUCKET_DEPLOYMENT_ENVIRONMENT_UUID"]
+    );
+}
+
+#[test]
+fn exit_codes_pass_through() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    let out = util::run(&["run", "--data-dir", d, "--", "sh", "-c", "exit 7"]);
+    assert_eq!(out.status.code(), Some(7));
+    let out = util::run(&["run", "--data-dir", d, "--", "/nonexistent/program"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/program"));
+}
+
+#[test]
+fn the_child_reaches_the_issuer_over_https_with_only_its_environment() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    let serve = ServeProcess::start(dir.path(), &[]).expect("serve");
+    let discovery = serve.info["workspaces"][0]["discovery"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let py = std::env::var("STEPMINT_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = "import json, sys, urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1]))['issuer'])";
+
+    let curl = util::run(&[
+        "run",
+        "--data-dir",
+        d,
+        "--",
+        "curl",
+        "-sS",
+        "--fail",
+        &discovery,
+    ]);
+    assert!(
+        curl.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&curl.stderr)
+    );
+    assert!(String::from_utf8_lossy(&curl.stdout).contains("\"jwks_uri\""));
+    let python = util::run(&["run", "--data-dir", d, "--", &py, "-c", script, &discovery]);
+    assert!(
+        python.status.success(),
+        "python: {}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&python.stdout).trim(),
+        serve.info["workspaces"][0]["issuer"].as_str().unwrap()
+    );
+
+    // Without the step environment the same requests fail: it is the environment that works.
+    let bare = std::process::Command::new("curl")
+        .args(["-sS", "--fail", &discovery])
+        .env_remove("CURL_CA_BUNDLE")
+        .env_remove("SSL_CERT_FILE")
+        .output()
+        .unwrap();
+    assert!(!bare.status.success());
+    // And the token in that environment verifies against the live issuer.
+    let (_, env) = run_env(d, &[]);
+    let verify = util::run(&[
+        "verify",
+        &env["BITBUCKET_STEP_OIDC_TOKEN"],
+        "--issuer",
+        serve.info["workspaces"][0]["issuer"].as_str().unwrap(),
+        "--audience",
+        &claims(&env["BITBUCKET_STEP_OIDC_TOKEN"])["aud"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        "--data-dir",
+        d,
+    ]);
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}
+
+#[test]
+fn pipelines_file_decides_environment_audiences_and_token() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    let file = fixture("bitbucket-pipelines.yml");
+    let (out, env) = run_env(d, &["--pipelines", &file, "--step", "Deploy to staging"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(env["BITBUCKET_DEPLOYMENT_ENVIRONMENT"], "staging");
+    let c = claims(&env["BITBUCKET_STEP_OIDC_TOKEN"]);
+    assert_eq!(
+        c["aud"][1], "https://staging.example",
+        "step-level audiences"
+    );
+    let (_, ship) = run_env(d, &["--pipelines", &file, "--step", "Ship"]);
+    assert_eq!(
+        ship["BITBUCKET_DEPLOYMENT_ENVIRONMENT"], "prod-eu",
+        "stage deployment"
+    );
+    assert_eq!(
+        claims(&ship["BITBUCKET_STEP_OIDC_TOKEN"])["aud"][1],
+        "https://global.example",
+        "options-level audiences"
+    );
+
+    let refused = util::run(&[
+        "run",
+        "--data-dir",
+        d,
+        "--pipelines",
+        &file,
+        "--step",
+        "Unit tests",
+        "--",
+        "true",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("oidc: true"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let missing = util::run(&[
+        "run",
+        "--data-dir",
+        d,
+        "--pipelines",
+        &file,
+        "--step",
+        "Nope",
+        "--",
+        "true",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("Deploy to production"));
+
+    let broken = util::run(&["steps", &fixture("broken.yml")]);
+    assert_eq!(broken.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&broken.stderr);
+    assert!(
+        err.contains("broken.yml") && err.contains("line ") && err.contains("column "),
+        "{err}"
+    );
+
+    let listed = util::run(&["steps", &file, "--json"]);
+    let steps: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let names: Vec<(&str, bool)> = steps
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["oidc"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("Build", false),
+            ("Lint", true),
+            ("Unit tests", false),
+            ("Deploy to production", true),
+            ("Deploy to staging", true),
+            ("Publish", true),
+            ("PR checks", false),
+            ("Ship", true)
+        ]
+    );
+}
