@@ -198,10 +198,9 @@ fn the_child_reaches_the_issuer_over_https_with_only_its_environment() {
         "--issuer",
         serve.info["workspaces"][0]["issuer"].as_str().unwrap(),
         "--audience",
-        &claims(&env["BITBUCKET_STEP_OIDC_TOKEN"])["aud"]
+        claims(&env["BITBUCKET_STEP_OIDC_TOKEN"])["aud"]
             .as_str()
-            .unwrap()
-            .to_string(),
+            .unwrap(),
         "--data-dir",
         d,
     ]);
