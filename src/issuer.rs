@@ -93,7 +93,9 @@ pub struct WorkspaceInfo {
 }
 
 impl ServedWorkspace {
-    fn new(workspace: Workspace, base: &str, now: i64) -> Result<ServedWorkspace> {
+    /// Serves `workspace` under `base`: its issuer URL and the discovery and JWKS documents
+    /// current at `now`.
+    pub fn build(workspace: Workspace, base: &str, now: i64) -> Result<ServedWorkspace> {
         let issuer = paths::issuer_url(base, &workspace.slug);
         let discovery = json!({
             "issuer": issuer,
@@ -140,6 +142,20 @@ impl ServedWorkspace {
     /// The validator's default policy for this workspace: its issuer and default audience.
     pub fn default_policy(&self) -> crate::validate::Policy {
         crate::validate::Policy::for_issuer(self.issuer.clone(), self.workspace.default_audience())
+    }
+
+    /// The default policy with `overrides` (policy members as JSON) over it; a bad member is an
+    /// error naming it (`policy.leeway`).
+    pub fn policy_with(
+        &self,
+        overrides: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<crate::validate::Policy> {
+        let mut policy = serde_json::to_value(self.default_policy()).unwrap_or_default();
+        if let Some(obj) = policy.as_object_mut() {
+            obj.extend(overrides);
+        }
+        serde_path_to_error::deserialize(policy)
+            .map_err(|e| Error::invalid(format!("policy.{}", e.path()), e.inner().to_string()))
     }
 
     /// A summary for listings.
@@ -205,7 +221,7 @@ impl Issuer {
                 ));
             }
             let ws = Workspace::load_or_create(&data, spec, &identity_ids, now)?;
-            workspaces.push(Arc::new(ServedWorkspace::new(ws, &public_url, now)?));
+            workspaces.push(Arc::new(ServedWorkspace::build(ws, &public_url, now)?));
         }
         Ok(Issuer {
             data,
@@ -282,7 +298,7 @@ impl Issuer {
             .ok_or_else(|| Error::from(ErrorKind::UnknownWorkspace(slug.to_string())))?;
         let now = self.clock.now();
         match found.valid_until {
-            Some(t) if t <= now => self.replace(ServedWorkspace::new(
+            Some(t) if t <= now => self.replace(ServedWorkspace::build(
                 found.workspace.clone(),
                 &self.public_url,
                 now,
@@ -318,7 +334,7 @@ impl Issuer {
         let out = change(&mut ring, now)?;
         let mut workspace = current.workspace.clone();
         workspace.keys = ring;
-        self.replace(ServedWorkspace::new(workspace, &self.public_url, now)?)?;
+        self.replace(ServedWorkspace::build(workspace, &self.public_url, now)?)?;
         Ok(out)
     }
 

@@ -15,7 +15,6 @@ use super::AppState;
 use super::error::ApiError;
 use crate::keys::{KeyAlg, KeyRing, KeyState};
 use crate::token::{MintedToken, StepRequest};
-use crate::validate::Policy;
 use crate::workspace::braced;
 
 /// The largest request body the control API reads.
@@ -379,19 +378,7 @@ pub async fn verify(
                 )
             })?,
     };
-    let ws = state.issuer.workspace(&slug)?;
-    let mut policy = serde_json::to_value(ws.default_policy()).unwrap_or_default();
-    if let Some(obj) = policy.as_object_mut() {
-        obj.extend(req.policy);
-    }
-    let policy: Policy = serde_path_to_error::deserialize(policy).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_input",
-            e.inner().to_string(),
-        )
-        .with_field(format!("policy.{}", e.path()))
-    })?;
+    let policy = state.issuer.workspace(&slug)?.policy_with(req.policy)?;
     let report = state.issuer.verify(&slug, &req.token, &policy)?;
     Ok(Json(
         json!({ "workspace": slug, "policy": policy, "report": report }),

@@ -11,11 +11,26 @@ use serde_json::{Map, Value};
 use crate::encoding::b64url_decode;
 use crate::error::{Error, Result};
 
-/// A JSON Web Key Set ready for verification.
+/// A JSON Web Key Set ready for verification. Each key's material is decoded and checked once,
+/// when the set is parsed (RSA size, exponent and the ROCA test are not per-token work).
 #[derive(Clone)]
 pub struct KeySet {
-    keys: Vec<Map<String, Value>>,
+    keys: Vec<Prepared>,
     ambiguity: Option<String>,
+}
+
+#[derive(Clone)]
+struct Prepared {
+    jwk: Map<String, Value>,
+    material: Result<Material, String>,
+}
+
+#[derive(Clone)]
+enum Material {
+    Rsa(DecodingKey),
+    Ec { crv: String, key: DecodingKey },
+    Ed(DecodingKey),
+    Oct { len: usize, key: DecodingKey },
 }
 
 impl std::fmt::Debug for KeySet {
@@ -68,6 +83,13 @@ impl KeySet {
         if let Some(w) = kids.windows(2).find(|w| w[0] == w[1]) {
             ambiguity = Some(format!("two keys share the kid `{}`", w[0]));
         }
+        let keys = keys
+            .into_iter()
+            .map(|jwk| Prepared {
+                material: material(&jwk),
+                jwk,
+            })
+            .collect();
         Ok(KeySet { keys, ambiguity })
     }
 
@@ -85,7 +107,7 @@ impl KeySet {
     pub fn contains_kid(&self, kid: &str) -> bool {
         self.keys
             .iter()
-            .any(|k| k.get("kid").and_then(Value::as_str) == Some(kid))
+            .any(|k| k.jwk.get("kid").and_then(Value::as_str) == Some(kid))
     }
 
     /// The keys that may verify a token with `alg` and `kid`, or why none may.
@@ -94,15 +116,15 @@ impl KeySet {
         alg: Algorithm,
         alg_name: &str,
         kid: Option<&str>,
-    ) -> std::result::Result<Vec<DecodingKey>, String> {
+    ) -> std::result::Result<Vec<&DecodingKey>, String> {
         if let Some(why) = &self.ambiguity {
             return Err(why.clone());
         }
-        let candidates: Vec<&Map<String, Value>> = match kid {
+        let candidates: Vec<&Prepared> = match kid {
             Some(kid) => self
                 .keys
                 .iter()
-                .filter(|k| k.get("kid").and_then(Value::as_str) == Some(kid))
+                .filter(|k| k.jwk.get("kid").and_then(Value::as_str) == Some(kid))
                 .collect(),
             None => self.keys.iter().collect(),
         };
@@ -114,8 +136,8 @@ impl KeySet {
         }
         let mut usable = Vec::new();
         let mut last_reason = String::new();
-        for jwk in candidates {
-            match usable_key(jwk, alg, alg_name) {
+        for key in candidates {
+            match usable_key(key, alg, alg_name) {
                 Ok(k) => usable.push(k),
                 Err(why) => last_reason = why,
             }
@@ -138,55 +160,17 @@ fn bytes_of(jwk: &Map<String, Value>, name: &str) -> std::result::Result<Vec<u8>
         .ok_or_else(|| format!("the key's `{name}` is missing or not base64url"))
 }
 
-/// Checks that `jwk` may verify `alg`, and builds its verification key.
-fn usable_key(
-    jwk: &Map<String, Value>,
-    alg: Algorithm,
-    alg_name: &str,
-) -> std::result::Result<DecodingKey, String> {
-    if let Some(u) = jwk.get("use")
-        && u.as_str() != Some("sig")
-    {
-        return Err(format!("the key's use is {u}, not \"sig\""));
-    }
-    if let Some(ops) = jwk.get("key_ops") {
-        let verifies = ops
-            .as_array()
-            .is_some_and(|a| a.iter().any(|o| o.as_str() == Some("verify")));
-        if !verifies {
-            return Err(format!("the key's key_ops {ops} do not include \"verify\""));
-        }
-    }
-    if let Some(a) = jwk.get("alg")
-        && a.as_str() != Some(alg_name)
-    {
-        return Err(format!("the key is for alg {a}, the token says {alg_name}"));
-    }
-    let kty = member(jwk, "kty").unwrap_or_default();
-    use Algorithm::*;
-    match alg {
-        HS256 | HS384 | HS512 => {
-            if kty != "oct" {
-                return Err(format!("{alg_name} needs an oct key, not {kty}"));
-            }
+/// Decodes and checks a key's material once: what kind of key it is and whether it is sound.
+fn material(jwk: &Map<String, Value>) -> std::result::Result<Material, String> {
+    match member(jwk, "kty").unwrap_or_default() {
+        "oct" => {
             let k = bytes_of(jwk, "k")?;
-            let min = match alg {
-                HS256 => 32,
-                HS384 => 48,
-                _ => 64,
-            };
-            if k.len() < min {
-                return Err(format!(
-                    "{alg_name} needs a key of at least {min} bytes; this one has {}",
-                    k.len()
-                ));
-            }
-            Ok(DecodingKey::from_secret(&k))
+            Ok(Material::Oct {
+                len: k.len(),
+                key: DecodingKey::from_secret(&k),
+            })
         }
-        RS256 | RS384 | RS512 | PS256 | PS384 | PS512 => {
-            if kty != "RSA" {
-                return Err(format!("{alg_name} needs an RSA key, not {kty}"));
-            }
+        "RSA" => {
             let n = bytes_of(jwk, "n")?;
             let e = bytes_of(jwk, "e")?;
             let bits = modulus_bits(&n);
@@ -210,39 +194,94 @@ fn usable_key(
                 member(jwk, "n").unwrap_or_default(),
                 member(jwk, "e").unwrap_or_default(),
             )
+            .map(Material::Rsa)
             .map_err(|e| format!("unusable RSA key: {e}"))
         }
-        ES256 | ES384 => {
-            let want = if alg == ES256 { "P-256" } else { "P-384" };
-            if kty != "EC" {
-                return Err(format!("{alg_name} needs an EC key, not {kty}"));
-            }
-            if member(jwk, "crv") != Some(want) {
-                return Err(format!(
-                    "{alg_name} needs curve {want}, the key is on {:?}",
-                    member(jwk, "crv")
-                ));
-            }
-            let size = if alg == ES256 { 32 } else { 48 };
+        "EC" => {
+            let crv = member(jwk, "crv").unwrap_or_default().to_string();
+            let size = match crv.as_str() {
+                "P-256" => 32,
+                "P-384" => 48,
+                other => return Err(format!("unsupported curve {other:?}")),
+            };
             if bytes_of(jwk, "x")?.len() != size || bytes_of(jwk, "y")?.len() != size {
-                return Err(format!("the {want} point coordinates are not {size} bytes"));
+                return Err(format!("the {crv} point coordinates are not {size} bytes"));
             }
             DecodingKey::from_ec_components(
                 member(jwk, "x").unwrap_or_default(),
                 member(jwk, "y").unwrap_or_default(),
             )
+            .map(|key| Material::Ec { crv, key })
             .map_err(|e| format!("unusable EC key: {e}"))
         }
-        EdDSA => {
-            if kty != "OKP" || member(jwk, "crv") != Some("Ed25519") {
-                return Err("EdDSA needs an OKP key on Ed25519".into());
-            }
-            if bytes_of(jwk, "x")?.len() != 32 {
-                return Err("the Ed25519 public key is not 32 bytes".into());
+        "OKP" => {
+            if member(jwk, "crv") != Some("Ed25519") || bytes_of(jwk, "x")?.len() != 32 {
+                return Err("only Ed25519 OKP keys of 32 bytes are supported".into());
             }
             DecodingKey::from_ed_components(member(jwk, "x").unwrap_or_default())
+                .map(Material::Ed)
                 .map_err(|e| format!("unusable Ed25519 key: {e}"))
         }
+        other => Err(format!("unsupported key type {other:?}")),
+    }
+}
+
+/// Checks that a key may verify `alg` (use, key_ops, alg, type, curve, secret length).
+fn usable_key<'a>(
+    key: &'a Prepared,
+    alg: Algorithm,
+    alg_name: &str,
+) -> std::result::Result<&'a DecodingKey, String> {
+    let jwk = &key.jwk;
+    if let Some(u) = jwk.get("use")
+        && u.as_str() != Some("sig")
+    {
+        return Err(format!("the key's use is {u}, not \"sig\""));
+    }
+    if let Some(ops) = jwk.get("key_ops") {
+        let verifies = ops
+            .as_array()
+            .is_some_and(|a| a.iter().any(|o| o.as_str() == Some("verify")));
+        if !verifies {
+            return Err(format!("the key's key_ops {ops} do not include \"verify\""));
+        }
+    }
+    if let Some(a) = jwk.get("alg")
+        && a.as_str() != Some(alg_name)
+    {
+        return Err(format!("the key is for alg {a}, the token says {alg_name}"));
+    }
+    let material = key.material.as_ref().map_err(Clone::clone)?;
+    use Algorithm::*;
+    match (alg, material) {
+        (HS256 | HS384 | HS512, Material::Oct { len, key }) => {
+            let min = match alg {
+                HS256 => 32,
+                HS384 => 48,
+                _ => 64,
+            };
+            if *len < min {
+                return Err(format!(
+                    "{alg_name} needs a key of at least {min} bytes; this one has {len}"
+                ));
+            }
+            Ok(key)
+        }
+        (RS256 | RS384 | RS512 | PS256 | PS384 | PS512, Material::Rsa(key)) => Ok(key),
+        (ES256, Material::Ec { crv, key }) if crv == "P-256" => Ok(key),
+        (ES384, Material::Ec { crv, key }) if crv == "P-384" => Ok(key),
+        (ES256 | ES384, Material::Ec { crv, .. }) => {
+            Err(format!("{alg_name} cannot use a key on curve {crv}"))
+        }
+        (EdDSA, Material::Ed(key)) => Ok(key),
+        (
+            HS256 | HS384 | HS512 | RS256 | RS384 | RS512 | PS256 | PS384 | PS512 | ES256 | ES384
+            | EdDSA,
+            _,
+        ) => Err(format!(
+            "{alg_name} cannot use a {} key",
+            member(jwk, "kty").unwrap_or("untyped")
+        )),
         _ => Err(format!("{alg_name} is not supported")),
     }
 }

@@ -1,0 +1,87 @@
+//! Criterion benchmarks of the hot paths: minting (signing) a step token, building the
+//! discovery and JWKS bodies, and the validator against plain `jsonwebtoken::decode` on the same
+//! token and key (the target: our extra checks cost at most 10 %).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use stepmint::validate::{self, KeySet};
+use stepmint::{
+    Clock, FixedClock, IdSource, Issuer, IssuerOptions, ServedWorkspace, StepRequest, SystemClock,
+    WorkspaceSpec,
+};
+
+fn issuer(dir: &std::path::Path, now: i64) -> Issuer {
+    let mut options = IssuerOptions::new(dir, "https://localhost:8443");
+    options.workspaces = vec![WorkspaceSpec::parse("bench").expect("slug")];
+    Issuer::open(
+        options,
+        Arc::new(FixedClock(now)),
+        Arc::new(IdSource::seeded(1)),
+    )
+    .expect("issuer")
+}
+
+fn benches(c: &mut Criterion) {
+    // jsonwebtoken reads the system clock, so tokens are minted at the real now.
+    let now = SystemClock.now();
+    let dir = tempfile::tempdir().expect("dir");
+    let issuer = issuer(dir.path(), now);
+    let ws = issuer.workspace("bench").expect("workspace");
+    let req = StepRequest {
+        audiences: vec!["sts.amazonaws.com".into()],
+        ..Default::default()
+    };
+
+    c.bench_function("mint_step_token_rs256", |b| {
+        b.iter(|| issuer.mint(black_box(&req)).expect("mint"))
+    });
+    c.bench_function("build_discovery_and_jwks", |b| {
+        b.iter(|| {
+            ServedWorkspace::build(
+                black_box(ws.workspace.clone()),
+                "https://localhost:8443",
+                now,
+            )
+            .expect("build")
+        })
+    });
+
+    let token = issuer.mint(&req).expect("mint").token;
+    let keys: KeySet = ws.keyset().clone();
+    let policy = ws.default_policy();
+    let jwk = ws.workspace.keys.active().public_jwk().clone();
+    let key = DecodingKey::from_rsa_components(
+        jwk.n.as_deref().expect("n"),
+        jwk.e.as_deref().expect("e"),
+    )
+    .expect("key");
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&[ws.workspace.default_audience()]);
+    validation.set_issuer(&[ws.issuer.as_str()]);
+    validation.required_spec_claims =
+        HashSet::from(["exp", "iat", "sub", "iss", "aud"].map(String::from));
+    // Both must accept the token, or the comparison means nothing.
+    assert!(validate::verify(&token, &keys, &policy, now).accepted);
+    jsonwebtoken::decode::<serde_json::Value>(&token, &key, &validation)
+        .expect("jsonwebtoken accepts");
+
+    let mut group = c.benchmark_group("verify");
+    group.bench_function("stepmint_validate", |b| {
+        b.iter(|| validate::verify(black_box(&token), &keys, &policy, now))
+    });
+    group.bench_function("jsonwebtoken_decode", |b| {
+        b.iter(|| {
+            jsonwebtoken::decode::<serde_json::Value>(black_box(&token), &key, &validation)
+                .expect("decode")
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(core, benches);
+criterion_main!(core);
