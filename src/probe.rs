@@ -210,6 +210,9 @@ impl ProbeReport {
     }
 }
 
+/// The longest string Linux passes as one argument or environment entry.
+const MAX_ARG: usize = 128 * 1024 - 1;
+
 /// The error that stops a run whose baseline was refused.
 pub const BASELINE_REFUSED: &str =
     "baseline refused: the relying party is not configured for this issuer";
@@ -270,10 +273,22 @@ impl Sender {
                 let Some((program, args)) = argv.split_first() else {
                     return (Observed::ConnectionError, "empty command".into());
                 };
+                // Linux caps one argument or environment string at 128 KiB: a longer token can
+                // only reach the command on stdin.
+                let fits = token.len() < MAX_ARG;
+                if !fits && argv.iter().any(|a| a.contains("{token}")) {
+                    let why = format!(
+                        "a {}-byte token cannot be a command-line argument; read it from stdin",
+                        token.len()
+                    );
+                    return (Observed::Skipped, why);
+                }
                 let mut cmd = tokio::process::Command::new(fill(program));
-                cmd.args(args.iter().map(|a| fill(a)))
-                    .env("BITBUCKET_STEP_OIDC_TOKEN", token)
-                    .stdin(Stdio::piped())
+                cmd.args(args.iter().map(|a| fill(a)));
+                if fits {
+                    cmd.env("BITBUCKET_STEP_OIDC_TOKEN", token);
+                }
+                cmd.stdin(Stdio::piped())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
                     .kill_on_drop(true);

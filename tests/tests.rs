@@ -11,6 +11,7 @@ mod cli;
 mod control_api;
 mod issuer_http;
 mod keys_and_verify;
+mod probe;
 mod properties;
 mod relying_parties;
 mod run_step;

@@ -267,9 +267,10 @@ pub fn verify(token: &str, keys: &KeySet, policy: &Policy, now: i64) -> Report {
         .unwrap_or_default()
         .to_string();
     let kid = header.get("kid").and_then(Value::as_str);
-    let forbidden: Vec<&str> = FORBIDDEN_HEADERS
+    let forbidden: Vec<&str> = policy
+        .forbidden_headers
         .iter()
-        .copied()
+        .map(String::as_str)
         .filter(|h| header.contains_key(*h))
         .collect();
     let alg = Algorithm::from_str(&alg_name).ok();

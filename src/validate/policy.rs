@@ -32,6 +32,8 @@ pub struct Policy {
     pub max_depth: usize,
     /// Refuse tokens without a `kid` header. Default: true (Bitbucket always sends one).
     pub require_kid: bool,
+    /// Header members that make a token refused. Default: `crit b64 zip jku x5u jwk x5c`.
+    pub forbidden_headers: Vec<String>,
     /// Check the payload's claims at all. Default: true; false checks structure and signature
     /// only (for JOSE test vectors whose payload is not a claim set).
     pub check_claims: bool,
@@ -53,6 +55,10 @@ impl Default for Policy {
             max_token_len: 16 * 1024,
             max_depth: 32,
             require_kid: true,
+            forbidden_headers: super::FORBIDDEN_HEADERS
+                .iter()
+                .map(|h| h.to_string())
+                .collect(),
             check_claims: true,
         }
     }

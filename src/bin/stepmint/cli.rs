@@ -37,6 +37,92 @@ pub enum Command {
     Run(RunArgs),
     /// List the steps of a bitbucket-pipelines.yml and whether each gets a token.
     Steps(StepsArgs),
+    /// Send the whole catalogue to a live relying party; exit 1 if it accepts a hostile token.
+    Probe(ProbeArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint probe --url http://127.0.0.1:9000/whoami --audience my-api\n  stepmint probe --url 'https://api.local/deploy?token={token}' --method POST --body '{\"t\":\"{token}\"}' --ca rp-ca.pem\n  stepmint probe --exec 'python3 examples/pyjwt/verify.py {token}' --audience my-api --junit probe.xml\n  stepmint probe --url http://127.0.0.1:9000/ --cases alg-none,expired --json\n\nThe issuer runs in this process (port 8443 unless --port), or the `stepmint serve` already running\non the data directory is used. Exit codes: 0 clean, 1 a hostile token was accepted or the\nbaseline refused, 2 usage."
+)]
+pub struct ProbeArgs {
+    /// The relying party's URL ({token} is replaced)
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with = "exec",
+        required_unless_present = "exec"
+    )]
+    pub url: Option<String>,
+    /// HTTP method [default: GET]
+    #[arg(long, value_name = "METHOD", default_value = "GET")]
+    pub method: String,
+    /// Request header, `Name: value` (repeatable) [default: Authorization: Bearer {token}]
+    #[arg(long = "header", value_name = "HEADER")]
+    pub headers: Vec<String>,
+    /// Request body template
+    #[arg(long, value_name = "TEMPLATE")]
+    pub body: Option<String>,
+    /// Statuses that mean accepted [default: 200-299]
+    #[arg(long, value_name = "RANGE", default_value = "200-299")]
+    pub accept_status: String,
+    /// Extra CA certificate to trust for the relying party's HTTPS
+    #[arg(long, value_name = "PEM")]
+    pub ca: Vec<PathBuf>,
+    /// A command that validates the token: exit 0 means accepted ({token} is replaced; the
+    /// token is also in BITBUCKET_STEP_OIDC_TOKEN and on stdin)
+    #[arg(long, value_name = "COMMAND")]
+    pub exec: Option<String>,
+    /// An audience the relying party accepts (repeatable) [default: the workspace's]
+    #[arg(long = "audience", value_name = "AUD")]
+    pub audiences: Vec<String>,
+    /// The relying party's `sub` patterns (StringLike, repeatable)
+    #[arg(long = "sub-like", value_name = "PATTERN")]
+    pub sub_like: Vec<String>,
+    /// The relying party's claim conditions, KEY=PATTERN (repeatable)
+    #[arg(long = "claim", value_name = "KEY=PATTERN")]
+    pub claims: Vec<String>,
+    /// The relying party's leeway in seconds [default: 30]
+    #[arg(long, value_name = "SECS")]
+    pub leeway: Option<u64>,
+    /// Workspace the tokens come from [default: the first]
+    #[arg(long, value_name = "SLUG")]
+    pub workspace: Option<String>,
+    /// Repository UUID in the tokens
+    #[arg(long, value_name = "UUID")]
+    pub repo_uuid: Option<String>,
+    /// Deployment environment UUID in the tokens
+    #[arg(long, value_name = "UUID")]
+    pub env_uuid: Option<String>,
+    /// Branch in the tokens
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+    /// Only these cases (comma-separated)
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub cases: Vec<String>,
+    /// Not these cases (comma-separated)
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub skip: Vec<String>,
+    /// Seconds to wait for each answer
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub timeout: u64,
+    /// Cases in flight at once
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
+    /// Port of the in-process issuer (when no server runs on the data directory)
+    #[arg(long, default_value_t = stepmint::DEFAULT_PORT)]
+    pub port: u16,
+    /// Base URL of the in-process issuer
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Write a JUnit XML report (one testcase per case)
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    #[command(flatten)]
+    pub data: DataDirArg,
 }
 
 #[derive(Debug, Args)]

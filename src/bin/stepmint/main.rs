@@ -8,6 +8,7 @@ mod common;
 mod decode;
 mod keys;
 mod mint;
+mod probe;
 mod run;
 mod serve;
 mod verify;
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
         cli::Command::Verify(a) => verify::run(a),
         cli::Command::Run(a) => run::run(a),
         cli::Command::Steps(a) => run::steps(a),
+        cli::Command::Probe(a) => probe::run(a),
     };
     match result {
         Ok(code) => code,
