@@ -1,0 +1,407 @@
+//! The commands the front end invokes. Each is a thin wrapper over the core; errors reach the
+//! UI as readable strings.
+
+use serde_json::{Map, Value, json};
+use stepmint::hostile::{self, CaseSummary};
+use stepmint::{
+    Clock, HistoryEntry, KeyAlg, KeyState, MintedToken, StepRequest, SystemClock, WorkspaceSpec,
+};
+use tauri::State;
+
+use crate::state::Desktop;
+
+type CmdResult<T> = Result<T, String>;
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> stepmint::Result<T> + Send + 'static,
+) -> CmdResult<T> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(err)?
+        .map_err(err)
+}
+
+/// Everything the Issuer screen shows.
+#[tauri::command]
+pub async fn status(desktop: State<'_, Desktop>) -> CmdResult<Value> {
+    let settings = desktop.settings().await;
+    let running = desktop
+        .with_instance(|i| {
+            let now = SystemClock.now();
+            let workspaces: Vec<Value> = i
+                .issuer()
+                .workspaces()
+                .iter()
+                .map(|w| {
+                    let mut v = serde_json::to_value(w.info()).unwrap_or_default();
+                    v["default_audience"] = w.workspace.default_audience().into();
+                    v["keys"] = w.workspace.keys.describe(now);
+                    v
+                })
+                .collect();
+            json!({
+                "base_url": i.base_url(),
+                "bound": i.local_addr().to_string(),
+                "ca_path": i.ca_path(),
+                "bundle_path": i.bundle_path(),
+                "workspaces": workspaces,
+            })
+        })
+        .await;
+    Ok(json!({
+        "running": running.is_ok(),
+        "server": running.ok(),
+        "data_dir": desktop.data_dir,
+        "settings": settings,
+        "note": desktop.note().await,
+        "error": desktop.last_error().await,
+    }))
+}
+
+async fn apply_listen(desktop: &Desktop, bind: Option<String>, port: Option<u16>) -> CmdResult<()> {
+    let mut settings = desktop.settings().await;
+    if let Some(b) = bind {
+        settings.bind = b
+            .trim()
+            .parse()
+            .map_err(|_| format!("bind: `{b}` is not an IP address"))?;
+    }
+    if let Some(p) = port {
+        settings.port = p;
+    }
+    desktop.save_settings(settings).await.map_err(err)
+}
+
+/// Starts the issuer (optionally on a new address).
+#[tauri::command]
+pub async fn start(
+    desktop: State<'_, Desktop>,
+    bind: Option<String>,
+    port: Option<u16>,
+) -> CmdResult<Value> {
+    apply_listen(&desktop, bind, port).await?;
+    desktop.start().await.map_err(err)?;
+    status(desktop).await
+}
+
+/// Stops the issuer.
+#[tauri::command]
+pub async fn stop(desktop: State<'_, Desktop>) -> CmdResult<Value> {
+    desktop.stop().await;
+    status(desktop).await
+}
+
+/// Stops and starts the issuer (optionally on a new address).
+#[tauri::command]
+pub async fn restart(
+    desktop: State<'_, Desktop>,
+    bind: Option<String>,
+    port: Option<u16>,
+) -> CmdResult<Value> {
+    apply_listen(&desktop, bind, port).await?;
+    desktop.stop().await;
+    desktop.start().await.map_err(err)?;
+    status(desktop).await
+}
+
+async fn served_slugs(desktop: &Desktop) -> Vec<WorkspaceSpec> {
+    let settings = desktop.settings().await;
+    if !settings.workspaces.is_empty() {
+        return settings.workspaces;
+    }
+    desktop
+        .with_instance(|i| {
+            i.issuer()
+                .workspaces()
+                .iter()
+                .map(|w| WorkspaceSpec {
+                    slug: w.workspace.slug.clone(),
+                    uuid: None,
+                })
+                .collect()
+        })
+        .await
+        .unwrap_or_default()
+}
+
+/// Serves another workspace (`SLUG` or `SLUG=UUID`) and restarts.
+#[tauri::command]
+pub async fn add_workspace(desktop: State<'_, Desktop>, workspace: String) -> CmdResult<Value> {
+    let spec = WorkspaceSpec::parse(workspace.trim()).map_err(err)?;
+    let mut list = served_slugs(&desktop).await;
+    if list.iter().any(|w| w.slug == spec.slug) {
+        return Err(format!("workspace `{}` is already served", spec.slug));
+    }
+    list.push(spec);
+    let mut settings = desktop.settings().await;
+    settings.workspaces = list;
+    desktop.save_settings(settings).await.map_err(err)?;
+    restart(desktop, None, None).await
+}
+
+/// Stops serving a workspace (its keys stay in the data directory) and restarts.
+#[tauri::command]
+pub async fn remove_workspace(desktop: State<'_, Desktop>, slug: String) -> CmdResult<Value> {
+    let mut list = served_slugs(&desktop).await;
+    let before = list.len();
+    list.retain(|w| w.slug != slug);
+    if list.len() == before {
+        return Err(format!("workspace `{slug}` is not served"));
+    }
+    if list.is_empty() {
+        return Err("at least one workspace must be served".into());
+    }
+    let mut settings = desktop.settings().await;
+    settings.workspaces = list;
+    desktop.save_settings(settings).await.map_err(err)?;
+    restart(desktop, None, None).await
+}
+
+/// A workspace's keys.
+#[tauri::command]
+pub async fn keys(desktop: State<'_, Desktop>, workspace: String) -> CmdResult<Value> {
+    let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
+    let ws = issuer.workspace(&workspace).map_err(err)?;
+    Ok(ws.workspace.keys.describe(SystemClock.now()))
+}
+
+/// Rotates a workspace's signing key.
+#[tauri::command]
+pub async fn rotate_key(
+    desktop: State<'_, Desktop>,
+    workspace: String,
+    overlap: Option<u64>,
+) -> CmdResult<Value> {
+    let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
+    let overlap = overlap.unwrap_or(issuer.token_lifetime());
+    let i2 = issuer.clone();
+    let slug = workspace.clone();
+    blocking(move || i2.update_keys(&slug, |ring, now| ring.rotate(now, overlap))).await?;
+    keys(desktop, workspace).await
+}
+
+/// Adds a published key of `alg` (ES256/EdDSA for the catalogue).
+#[tauri::command]
+pub async fn add_key(
+    desktop: State<'_, Desktop>,
+    workspace: String,
+    alg: String,
+) -> CmdResult<Value> {
+    let alg = KeyAlg::parse(&alg).map_err(err)?;
+    let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
+    let slug = workspace.clone();
+    blocking(move || {
+        issuer.update_keys(&slug, |ring, now| ring.add(alg, KeyState::Published, now))
+    })
+    .await?;
+    keys(desktop, workspace).await
+}
+
+/// The shell lines that make clients trust the CA.
+#[tauri::command]
+pub async fn trust_lines(desktop: State<'_, Desktop>) -> CmdResult<String> {
+    desktop
+        .with_instance(|i| stepmint::shell_exports(i.ca_path(), i.bundle_path()))
+        .await
+}
+
+/// Copies the CA certificate to `path` (a leading `~/` is the home directory).
+#[tauri::command]
+pub async fn save_ca(desktop: State<'_, Desktop>, path: String) -> CmdResult<String> {
+    let ca = desktop.with_instance(|i| i.ca_path().clone()).await?;
+    let target = match path.trim().strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_default()
+            .join(rest),
+        None => std::path::PathBuf::from(path.trim()),
+    };
+    if target.as_os_str().is_empty() {
+        return Err("give a file path".into());
+    }
+    let pem = std::fs::read(&ca).map_err(|e| format!("reading {}: {e}", ca.display()))?;
+    std::fs::write(&target, pem).map_err(|e| format!("writing {}: {e}", target.display()))?;
+    Ok(target.display().to_string())
+}
+
+/// The hostile catalogue.
+#[tauri::command]
+pub async fn cases() -> CmdResult<Vec<CaseSummary>> {
+    Ok(hostile::summaries())
+}
+
+/// Mints a token (a step request, possibly naming a case) and records it in the history.
+#[tauri::command]
+pub async fn mint(desktop: State<'_, Desktop>, request: StepRequest) -> CmdResult<MintedToken> {
+    let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
+    let history = desktop.history.clone();
+    blocking(move || {
+        let minted = issuer.mint(&request)?;
+        let slug = match &request.workspace {
+            Some(s) => s.clone(),
+            None => issuer
+                .workspaces()
+                .first()
+                .map(|w| w.workspace.slug.clone())
+                .unwrap_or_default(),
+        };
+        history.append(&minted, &slug, issuer.clock().now())?;
+        Ok(minted)
+    })
+    .await
+}
+
+/// Decodes a token and runs the validator against a workspace's policy (with overrides).
+#[tauri::command]
+pub async fn inspect(
+    desktop: State<'_, Desktop>,
+    token: String,
+    workspace: Option<String>,
+    policy: Option<Map<String, Value>>,
+) -> CmdResult<Value> {
+    let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
+    let slug = match workspace {
+        Some(s) => s,
+        None => issuer
+            .workspaces()
+            .first()
+            .map(|w| w.workspace.slug.clone())
+            .ok_or("no workspace")?,
+    };
+    let ws = issuer.workspace(&slug).map_err(err)?;
+    let policy = ws.policy_with(policy.unwrap_or_default()).map_err(err)?;
+    let token = token.trim().to_string();
+    let decoded = stepmint::decode_unverified(&token);
+    let report = issuer.verify(&slug, &token, &policy).map_err(err)?;
+    Ok(json!({
+        "workspace": slug,
+        "now": SystemClock.now(),
+        "decoded": decoded.as_ref().ok(),
+        "decode_error": decoded.err().map(|e| e.to_string()),
+        "policy": policy,
+        "report": report,
+    }))
+}
+
+/// Relying-party requests after `since`.
+#[tauri::command]
+pub async fn requests(desktop: State<'_, Desktop>, since: u64) -> CmdResult<Value> {
+    desktop
+        .with_instance(|i| {
+            let records = i.log().since(since, 500, false);
+            let next = records.last().map_or(since, |r| r.id);
+            json!({ "requests": records, "next": next })
+        })
+        .await
+}
+
+/// Minted tokens, newest first.
+#[tauri::command]
+pub async fn history(desktop: State<'_, Desktop>) -> CmdResult<Vec<HistoryEntry>> {
+    desktop.history.list().map_err(err)
+}
+
+/// Forgets the history.
+#[tauri::command]
+pub async fn clear_history(desktop: State<'_, Desktop>) -> CmdResult<()> {
+    desktop.history.clear().map_err(err)
+}
+
+/// Options of a probe run from the Probe screen.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeRequest {
+    url: Option<String>,
+    exec: Option<String>,
+    #[serde(default)]
+    headers: Vec<String>,
+    #[serde(default)]
+    audiences: Vec<String>,
+    #[serde(default)]
+    workspace: Option<String>,
+}
+
+/// Runs the catalogue against a relying party; returns the report with JUnit and JSON forms.
+#[tauri::command]
+pub async fn probe(desktop: State<'_, Desktop>, options: ProbeRequest) -> CmdResult<Value> {
+    use stepmint::probe::{self as p, ProbeOptions, Target};
+    let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
+    let target = match (
+        options.url.filter(|u| !u.is_empty()),
+        options.exec.filter(|e| !e.is_empty()),
+    ) {
+        (Some(url), None) => {
+            let mut headers = Vec::new();
+            for h in &options.headers {
+                let (k, v) = h
+                    .split_once(':')
+                    .ok_or(format!("header `{h}`: expected `Name: value`"))?;
+                headers.push((k.trim().to_string(), v.trim().to_string()));
+            }
+            Target::Http {
+                url,
+                method: "GET".into(),
+                headers,
+                body: None,
+                accept: 200..=299,
+                ca: Vec::new(),
+            }
+        }
+        (None, Some(cmd)) => Target::Exec {
+            argv: p::split_command(&cmd).map_err(err)?,
+        },
+        _ => return Err("give either a URL or a command".into()),
+    };
+    let mut overrides = Map::new();
+    if !options.audiences.is_empty() {
+        overrides.insert("audiences".into(), json!(options.audiences));
+    }
+    let report = p::run(
+        issuer,
+        ProbeOptions {
+            target,
+            policy_overrides: overrides,
+            step: StepRequest {
+                workspace: options.workspace,
+                ..Default::default()
+            },
+            only: Vec::new(),
+            skip: Vec::new(),
+            timeout: std::time::Duration::from_secs(10),
+            concurrency: 4,
+        },
+        |_, _| {},
+    )
+    .await
+    .map_err(err)?;
+    let label = |v: Value| v.as_str().unwrap_or_default().to_string();
+    let rows: Vec<Value> = std::iter::once(&report.baseline)
+        .chain(report.rows.iter())
+        .map(|r| {
+            json!({
+                "case": r.case,
+                "expected": label(json!(r.expected)),
+                "observed": label(serde_json::to_value(&r.observed).unwrap_or_default()),
+                "verdict": label(json!(r.verdict)),
+                "reference": r.reference,
+                "detail": r.detail,
+            })
+        })
+        .collect();
+    let baseline = if report.baseline.observed == p::Observed::Accepted {
+        "baseline accepted".to_string()
+    } else {
+        format!("{}: {}", p::BASELINE_REFUSED, report.baseline.detail)
+    };
+    Ok(json!({
+        "baseline": baseline,
+        "rows": rows,
+        "summary": { "total": report.summary.total, "passed": report.summary.passed, "failed": report.summary.failed, "skipped": report.summary.skipped + report.summary.errors },
+        "junit": report.junit(),
+        "json": report,
+    }))
+}

@@ -1,0 +1,117 @@
+// Issuer: status, per-workspace URLs with copy buttons, CA and trust lines, listen address,
+// start/stop/restart, workspaces and keys.
+import { api, message, type Status, type WorkspaceInfo } from "../api";
+import { app } from "../main";
+import { copy, h, toast } from "../lib/dom";
+import { isoDate } from "../lib/time";
+
+function urlRow(label: string, url: string, cls: string): HTMLElement {
+  return h("div", { class: "row" }, h("span", { class: "muted", text: `${label}:` }), h("code", { class: cls, text: url }), h("button", { onclick: () => copy(url, label), "aria-label": `Copy ${label}` }, "Copy"));
+}
+
+function workspacePanel(ws: WorkspaceInfo): HTMLElement {
+  const keys = h("table", { class: "keys" }, h("thead", {}, h("tr", {}, h("th", { text: "kid" }), h("th", { text: "alg" }), h("th", { text: "state" }), h("th", { text: "published" }))));
+  const body = h("tbody");
+  for (const k of ws.keys) {
+    body.append(h("tr", {}, h("td", { class: "mono", text: k.kid }), h("td", { text: k.alg }), h("td", { text: k.state + (k.until ? ` until ${isoDate(k.until)}` : "") }), h("td", { text: k.published ? "yes" : "no" })));
+  }
+  keys.append(body);
+  const act = async (fn: () => Promise<unknown>, done: string) => {
+    try {
+      await fn();
+      toast(done);
+      await app.refresh();
+    } catch (e) {
+      toast(message(e), true);
+    }
+  };
+  return h(
+    "div",
+    { class: "panel workspace", "data-slug": ws.slug },
+    h("h2", {}, `Workspace ${ws.slug} `, h("span", { class: "muted mono", text: ws.uuid })),
+    urlRow("issuer", ws.issuer, "issuer-url"),
+    urlRow("discovery", ws.discovery, "discovery-url"),
+    urlRow("JWKS", ws.jwks_uri, "jwks-url"),
+    h("div", { class: "row" }, h("span", { class: "muted", text: "default audience:" }), h("code", { text: ws.default_audience })),
+    h("h3", { text: "Keys" }),
+    keys,
+    h(
+      "div",
+      { class: "row" },
+      h("button", { class: "rotate-key", onclick: () => act(() => api.rotateKey(ws.slug), `rotated ${ws.slug}'s key`) }, "Rotate key"),
+      h("button", { onclick: () => act(() => api.addKey(ws.slug, "ES256"), "ES256 key added") }, "Add ES256 key"),
+      h("button", { onclick: () => act(() => api.removeWorkspace(ws.slug), `stopped serving ${ws.slug}`) }, "Stop serving"),
+    ),
+  );
+}
+
+export function renderIssuer(root: HTMLElement): void {
+  const state = h("div", { id: "issuer-state", class: "panel" });
+  const bind = h("input", { id: "bind", value: "127.0.0.1", "aria-label": "Bind address", size: 16 });
+  const port = h("input", { id: "port", type: "number", min: 0, max: 65535, value: 8443, "aria-label": "Port", size: 6 });
+  const caPath = h("input", { id: "save-ca-path", value: "~/stepmint-ca.pem", "aria-label": "Save the CA to", size: 30 });
+  const newWs = h("input", { id: "add-workspace", placeholder: "slug or slug={uuid}", "aria-label": "Workspace to add", size: 28 });
+  const workspaces = h("div", { id: "workspaces" });
+  const guard = async (fn: () => Promise<Status>) => {
+    try {
+      app.setStatus(await fn());
+    } catch (e) {
+      toast(message(e), true);
+      await app.refresh();
+    }
+  };
+  const listen = () => [bind.value.trim() || undefined, port.value === "" ? undefined : Number(port.value)] as const;
+  root.append(
+    state,
+    h(
+      "div",
+      { class: "panel" },
+      h("h2", { text: "Listen" }),
+      h(
+        "div",
+        { class: "row" },
+        h("label", {}, "Bind address", bind),
+        h("label", {}, "Port (0 = any free)", port),
+        h("button", { id: "btn-start", class: "primary", onclick: () => guard(() => api.start(...listen())) }, "Start"),
+        h("button", { id: "btn-stop", onclick: () => guard(() => api.stop()) }, "Stop"),
+        h("button", { id: "btn-restart", onclick: () => guard(() => api.restart(...listen())) }, "Restart"),
+      ),
+    ),
+    h(
+      "div",
+      { class: "panel" },
+      h("h2", { text: "Trust the CA" }),
+      h("div", { class: "row" }, h("span", { class: "muted", text: "CA certificate:" }), h("code", { id: "ca-path", text: "…" })),
+      h(
+        "div",
+        { class: "row" },
+        h("button", { id: "copy-trust", onclick: async () => copy(await api.trustLines(), "Trust environment lines") }, "Copy trust environment lines"),
+        caPath,
+        h("button", { id: "btn-save-ca", onclick: async () => {
+          try {
+            toast(`CA saved to ${await api.saveCa(caPath.value)}`);
+          } catch (e) {
+            toast(message(e), true);
+          }
+        } }, "Save CA as…"),
+      ),
+    ),
+    h("div", { class: "panel" }, h("h2", { text: "Workspaces" }), h("div", { class: "row" }, newWs, h("button", { id: "btn-add-workspace", onclick: () => guard(() => api.addWorkspace(newWs.value)) }, "Add workspace"))),
+    workspaces,
+  );
+  app.onStatus((s) => {
+    const parts: (HTMLElement | null)[] = [
+      h("h2", {}, "Issuer ", h("span", { id: "issuer-status", class: s.running ? "pass" : "fail", text: s.running ? "running" : "stopped" })),
+      s.server ? h("div", { class: "row" }, h("span", { class: "muted", text: "base URL:" }), h("code", { id: "base-url", text: s.server.base_url }), h("span", { class: "muted", text: `bound to ${s.server.bound}` })) : h("div", { class: "muted", text: "not listening" }),
+      h("div", { class: "row" }, h("span", { class: "muted", text: "data directory:" }), h("code", { text: s.data_dir })),
+      s.note ? h("div", { class: "note", text: s.note }) : null,
+      s.error && !s.running ? h("div", { class: "error", id: "issuer-error", text: s.error }) : null,
+    ];
+    state.replaceChildren(...parts.filter((p): p is HTMLElement => p !== null));
+    if (document.activeElement !== bind) bind.value = s.settings.bind;
+    if (document.activeElement !== port) port.value = String(s.settings.port);
+    const ca = document.getElementById("ca-path");
+    if (ca) ca.textContent = s.server?.ca_path ?? "(start the issuer)";
+    workspaces.replaceChildren(...(s.server?.workspaces ?? []).map(workspacePanel));
+  });
+}
