@@ -100,10 +100,14 @@ impl LocalCa {
     }
 
     fn create(now: i64) -> Result<LocalCa> {
+        Self::create_named(now, CA_COMMON_NAME)
+    }
+
+    fn create_named(now: i64, common_name: &str) -> Result<LocalCa> {
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(Error::crypto)?;
         let mut params = CertificateParams::default();
         let mut dn = DistinguishedName::new();
-        dn.push(DnType::CommonName, CA_COMMON_NAME);
+        dn.push(DnType::CommonName, common_name);
         dn.push(DnType::OrganizationName, "Stepmint");
         params.distinguished_name = dn;
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
@@ -149,6 +153,40 @@ impl LocalCa {
             cert_pem,
             cert_der,
             key,
+        })
+    }
+
+    /// A CA that lives only in memory (for the untrusted-CA fault).
+    pub fn throwaway(now: i64) -> Result<LocalCa> {
+        // Another name too: a CA named like ours would be tried against our key (BadSignature)
+        // instead of being unknown.
+        Self::create_named(now, "Stepmint Untrusted Test CA")
+    }
+
+    /// A leaf for `names` with the given validity, in memory only (for TLS faults).
+    pub fn custom_leaf(
+        &self,
+        names: &[&str],
+        not_before: i64,
+        not_after: i64,
+    ) -> Result<TlsIdentity> {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(Error::crypto)?;
+        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        let mut params = CertificateParams::new(names.clone())
+            .map_err(|e| Error::invalid("san", format!("{e}")))?;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.serial_number = Some(random_serial()?);
+        params.not_before = datetime(not_before)?;
+        params.not_after = datetime(not_after)?;
+        let issuer = Issuer::from_ca_cert_der(&self.cert_der, &self.key).map_err(Error::crypto)?;
+        let cert = params.signed_by(&key, &issuer).map_err(Error::crypto)?;
+        let key_der = PrivateKeyDer::try_from(key.serialize_der())
+            .map_err(|e| Error::crypto(format!("leaf key: {e}")))?;
+        Ok(TlsIdentity {
+            chain: vec![cert.der().clone(), self.cert_der.clone()],
+            key: key_der,
+            sans: names,
         })
     }
 
@@ -250,9 +288,17 @@ impl LocalCa {
 impl TlsIdentity {
     /// A rustls server configuration (TLS 1.2 and 1.3, ALPN `h2` and `http/1.1`).
     pub fn server_config(&self) -> Result<Arc<rustls::ServerConfig>> {
+        self.server_config_with(rustls::DEFAULT_VERSIONS)
+    }
+
+    /// A rustls server configuration offering only `versions`.
+    pub fn server_config_with(
+        &self,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> Result<Arc<rustls::ServerConfig>> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(versions)
             .map_err(Error::crypto)?
             .with_no_client_auth()
             .with_single_cert(self.chain.clone(), self.key.clone_key())

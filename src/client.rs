@@ -94,6 +94,16 @@ impl ControlClient {
         .await
     }
 
+    /// `PUT {base}/_stepmint/v1{path}` with a JSON body.
+    pub async fn put(&self, path: &str, body: &Value) -> Result<Value> {
+        self.send(
+            self.http
+                .put(paths::control_url(&self.base, path))
+                .json(body),
+        )
+        .await
+    }
+
     /// `DELETE {base}/_stepmint/v1{path}`.
     pub async fn delete(&self, path: &str) -> Result<Value> {
         self.send(self.http.delete(paths::control_url(&self.base, path)))

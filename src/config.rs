@@ -46,6 +46,8 @@ pub struct Config {
     pub workspaces: Vec<WorkspaceSpec>,
     /// Lifetime of minted tokens in seconds. Default: 3600.
     pub token_lifetime: u64,
+    /// Also serve on listeners with TLS faults. Default: false.
+    pub tls_faults: bool,
 }
 
 impl Default for Config {
@@ -58,6 +60,7 @@ impl Default for Config {
             sans: Vec::new(),
             workspaces: Vec::new(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            tls_faults: false,
         }
     }
 }

@@ -40,6 +40,8 @@ impl ServerRecord {
 pub struct Instance {
     issuer: Arc<Issuer>,
     log: Arc<RequestLog>,
+    faults: Arc<crate::faults::FaultTable>,
+    tls_faults: Option<crate::tls_faults::TlsFaultListeners>,
     server: Server,
     base_url: String,
     ca_path: PathBuf,
@@ -77,20 +79,34 @@ impl Instance {
             token_lifetime: config.token_lifetime,
         };
         let sans = config.sans.clone();
-        let (issuer, ca_pem, tls, bundle_path) =
-            tokio::task::spawn_blocking(move || -> Result<_> {
-                let issuer = Issuer::open(options, clock, ids)?;
-                let (ca, leaf) = issuer.tls_identity(&sans)?;
-                let tls = leaf.server_config()?;
-                let bundle = crate::trust::write_bundle(issuer.data_dir(), ca.cert_pem())?;
-                Ok((issuer, ca.cert_pem().to_string(), tls, bundle))
-            })
-            .await
-            .map_err(|e| Error::from(ErrorKind::Server(format!("start-up task failed: {e}"))))??;
+        let (issuer, ca, tls, bundle_path) = tokio::task::spawn_blocking(move || -> Result<_> {
+            let issuer = Issuer::open(options, clock, ids)?;
+            let (ca, leaf) = issuer.tls_identity(&sans)?;
+            let tls = leaf.server_config()?;
+            let bundle = crate::trust::write_bundle(issuer.data_dir(), ca.cert_pem())?;
+            Ok((issuer, ca, tls, bundle))
+        })
+        .await
+        .map_err(|e| Error::from(ErrorKind::Server(format!("start-up task failed: {e}"))))??;
         let issuer = Arc::new(issuer);
-        let state = AppState::new(issuer.clone(), Some(Arc::from(ca_pem)));
+        let state = AppState::new(issuer.clone(), Some(Arc::from(ca.cert_pem())));
         let log = state.log.clone();
-        let server = Server::spawn(listener, tls, router(state))?;
+        let faults = state.faults.clone();
+        let app = router(state);
+        let tls_faults = if config.tls_faults {
+            Some(
+                crate::tls_faults::TlsFaultListeners::start(
+                    &ca,
+                    config.bind,
+                    app.clone(),
+                    issuer.clock().now(),
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
+        let server = Server::spawn(listener, tls, app)?;
         let ca_path = issuer.data_dir().ca_cert();
         let record = ServerRecord {
             public_url: public_url.clone(),
@@ -102,6 +118,8 @@ impl Instance {
         Ok(Instance {
             issuer,
             log,
+            faults,
+            tls_faults,
             server,
             base_url: public_url,
             ca_path,
@@ -117,6 +135,19 @@ impl Instance {
     /// The request log.
     pub fn log(&self) -> &Arc<RequestLog> {
         &self.log
+    }
+
+    /// The injected faults.
+    pub fn faults(&self) -> &Arc<crate::faults::FaultTable> {
+        &self.faults
+    }
+
+    /// The TLS fault listeners' base URLs by fault name (empty unless `tls_faults`).
+    pub fn tls_fault_urls(&self) -> std::collections::BTreeMap<String, String> {
+        self.tls_faults
+            .as_ref()
+            .map(|t| t.urls().clone())
+            .unwrap_or_default()
     }
 
     /// The public base URL (`https://localhost:PORT` unless configured).
@@ -146,6 +177,9 @@ impl Instance {
 
     /// Stops serving and removes `server.json` if it is still ours.
     pub async fn stop(self) {
+        if let Some(t) = self.tls_faults {
+            t.stop().await;
+        }
         self.server.shutdown().await;
         let data = self.issuer.data_dir();
         if let Ok(Some(rec)) = ServerRecord::read(data)

@@ -9,6 +9,8 @@ mod arb;
 mod catalogue;
 mod cli;
 mod control_api;
+mod endurance;
+mod faults;
 mod issuer_http;
 mod keys_and_verify;
 mod probe;

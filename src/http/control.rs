@@ -146,6 +146,8 @@ pub async fn keys(
 pub struct RotateRequest {
     /// Seconds the old key stays published. Default: the token lifetime.
     pub overlap: Option<u64>,
+    /// Seconds the new key signs before it is published. Default: 0.
+    pub unpublished_for: Option<u64>,
 }
 
 /// `POST /_stepmint/v1/workspaces/{slug}/keys/rotate`
@@ -383,4 +385,48 @@ pub async fn verify(
     Ok(Json(
         json!({ "workspace": slug, "policy": policy, "report": report }),
     ))
+}
+
+/// `GET /_stepmint/v1/faults`
+pub async fn list_faults(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({ "faults": state.faults.list() }))
+}
+
+/// `PUT /_stepmint/v1/faults/{slug}/{endpoint}`: set a fault (body: the fault).
+pub async fn set_fault(
+    State(state): State<AppState>,
+    Path((slug, endpoint)): Path<(String, String)>,
+    ApiJson(fault): ApiJson<crate::faults::Fault>,
+) -> Result<Json<Value>, ApiError> {
+    state.issuer.workspace(&slug)?;
+    let endpoint = crate::faults::FaultEndpoint::parse(&endpoint)?;
+    state.faults.set(&slug, endpoint, fault)?;
+    Ok(Json(json!({ "faults": state.faults.list() })))
+}
+
+/// `DELETE /_stepmint/v1/faults/{slug}/{endpoint}`
+pub async fn clear_fault(
+    State(state): State<AppState>,
+    Path((slug, endpoint)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let endpoint = crate::faults::FaultEndpoint::parse(&endpoint)?;
+    let cleared = state.faults.clear(Some(&slug), Some(endpoint));
+    Ok(Json(
+        json!({ "cleared": cleared, "faults": state.faults.list() }),
+    ))
+}
+
+/// `DELETE /_stepmint/v1/faults/{slug}`
+pub async fn clear_workspace_faults(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Json<Value> {
+    let cleared = state.faults.clear(Some(&slug), None);
+    Json(json!({ "cleared": cleared, "faults": state.faults.list() }))
+}
+
+/// `DELETE /_stepmint/v1/faults`
+pub async fn clear_all_faults(State(state): State<AppState>) -> Json<Value> {
+    let cleared = state.faults.clear(None, None);
+    Json(json!({ "cleared": cleared, "faults": state.faults.list() }))
 }

@@ -34,6 +34,8 @@ pub struct AppState {
     pub ca_pem: Option<Arc<str>>,
     /// When the server started.
     pub started: Instant,
+    /// Injected faults on the relying-party paths.
+    pub faults: Arc<crate::faults::FaultTable>,
 }
 
 impl AppState {
@@ -44,6 +46,7 @@ impl AppState {
             log: Arc::new(RequestLog::default()),
             ca_pem,
             started: Instant::now(),
+            faults: Arc::default(),
         }
     }
 }
@@ -67,6 +70,18 @@ pub fn router(state: AppState) -> Router {
         .route("/tokens", post(control::mint))
         .route("/requests", get(control::requests))
         .route("/ca.pem", get(control::ca_pem))
+        .route(
+            "/faults",
+            get(control::list_faults).delete(control::clear_all_faults),
+        )
+        .route(
+            "/faults/{slug}",
+            axum::routing::delete(control::clear_workspace_faults),
+        )
+        .route(
+            "/faults/{slug}/{endpoint}",
+            axum::routing::put(control::set_fault).delete(control::clear_fault),
+        )
         .route("/cases", get(control::cases))
         .route("/verify", post(control::verify))
         .route("/attacker/{slug}/jwks.json", get(control::attacker_jwks))

@@ -1,13 +1,12 @@
 //! The relying-party side: each workspace's discovery document and JWKS, byte for byte as
-//! Bitbucket's issuer shapes them.
+//! Bitbucket's issuer shapes them, through the workspace's injected fault if one is set.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::header::CONTENT_TYPE;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::AppState;
 use super::error::ApiError;
+use crate::faults::{self, FaultEndpoint};
 
 /// `GET {issuer}/.well-known/openid-configuration`
 pub async fn discovery(
@@ -15,7 +14,15 @@ pub async fn discovery(
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
     let ws = state.issuer.workspace(&slug)?;
-    Ok(json_bytes(ws.discovery_json().clone()))
+    let kid = ws.workspace.keys.active().kid().to_string();
+    Ok(faults::apply(
+        &state.faults,
+        &slug,
+        FaultEndpoint::Discovery,
+        ws.discovery_json().clone(),
+        &kid,
+    )
+    .await)
 }
 
 /// `GET {issuer}/keys.json`
@@ -24,9 +31,13 @@ pub async fn jwks(
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
     let ws = state.issuer.workspace(&slug)?;
-    Ok(json_bytes(ws.jwks_json().clone()))
-}
-
-fn json_bytes(body: Bytes) -> Response {
-    ([(CONTENT_TYPE, "application/json")], body).into_response()
+    let kid = ws.workspace.keys.active().kid().to_string();
+    Ok(faults::apply(
+        &state.faults,
+        &slug,
+        FaultEndpoint::Jwks,
+        ws.jwks_json().clone(),
+        &kid,
+    )
+    .await)
 }

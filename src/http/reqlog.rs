@@ -70,6 +70,9 @@ pub struct RequestRecord {
     /// Internal error detail, for 5xx responses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The injected fault this response carried, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
 }
 
 /// The log itself.
@@ -191,6 +194,10 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
             .extensions()
             .get::<InternalDetail>()
             .map(|d| d.0.clone()),
+        fault: response
+            .extensions()
+            .get::<crate::faults::AppliedFault>()
+            .map(|f| f.0.clone()),
     });
     response
 }
@@ -221,6 +228,7 @@ mod tests {
             workspace,
             duration_ms: 0.0,
             error: None,
+            fault: None,
         }
     }
 

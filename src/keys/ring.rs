@@ -52,6 +52,14 @@ pub struct KeyEntry {
     pub key: Arc<SigningKey>,
     /// Its state.
     pub state: KeyState,
+    /// For the active key: it signs but stays out of the JWKS until then (a fault scenario).
+    pub hidden_until: Option<i64>,
+}
+
+impl KeyEntry {
+    fn is_published(&self, now: i64) -> bool {
+        self.state.is_published(now) && self.hidden_until.is_none_or(|t| t <= now)
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -66,6 +74,8 @@ struct Record {
     created: i64,
     #[serde(flatten)]
     state: KeyState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hidden_until: Option<i64>,
 }
 
 /// A workspace's keys. Exactly one is [`KeyState::Active`].
@@ -117,6 +127,7 @@ impl KeyRing {
             entries.push(KeyEntry {
                 key: Arc::new(key),
                 state: record.state,
+                hidden_until: record.hidden_until,
             });
         }
         let active = entries
@@ -154,6 +165,7 @@ impl KeyRing {
                     alg: e.key.alg(),
                     created: e.key.created(),
                     state: e.state,
+                    hidden_until: e.hidden_until,
                 })
                 .collect(),
         };
@@ -169,6 +181,7 @@ impl KeyRing {
         self.entries.push(KeyEntry {
             key: key.clone(),
             state,
+            hidden_until: None,
         });
         self.save()?;
         Ok(key)
@@ -197,7 +210,7 @@ impl KeyRing {
                     "kid": e.key.kid(),
                     "alg": e.key.alg(),
                     "created": e.key.created(),
-                    "published": e.state.is_published(now),
+                    "published": e.is_published(now),
                 });
                 if let (Some(o), Ok(serde_json::Value::Object(st))) =
                     (v.as_object_mut(), serde_json::to_value(e.state))
@@ -218,7 +231,7 @@ impl KeyRing {
     pub fn published(&self, now: i64) -> Vec<&PublicJwk> {
         self.entries
             .iter()
-            .filter(|e| e.state.is_published(now))
+            .filter(|e| e.is_published(now))
             .map(|e| e.key.public_jwk())
             .collect()
     }
@@ -227,13 +240,17 @@ impl KeyRing {
     pub fn next_change(&self, now: i64) -> Option<i64> {
         self.entries
             .iter()
-            .filter_map(|e| match e.state {
-                KeyState::Staged {
-                    publish_at: Some(t),
-                } if t > now => Some(t),
-                KeyState::Retiring { until } if until > now => Some(until),
-                _ => None,
+            .flat_map(|e| {
+                let scheduled = match e.state {
+                    KeyState::Staged {
+                        publish_at: Some(t),
+                    } if t > now => Some(t),
+                    KeyState::Retiring { until } if until > now => Some(until),
+                    _ => None,
+                };
+                [scheduled, e.hidden_until.filter(|t| *t > now)]
             })
+            .flatten()
             .min()
     }
 
@@ -241,7 +258,7 @@ impl KeyRing {
     pub fn published_of(&self, alg: KeyAlg, now: i64) -> Option<&Arc<SigningKey>> {
         self.entries
             .iter()
-            .find(|e| e.key.alg() == alg && e.state.is_published(now))
+            .find(|e| e.key.alg() == alg && e.is_published(now))
             .map(|e| &e.key)
     }
 
@@ -274,6 +291,17 @@ impl KeyRing {
     /// Rotates: the staged RS256 key (or a new one) starts signing and is published; the old
     /// signing key stays published for `overlap` seconds, then leaves the JWKS.
     pub fn rotate(&mut self, now: i64, overlap: u64) -> Result<Arc<SigningKey>> {
+        self.rotate_unpublished(now, overlap, 0)
+    }
+
+    /// As [`KeyRing::rotate`], but the new key signs for `unpublished_for` seconds before it
+    /// appears in the JWKS: what a relying party sees when an issuer publishes late.
+    pub fn rotate_unpublished(
+        &mut self,
+        now: i64,
+        overlap: u64,
+        unpublished_for: u64,
+    ) -> Result<Arc<SigningKey>> {
         let next = self.staged_or_new(now)?;
         let until = now.saturating_add(i64::try_from(overlap).unwrap_or(i64::MAX));
         for e in &mut self.entries {
@@ -281,6 +309,9 @@ impl KeyRing {
                 e.state = KeyState::Retiring { until };
             } else if e.key.kid() == next.kid() {
                 e.state = KeyState::Active;
+                e.hidden_until = (unpublished_for > 0).then(|| {
+                    now.saturating_add(i64::try_from(unpublished_for).unwrap_or(i64::MAX))
+                });
             }
         }
         // Keys whose overlap is over are gone from the JWKS; drop them from the ring too.

@@ -39,6 +39,85 @@ pub enum Command {
     Steps(StepsArgs),
     /// Send the whole catalogue to a live relying party; exit 1 if it accepts a hostile token.
     Probe(ProbeArgs),
+    /// Make a running server's discovery or JWKS misbehave (latency, errors, odd bodies...).
+    Fault(FaultArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint fault set --endpoint jwks --status 503 --retry-after 30\n  stepmint fault set --endpoint discovery --latency 200-800\n  stepmint fault set --endpoint jwks --fail-next 3\n  stepmint fault set --endpoint jwks --empty-jwks --cache-control no-store\n  stepmint fault list\n  stepmint fault clear --all\n\nFaults apply to relying-party paths only, never to the control API, and show in the request log."
+)]
+pub struct FaultArgs {
+    #[command(subcommand)]
+    pub what: FaultCommand,
+    /// Workspace slug [default: the first served]
+    #[arg(long, value_name = "SLUG", global = true)]
+    pub workspace: Option<String>,
+    #[command(flatten)]
+    pub data: DataDirArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FaultCommand {
+    /// Set (replace) the fault of one endpoint
+    Set(FaultSetArgs),
+    /// Clear faults (of one endpoint, of the workspace, or --all)
+    Clear {
+        /// discovery or jwks [default: both]
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Every workspace's faults
+        #[arg(long)]
+        all: bool,
+    },
+    /// List the active faults
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct FaultSetArgs {
+    /// discovery or jwks
+    #[arg(long)]
+    pub endpoint: String,
+    /// Added latency in ms: N or MIN-MAX
+    #[arg(long, value_name = "MS")]
+    pub latency: Option<String>,
+    /// Answer with this 4xx/5xx status
+    #[arg(long)]
+    pub status: Option<u16>,
+    /// Retry-After seconds, with --status
+    #[arg(long, value_name = "SECS")]
+    pub retry_after: Option<u64>,
+    /// Fail only the next N requests, then recover
+    #[arg(long, value_name = "N")]
+    pub fail_next: Option<u32>,
+    /// Reset the connection mid-body
+    #[arg(long)]
+    pub reset: bool,
+    /// Never answer
+    #[arg(long)]
+    pub hang: bool,
+    /// Send half the body
+    #[arg(long)]
+    pub truncate: bool,
+    /// Send a body that is not JSON
+    #[arg(long)]
+    pub non_json: bool,
+    /// Send this Content-Type
+    #[arg(long, value_name = "TYPE")]
+    pub content_type: Option<String>,
+    /// Send this Cache-Control
+    #[arg(long, value_name = "VALUE")]
+    pub cache_control: Option<String>,
+    /// never-changes or always-changes
+    #[arg(long, value_name = "MODE")]
+    pub etag: Option<String>,
+    /// JWKS: serve no keys
+    #[arg(long)]
+    pub empty_jwks: bool,
+    /// JWKS: two keys under the signing kid
+    #[arg(long)]
+    pub duplicate_kid: bool,
 }
 
 #[derive(Debug, Args)]
@@ -268,6 +347,9 @@ pub enum KeysCommand {
         /// Seconds the old key stays published [default: the token lifetime, 3600]
         #[arg(long, value_name = "SECS")]
         overlap: Option<u64>,
+        /// Sign with the new key for this many seconds before publishing it
+        #[arg(long, value_name = "SECS")]
+        unpublished_for: Option<u64>,
     },
     /// Add a key that does not sign step tokens (ES256/EdDSA for the catalogue, or a staged RS256)
     Add {
@@ -334,6 +416,12 @@ pub struct ServeArgs {
     /// Print one JSON object on stdout once listening, instead of the human summary
     #[arg(long)]
     pub json: bool,
+    /// Also serve on listeners with TLS faults (expired, wrong SAN, untrusted CA, TLS 1.2 only)
+    #[arg(long)]
+    pub tls_faults: bool,
+    /// Run a scripted sequence of faults and key changes (TOML)
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
     #[command(flatten)]
     pub data: DataDirArg,
     #[command(flatten)]

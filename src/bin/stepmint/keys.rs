@@ -46,7 +46,9 @@ async fn remote(client: &ControlClient, args: &KeysArgs) -> Result<Value> {
     let base = format!("/workspaces/{slug}/keys");
     let mut out = match &args.what {
         KeysCommand::List => client.get(&base).await?,
-        KeysCommand::Rotate { overlap } => client.post(&format!("{base}/rotate"), &json!({ "overlap": overlap })).await?,
+        KeysCommand::Rotate { overlap, unpublished_for } => {
+            client.post(&format!("{base}/rotate"), &json!({ "overlap": overlap, "unpublished_for": unpublished_for })).await?
+        }
         KeysCommand::Add { alg, staged, publish_in } => {
             client
                 .post(&base, &json!({ "alg": alg, "staged": *staged || publish_in.is_some(), "publish_in": publish_in }))
@@ -77,9 +79,15 @@ fn local(dir: &std::path::Path, args: &KeysArgs) -> Result<Value> {
     let lifetime = issuer.token_lifetime();
     let mut out = match &args.what {
         KeysCommand::List => json!({}),
-        KeysCommand::Rotate { overlap } => {
+        KeysCommand::Rotate {
+            overlap,
+            unpublished_for,
+        } => {
             let overlap = overlap.unwrap_or(lifetime);
-            let key = issuer.update_keys(&slug, |ring, now| ring.rotate(now, overlap))?;
+            let hidden = unpublished_for.unwrap_or(0);
+            let key = issuer.update_keys(&slug, |ring, now| {
+                ring.rotate_unpublished(now, overlap, hidden)
+            })?;
             json!({ "active_kid": key.kid(), "overlap": overlap })
         }
         KeysCommand::Add {

@@ -6,6 +6,7 @@ mod cases;
 mod cli;
 mod common;
 mod decode;
+mod fault;
 mod keys;
 mod mint;
 mod probe;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
         cli::Command::Run(a) => run::run(a),
         cli::Command::Steps(a) => run::steps(a),
         cli::Command::Probe(a) => probe::run(a),
+        cli::Command::Fault(a) => fault::run(a),
     };
     match result {
         Ok(code) => code,

@@ -32,6 +32,12 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         config.token_lifetime = l;
     }
     config.sans.extend(args.sans.iter().cloned());
+    config.tls_faults |= args.tls_faults;
+    let scenario = args
+        .scenario
+        .as_deref()
+        .map(stepmint::scenario::Scenario::from_file)
+        .transpose()?;
     for w in &args.workspaces {
         config.workspaces.push(WorkspaceSpec::parse(w)?);
     }
@@ -45,6 +51,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     runtime.block_on(async move {
         let instance = Instance::start(config.clone(), clock, ids).await?;
         announce(&instance, &config, args.json)?;
+        if let Some(s) = scenario {
+            tokio::spawn(s.run(instance.issuer().clone(), instance.faults().clone()));
+        }
         let mut feed = instance.log().subscribe();
         let printer = tokio::spawn(async move {
             loop {
@@ -98,6 +107,7 @@ fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
             "control": paths::control_url(&listening, ""),
             "pid": std::process::id(),
             "workspaces": workspaces,
+            "tls_faults": instance.tls_fault_urls(),
         });
         writeln!(out, "{line}")?;
     } else {
@@ -114,6 +124,13 @@ fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
             writeln!(out, "  issuer:    {}", w.issuer)?;
             writeln!(out, "  discovery: {}", w.discovery)?;
             writeln!(out, "  jwks:      {}", w.jwks_uri)?;
+        }
+        let tls_faults = instance.tls_fault_urls();
+        if !tls_faults.is_empty() {
+            writeln!(out, "\nTLS faults (same paths, broken TLS):")?;
+            for (name, url) in &tls_faults {
+                writeln!(out, "  {name:<13} {url}")?;
+            }
         }
         writeln!(out, "\nTrust the CA (Node, Python, curl, OpenSSL, AWS):")?;
         for line in shell_exports(instance.ca_path(), instance.bundle_path()).lines() {

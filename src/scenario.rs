@@ -1,0 +1,141 @@
+//! Scenarios: a scripted sequence of faults and key changes for `serve --scenario FILE`, e.g.
+//! "JWKS healthy for 10 s, then 503 for 30 s, then a new key":
+//!
+//! ```toml
+//! [[step]]
+//! at = 10
+//! workspace = "stepmint"
+//! endpoint = "jwks"
+//! fault = { status = 503, retry_after = 30 }
+//!
+//! [[step]]
+//! at = 40
+//! clear = true
+//!
+//! [[step]]
+//! at = 40
+//! rotate = { overlap = 0 }
+//! ```
+//!
+//! `at` is seconds after the server starts. `workspace` defaults to the first, `endpoint` (for
+//! faults) to `jwks`; a step does one thing: set a `fault`, `clear` faults, or `rotate` the key.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ErrorKind, Result};
+use crate::faults::{Fault, FaultEndpoint, FaultTable};
+use crate::issuer::Issuer;
+
+/// A whole scenario.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// The steps, in any order (they run by `at`).
+    #[serde(default, rename = "step")]
+    pub steps: Vec<Step>,
+}
+
+/// One timed action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Seconds after start.
+    pub at: f64,
+    /// Workspace slug (default: the first).
+    #[serde(default)]
+    pub workspace: Option<String>,
+    /// `discovery` or `jwks` (default).
+    #[serde(default)]
+    pub endpoint: Option<FaultEndpoint>,
+    /// Set this fault.
+    #[serde(default)]
+    pub fault: Option<Fault>,
+    /// Clear the faults of the workspace (and endpoint, if given).
+    #[serde(default)]
+    pub clear: bool,
+    /// Rotate the workspace's key.
+    #[serde(default)]
+    pub rotate: Option<Rotate>,
+}
+
+/// A rotation in a scenario.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Rotate {
+    /// Seconds the old key stays published (default: the token lifetime).
+    pub overlap: Option<u64>,
+    /// Seconds the new key signs before it is published (default: 0).
+    pub unpublished_for: Option<u64>,
+}
+
+impl Scenario {
+    /// Reads and checks a scenario file.
+    pub fn from_file(path: &Path) -> Result<Scenario> {
+        let text = std::fs::read_to_string(path).map_err(|e| crate::Error::io("read", path, e))?;
+        let err = |message: String| ErrorKind::Config {
+            path: path.to_path_buf(),
+            message,
+        };
+        let s: Scenario =
+            toml::from_str(&text).map_err(|e| err(e.to_string().trim_end().to_string()))?;
+        for (i, step) in s.steps.iter().enumerate() {
+            let actions = usize::from(step.fault.is_some())
+                + usize::from(step.clear)
+                + usize::from(step.rotate.is_some());
+            if actions != 1 {
+                return Err(err(format!(
+                    "step {} (at {}): give exactly one of fault, clear, rotate",
+                    i + 1,
+                    step.at
+                ))
+                .into());
+            }
+            if !(step.at.is_finite() && step.at >= 0.0) {
+                return Err(
+                    err(format!("step {}: `at` must be zero or more seconds", i + 1)).into(),
+                );
+            }
+            if let Some(f) = &step.fault {
+                f.validate()
+                    .map_err(|e| err(format!("step {}: {e}", i + 1)))?;
+            }
+        }
+        Ok(s)
+    }
+
+    /// Runs the steps against a live issuer; returns when the last has run.
+    pub async fn run(self, issuer: Arc<Issuer>, faults: Arc<FaultTable>) {
+        let start = tokio::time::Instant::now();
+        let mut steps = self.steps;
+        steps.sort_by(|a, b| a.at.total_cmp(&b.at));
+        for step in steps {
+            tokio::time::sleep_until(start + Duration::from_secs_f64(step.at)).await;
+            let slug = match &step.workspace {
+                Some(s) => s.clone(),
+                None => match issuer.workspaces().first() {
+                    Some(w) => w.workspace.slug.clone(),
+                    None => continue,
+                },
+            };
+            if let Some(fault) = step.fault {
+                let _ = faults.set(&slug, step.endpoint.unwrap_or(FaultEndpoint::Jwks), fault);
+            } else if step.clear {
+                faults.clear(Some(&slug), step.endpoint);
+            } else if let Some(r) = step.rotate {
+                let overlap = r.overlap.unwrap_or(issuer.token_lifetime());
+                let hidden = r.unpublished_for.unwrap_or(0);
+                let i = issuer.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    i.update_keys(&slug, |ring, now| {
+                        ring.rotate_unpublished(now, overlap, hidden)
+                    })
+                })
+                .await;
+            }
+        }
+    }
+}
