@@ -170,12 +170,28 @@ impl LocalCa {
         not_before: i64,
         not_after: i64,
     ) -> Result<TlsIdentity> {
-        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(Error::crypto)?;
         let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        Ok(self.sign_leaf(names, not_before, not_after)?.0)
+    }
+
+    /// Issues a server leaf for `names`, valid from `not_before` to `not_after`; also returns
+    /// its key and certificate as PEM for persisting.
+    fn sign_leaf(
+        &self,
+        names: Vec<String>,
+        not_before: i64,
+        not_after: i64,
+    ) -> Result<(TlsIdentity, String, String)> {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(Error::crypto)?;
         let mut params = CertificateParams::new(names.clone())
             .map_err(|e| Error::invalid("san", format!("{e}")))?;
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, "Stepmint issuer");
+        dn.push(DnType::OrganizationName, "Stepmint");
+        params.distinguished_name = dn;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.use_authority_key_identifier_extension = true;
         params.serial_number = Some(random_serial()?);
         params.not_before = datetime(not_before)?;
         params.not_after = datetime(not_after)?;
@@ -183,11 +199,16 @@ impl LocalCa {
         let cert = params.signed_by(&key, &issuer).map_err(Error::crypto)?;
         let key_der = PrivateKeyDer::try_from(key.serialize_der())
             .map_err(|e| Error::crypto(format!("leaf key: {e}")))?;
-        Ok(TlsIdentity {
+        let identity = TlsIdentity {
             chain: vec![cert.der().clone(), self.cert_der.clone()],
             key: key_der,
             sans: names,
-        })
+        };
+        Ok((
+            identity,
+            key.serialize_pem(),
+            format!("{}{}", cert.pem(), self.cert_pem),
+        ))
     }
 
     /// Loads the TLS leaf from `dir`, (re)issuing it when it does not fit `extra_sans` or `now`.
@@ -255,33 +276,14 @@ impl LocalCa {
     }
 
     fn issue_leaf(&self, dir: &DataDir, sans: BTreeSet<String>, now: i64) -> Result<TlsIdentity> {
-        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(Error::crypto)?;
-        let names: Vec<String> = sans.iter().cloned().collect();
-        let mut params = CertificateParams::new(names.clone())
-            .map_err(|e| Error::invalid("san", format!("{e}")))?;
-        let mut dn = DistinguishedName::new();
-        dn.push(DnType::CommonName, "Stepmint issuer");
-        dn.push(DnType::OrganizationName, "Stepmint");
-        params.distinguished_name = dn;
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        params.use_authority_key_identifier_extension = true;
-        params.serial_number = Some(random_serial()?);
-        let start = datetime(now)?;
-        params.not_before = start - Duration::days(1);
-        params.not_after = start + Duration::days(LEAF_LIFETIME_DAYS);
-        let issuer = Issuer::from_ca_cert_der(&self.cert_der, &self.key).map_err(Error::crypto)?;
-        let cert = params.signed_by(&key, &issuer).map_err(Error::crypto)?;
-        let chain_pem = format!("{}{}", cert.pem(), self.cert_pem);
-        store::write_atomic(&dir.leaf_key(), key.serialize_pem().as_bytes())?;
+        let (identity, key_pem, chain_pem) = self.sign_leaf(
+            sans.into_iter().collect(),
+            now - 86_400,
+            now + LEAF_LIFETIME_DAYS * 86_400,
+        )?;
+        store::write_atomic(&dir.leaf_key(), key_pem.as_bytes())?;
         store::write_atomic(&dir.leaf_cert(), chain_pem.as_bytes())?;
-        let key_der = PrivateKeyDer::try_from(key.serialize_der())
-            .map_err(|e| Error::crypto(format!("leaf key: {e}")))?;
-        Ok(TlsIdentity {
-            chain: vec![cert.der().clone(), self.cert_der.clone()],
-            key: key_der,
-            sans: names,
-        })
+        Ok(identity)
     }
 }
 

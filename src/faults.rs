@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::issuer::ServedWorkspace;
 
 /// Which relying-party endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -152,6 +153,8 @@ struct Active {
 #[derive(Debug, Default)]
 pub struct FaultTable {
     map: Mutex<BTreeMap<(String, FaultEndpoint), Active>>,
+    /// Whether any fault is set, so healthy requests skip the lock.
+    active: AtomicBool,
     etag_counter: AtomicU64,
 }
 
@@ -174,10 +177,12 @@ impl FaultTable {
     pub fn set(&self, workspace: &str, endpoint: FaultEndpoint, fault: Fault) -> Result<()> {
         fault.validate()?;
         let remaining = fault.fail_next;
-        self.lock().insert(
+        let mut map = self.lock();
+        map.insert(
             (workspace.to_string(), endpoint),
             Active { fault, remaining },
         );
+        self.active.store(true, Ordering::Release);
         Ok(())
     }
 
@@ -188,6 +193,7 @@ impl FaultTable {
         map.retain(|(w, e), _| {
             !(workspace.is_none_or(|x| x == w) && endpoint.is_none_or(|x| x == *e))
         });
+        self.active.store(!map.is_empty(), Ordering::Release);
         before - map.len()
     }
 
@@ -225,6 +231,7 @@ impl FaultTable {
         };
         if active.remaining == Some(0) && fault.fail_next.is_some() {
             map.remove(&key);
+            self.active.store(!map.is_empty(), Ordering::Release);
         }
         Some((fault, fail))
     }
@@ -234,16 +241,19 @@ impl FaultTable {
 #[derive(Debug, Clone)]
 pub struct AppliedFault(pub String);
 
-/// Serves `body` (a JSON document) for `workspace`'s `endpoint`, through its fault if any.
-/// `jwks_extra` builds the duplicate-kid JWKS when asked.
-pub async fn apply(
-    table: &FaultTable,
-    workspace: &str,
-    endpoint: FaultEndpoint,
-    body: Bytes,
-    kid: &str,
-) -> Response {
-    let Some((fault, fail)) = table.take(workspace, endpoint) else {
+/// Serves `ws`'s document for `endpoint`, through its fault if one is set.
+pub async fn apply(table: &FaultTable, ws: &ServedWorkspace, endpoint: FaultEndpoint) -> Response {
+    let body = match endpoint {
+        FaultEndpoint::Discovery => ws.discovery_json().clone(),
+        FaultEndpoint::Jwks => ws.jwks_json().clone(),
+    };
+    // The healthy path takes no lock: it is every relying-party request.
+    let fault = if table.active.load(Ordering::Acquire) {
+        table.take(&ws.workspace.slug, endpoint)
+    } else {
+        None
+    };
+    let Some((fault, fail)) = fault else {
         return ([(CONTENT_TYPE, "application/json")], body).into_response();
     };
     let note = AppliedFault(fault.describe());
@@ -285,7 +295,7 @@ pub async fn apply(
             body = Bytes::from_static(br#"{"keys":[]}"#);
         }
         if endpoint == FaultEndpoint::Jwks && fault.duplicate_kid {
-            body = duplicate_kid(&body, kid).unwrap_or(body);
+            body = duplicate_kid(&body, ws.workspace.keys.active().kid()).unwrap_or(body);
         }
         if fault.non_json {
             body = Bytes::from_static(b"<html><body>Service temporarily unavailable</body></html>");

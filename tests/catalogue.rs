@@ -205,7 +205,7 @@ fn every_case_is_what_it_says() {
                     "hs256-public-key-der" => ws.workspace.keys.active().public_spki_der().unwrap(),
                     _ => {
                         let der = ws.workspace.keys.active().public_spki_der().unwrap();
-                        pem_public(&der).into_bytes()
+                        crate::util::pem_public(&der).into_bytes()
                     }
                 };
                 let input = &token[..token.rfind('.').unwrap()];
@@ -330,20 +330,6 @@ fn every_case_is_what_it_says() {
         }
     }
     assert_eq!(seen, CATALOGUE.len());
-}
-
-fn pem_public(der: &[u8]) -> String {
-    use base64::Engine as _;
-    let body = base64::engine::general_purpose::STANDARD.encode(der);
-    let lines: Vec<&str> = body
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    format!(
-        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
-        lines.join("\n")
-    )
 }
 
 #[test]

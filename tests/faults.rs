@@ -12,7 +12,7 @@ use stepmint::faults::{EtagMode, Fault, FaultEndpoint};
 use stepmint::validate::{self, KeySet};
 use stepmint::{Clock, IdSource, Issuer, IssuerOptions, StepRequest, WorkspaceSpec};
 
-use crate::util::{self, ServeProcess};
+use crate::util::{self, ManualClock, ServeProcess};
 
 struct Setup {
     instance: stepmint::Instance,
@@ -351,16 +351,6 @@ async fn faults_show_in_the_log_and_never_touch_the_control_api() {
 }
 
 static TLS13_ONLY: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13];
-
-/// A clock the test moves by hand.
-#[derive(Debug)]
-struct ManualClock(AtomicI64);
-
-impl Clock for ManualClock {
-    fn now(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 #[test]
 fn a_key_signing_before_it_is_published_is_refused_then_accepted() {

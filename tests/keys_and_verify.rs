@@ -8,17 +8,7 @@ use serde_json::{Value, json};
 use stepmint::validate::{self, KeySet};
 use stepmint::{Clock, IdSource, Issuer, IssuerOptions, StepRequest, WorkspaceSpec};
 
-use crate::util::{self, ServeProcess};
-
-/// A clock the test moves by hand.
-#[derive(Debug)]
-struct ManualClock(AtomicI64);
-
-impl Clock for ManualClock {
-    fn now(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+use crate::util::{self, ManualClock, ServeProcess};
 
 #[test]
 fn rotation_keeps_old_tokens_verifiable_during_the_overlap_only() {

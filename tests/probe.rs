@@ -41,20 +41,6 @@ struct Rp {
     http: reqwest::Client,
 }
 
-fn pem_public(der: &[u8]) -> String {
-    use base64::Engine as _;
-    let body = base64::engine::general_purpose::STANDARD.encode(der);
-    let lines: Vec<&str> = body
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    format!(
-        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
-        lines.join("\n")
-    )
-}
-
 impl Rp {
     async fn accepts(&self, token: &str) -> bool {
         let header = stepmint::decode_unverified(token)
@@ -133,7 +119,7 @@ impl Rp {
         .unwrap();
         let key = aws_lc_rs::hmac::Key::new(
             aws_lc_rs::hmac::HMAC_SHA256,
-            pem_public(der.as_ref()).as_bytes(),
+            crate::util::pem_public(der.as_ref()).as_bytes(),
         );
         let Some((input, sig)) = token.rsplit_once('.') else {
             return false;

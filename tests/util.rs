@@ -205,3 +205,29 @@ pub fn assert_no_private_members(value: &Value, context: &str) {
         _ => {}
     }
 }
+
+/// A clock the test moves by hand.
+#[derive(Debug)]
+pub struct ManualClock(pub std::sync::atomic::AtomicI64);
+
+impl stepmint::Clock for ManualClock {
+    fn now(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A public key as PEM text, 64 characters a line, as the catalogue's key-confusion cases key
+/// their HMAC with it.
+pub fn pem_public(der: &[u8]) -> String {
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        lines.join("\n")
+    )
+}

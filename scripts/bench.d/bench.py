@@ -55,8 +55,10 @@ def wait_tls(port, ca, started, limit=30.0):
     raise SystemExit(f"no TLS on port {port} after {limit}s")
 
 
-def wrk(url, seconds, connections=64, script=None):
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+def wrk(url, seconds, connections=64, script=None, threads=2):
+    # wrk shares the two cores with the server; for CPU-bound minting one client thread leaves
+    # the server the most room.
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         cmd += ["-s", script]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
@@ -100,7 +102,7 @@ def measure_stepmint():
     lua = os.path.join(data, "mint.lua")
     with open(lua, "w") as f:
         f.write('wrk.method = "POST"\nwrk.body = "{}"\nwrk.headers["Content-Type"] = "application/json"\n')
-    m_rps, m_err, m_sock = wrk(f"https://localhost:{port}/_stepmint/v1/tokens", DURATION, connections=16, script=lua)
+    m_rps, m_err, m_sock = wrk(f"https://localhost:{port}/_stepmint/v1/tokens", DURATION, connections=16, script=lua, threads=1)
     peak = max(peak, rss_kb(p.pid))
     row("stepmint discovery", f"{d_rps:.0f}", "req/s", f"errors {d_err} {d_sock}".strip())
     row("stepmint JWKS", f"{j_rps:.0f}", "req/s", f"errors {j_err} {j_sock}".strip())
@@ -146,7 +148,7 @@ def measure_peer():
     lua = os.path.join(work, "token.lua")
     with open(lua, "w") as f:
         f.write('wrk.method = "POST"\nwrk.body = "grant_type=client_credentials&scope=a"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\nwrk.headers["Authorization"] = "Basic Y2xpZW50OnNlY3JldA=="\n')
-    t_rps, _, _ = wrk(f"http://127.0.0.1:{port}/token", DURATION, connections=16, script=lua)
+    t_rps, _, _ = wrk(f"http://127.0.0.1:{port}/token", DURATION, connections=16, script=lua, threads=1)
     row("oauth2-mock-server JWKS (plain HTTP)", f"{j_rps:.0f}", "req/s")
     row("oauth2-mock-server RS256 token", f"{t_rps:.0f}", "tokens/s")
     p.terminate()

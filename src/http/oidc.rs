@@ -13,16 +13,7 @@ pub async fn discovery(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    let ws = state.issuer.workspace(&slug)?;
-    let kid = ws.workspace.keys.active().kid().to_string();
-    Ok(faults::apply(
-        &state.faults,
-        &slug,
-        FaultEndpoint::Discovery,
-        ws.discovery_json().clone(),
-        &kid,
-    )
-    .await)
+    serve(state, slug, FaultEndpoint::Discovery).await
 }
 
 /// `GET {issuer}/keys.json`
@@ -30,14 +21,14 @@ pub async fn jwks(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
+    serve(state, slug, FaultEndpoint::Jwks).await
+}
+
+async fn serve(
+    state: AppState,
+    slug: String,
+    endpoint: FaultEndpoint,
+) -> Result<Response, ApiError> {
     let ws = state.issuer.workspace(&slug)?;
-    let kid = ws.workspace.keys.active().kid().to_string();
-    Ok(faults::apply(
-        &state.faults,
-        &slug,
-        FaultEndpoint::Jwks,
-        ws.jwks_json().clone(),
-        &kid,
-    )
-    .await)
+    Ok(faults::apply(&state.faults, &ws, endpoint).await)
 }
