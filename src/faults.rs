@@ -237,12 +237,20 @@ impl FaultTable {
     }
 }
 
+const NEVER_CHANGING_ETAG: &str = "\"stepmint-never-changes\"";
+
 /// What was done to a response, for the request log.
 #[derive(Debug, Clone)]
 pub struct AppliedFault(pub String);
 
 /// Serves `ws`'s document for `endpoint`, through its fault if one is set.
-pub async fn apply(table: &FaultTable, ws: &ServedWorkspace, endpoint: FaultEndpoint) -> Response {
+/// `if_none_match` is the request's `If-None-Match`, which the never-changing ETag answers 304.
+pub async fn apply(
+    table: &FaultTable,
+    ws: &ServedWorkspace,
+    endpoint: FaultEndpoint,
+    if_none_match: Option<&str>,
+) -> Response {
     let body = match endpoint {
         FaultEndpoint::Discovery => ws.discovery_json().clone(),
         FaultEndpoint::Jwks => ws.jwks_json().clone(),
@@ -268,6 +276,14 @@ pub async fn apply(table: &FaultTable, ws: &ServedWorkspace, endpoint: FaultEndp
             _ => 0,
         };
         tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    if fault.etag == Some(EtagMode::NeverChanges) && if_none_match == Some(NEVER_CHANGING_ETAG) {
+        // The cache is told its copy is current, whatever the keys are now.
+        let mut r = StatusCode::NOT_MODIFIED.into_response();
+        r.headers_mut()
+            .insert(ETAG, HeaderValue::from_static(NEVER_CHANGING_ETAG));
+        r.extensions_mut().insert(note);
+        return r;
     }
     if fault.hang {
         // Past any client's patience; the connection closes when the client gives up or the
@@ -339,7 +355,7 @@ pub async fn apply(table: &FaultTable, ws: &ServedWorkspace, endpoint: FaultEndp
     }
     match fault.etag {
         Some(EtagMode::NeverChanges) => {
-            headers.insert(ETAG, HeaderValue::from_static("\"stepmint-never-changes\""));
+            headers.insert(ETAG, HeaderValue::from_static(NEVER_CHANGING_ETAG));
         }
         Some(EtagMode::AlwaysChanges) => {
             let n = table.etag_counter.fetch_add(1, Ordering::Relaxed);
@@ -376,8 +392,17 @@ fn duplicate_kid(jwks: &Bytes, kid: &str) -> Option<Bytes> {
     let keys = v.get_mut("keys")?.as_array_mut()?;
     let mut twin = keys.first()?.clone();
     twin["kid"] = kid.into();
-    if let Some(n) = twin.get("n").and_then(Value::as_str) {
-        twin["n"] = n.chars().rev().collect::<String>().into();
+    // A different, well-formed modulus: the same bytes reversed, re-encoded canonically.
+    if let Some(mut n) = twin
+        .get("n")
+        .and_then(Value::as_str)
+        .and_then(crate::encoding::b64url_decode)
+    {
+        n.reverse();
+        if let Some(top) = n.first_mut() {
+            *top |= 0x80;
+        }
+        twin["n"] = crate::encoding::b64url(&n).into();
     }
     keys.push(twin);
     serde_json::to_vec(&v).ok().map(Bytes::from)

@@ -32,7 +32,11 @@ pub struct ServerRecord {
 impl ServerRecord {
     /// The record of the last server started on `data`, if it is still there.
     pub fn read(data: &DataDir) -> Result<Option<ServerRecord>> {
-        store::read_json(&data.server_state())
+        let record: Option<ServerRecord> = store::read_json(&data.server_state())?;
+        // A server killed without a clean stop leaves its record behind; ignore a dead one.
+        Ok(record.filter(|r| {
+            !cfg!(target_os = "linux") || std::path::Path::new(&format!("/proc/{}", r.pid)).exists()
+        }))
     }
 }
 

@@ -298,11 +298,23 @@ impl Issuer {
             .ok_or_else(|| Error::from(ErrorKind::UnknownWorkspace(slug.to_string())))?;
         let now = self.clock.now();
         match found.valid_until {
-            Some(t) if t <= now => self.replace(ServedWorkspace::build(
-                found.workspace.clone(),
-                &self.public_url,
-                now,
-            )?),
+            Some(t) if t <= now => {
+                let rebuilt = Arc::new(ServedWorkspace::build(
+                    found.workspace.clone(),
+                    &self.public_url,
+                    now,
+                )?);
+                let mut all = self.workspaces.write().unwrap_or_else(|p| p.into_inner());
+                match all.iter_mut().find(|w| w.workspace.slug == slug) {
+                    // Swap only what we rebuilt from: a key change that landed meanwhile wins.
+                    Some(slot) if Arc::ptr_eq(slot, &found) => {
+                        *slot = rebuilt.clone();
+                        Ok(rebuilt)
+                    }
+                    Some(slot) => Ok(slot.clone()),
+                    None => Ok(rebuilt),
+                }
+            }
             _ => Ok(found),
         }
     }

@@ -194,12 +194,12 @@ impl ProbeReport {
                 r.expected, r.observed, r.detail
             );
             match r.verdict {
-                Verdict::Fail => out.push_str(&format!("<failure message=\"accepted a token a strict relying party refuses ({})\">{}</failure>", esc(&r.reference), esc(&msg))),
-                Verdict::Error => out.push_str(&format!("<error message=\"{}\">{}</error>", esc(&format!("{:?}", r.observed)), esc(&msg))),
-                Verdict::Skip => out.push_str(&format!("<skipped message=\"{}\"/>", esc(&r.detail))),
                 _ if r.case == self.baseline.case && r.observed != Observed::Accepted => {
                     out.push_str(&format!("<failure message=\"baseline refused\">{}</failure>", esc(&msg)))
                 }
+                Verdict::Fail => out.push_str(&format!("<failure message=\"accepted a token a strict relying party refuses ({})\">{}</failure>", esc(&r.reference), esc(&msg))),
+                Verdict::Error => out.push_str(&format!("<error message=\"{}\">{}</error>", esc(&format!("{:?}", r.observed)), esc(&msg))),
+                Verdict::Skip => out.push_str(&format!("<skipped message=\"{}\"/>", esc(&r.detail))),
                 Verdict::Strict => out.push_str(&format!("<system-out>{}</system-out>", esc(&format!("refused an acceptable token: {msg}")))),
                 _ => {}
             }
@@ -275,8 +275,12 @@ impl Sender {
                 };
                 // Linux caps one argument or environment string at 128 KiB: a longer token can
                 // only reach the command on stdin.
-                let fits = token.len() < MAX_ARG;
-                if !fits && argv.iter().any(|a| a.contains("{token}")) {
+                // Measure what is really passed: filled arguments, and the `NAME=value` entry.
+                let env_fits = token.len() + "BITBUCKET_STEP_OIDC_TOKEN=".len() < MAX_ARG;
+                let args_fit = argv
+                    .iter()
+                    .all(|a| !a.contains("{token}") || fill(a).len() < MAX_ARG);
+                if !args_fit {
                     let why = format!(
                         "a {}-byte token cannot be a command-line argument; read it from stdin",
                         token.len()
@@ -285,7 +289,7 @@ impl Sender {
                 }
                 let mut cmd = tokio::process::Command::new(fill(program));
                 cmd.args(args.iter().map(|a| fill(a)));
-                if fits {
+                if env_fits {
                     cmd.env("BITBUCKET_STEP_OIDC_TOKEN", token);
                 }
                 cmd.stdin(Stdio::piped())
@@ -371,6 +375,14 @@ pub async fn run(
     options: ProbeOptions,
     progress: impl Fn(usize, usize) + Send + Sync + 'static,
 ) -> Result<ProbeReport> {
+    if let Target::Http { method, .. } = &options.target
+        && reqwest::Method::from_bytes(method.as_bytes()).is_err()
+    {
+        return Err(Error::invalid(
+            "method",
+            format!("`{method}` is not an HTTP method"),
+        ));
+    }
     for name in options.only.iter().chain(&options.skip) {
         if crate::hostile::find(name).is_none() {
             return Err(Error::invalid("cases", format!("no case named `{name}`")));

@@ -86,6 +86,7 @@ async fn accept_loop(
     mut stopped: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();
+    let mut connections = tokio::task::JoinSet::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -115,7 +116,9 @@ async fn accept_loop(
         );
         let builder = builder.clone();
         let watcher = graceful.watcher();
-        tokio::spawn(async move {
+        // Reap finished connections so the set stays the size of the live ones.
+        while connections.try_join_next().is_some() {}
+        connections.spawn(async move {
             let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
             else {
                 return;
@@ -129,4 +132,6 @@ async fn accept_loop(
     }
     drop(listener);
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+    // Whatever outlived the grace period (a hanging fault, a stuck client) ends with the server.
+    connections.abort_all();
 }

@@ -80,7 +80,7 @@ pub fn arb_pattern() -> impl Strategy<Value = String> {
     "[ab*?]{0,8}"
 }
 
-/// Text over the same alphabet.
+/// Text over the same alphabet, wildcard characters included (they are literal in text).
 pub fn arb_text() -> impl Strategy<Value = String> {
-    "[ab]{0,8}"
+    "[ab*?]{0,8}"
 }

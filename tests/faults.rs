@@ -199,6 +199,15 @@ async fn each_fault_as_a_client_sees_it() {
         etag_a,
         "the ETag did not change although the keys did"
     );
+    // A conditional request is told its (old) copy is current.
+    let cached = s
+        .client
+        .get(&s.jwks)
+        .header("if-none-match", etag_a.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cached.status(), 304);
     assert_ne!(b.bytes().await.unwrap(), healthy);
 
     set(

@@ -171,3 +171,36 @@ fn a_busy_port_falls_back_and_says_so() {
     let bad = call(&w, "restart", json!({ "bind": "not-an-ip" })).expect_err("bad bind");
     assert!(bad.as_str().unwrap().starts_with("bind:"));
 }
+
+#[test]
+fn probe_runs_from_the_app_and_reports_a_refused_baseline() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (_app, w) = app(dir.path());
+    call(&w, "start", json!({ "port": 0 })).expect("start");
+    // `false` refuses every token: the run stops at the baseline, and says why.
+    let report = call(&w, "probe", json!({ "options": { "exec": "false" } })).expect("probe");
+    assert!(
+        report["baseline"]
+            .as_str()
+            .unwrap()
+            .starts_with(stepmint::probe::BASELINE_REFUSED),
+        "{report}"
+    );
+    assert_eq!(
+        report["rows"].as_array().unwrap().len(),
+        1,
+        "only the baseline row"
+    );
+    assert!(
+        report["junit"]
+            .as_str()
+            .unwrap()
+            .contains("<failure message=\"baseline refused\"")
+    );
+    // `true` accepts everything: every hostile case is a finding.
+    let report = call(&w, "probe", json!({ "options": { "exec": "true" } })).expect("probe");
+    let failed = report["summary"]["failed"].as_u64().unwrap();
+    assert!(failed > 40, "{failed}");
+    let bad = call(&w, "probe", json!({ "options": {} })).expect_err("no target");
+    assert!(bad.as_str().unwrap().contains("URL or a command"));
+}

@@ -116,9 +116,16 @@ impl Ctx<'_> {
         signed(&self.header, &claims, &self.genuine())
     }
 
-    /// The issuer URL with `f` applied to it, signed genuinely.
+    /// The issuer URL with `f` applied to it, signed genuinely. When `f` changes nothing (an
+    /// `http://` issuer, a slug without letters) the case does not apply.
     fn with_iss(&self, f: impl FnOnce(&str) -> String) -> Result<Forged> {
         let iss = f(&self.served.issuer);
+        if iss == self.served.issuer {
+            return Err(crate::error::Error::invalid(
+                "case",
+                "not applicable: the change leaves this issuer URL as it is",
+            ));
+        }
         self.with_claims(|c, _| {
             c.insert("iss".into(), iss.into());
         })
@@ -445,7 +452,8 @@ pub static CATALOGUE: &[Case] = &[
         "Bitbucket: at most 10 custom audiences",
         |c| {
             c.with_claims(|m, _| {
-                let mut all = vec![m.get("aud").cloned().unwrap_or(Value::Null)];
+                // The workspace's audience plus 11 custom ones, whatever the request added.
+                let mut all = vec![aud_list(m).into_iter().next().unwrap_or(Value::Null)];
                 all.extend((1..=11).map(|i| Value::String(format!("aud-{i}"))));
                 m.insert("aud".into(), Value::Array(all));
             })
@@ -462,8 +470,9 @@ pub static CATALOGUE: &[Case] = &[
         "Bitbucket: audiences of at most 150 characters",
         |c| {
             c.with_claims(|m, _| {
-                let first = m.get("aud").cloned().unwrap_or(Value::Null);
-                m.insert("aud".into(), json!([first, "a".repeat(151)]));
+                let mut all = aud_list(m);
+                all.push(Value::String("a".repeat(151)));
+                m.insert("aud".into(), Value::Array(all));
             })
         },
     ),
@@ -853,6 +862,15 @@ pub static CATALOGUE: &[Case] = &[
 /// Looks a case up by name.
 pub fn find(name: &str) -> Option<&'static Case> {
     CATALOGUE.iter().find(|c| c.name == name)
+}
+
+/// `aud` as a list, whether it is one string or an array.
+fn aud_list(claims: &Map<String, Value>) -> Vec<Value> {
+    match claims.get("aud") {
+        Some(Value::Array(a)) => a.clone(),
+        Some(v) => vec![v.clone()],
+        None => Vec::new(),
+    }
 }
 
 fn other_workspace_issuer(issuer: &str, slug: &str) -> String {

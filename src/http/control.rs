@@ -193,7 +193,8 @@ pub async fn add_key(
             let st = match (req.staged, req.publish_in) {
                 (false, None) => KeyState::Published,
                 (_, at) => KeyState::Staged {
-                    publish_at: at.map(|s| now.saturating_add(s as i64)),
+                    publish_at: at
+                        .map(|s| now.saturating_add(i64::try_from(s).unwrap_or(i64::MAX))),
                 },
             };
             ring.add(req.alg, st, now)

@@ -2,6 +2,7 @@
 //! Bitbucket's issuer shapes them, through the workspace's injected fault if one is set.
 
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::AppState;
@@ -12,23 +13,29 @@ use crate::faults::{self, FaultEndpoint};
 pub async fn discovery(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    serve(state, slug, FaultEndpoint::Discovery).await
+    serve(state, slug, FaultEndpoint::Discovery, &headers).await
 }
 
 /// `GET {issuer}/keys.json`
 pub async fn jwks(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    serve(state, slug, FaultEndpoint::Jwks).await
+    serve(state, slug, FaultEndpoint::Jwks, &headers).await
 }
 
 async fn serve(
     state: AppState,
     slug: String,
     endpoint: FaultEndpoint,
+    headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let ws = state.issuer.workspace(&slug)?;
-    Ok(faults::apply(&state.faults, &ws, endpoint).await)
+    let if_none_match = headers
+        .get(axum::http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    Ok(faults::apply(&state.faults, &ws, endpoint, if_none_match).await)
 }

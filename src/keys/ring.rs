@@ -267,7 +267,10 @@ impl KeyRing {
         if let Some(e) = self
             .entries
             .iter()
-            .find(|e| matches!(e.state, KeyState::Staged { .. }) && e.key.alg() == KeyAlg::Rs256)
+            // Only a key with no publication scheduled: a scheduled one may already be public.
+            .find(|e| {
+                e.state == KeyState::Staged { publish_at: None } && e.key.alg() == KeyAlg::Rs256
+            })
         {
             return Ok(e.key.clone());
         }

@@ -129,12 +129,13 @@ pub fn string_like(pattern: &str, text: &str) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        if pi < p.len() && p[pi] == '*' {
+            // A star is always a wildcard, even where the text has a literal `*`.
             star = Some((pi, ti));
             pi += 1;
+        } else if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
         } else if let Some((sp, st)) = star {
             pi = sp + 1;
             ti = st + 1;
@@ -165,6 +166,9 @@ mod tests {
             ("*x*y", "axbxcy", true),
             ("a?c", "abbc", false),
             ("é?", "éx", true),
+            ("a*", "a*b", true),
+            ("*a", "*ba", true),
+            ("?", "*", true),
         ] {
             assert_eq!(string_like(p, t), want, "{p} ~ {t}");
         }

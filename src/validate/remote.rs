@@ -52,6 +52,12 @@ impl RemoteKeys {
     }
 
     async fn get_json(&self, url: &str) -> Result<Value> {
+        let bytes = self.get_bytes(url).await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| ErrorKind::Server(format!("GET {url}: not JSON: {e}")).into())
+    }
+
+    async fn get_bytes(&self, url: &str) -> Result<Vec<u8>> {
         let resp = self
             .client
             .get(url)
@@ -61,9 +67,11 @@ impl RemoteKeys {
         if !resp.status().is_success() {
             return Err(ErrorKind::Server(format!("GET {url}: HTTP {}", resp.status())).into());
         }
-        resp.json()
+        let bytes = resp
+            .bytes()
             .await
-            .map_err(|e| ErrorKind::Server(format!("GET {url}: not JSON: {e}")).into())
+            .map_err(|e| Error::from(ErrorKind::Server(format!("GET {url}: {e}"))))?;
+        Ok(bytes.to_vec())
     }
 
     async fn fetch(&self) -> Result<KeySet> {
@@ -78,6 +86,11 @@ impl RemoteKeys {
         let jwks_uri = discovery["jwks_uri"]
             .as_str()
             .ok_or_else(|| Error::from(ErrorKind::Server("discovery has no jwks_uri".into())))?;
-        KeySet::from_value(self.get_json(jwks_uri).await?)
+        if !jwks_uri.starts_with("https://") {
+            return Err(
+                ErrorKind::Server(format!("discovery's jwks_uri {jwks_uri} is not https")).into(),
+            );
+        }
+        KeySet::from_json(&self.get_bytes(jwks_uri).await?)
     }
 }

@@ -42,8 +42,9 @@ struct Seed {
 }
 
 impl Seed {
+    /// Entering a container at `self.depth` (the top level is 1): the seed for its members.
     fn deeper<E: de::Error>(self) -> Result<Seed, E> {
-        if self.depth >= self.max_depth {
+        if self.depth > self.max_depth {
             return Err(E::custom(format!(
                 "nested deeper than {} levels",
                 self.max_depth
@@ -151,7 +152,10 @@ mod tests {
         );
         let five_k = format!("{{\"a\":{}{}}}", "[".repeat(5000), "]".repeat(5000));
         assert!(parse_object(five_k.as_bytes(), 32).is_err());
-        let ok = format!("{{\"a\":{}{}}}", "[".repeat(30), "]".repeat(30));
+        // Exactly 32 levels (the object and 31 arrays) pass; 33 do not.
+        let ok = format!("{{\"a\":{}{}}}", "[".repeat(31), "]".repeat(31));
         assert!(parse_object(ok.as_bytes(), 32).is_ok());
+        let over = format!("{{\"a\":{}{}}}", "[".repeat(32), "]".repeat(32));
+        assert!(parse_object(over.as_bytes(), 32).is_err());
     }
 }

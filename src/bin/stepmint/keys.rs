@@ -99,7 +99,8 @@ fn local(dir: &std::path::Path, args: &KeysArgs) -> Result<Value> {
             let key = issuer.update_keys(&slug, |ring, now| {
                 let state = if *staged || publish_in.is_some() {
                     KeyState::Staged {
-                        publish_at: publish_in.map(|s| now.saturating_add(s as i64)),
+                        publish_at: publish_in
+                            .map(|s| now.saturating_add(i64::try_from(s).unwrap_or(i64::MAX))),
                     }
                 } else {
                     KeyState::Published

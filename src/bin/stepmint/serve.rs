@@ -49,6 +49,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
+        // Handlers first: a SIGTERM right after the JSON line must stop us cleanly, not kill us.
+        let stop = ShutdownSignal::install()?;
         let instance = Instance::start(config.clone(), clock, ids).await?;
         announce(&instance, &config, args.json)?;
         if let Some(s) = scenario {
@@ -78,7 +80,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 }
             }
         });
-        shutdown_signal().await;
+        stop.wait().await;
         eprintln!("stepmint: shutting down");
         instance.stop().await;
         printer.abort();
@@ -155,24 +157,35 @@ fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Ctrl-C and SIGTERM, registered up front.
+struct ShutdownSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    fn install() -> Result<ShutdownSignal> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(ShutdownSignal {
+                term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+                int: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(ShutdownSignal {})
     }
-    #[cfg(not(unix))]
-    {
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
     }
 }
