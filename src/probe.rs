@@ -1,9 +1,10 @@
 //! The probe: serve the whole catalogue to a live relying party and report every hostile token
 //! it wrongly accepts.
 //!
-//! A relying party is an HTTP endpoint (`{token}` replaced in URL, headers and body; an accepted
-//! token is a status in the accept range) or a command (`{token}` replaced in its arguments, the
-//! token also in `BITBUCKET_STEP_OIDC_TOKEN` and on stdin; exit 0 accepts). A genuine baseline
+//! A relying party is an HTTP endpoint (`{token}`, `{token_json}` or `{token_url}` replaced in
+//! URL, headers and body; an accepted token is a status in the accept range) or a command
+//! (`{token}` replaced in its arguments, the token also in `BITBUCKET_STEP_OIDC_TOKEN` and on
+//! stdin; exit 0 accepts). A genuine baseline
 //! goes first; if it is refused, the run stops, because the relying party is not configured for
 //! this issuer and every other verdict would be noise. Each case is minted just before it is
 //! sent. What a strict relying party must do comes from the catalogue, and for `policy` cases
@@ -225,7 +226,7 @@ struct Sender {
 
 impl Sender {
     async fn send(&self, token: &str) -> (Observed, String) {
-        let fill = |t: &str| t.replace("{token}", token);
+        let fill = |t: &str| fill_template(t, token);
         match &self.target {
             Target::Http {
                 url,
@@ -568,6 +569,29 @@ pub async fn run(
     })
 }
 
+/// Fills a template: `{token}` as it is, `{token_json}` as a JSON string (quoted and escaped, for
+/// JSON bodies: some hostile tokens contain quotes), `{token_url}` percent-encoded (for query
+/// strings).
+pub fn fill_template(template: &str, token: &str) -> String {
+    let mut out = template.replace(
+        "{token_json}",
+        &serde_json::to_string(token).unwrap_or_default(),
+    );
+    if out.contains("{token_url}") {
+        let encoded: String = token
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        out = out.replace("{token_url}", &encoded);
+    }
+    out.replace("{token}", token)
+}
+
 /// Splits a command template into arguments: whitespace separates, single and double quotes
 /// group, a backslash escapes the next character outside single quotes.
 pub fn split_command(text: &str) -> Result<Vec<String>> {
@@ -655,6 +679,16 @@ mod tests {
         );
         assert!(split_command("'open").is_err());
         assert!(split_command("   ").is_err());
+    }
+
+    #[test]
+    fn templates() {
+        let t = r#"{"protected":"a","x":"b\c"}"#;
+        assert_eq!(fill_template("Bearer {token}", "a.b.c"), "Bearer a.b.c");
+        let body = fill_template(r#"{"token":{token_json}}"#, t);
+        let v: serde_json::Value = serde_json::from_str(&body).expect("still JSON");
+        assert_eq!(v["token"], t);
+        assert_eq!(fill_template("/x?t={token_url}", "a b/c"), "/x?t=a%20b%2Fc");
     }
 
     #[test]

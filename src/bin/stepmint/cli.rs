@@ -125,7 +125,7 @@ pub struct FaultSetArgs {
     after_help = "Examples:\n  stepmint probe --url http://127.0.0.1:9000/whoami --audience my-api\n  stepmint probe --url 'https://api.local/deploy?token={token}' --method POST --body '{\"t\":\"{token}\"}' --ca rp-ca.pem\n  stepmint probe --exec 'python3 examples/pyjwt/verify.py {token}' --audience my-api --junit probe.xml\n  stepmint probe --url http://127.0.0.1:9000/ --cases alg-none,expired --json\n\nThe issuer runs in this process (port 8443 unless --port), or the `stepmint serve` already running\non the data directory is used. Exit codes: 0 clean, 1 a hostile token was accepted or the\nbaseline refused, 2 usage."
 )]
 pub struct ProbeArgs {
-    /// The relying party's URL ({token} is replaced)
+    /// The relying party's URL ({token}, {token_json}, {token_url} are replaced)
     #[arg(
         long,
         value_name = "URL",
