@@ -20,9 +20,7 @@ async fn ten_thousand_requests_at_256_connections_without_an_error() {
     let clients: Vec<reqwest::Client> = (0..256)
         .map(|_| {
             // One client per connection: 256 real TLS connections, each with keep-alive.
-            reqwest::Client::builder()
-                .tls_built_in_root_certs(false)
-                .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+            util::client_builder(&ca)
                 .http1_only()
                 .pool_max_idle_per_host(1)
                 .build()
@@ -243,9 +241,7 @@ async fn oversized_headers_and_bodies_are_refused_and_serving_goes_on() {
     let url = instance.workspaces()[0].jwks_uri.clone();
 
     let huge_header = "x".repeat(100 * 1024);
-    let h1 = reqwest::Client::builder()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(&util::ca_pem(&instance)).unwrap())
+    let h1 = util::client_builder(&util::ca_pem(&instance))
         .http1_only()
         .build()
         .unwrap();

@@ -77,12 +77,7 @@ async fn serves_http1_and_http2_and_only_with_our_ca() {
 
     let h2 = util::client(&ca).get(&url).send().await.unwrap();
     assert_eq!(h2.version(), reqwest::Version::HTTP_2);
-    let h1_client = reqwest::Client::builder()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
-        .http1_only()
-        .build()
-        .unwrap();
+    let h1_client = util::client_builder(&ca).http1_only().build().unwrap();
     let h1 = h1_client.get(&url).send().await.unwrap();
     assert_eq!(h1.version(), reqwest::Version::HTTP_11);
     assert_eq!(h1.bytes().await.unwrap(), h2.bytes().await.unwrap());
@@ -153,9 +148,7 @@ async fn real_issuer_url_works_with_hosts_entry_and_san() {
     .await
     .unwrap();
     // What a hosts-file entry does, done in the client so the test stays offline.
-    let client = reqwest::Client::builder()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(&util::ca_pem(&instance)).unwrap())
+    let client = util::client_builder(&util::ca_pem(&instance))
         .resolve("api.bitbucket.org", instance.local_addr())
         .build()
         .unwrap();

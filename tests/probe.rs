@@ -146,11 +146,7 @@ async fn handle(State(rp): State<Arc<Rp>>, headers: HeaderMap) -> StatusCode {
 }
 
 async fn start_rp(flaw: Flaw, issuer: &str, audience: &str, ca: &[u8]) -> SocketAddr {
-    let http = reqwest::Client::builder()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(ca).unwrap())
-        .build()
-        .unwrap();
+    let http = util::client_builder(ca).build().unwrap();
     let rp = Arc::new(Rp {
         flaw,
         issuer: issuer.to_string(),

@@ -60,12 +60,15 @@ pub async fn start_fixed(dir: &Path, now: i64, seed: u64) -> Instance {
 
 /// An HTTPS client that trusts our CA and nothing else, and never follows redirects.
 pub fn client(ca_pem: &[u8]) -> reqwest::Client {
+    client_builder(ca_pem).build().expect("client")
+}
+
+/// The builder behind [`client`], for tests that need more (HTTP/1.1 only, a resolve entry).
+pub fn client_builder(ca_pem: &[u8]) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .tls_built_in_root_certs(false)
         .add_root_certificate(reqwest::Certificate::from_pem(ca_pem).expect("CA PEM"))
         .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
 }
 
 /// The CA PEM of a running instance.
