@@ -130,6 +130,15 @@ impl KeyRing {
                 hidden_until: record.hidden_until,
             });
         }
+        let mut kids: Vec<&str> = entries.iter().map(|e| e.key.kid()).collect();
+        kids.sort_unstable();
+        if let Some(w) = kids.windows(2).find(|w| w[0] == w[1]) {
+            // Two entries for one key would publish an ambiguous JWKS.
+            return Err(Error::corrupt(
+                &ring_path,
+                format!("lists key {} twice", w[0]),
+            ));
+        }
         let active = entries
             .iter()
             .filter(|e| e.state == KeyState::Active)
@@ -386,6 +395,23 @@ mod tests {
         .unwrap();
         let err = KeyRing::load_or_create(tmp.path(), 0).unwrap_err();
         assert!(err.to_string().contains(".pem"), "{err}");
+    }
+
+    #[test]
+    fn a_ring_listing_a_key_twice_is_corrupt() {
+        let tmp = tempfile::tempdir().unwrap();
+        KeyRing::load_or_create(tmp.path(), 0).unwrap();
+        let path = tmp.path().join("keys.json");
+        let mut file: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let mut twin = file["keys"][0].clone();
+        twin["state"] = "published".into();
+        file["keys"].as_array_mut().unwrap().push(twin);
+        std::fs::write(&path, serde_json::to_vec(&file).unwrap()).unwrap();
+        let err = KeyRing::load_or_create(tmp.path(), 0)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("keys.json") && err.contains("twice"), "{err}");
     }
 
     #[test]
