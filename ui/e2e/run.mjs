@@ -4,8 +4,7 @@
 // It checks what a user does first: the app starts and shows an issuer URL; a token with a
 // custom claim is minted in the Crafter and accepted in the Inspector; the JWKS URL the app
 // shows, fetched with the CA it shows, holds the key that verifies that token; the alg-none case
-// is refused; the Log and History screens fill. Every screen is photographed into
-// docs/screenshots/.
+// is refused; the Log and History screens fill. Every screen is photographed (see `shots`).
 import { spawn } from "node:child_process";
 import { createPublicKey, verify as rsaVerify } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
@@ -17,7 +16,9 @@ import { remote } from "webdriverio";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const app = process.env.STEPMINT_DESKTOP_BIN ?? join(root, "target/debug/stepmint-desktop");
-const shots = join(root, "docs/screenshots");
+// Screenshots go to target/ so a test run leaves the tree clean; set STEPMINT_SCREENSHOTS to
+// docs/screenshots to refresh the README's images.
+const shots = resolve(root, process.env.STEPMINT_SCREENSHOTS ?? "target/e2e-screenshots");
 const driverBin = process.env.TAURI_DRIVER ?? join(process.env.HOME ?? "", ".cargo/bin/tauri-driver");
 mkdirSync(shots, { recursive: true });
 
