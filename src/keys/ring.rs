@@ -333,24 +333,6 @@ impl KeyRing {
         Ok(next)
     }
 
-    /// Sets `kid`'s state (publish a staged key, schedule it, retire one early). The active key
-    /// can only change through [`KeyRing::rotate`].
-    pub fn set_state(&mut self, kid: &str, state: KeyState) -> Result<()> {
-        let entry = self
-            .entries
-            .iter_mut()
-            .find(|e| e.key.kid() == kid)
-            .ok_or_else(|| Error::invalid("kid", format!("no key `{kid}` in this workspace")))?;
-        if entry.state == KeyState::Active || state == KeyState::Active {
-            return Err(Error::invalid(
-                "kid",
-                "the signing key changes only by rotation",
-            ));
-        }
-        entry.state = state;
-        self.save()
-    }
-
     /// Removes `kid` from the ring (and so from the JWKS) now. Its PEM file is kept.
     pub fn retire(&mut self, kid: &str) -> Result<()> {
         let Some(pos) = self.entries.iter().position(|e| e.key.kid() == kid) else {

@@ -89,6 +89,20 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     if usage { 2 } else { 1 }
 }
 
+/// Parses `--claim KEY=PATTERN` flags into `StringLike` claim conditions.
+pub fn claim_conditions(flags: &[String]) -> Result<Vec<stepmint::validate::Condition>> {
+    flags
+        .iter()
+        .map(|c| match c.split_once('=') {
+            Some((claim, pattern)) => Ok(stepmint::validate::Condition {
+                claim: claim.into(),
+                test: stepmint::validate::Test::Like(pattern.into()),
+            }),
+            None => Err(Usage(format!("--claim {c}: expected KEY=PATTERN")).into()),
+        })
+        .collect()
+}
+
 /// Splits `KEY=JSON` and parses the value.
 pub fn key_json(flag: &str, text: &str) -> Result<(String, serde_json::Value)> {
     let Some((key, value)) = text.split_once('=') else {

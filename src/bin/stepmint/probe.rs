@@ -52,15 +52,9 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
     if !args.sub_like.is_empty() {
         overrides.insert("sub_like".into(), json!(args.sub_like));
     }
-    let mut conditions = Vec::new();
-    for c in &args.claims {
-        let Some((k, p)) = c.split_once('=') else {
-            bail!(Usage(format!("--claim {c}: expected KEY=PATTERN")));
-        };
-        conditions.push(json!({ "claim": k, "like": p }));
-    }
+    let conditions = common::claim_conditions(&args.claims)?;
     if !conditions.is_empty() {
-        overrides.insert("conditions".into(), Value::Array(conditions));
+        overrides.insert("conditions".into(), serde_json::to_value(conditions)?);
     }
     if let Some(l) = args.leeway {
         overrides.insert("leeway".into(), json!(l));

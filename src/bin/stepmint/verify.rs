@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use stepmint::validate::{self, Condition, KeySet, Policy, RemoteKeys, Status, Test};
+use stepmint::validate::{self, KeySet, Policy, RemoteKeys, Status};
 use stepmint::{DataDir, IdSource, Issuer, IssuerOptions, WorkspaceSpec};
 
 use crate::cli::VerifyArgs;
@@ -101,15 +101,9 @@ fn apply_flags(policy: &mut Policy, args: &VerifyArgs, has_default_audience: boo
         bail!(Usage("name the accepted audience(s) with --audience: a validator that ignores `aud` accepts tokens meant for anyone".into()));
     }
     policy.sub_like = args.sub_like.clone();
-    for c in &args.claims {
-        let Some((claim, pattern)) = c.split_once('=') else {
-            bail!(Usage(format!("--claim {c}: expected KEY=PATTERN")));
-        };
-        policy.conditions.push(Condition {
-            claim: claim.into(),
-            test: Test::Like(pattern.into()),
-        });
-    }
+    policy
+        .conditions
+        .extend(common::claim_conditions(&args.claims)?);
     if let Some(l) = args.leeway {
         policy.leeway = l;
     }
