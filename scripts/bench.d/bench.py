@@ -20,7 +20,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.path.join(ROOT, "target", "release", "stepmint")
 QUICK = "--quick" in sys.argv
 PEERS = "--peers" in sys.argv
-DURATION = 2 if QUICK else 8
+DURATION = 2 if QUICK else 5
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 rows = []
 
 
@@ -69,111 +70,198 @@ def wrk(url, seconds, connections=64, script=None, threads=2):
 
 
 def openssl_sign_rate():
-    out = subprocess.run(["openssl", "speed", "-multi", "2", "-seconds", str(DURATION), "rsa2048"], capture_output=True, text=True).stdout
+    out = subprocess.run(["openssl", "speed", "-multi", str(os.cpu_count()), "-seconds", str(DURATION), "rsa2048"], capture_output=True, text=True).stdout
     m = re.search(r"rsa\s+2048 bits\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)", out)
     return float(m.group(1)) if m else 0.0
 
 
-def measure_stepmint():
-    data = tempfile.mkdtemp(prefix="stepmint-bench-")
-    subprocess.run([BIN, "mint", "--data-dir", data], check=True, capture_output=True)  # keys, CA
-    subprocess.run([BIN, "ca", "path", "--data-dir", data], check=True, capture_output=True)
-    ca = os.path.join(data, "ca", "ca.pem")
-    # Ready time: best of several starts with persisted keys (the first start made them).
-    readies = []
-    for _ in range(3 if QUICK else 7):
-        port = free_port()
-        started = time.perf_counter()
-        p = subprocess.Popen([BIN, "serve", "--port", str(port), "--data-dir", data], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        readies.append(wait_tls(port, ca, started))
-        p.terminate()
-        p.wait()
-    row("stepmint ready (exec to first TLS handshake)", f"{min(readies) * 1000:.1f}", "ms", f"median {statistics.median(readies) * 1000:.1f} ms")
+class Stepmint:
+    """A release `stepmint serve` on loopback with persisted keys."""
 
-    port = free_port()
-    p = subprocess.Popen([BIN, "serve", "--port", str(port), "--data-dir", data], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_tls(port, ca, time.perf_counter())
-    time.sleep(0.3)
-    row("stepmint idle RSS", f"{rss_kb(p.pid) / 1024:.1f}", "MB")
-    base = f"https://localhost:{port}/2.0/workspaces/stepmint/pipelines-config/identity/oidc"
-    d_rps, d_err, d_sock = wrk(base + "/.well-known/openid-configuration", DURATION)
-    j_rps, j_err, j_sock = wrk(base + "/keys.json", DURATION)
-    peak = rss_kb(p.pid)
-    lua = os.path.join(data, "mint.lua")
-    with open(lua, "w") as f:
-        f.write('wrk.method = "POST"\nwrk.body = "{}"\nwrk.headers["Content-Type"] = "application/json"\n')
-    m_rps, m_err, m_sock = wrk(f"https://localhost:{port}/_stepmint/v1/tokens", DURATION, connections=16, script=lua, threads=1)
-    peak = max(peak, rss_kb(p.pid))
-    row("stepmint discovery", f"{d_rps:.0f}", "req/s", f"errors {d_err} {d_sock}".strip())
-    row("stepmint JWKS", f"{j_rps:.0f}", "req/s", f"errors {j_err} {j_sock}".strip())
-    row("stepmint mint RS256 (control API)", f"{m_rps:.0f}", "tokens/s", f"errors {m_err} {m_sock}".strip())
-    row("stepmint RSS under load", f"{peak / 1024:.1f}", "MB")
-    p.terminate()
-    p.wait()
-    times = []
-    for _ in range(5 if QUICK else 20):
-        t = time.perf_counter()
-        subprocess.run([BIN, "mint", "--data-dir", data], check=True, capture_output=True)
-        times.append(time.perf_counter() - t)
-    row("stepmint mint (process start to token)", f"{statistics.median(times) * 1000:.1f}", "ms", "median")
-    shutil.rmtree(data, ignore_errors=True)
-    return {"discovery": d_rps, "jwks": j_rps, "mint": m_rps}
+    def __init__(self):
+        self.data = tempfile.mkdtemp(prefix="stepmint-bench-")
+        subprocess.run([BIN, "mint", "--data-dir", self.data], check=True, capture_output=True)  # keys
+        subprocess.run([BIN, "ca", "path", "--data-dir", self.data], check=True, capture_output=True)
+        self.ca = os.path.join(self.data, "ca", "ca.pem")
+        self.proc = None
+
+    def ready_times(self, starts):
+        readies = []
+        for _ in range(starts):
+            port = free_port()
+            started = time.perf_counter()
+            p = subprocess.Popen([BIN, "serve", "--port", str(port), "--data-dir", self.data], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            readies.append(wait_tls(port, self.ca, started))
+            p.terminate()
+            p.wait()
+        return readies
+
+    def start(self):
+        self.port = free_port()
+        # The access log goes where a user would send it when nobody reads it.
+        self.proc = subprocess.Popen([BIN, "serve", "--port", str(self.port), "--data-dir", self.data], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_tls(self.port, self.ca, time.perf_counter())
+        base = f"https://localhost:{self.port}/2.0/workspaces/stepmint/pipelines-config/identity/oidc"
+        self.discovery = base + "/.well-known/openid-configuration"
+        self.jwks = base + "/keys.json"
+        self.mint_url = f"https://localhost:{self.port}/_stepmint/v1/tokens"
+        self.mint_lua = os.path.join(self.data, "mint.lua")
+        with open(self.mint_lua, "w") as f:
+            f.write('wrk.method = "POST"\nwrk.body = "{}"\nwrk.headers["Content-Type"] = "application/json"\n')
+
+    def tls_files(self):
+        return os.path.join(self.data, "tls", "leaf-key.pem"), os.path.join(self.data, "tls", "leaf.pem")
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait()
+        shutil.rmtree(self.data, ignore_errors=True)
 
 
 PEER_JS = r"""
 const { OAuth2Server } = require('oauth2-mock-server');
 (async () => {
-  const server = new OAuth2Server();
+  const [port, key, cert] = process.argv.slice(2);
+  // Same certificate as Stepmint's, so both are measured over the same TLS.
+  const server = new OAuth2Server(key, cert);
   await server.issuer.keys.generate('RS256');
-  await server.start(Number(process.argv[2]), '127.0.0.1');
+  await server.start(Number(port), '127.0.0.1');
   console.log('ready');
 })();
 """
 
 
-def measure_peer():
-    work = tempfile.mkdtemp(prefix="stepmint-peer-")
-    subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "oauth2-mock-server@8.2.2"], cwd=work, check=True)
-    with open(os.path.join(work, "peer.js"), "w") as f:
-        f.write(PEER_JS)
-    port = free_port()
-    started = time.perf_counter()
-    p = subprocess.Popen(["node", "peer.js", str(port)], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    p.stdout.readline()
-    ready = time.perf_counter() - started
-    row("oauth2-mock-server 8.2.2 ready", f"{ready * 1000:.0f}", "ms")
-    time.sleep(0.3)
-    row("oauth2-mock-server idle RSS", f"{rss_kb(p.pid) / 1024:.1f}", "MB")
-    j_rps, _, _ = wrk(f"http://127.0.0.1:{port}/jwks", DURATION)
-    lua = os.path.join(work, "token.lua")
-    with open(lua, "w") as f:
-        f.write('wrk.method = "POST"\nwrk.body = "grant_type=client_credentials&scope=a"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\nwrk.headers["Authorization"] = "Basic Y2xpZW50OnNlY3JldA=="\n')
-    t_rps, _, _ = wrk(f"http://127.0.0.1:{port}/token", DURATION, connections=16, script=lua, threads=1)
-    row("oauth2-mock-server JWKS (plain HTTP)", f"{j_rps:.0f}", "req/s")
-    row("oauth2-mock-server RS256 token", f"{t_rps:.0f}", "tokens/s")
-    p.terminate()
-    p.wait()
-    shutil.rmtree(work, ignore_errors=True)
-    return {"jwks": j_rps, "mint": t_rps}
+class Peer:
+    """oauth2-mock-server@8.2.2 over HTTPS with Stepmint's TLS certificate."""
+
+    def __init__(self, key, cert):
+        self.work = tempfile.mkdtemp(prefix="stepmint-peer-")
+        subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "oauth2-mock-server@8.2.2"], cwd=self.work, check=True)
+        with open(os.path.join(self.work, "peer.js"), "w") as f:
+            f.write(PEER_JS)
+        self.port = free_port()
+        started = time.perf_counter()
+        self.proc = subprocess.Popen(["node", "peer.js", str(self.port), key, cert], cwd=self.work, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            raise SystemExit("oauth2-mock-server did not start")
+        self.ready = time.perf_counter() - started
+        time.sleep(0.3)
+        self.idle_rss = rss_kb(self.proc.pid)
+        base = f"https://localhost:{self.port}"
+        self.discovery = base + "/.well-known/openid-configuration"
+        self.jwks = base + "/jwks"
+        self.token_url = base + "/token"
+        self.token_lua = os.path.join(self.work, "token.lua")
+        with open(self.token_lua, "w") as f:
+            f.write('wrk.method = "POST"\nwrk.body = "grant_type=client_credentials&scope=a"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\nwrk.headers["Authorization"] = "Basic Y2xpZW50OnNlY3JldA=="\n')
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+failures = []
+
+
+def checked(name, result):
+    """Stepmint's figures count only if every response was a success."""
+    rps, errors, sock = result
+    if errors or sock:
+        failures.append(f"{name}: {errors} non-2xx responses, socket errors: {sock or 'none'}")
+    return rps
+
+
+def median(xs):
+    return statistics.median(xs) if xs else 0.0
+
+
+def spread(xs, fmt, *, lead=""):
+    over = f"{fmt(min(xs))}-{fmt(max(xs))} over {len(xs)} rounds" if len(xs) > 1 else ""
+    return "; ".join(x for x in [lead, over] if x)
 
 
 def main():
     for tool in ["wrk", "openssl"]:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is missing: apt-get install {tool}")
-    print(f"machine: {os.cpu_count()} cores; mode: {'quick' if QUICK else 'full'}", file=sys.stderr)
-    ours = measure_stepmint()
-    limit = openssl_sign_rate()
-    row("openssl speed -multi 2 rsa2048", f"{limit:.0f}", "signs/s", "the physical limit for minting")
-    if limit:
-        row("mint / openssl signs", f"{ours['mint'] / limit * 100:.0f}", "%", "target: at least 80 %")
-    if PEERS:
-        peer = measure_peer()
-        row("JWKS: stepmint / oauth2-mock-server", f"{ours['jwks'] / peer['jwks']:.1f}", "x", "target: at least 10x")
-        row("mint: stepmint / oauth2-mock-server", f"{ours['mint'] / peer['mint']:.1f}", "x")
+    rounds = 1 if QUICK else ROUNDS
+    print(f"machine: {os.cpu_count()} cores; mode: {'quick' if QUICK else 'full'}; {rounds} round(s) of {DURATION} s per figure", file=sys.stderr)
+    ours = Stepmint()
+    peer = None
+    try:
+        readies = ours.ready_times(3 if QUICK else 7)
+        row("stepmint ready (exec to first TLS handshake)", f"{min(readies) * 1000:.1f}", "ms", f"median {median(readies) * 1000:.1f} ms")
+        ours.start()
+        time.sleep(0.3)
+        row("stepmint idle RSS", f"{rss_kb(ours.proc.pid) / 1024:.1f}", "MB")
+        if PEERS:
+            peer = Peer(*ours.tls_files())
+        # Warm both first (Node's JIT, our caches and connections), unmeasured.
+        warm = 1 if QUICK else 2
+        for url in [ours.discovery, ours.jwks] + ([peer.discovery, peer.jwks] if peer else []):
+            wrk(url, warm)
+        wrk(ours.mint_url, warm, connections=16, script=ours.mint_lua, threads=1)
+        if peer:
+            wrk(peer.token_url, warm, connections=16, script=peer.token_lua, threads=1)
+        # Paired rounds: each ratio compares figures taken back to back, so the neighbours'
+        # load on this shared machine moves both sides of it together; the medians are reported.
+        f = {k: [] for k in ["d", "j", "m", "limit", "pd", "pj", "pt", "r_m", "r_d", "r_j"]}
+        peak = 0
+        for n in range(rounds):
+            f["limit"].append(openssl_sign_rate())
+            f["m"].append(checked("mint", wrk(ours.mint_url, DURATION, connections=16, script=ours.mint_lua, threads=1)))
+            f["d"].append(checked("discovery", wrk(ours.discovery, DURATION)))
+            f["j"].append(checked("jwks", wrk(ours.jwks, DURATION)))
+            peak = max(peak, rss_kb(ours.proc.pid))
+            if f["limit"][-1]:
+                f["r_m"].append(f["m"][-1] / f["limit"][-1])
+            if peer:
+                f["pd"].append(wrk(peer.discovery, DURATION)[0])
+                f["pj"].append(wrk(peer.jwks, DURATION)[0])
+                f["pt"].append(wrk(peer.token_url, DURATION, connections=16, script=peer.token_lua, threads=1)[0])
+                f["r_d"].append(f["d"][-1] / f["pd"][-1])
+                f["r_j"].append(f["j"][-1] / f["pj"][-1])
+            print(f"  round {n + 1}: mint {f['m'][-1]:.0f}/s vs openssl {f['limit'][-1]:.0f}/s; discovery {f['d'][-1]:.0f}/s; JWKS {f['j'][-1]:.0f}/s" + (f"; peer {f['pd'][-1]:.0f}/{f['pj'][-1]:.0f}/{f['pt'][-1]:.0f}/s" if peer else ""), file=sys.stderr)
+        k = lambda x: f"{x / 1000:.1f}k"
+        pct = lambda x: f"{x * 100:.0f} %"
+        times = lambda x: f"{x:.1f}x"
+        row("stepmint discovery (HTTPS, keep-alive)", f"{median(f['d']):.0f}", "req/s", spread(f["d"], k))
+        row("stepmint JWKS (HTTPS, keep-alive)", f"{median(f['j']):.0f}", "req/s", spread(f["j"], k))
+        row("stepmint mint RS256 (control API)", f"{median(f['m']):.0f}", "tokens/s", spread(f["m"], k))
+        row("stepmint RSS under load", f"{peak / 1024:.1f}", "MB")
+        row(f"openssl speed -multi {os.cpu_count()} rsa2048", f"{median(f['limit']):.0f}", "signs/s", spread(f["limit"], k, lead="the physical limit for minting"))
+        if f["r_m"]:
+            row("mint / openssl signs", f"{median(f['r_m']) * 100:.0f}", "%", spread(f["r_m"], pct, lead="target: at least 80 %"))
+        if peer:
+            row("oauth2-mock-server 8.2.2 ready", f"{peer.ready * 1000:.0f}", "ms")
+            row("oauth2-mock-server idle RSS", f"{peer.idle_rss / 1024:.1f}", "MB")
+            row("oauth2-mock-server discovery (HTTPS, keep-alive)", f"{median(f['pd']):.0f}", "req/s", spread(f["pd"], k))
+            row("oauth2-mock-server JWKS (HTTPS, keep-alive)", f"{median(f['pj']):.0f}", "req/s", spread(f["pj"], k))
+            row("oauth2-mock-server RS256 token", f"{median(f['pt']):.0f}", "tokens/s", spread(f["pt"], k))
+            row("discovery: stepmint / oauth2-mock-server", f"{median(f['r_d']):.1f}", "x", spread(f["r_d"], times, lead="target: at least 10x"))
+            row("JWKS: stepmint / oauth2-mock-server", f"{median(f['r_j']):.1f}", "x", spread(f["r_j"], times, lead="target: at least 10x"))
+            row("mint: stepmint / oauth2-mock-server", f"{median(f['m']) / median(f['pt']):.1f}", "x")
+    finally:
+        if peer:
+            peer.stop()
+        data = ours.data
+        if ours.proc:
+            ours.proc.terminate()
+            ours.proc.wait()
+    mint_times = []
+    for _ in range(5 if QUICK else 20):
+        t = time.perf_counter()
+        subprocess.run([BIN, "mint", "--data-dir", data], check=True, capture_output=True)
+        mint_times.append(time.perf_counter() - t)
+    row("stepmint mint (process start to token)", f"{median(mint_times) * 1000:.1f}", "ms", "median")
+    shutil.rmtree(data, ignore_errors=True)
     print("\n| figure | value | unit | note |\n| --- | --- | --- | --- |")
     for name, value, unit, note in rows:
         print(f"| {name} | {value} | {unit} | {note} |")
+    if failures:
+        raise SystemExit("stepmint answered with errors under load:\n  " + "\n  ".join(failures))
 
 
 main()

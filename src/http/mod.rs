@@ -23,9 +23,13 @@ pub use reqlog::{Endpoint, LOG_CAPACITY, PeerAddr, RequestLog, RequestRecord};
 use crate::issuer::Issuer;
 use crate::paths::{DISCOVERY_ROUTE, JWKS_ROUTE};
 
-/// Everything a handler can reach.
+/// Everything a handler can reach: one shared [`Shared`], so handing it to a request is a
+/// single reference-count bump.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] shares.
+pub struct Shared {
     /// The issuer.
     pub issuer: Arc<Issuer>,
     /// The request log.
@@ -41,13 +45,21 @@ pub struct AppState {
 impl AppState {
     /// State for `issuer` with an empty log.
     pub fn new(issuer: Arc<Issuer>, ca_pem: Option<Arc<str>>) -> Self {
-        AppState {
+        AppState(Arc::new(Shared {
             issuer,
             log: Arc::new(RequestLog::default()),
             ca_pem,
             started: Instant::now(),
             faults: Arc::default(),
-        }
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
 

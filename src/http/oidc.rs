@@ -1,7 +1,7 @@
 //! The relying-party side: each workspace's discovery document and JWKS, byte for byte as
 //! Bitbucket's issuer shapes them, through the workspace's injected fault if one is set.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
@@ -13,20 +13,22 @@ use crate::faults::{self, FaultEndpoint};
 pub async fn discovery(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    headers: HeaderMap,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    serve(state, slug, FaultEndpoint::Discovery, &headers).await
+    serve(state, slug, FaultEndpoint::Discovery, request.headers()).await
 }
 
 /// `GET {issuer}/keys.json`
 pub async fn jwks(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    headers: HeaderMap,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    serve(state, slug, FaultEndpoint::Jwks, &headers).await
+    serve(state, slug, FaultEndpoint::Jwks, request.headers()).await
 }
 
+// The handlers take the request itself rather than a `HeaderMap`, which axum would copy for
+// every relying-party request only to read one header.
 async fn serve(
     state: AppState,
     slug: String,

@@ -5,12 +5,17 @@
 //! stderr, the desktop app's Log screen updates live). Times are wall-clock: they record when
 //! something happened, which a fixed token clock must not hide.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::fmt;
+use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Instant, SystemTime};
 
 use axum::extract::{Request, State};
+use axum::http::Method;
 use axum::http::header::USER_AGENT;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -49,12 +54,12 @@ pub enum Endpoint {
 pub struct RequestRecord {
     /// Increasing id (use as `since`).
     pub id: u64,
-    /// When it arrived, RFC 3339 UTC with milliseconds.
-    pub time: String,
-    /// The client's address.
-    pub peer: Option<String>,
+    /// When it arrived; RFC 3339 UTC with milliseconds in JSON.
+    pub time: LogTime,
+    /// The client's address (`"127.0.0.1:5000"` in JSON).
+    pub peer: Option<SocketAddr>,
     /// HTTP method.
-    pub method: String,
+    pub method: Cow<'static, str>,
     /// Path and query.
     pub path: String,
     /// Response status.
@@ -79,13 +84,14 @@ pub struct RequestRecord {
 #[derive(Debug)]
 pub struct RequestLog {
     inner: Mutex<Ring>,
-    tx: broadcast::Sender<RequestRecord>,
+    // Shared, not cloned: the ring and every subscriber hold the same record.
+    tx: broadcast::Sender<Arc<RequestRecord>>,
 }
 
 #[derive(Debug, Default)]
 struct Ring {
     next_id: u64,
-    records: VecDeque<RequestRecord>,
+    records: VecDeque<Arc<RequestRecord>>,
 }
 
 impl Default for RequestLog {
@@ -95,7 +101,7 @@ impl Default for RequestLog {
                 next_id: 1,
                 records: VecDeque::new(),
             }),
-            tx: broadcast::channel(1024).0,
+            tx: broadcast::channel(FEED_CAPACITY).0,
         }
     }
 }
@@ -103,15 +109,21 @@ impl Default for RequestLog {
 impl RequestLog {
     /// Appends a record, assigning its id.
     pub fn push(&self, mut record: RequestRecord) {
-        {
+        let (record, evicted) = {
             let mut ring = self.inner.lock().unwrap_or_else(|p| p.into_inner());
             record.id = ring.next_id;
             ring.next_id += 1;
-            if ring.records.len() == LOG_CAPACITY {
-                ring.records.pop_front();
-            }
+            let evicted = if ring.records.len() == LOG_CAPACITY {
+                ring.records.pop_front()
+            } else {
+                None
+            };
+            let record = Arc::new(record);
             ring.records.push_back(record.clone());
-        }
+            (record, evicted)
+        };
+        // Freed outside the lock the other workers are waiting on.
+        drop(evicted);
         // No subscribers is fine.
         let _ = self.tx.send(record);
     }
@@ -123,13 +135,103 @@ impl RequestLog {
             .iter()
             .filter(|r| r.id > since && (include_control || r.endpoint != Endpoint::Control))
             .take(limit)
-            .cloned()
+            .map(|r| RequestRecord::clone(r))
             .collect()
     }
 
     /// A live feed of new records.
-    pub fn subscribe(&self) -> broadcast::Receiver<RequestRecord> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<RequestRecord>> {
         self.tx.subscribe()
+    }
+
+    /// Prints every new record to `out`, one [`RequestRecord`] line each, from a thread of its
+    /// own until the log is dropped or `out` fails.
+    ///
+    /// Records that arrive together are written together: one `write` per batch, not one per
+    /// field, so a busy server spends its time serving rather than logging. A reader too slow
+    /// to keep up loses lines, never the server's pace, and is told how many it lost.
+    pub fn print_to(&self, out: impl Write + Send + 'static) -> std::io::Result<JoinHandle<()>> {
+        let feed = self.subscribe();
+        std::thread::Builder::new()
+            .name("stepmint-log".into())
+            .spawn(move || print_feed(feed, out))
+    }
+}
+
+/// How long the printer lets lines gather once it sees traffic; the feed holds
+/// [`FEED_CAPACITY`] lines, far more than a few milliseconds bring.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(5);
+const FEED_CAPACITY: usize = 4096;
+
+fn print_feed(mut feed: broadcast::Receiver<Arc<RequestRecord>>, mut out: impl Write) {
+    use broadcast::error::{RecvError, TryRecvError};
+    use fmt::Write as _;
+    let mut batch = String::new();
+    loop {
+        let mut next = feed.blocking_recv().map_err(|e| match e {
+            RecvError::Closed => TryRecvError::Closed,
+            RecvError::Lagged(n) => TryRecvError::Lagged(n),
+        });
+        let mut lines = 0usize;
+        let closed = loop {
+            lines += 1;
+            match next {
+                Ok(record) => {
+                    let _ = writeln!(batch, "{record}");
+                }
+                Err(TryRecvError::Lagged(n)) => {
+                    let _ = writeln!(batch, "({n} log lines skipped)");
+                }
+                Err(TryRecvError::Empty) => break false,
+                Err(TryRecvError::Closed) => break true,
+            }
+            if batch.len() > 64 * 1024 {
+                break false;
+            }
+            next = feed.try_recv();
+        };
+        if !batch.is_empty()
+            && out
+                .write_all(batch.as_bytes())
+                .and_then(|()| out.flush())
+                .is_err()
+        {
+            return;
+        }
+        if closed {
+            return;
+        }
+        // Under load, let a few milliseconds of lines gather rather than wake (and be woken)
+        // for each; a lone request is still printed at once.
+        if lines > 2 {
+            std::thread::sleep(GATHER);
+        }
+        batch.clear();
+    }
+}
+
+/// The access-log line: `TIME PEER METHOD PATH STATUS DURATIONms "USER-AGENT"`, with `-` for
+/// what is missing and the fault, if one was injected, at the end.
+impl fmt::Display for RequestRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ", self.time)?;
+        match &self.peer {
+            Some(peer) => write!(f, "{peer} ")?,
+            None => f.write_str("- ")?,
+        }
+        write!(
+            f,
+            "{} {} {} {:.1}ms ",
+            self.method, self.path, self.status, self.duration_ms,
+        )?;
+        match &self.user_agent {
+            Some(ua) => write!(f, "{ua:?}")?,
+            None => f.write_str("-")?,
+        }
+        if let Some(fault) = &self.fault {
+            write!(f, " fault={fault}")?;
+        }
+        Ok(())
     }
 }
 
@@ -162,8 +264,8 @@ pub fn classify(path: &str) -> (Endpoint, Option<String>) {
 /// Middleware that records every request.
 pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let start = Instant::now();
-    let time = now_rfc3339();
-    let method = request.method().to_string();
+    let time = LogTime(SystemTime::now());
+    let method = method_name(request.method());
     let path = request
         .uri()
         .path_and_query()
@@ -173,10 +275,7 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
         .headers()
         .get(USER_AGENT)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let peer = request
-        .extensions()
-        .get::<PeerAddr>()
-        .map(|p| p.0.to_string());
+    let peer = request.extensions().get::<PeerAddr>().map(|p| p.0);
     let (endpoint, workspace) = classify(request.uri().path());
     let response = next.run(request).await;
     state.log.push(RequestRecord {
@@ -202,12 +301,57 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     response
 }
 
-fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    now.format(&format).unwrap_or_default()
+/// The method without an allocation for the ones a server meets.
+fn method_name(method: &Method) -> Cow<'static, str> {
+    const KNOWN: [(Method, &str); 7] = [
+        (Method::GET, "GET"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::HEAD, "HEAD"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::PATCH, "PATCH"),
+    ];
+    KNOWN
+        .iter()
+        .find(|(m, _)| m == method)
+        .map(|(_, name)| Cow::Borrowed(*name))
+        .unwrap_or_else(|| Cow::Owned(method.as_str().to_owned()))
+}
+
+/// A wall-clock instant of the log, formatted (RFC 3339 UTC, milliseconds) only when read:
+/// the server records thousands a second and prints or serves far fewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogTime(pub SystemTime);
+
+const LOG_TIME_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+);
+
+impl fmt::Display for LogTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let utc = time::OffsetDateTime::from(self.0);
+        match utc.format(LOG_TIME_FORMAT) {
+            Ok(text) => f.write_str(&text),
+            Err(_) => Err(fmt::Error),
+        }
+    }
+}
+
+impl Serialize for LogTime {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for LogTime {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = Cow::<str>::deserialize(deserializer)?;
+        let parsed =
+            time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+                .map_err(serde::de::Error::custom)?;
+        Ok(LogTime(parsed.into()))
+    }
 }
 
 #[cfg(test)]
@@ -218,7 +362,9 @@ mod tests {
         let (endpoint, workspace) = classify(path);
         RequestRecord {
             id: 0,
-            time: String::new(),
+            time: LogTime(
+                SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_123),
+            ),
             peer: None,
             method: "GET".into(),
             path: path.into(),
@@ -251,5 +397,81 @@ mod tests {
                 .all(|r| r.endpoint == Endpoint::Jwks && r.workspace.as_deref() == Some("a"))
         );
         assert_eq!(log.since(all[all.len() - 2].id, 10, true).len(), 1);
+    }
+
+    /// A pipe that hands each `write` call to the test as one chunk.
+    struct Chunks(std::sync::mpsc::Sender<Vec<u8>>);
+
+    impl Write for Chunks {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .send(buf.to_vec())
+                .map_err(|_| std::io::Error::other("closed"))?;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn printer_batches_whole_lines_and_stops_with_the_log() {
+        let log = RequestLog::default();
+        let feed = log.subscribe();
+        let mut r = rec("/2.0/workspaces/a/pipelines-config/identity/oidc/keys.json");
+        r.user_agent = Some("curl/8".into());
+        r.peer = Some(SocketAddr::from(([127, 0, 0, 1], 5000)));
+        r.fault = Some("latency 5ms".into());
+        for _ in 0..300 {
+            log.push(r.clone());
+        }
+        drop(log);
+        let (tx, rx) = std::sync::mpsc::channel();
+        print_feed(feed, Chunks(tx));
+        let chunks: Vec<Vec<u8>> = rx.iter().collect();
+        // Everything was waiting: one write, not one per line (or per field).
+        assert_eq!(chunks.len(), 1);
+        let text = String::from_utf8(chunks[0].clone()).unwrap();
+        assert!(text.ends_with('\n'));
+        assert_eq!(text.lines().count(), 300);
+        for line in text.lines() {
+            assert_eq!(
+                line,
+                "2023-11-14T22:13:20.123Z 127.0.0.1:5000 GET \
+                 /2.0/workspaces/a/pipelines-config/identity/oidc/keys.json 200 0.0ms \"curl/8\" \
+                 fault=latency 5ms"
+            );
+        }
+    }
+
+    #[test]
+    fn printer_says_how_many_lines_a_slow_reader_lost() {
+        let log = RequestLog::default();
+        let feed = log.subscribe();
+        for _ in 0..FEED_CAPACITY + 76 {
+            log.push(rec("/x"));
+        }
+        drop(log);
+        let (tx, rx) = std::sync::mpsc::channel();
+        print_feed(feed, Chunks(tx));
+        let text: String = rx.iter().map(|c| String::from_utf8(c).unwrap()).collect();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "(76 log lines skipped)");
+        assert_eq!(lines.len(), 1 + FEED_CAPACITY);
+        assert_eq!(lines[1], "2023-11-14T22:13:20.123Z - GET /x 200 0.0ms -");
+    }
+
+    #[test]
+    fn records_keep_their_json_shape() {
+        let mut r = rec("/2.0/workspaces/a/pipelines-config/identity/oidc/keys.json");
+        r.peer = Some(SocketAddr::from(([127, 0, 0, 1], 5000)));
+        r.method = method_name(&Method::from_bytes(b"PROPFIND").unwrap());
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["time"], "2023-11-14T22:13:20.123Z");
+        assert_eq!(json["peer"], "127.0.0.1:5000");
+        assert_eq!(json["method"], "PROPFIND");
+        let back: RequestRecord = serde_json::from_value(json).unwrap();
+        assert_eq!(back, r);
+        assert_eq!(method_name(&Method::GET), Cow::Borrowed("GET"));
     }
 }

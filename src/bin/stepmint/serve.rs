@@ -56,34 +56,13 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         if let Some(s) = scenario {
             tokio::spawn(s.run(instance.issuer().clone(), instance.faults().clone()));
         }
-        let mut feed = instance.log().subscribe();
-        let printer = tokio::spawn(async move {
-            loop {
-                match feed.recv().await {
-                    Ok(r) => eprintln!(
-                        "{} {} {} {} {} {:.1}ms {}",
-                        r.time,
-                        r.peer.as_deref().unwrap_or("-"),
-                        r.method,
-                        r.path,
-                        r.status,
-                        r.duration_ms,
-                        r.user_agent
-                            .as_deref()
-                            .map(|u| format!("{u:?}"))
-                            .unwrap_or_else(|| "-".into()),
-                    ),
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                        eprintln!("({n} log lines skipped)")
-                    }
-                    Err(_) => break,
-                }
-            }
-        });
+        instance
+            .log()
+            .print_to(std::io::stderr())
+            .context("starting the request-log printer")?;
         stop.wait().await;
         eprintln!("stepmint: shutting down");
         instance.stop().await;
-        printer.abort();
         Ok(ExitCode::SUCCESS)
     })
 }
