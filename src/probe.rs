@@ -297,6 +297,9 @@ impl Sender {
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
                     .kill_on_drop(true);
+                // Its own process group, so a timeout ends what a wrapper script started too.
+                #[cfg(unix)]
+                cmd.process_group(0);
                 let mut child = match cmd.spawn() {
                     Ok(c) => c,
                     Err(e) => {
@@ -313,6 +316,7 @@ impl Sender {
                         let _ = stdin.write_all(t.as_bytes()).await;
                     });
                 }
+                let pid = child.id();
                 match tokio::time::timeout(self.timeout, child.wait_with_output()).await {
                     Ok(Ok(out)) => {
                         let stderr: String = String::from_utf8_lossy(&out.stderr)
@@ -338,10 +342,13 @@ impl Sender {
                         )
                     }
                     Ok(Err(e)) => (Observed::ConnectionError, e.to_string()),
-                    Err(_) => (
-                        Observed::Timeout,
-                        format!("no exit within {:?}", self.timeout),
-                    ),
+                    Err(_) => {
+                        kill_group(pid).await;
+                        (
+                            Observed::Timeout,
+                            format!("no exit within {:?}", self.timeout),
+                        )
+                    }
                 }
             }
         }
@@ -661,6 +668,23 @@ pub fn parse_range(text: &str) -> Result<RangeInclusive<u16>> {
         return Err(bad());
     }
     Ok(a..=b)
+}
+
+/// Kills the process group `pid` leads (see `process_group(0)` above), with the system's
+/// `kill(1)`: the core has no unsafe code to call kill(2) itself.
+async fn kill_group(pid: Option<u32>) {
+    #[cfg(unix)]
+    if let Some(pid) = pid {
+        let _ = tokio::process::Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .await;
+    }
+    #[cfg(not(unix))]
+    let _ = pid;
 }
 
 #[cfg(test)]

@@ -499,3 +499,51 @@ fn cli_probes_a_command_relying_party() {
         "PyJWT's known gaps"
     );
 }
+
+/// The process's state letter from /proc, or None once it is gone.
+fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) S ...": the state follows the last ')'.
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+#[test]
+fn a_command_that_times_out_takes_what_it_started_with_it() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    // A wrapper that starts a long-lived child and waits: killing only the wrapper would leave
+    // the child running after the probe gives up on it.
+    let pid_file = dir.path().join("child.pid");
+    let script = dir.path().join("rp.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nsleep 300 &\necho $! > {}\nwait\n",
+            pid_file.display()
+        ),
+    )
+    .unwrap();
+    let exec = format!("sh {} {{token}}", script.display());
+    let out = util::run(&["probe", "--exec", &exec, "--timeout", "1", "--data-dir", d]);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("no exit within"), "{text}");
+    let child: u32 = std::fs::read_to_string(&pid_file)
+        .expect("the wrapper ran")
+        .trim()
+        .parse()
+        .unwrap();
+    // SIGKILL is delivered at once but the kernel finishes the process asynchronously: wait
+    // (bounded) for it to be a zombie or gone; a survivor stays 'S' until the deadline.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut state = process_state(child);
+    while matches!(state, Some(s) if s != 'Z') && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+        state = process_state(child);
+    }
+    assert!(
+        matches!(state, None | Some('Z')),
+        "the wrapper's child {child} outlived the timeout (state {state:?})"
+    );
+}
