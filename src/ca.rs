@@ -83,8 +83,21 @@ impl LocalCa {
         match (cert, key) {
             (Some(cert_pem), Some(key_pem)) => Self::load(dir, cert_pem, &key_pem, now),
             (None, None) => {
-                let ca = Self::create(now)?;
-                store::write_atomic(&key_path, ca.key.serialize_pem().as_bytes())?;
+                let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(Error::crypto)?;
+                // The key first: a crash before the certificate is written leaves the case
+                // below, which finishes the job, never a certificate without its key.
+                store::write_atomic(&key_path, key.serialize_pem().as_bytes())?;
+                let ca = Self::certify(key, now, CA_COMMON_NAME)?;
+                store::write_atomic(&cert_path, ca.cert_pem.as_bytes())?;
+                Ok(ca)
+            }
+            (None, Some(key_pem)) => {
+                // Creation stopped between the two writes (or the certificate was deleted):
+                // certify the key that is there rather than refuse to start or replace it.
+                let key = KeyPair::from_pem(&key_pem).map_err(|e| {
+                    Error::corrupt(&key_path, format!("not a usable private key: {e}"))
+                })?;
+                let ca = Self::certify(key, now, CA_COMMON_NAME)?;
                 store::write_atomic(&cert_path, ca.cert_pem.as_bytes())?;
                 Ok(ca)
             }
@@ -92,19 +105,16 @@ impl LocalCa {
                 &cert_path,
                 format!("its private key {} is missing", key_path.display()),
             )),
-            (None, Some(_)) => Err(Error::corrupt(
-                &key_path,
-                format!("its certificate {} is missing", cert_path.display()),
-            )),
         }
-    }
-
-    fn create(now: i64) -> Result<LocalCa> {
-        Self::create_named(now, CA_COMMON_NAME)
     }
 
     fn create_named(now: i64, common_name: &str) -> Result<LocalCa> {
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(Error::crypto)?;
+        Self::certify(key, now, common_name)
+    }
+
+    /// A self-signed CA certificate for `key`.
+    fn certify(key: KeyPair, now: i64, common_name: &str) -> Result<LocalCa> {
         let mut params = CertificateParams::default();
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, common_name);
@@ -225,7 +235,9 @@ impl LocalCa {
                 .map_err(|e| Error::corrupt(&cert_path, format!("no PEM certificate: {e}")))?;
             let key_der = PrivateKeyDer::from_pem_slice(key)
                 .map_err(|e| Error::corrupt(&key_path, format!("no PEM private key: {e}")))?;
-            if self.leaf_still_fits(&leaf_der, &sans, now, &cert_path)? {
+            if self.leaf_still_fits(&leaf_der, &sans, now, &cert_path)?
+                && leaf_key_matches(&leaf_der, key)
+            {
                 return Ok(TlsIdentity {
                     chain: vec![leaf_der, self.cert_der.clone()],
                     key: key_der,
@@ -275,6 +287,8 @@ impl LocalCa {
         Ok(&present == wanted)
     }
 
+    // Written key first, then certificate: a crash between the two leaves a new key beside the
+    // old certificate, which `leaf_key_matches` catches and the next start reissues.
     fn issue_leaf(&self, dir: &DataDir, sans: BTreeSet<String>, now: i64) -> Result<TlsIdentity> {
         let (identity, key_pem, chain_pem) = self.sign_leaf(
             sans.into_iter().collect(),
@@ -340,6 +354,19 @@ pub fn san_set(extra: &[String]) -> Result<BTreeSet<String>> {
     Ok(set)
 }
 
+/// Whether the leaf key file holds the private half of the leaf certificate's public key.
+fn leaf_key_matches(leaf_der: &CertificateDer<'_>, key_pem: &[u8]) -> bool {
+    let Some(key) = std::str::from_utf8(key_pem)
+        .ok()
+        .and_then(|pem| KeyPair::from_pem(pem).ok())
+    else {
+        return false;
+    };
+    X509Certificate::from_der(leaf_der).is_ok_and(|(_, cert)| {
+        cert.public_key().subject_public_key.data.as_ref() == key.public_key_raw()
+    })
+}
+
 fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
     match bytes.len() {
         4 => <[u8; 4]>::try_from(bytes).ok().map(IpAddr::from),
@@ -395,6 +422,47 @@ mod tests {
         let err = LocalCa::load_or_create(&dir, NOW).unwrap_err();
         assert!(err.to_string().contains("ca-key.pem"), "{err}");
         assert_eq!(std::fs::read_to_string(dir.ca_key()).unwrap(), "garbage");
+    }
+
+    #[test]
+    fn a_crash_between_the_ca_writes_is_finished_not_fatal() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::open(tmp.path()).unwrap();
+        let first = LocalCa::load_or_create(&dir, NOW).unwrap();
+        let key = std::fs::read_to_string(dir.ca_key()).unwrap();
+        // As if killed after the key was written and before the certificate.
+        std::fs::remove_file(dir.ca_cert()).unwrap();
+        let ca = LocalCa::load_or_create(&dir, NOW).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.ca_key()).unwrap(), key);
+        assert_eq!(ca.key.public_key_raw(), first.key.public_key_raw());
+        let again = LocalCa::load_or_create(&dir, NOW).unwrap();
+        assert_eq!(again.cert_der(), ca.cert_der());
+        // A certificate without its key is not guessed at.
+        std::fs::remove_file(dir.ca_key()).unwrap();
+        let err = LocalCa::load_or_create(&dir, NOW).unwrap_err();
+        assert!(err.to_string().contains("ca.pem"), "{err}");
+    }
+
+    #[test]
+    fn a_leaf_key_that_does_not_match_its_certificate_is_reissued() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::open(tmp.path()).unwrap();
+        let ca = LocalCa::load_or_create(&dir, NOW).unwrap();
+        let leaf = ca.leaf(&dir, &[], NOW).unwrap();
+        // As if killed after a reissue wrote its new key and before its certificate.
+        let other = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        std::fs::write(dir.leaf_key(), other.serialize_pem()).unwrap();
+        let fixed = ca.leaf(&dir, &[], NOW).unwrap();
+        assert_ne!(fixed.chain[0], leaf.chain[0]);
+        let on_disk = std::fs::read(dir.leaf_cert()).unwrap();
+        let cert = CertificateDer::from_pem_slice(&on_disk).unwrap();
+        assert_eq!(cert, fixed.chain[0]);
+        assert!(leaf_key_matches(
+            &cert,
+            &std::fs::read(dir.leaf_key()).unwrap()
+        ));
+        // And the pair serves TLS.
+        fixed.server_config().unwrap();
     }
 
     #[test]
