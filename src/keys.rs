@@ -7,7 +7,7 @@
 //! re-parses the DER on every call). The public JWK type has no private members at all, so none
 //! can ever be serialised.
 
-use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RSA_PKCS1_SHA256,
@@ -230,26 +230,14 @@ impl SigningKey {
 
     /// The public key as an X.509 SubjectPublicKeyInfo, DER (for PEM/DER key-confusion cases).
     pub fn public_spki_der(&self) -> Result<Vec<u8>> {
-        Ok(match &self.material {
-            Material::Rsa(p) => p
-                .public_key()
-                .as_der()
-                .map_err(Error::crypto)?
-                .as_ref()
-                .to_vec(),
-            Material::Ec(p) => p
-                .public_key()
-                .as_der()
-                .map_err(Error::crypto)?
-                .as_ref()
-                .to_vec(),
-            Material::Ed(p) => p
-                .public_key()
-                .as_der()
-                .map_err(Error::crypto)?
-                .as_ref()
-                .to_vec(),
-        })
+        fn der(key: &impl AsDer<PublicKeyX509Der<'static>>) -> Result<Vec<u8>> {
+            Ok(key.as_der().map_err(Error::crypto)?.as_ref().to_vec())
+        }
+        match &self.material {
+            Material::Rsa(p) => der(p.public_key()),
+            Material::Ec(p) => der(p.public_key()),
+            Material::Ed(p) => der(p.public_key()),
+        }
     }
 
     /// A signature over `message` with the key's own algorithm, in JWS form.

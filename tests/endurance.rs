@@ -27,14 +27,7 @@ async fn ten_thousand_requests_at_256_connections_without_an_error() {
                 .unwrap()
         })
         .collect();
-    let body = util::client(&ca)
-        .get(&ws.jwks_uri)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let body = util::get_bytes(&util::client(&ca), &ws.jwks_uri).await;
     let errors = Arc::new(AtomicUsize::new(0));
     let ok = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();

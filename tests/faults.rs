@@ -47,15 +47,7 @@ fn set(s: &Setup, endpoint: FaultEndpoint, fault: Fault) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_fault_as_a_client_sees_it() {
     let (_dir, s) = setup().await;
-    let healthy = s
-        .client
-        .get(&s.jwks)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let healthy = util::get_bytes(&s.client, &s.jwks).await;
 
     set(
         &s,
@@ -152,15 +144,7 @@ async fn each_fault_as_a_client_sees_it() {
             ..Default::default()
         },
     );
-    let body = s
-        .client
-        .get(&s.jwks)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let body = util::get_bytes(&s.client, &s.jwks).await;
     assert_eq!(&body[..], &healthy[..healthy.len() / 2]);
     assert!(serde_json::from_slice::<Value>(&body).is_err());
 
@@ -271,15 +255,7 @@ async fn key_faults_empty_and_duplicate_kid_jwks() {
             ..Default::default()
         },
     );
-    let body = s
-        .client
-        .get(&s.jwks)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let body = util::get_bytes(&s.client, &s.jwks).await;
     assert_eq!(&body[..], br#"{"keys":[]}"#);
     assert!(!verdict(&body).accepted);
 
@@ -291,15 +267,7 @@ async fn key_faults_empty_and_duplicate_kid_jwks() {
             ..Default::default()
         },
     );
-    let body = s
-        .client
-        .get(&s.jwks)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let body = util::get_bytes(&s.client, &s.jwks).await;
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["keys"][0]["kid"], v["keys"][1]["kid"]);
     let r = verdict(&body);

@@ -38,14 +38,7 @@ async fn discovery_and_jwks_match_bitbucket() {
         })
     );
 
-    let jwks: Value = client
-        .get(format!("{issuer}/keys.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = util::get_json(&client, format!("{issuer}/keys.json")).await;
     let keys = jwks["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1);
     let key = keys[0].as_object().unwrap();
@@ -154,14 +147,7 @@ async fn real_issuer_url_works_with_hosts_entry_and_san() {
         .unwrap();
     let issuer = "https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc";
     let port = instance.local_addr().port();
-    let doc: Value = client
-        .get(format!("https://api.bitbucket.org:{port}/2.0/workspaces/acme/pipelines-config/identity/oidc/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = util::get_json(&client, format!("https://api.bitbucket.org:{port}/2.0/workspaces/acme/pipelines-config/identity/oidc/.well-known/openid-configuration")).await;
     assert_eq!(doc["issuer"], issuer);
     assert_eq!(doc["jwks_uri"], format!("{issuer}/keys.json"));
     instance.stop().await;
@@ -187,10 +173,7 @@ async fn no_response_contains_private_key_material() {
         format!("{control}/requests?all=true"),
         format!("{control}/nope"),
     ] {
-        bodies.push((
-            url.clone(),
-            client.get(&url).send().await.unwrap().text().await.unwrap(),
-        ));
+        bodies.push((url.clone(), util::get_text(&client, &url).await));
     }
     let minted = client
         .post(format!("{control}/tokens"))
@@ -199,14 +182,7 @@ async fn no_response_contains_private_key_material() {
         .await
         .unwrap();
     bodies.push(("mint".into(), minted.text().await.unwrap()));
-    let pem = client
-        .get(format!("{control}/ca.pem"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let pem = util::get_text(&client, format!("{control}/ca.pem")).await;
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----") && !pem.contains("PRIVATE"));
     for (url, body) in bodies {
         let v: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{url}: {e}: {body}"));

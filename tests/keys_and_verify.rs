@@ -233,14 +233,7 @@ async fn verify_over_discovery_and_the_control_api() {
     let dir = util::data_dir();
     let instance = util::start(dir.path(), &["acme"]).await;
     let ws = instance.workspaces()[0].clone();
-    let token = instance
-        .issuer()
-        .mint(&StepRequest {
-            audiences: vec!["my-api".into()],
-            ..Default::default()
-        })
-        .unwrap()
-        .token;
+    let token = util::mint_for(&instance, "my-api").token;
 
     // The remote key source: discovery over TLS, issuer checked, JWKS fetched.
     let remote = validate::RemoteKeys::new(&ws.issuer, &util::ca_pem(&instance)).unwrap();

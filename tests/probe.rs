@@ -60,15 +60,7 @@ impl Rp {
         let keys = match self.flaw {
             Flaw::FollowsJku if header["jku"].is_string() => {
                 policy.forbidden_headers.retain(|h| h != "jku");
-                let jwks: Value = self
-                    .http
-                    .get(header["jku"].as_str().unwrap())
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+                let jwks: Value = util::get_json(&self.http, header["jku"].as_str().unwrap()).await;
                 KeySet::from_value(jwks).unwrap()
             }
             Flaw::TrustsEmbeddedJwk if header["jwk"].is_object() => {
@@ -101,15 +93,7 @@ impl Rp {
     }
 
     async fn hmac_with_public_pem(&self, token: &str) -> bool {
-        let jwks: Value = self
-            .http
-            .get(format!("{}/keys.json", self.issuer))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let jwks: Value = util::get_json(&self.http, format!("{}/keys.json", self.issuer)).await;
         let jwk = &jwks["keys"][0];
         let n = stepmint::b64url_decode(jwk["n"].as_str().unwrap()).unwrap();
         let e = stepmint::b64url_decode(jwk["e"].as_str().unwrap()).unwrap();
@@ -338,6 +322,13 @@ async fn a_hanging_relying_party_times_out_per_case() {
     instance.stop().await;
 }
 
+/// The audience a genuine token from data directory `d` carries, as the CLI mints it.
+fn default_audience(d: &str) -> String {
+    let token = String::from_utf8(util::run(&["mint", "--data-dir", d]).stdout).unwrap();
+    let claims = stepmint::decode_unverified(&token).unwrap().claims;
+    claims["aud"].as_str().unwrap().to_string()
+}
+
 #[test]
 fn cli_reports_a_refused_baseline_and_writes_junit_for_findings() {
     let dir = util::data_dir();
@@ -353,14 +344,7 @@ fn cli_reports_a_refused_baseline_and_writes_junit_for_findings() {
         .enable_all()
         .build()
         .unwrap();
-    let audience = stepmint::decode_unverified(
-        &String::from_utf8(util::run(&["mint", "--data-dir", d]).stdout).unwrap(),
-    )
-    .unwrap()
-    .claims["aud"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let audience = default_audience(d);
 
     // A relying party that expects another audience refuses the baseline: the run stops.
     let wrong = runtime.block_on(start_rp(Flaw::Strict, &issuer, "someone-else", &ca));
@@ -455,14 +439,7 @@ fn cli_probes_a_command_relying_party() {
         .unwrap()
         .to_string();
     let ca = serve.info["ca"].as_str().unwrap().to_string();
-    let audience = stepmint::decode_unverified(
-        &String::from_utf8(util::run(&["mint", "--data-dir", d]).stdout).unwrap(),
-    )
-    .unwrap()
-    .claims["aud"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let audience = default_audience(d);
     let bin = util::bin();
     // Stepmint's own validator as the relying party: strict, so clean.
     let exec = format!(

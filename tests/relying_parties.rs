@@ -145,30 +145,10 @@ async fn jsonwebtoken_with_fetched_jwks_accepts_and_refuses() {
     let instance = util::start(dir.path(), &[]).await;
     let client = util::client(&util::ca_pem(&instance));
     let ws = &instance.workspaces()[0];
-    let discovery: Value = client
-        .get(&ws.discovery)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let jwks: JwkSet = client
-        .get(discovery["jwks_uri"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: Value = util::get_json(&client, &ws.discovery).await;
+    let jwks: JwkSet = util::get_json(&client, discovery["jwks_uri"].as_str().unwrap()).await;
 
-    let minted = instance
-        .issuer()
-        .mint(&StepRequest {
-            audiences: vec!["my-api".into()],
-            ..Default::default()
-        })
-        .unwrap();
+    let minted = util::mint_for(&instance, "my-api");
     let header = jsonwebtoken::decode_header(&minted.token).unwrap();
     assert_eq!(header.alg, Algorithm::RS256);
     assert_eq!(header.typ.as_deref(), Some("JWT"));
@@ -197,13 +177,7 @@ async fn pyjwt_with_pyjwkclient_accepts_minted_token() {
     let dir = util::data_dir();
     let instance = util::start(dir.path(), &[]).await;
     let ws = instance.workspaces()[0].clone();
-    let minted = instance
-        .issuer()
-        .mint(&StepRequest {
-            audiences: vec!["my-api".into()],
-            ..Default::default()
-        })
-        .unwrap();
+    let minted = util::mint_for(&instance, "my-api");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/rp/pyjwt_verify.py");
     let ca = instance.ca_path().clone();
     let run = |token: String, audience: &'static str| {

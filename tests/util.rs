@@ -71,6 +71,36 @@ pub fn client_builder(ca_pem: &[u8]) -> reqwest::ClientBuilder {
         .redirect(reqwest::redirect::Policy::none())
 }
 
+/// The body of a `GET`, whatever its status; any transport error fails the test.
+pub async fn get_bytes(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> Vec<u8> {
+    let response = client.get(url).send().await.expect("GET sent");
+    response.bytes().await.expect("body read").to_vec()
+}
+
+/// The body of a `GET` as text.
+pub async fn get_text(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
+    String::from_utf8(get_bytes(client, url).await).expect("UTF-8 body")
+}
+
+/// The body of a `GET` as JSON (a `Value` or any type that reads it).
+pub async fn get_json<T: serde::de::DeserializeOwned>(
+    client: &reqwest::Client,
+    url: impl reqwest::IntoUrl,
+) -> T {
+    serde_json::from_slice(&get_bytes(client, url).await).expect("JSON body")
+}
+
+/// A genuine token from `instance`'s first workspace for `audience`.
+pub fn mint_for(instance: &Instance, audience: &str) -> stepmint::MintedToken {
+    instance
+        .issuer()
+        .mint(&stepmint::StepRequest {
+            audiences: vec![audience.into()],
+            ..Default::default()
+        })
+        .expect("minted")
+}
+
 /// The CA PEM of a running instance.
 pub fn ca_pem(instance: &Instance) -> Vec<u8> {
     std::fs::read(instance.ca_path()).expect("CA file")
