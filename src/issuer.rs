@@ -14,7 +14,7 @@ use crate::ca::{LocalCa, TlsIdentity};
 use crate::clock::{Clock, IdSource};
 use crate::config::DEFAULT_TOKEN_LIFETIME;
 use crate::error::{Error, ErrorKind, Result};
-use crate::keys::{KeyRing, RS256};
+use crate::keys::{KeyAlg, KeyRing, KeyState, RS256, SigningKey};
 use crate::paths;
 use crate::store::DataDir;
 use crate::token::{self, MintContext, MintedToken, StepRequest};
@@ -183,6 +183,15 @@ pub struct Issuer {
     attacker: std::sync::OnceLock<Arc<crate::hostile::AttackerKeys>>,
 }
 
+/// What [`Issuer::rotate_key`] did.
+#[derive(Debug, Clone)]
+pub struct Rotated {
+    /// The key that signs now.
+    pub key: Arc<SigningKey>,
+    /// Seconds the previous key stays published.
+    pub overlap: u64,
+}
+
 impl Issuer {
     /// Opens the data directory and loads (creating where new) the configured workspaces.
     ///
@@ -348,6 +357,45 @@ impl Issuer {
         workspace.keys = ring;
         self.replace(ServedWorkspace::build(workspace, &self.public_url, now)?)?;
         Ok(out)
+    }
+
+    /// Rotates workspace `slug`'s signing key: the old key stays published for `overlap`
+    /// seconds (default: the token lifetime), the new one signs at once and is published after
+    /// `unpublished_for` seconds (default: at once). Every front end rotates through here.
+    pub fn rotate_key(
+        &self,
+        slug: &str,
+        overlap: Option<u64>,
+        unpublished_for: Option<u64>,
+    ) -> Result<Rotated> {
+        let overlap = overlap.unwrap_or(self.token_lifetime);
+        let hidden = unpublished_for.unwrap_or(0);
+        let key = self.update_keys(slug, |ring, now| {
+            ring.rotate_unpublished(now, overlap, hidden)
+        })?;
+        Ok(Rotated { key, overlap })
+    }
+
+    /// Adds a key of `alg` to workspace `slug`: published at once, or staged (when `staged`
+    /// or `publish_in` says so) and, with `publish_in`, published that many seconds from now.
+    pub fn add_key(
+        &self,
+        slug: &str,
+        alg: KeyAlg,
+        staged: bool,
+        publish_in: Option<u64>,
+    ) -> Result<Arc<SigningKey>> {
+        self.update_keys(slug, |ring, now| {
+            let state = if staged || publish_in.is_some() {
+                KeyState::Staged {
+                    publish_at: publish_in
+                        .map(|s| now.saturating_add(i64::try_from(s).unwrap_or(i64::MAX))),
+                }
+            } else {
+                KeyState::Published
+            };
+            ring.add(alg, state, now)
+        })
     }
 
     fn workspace_or_first(&self, slug: Option<&str>) -> Result<Arc<ServedWorkspace>> {

@@ -126,13 +126,9 @@ impl Scenario {
             } else if step.clear {
                 faults.clear(Some(&slug), step.endpoint);
             } else if let Some(r) = step.rotate {
-                let overlap = r.overlap.unwrap_or(issuer.token_lifetime());
-                let hidden = r.unpublished_for.unwrap_or(0);
                 let i = issuer.clone();
                 let _ = tokio::task::spawn_blocking(move || {
-                    i.update_keys(&slug, |ring, now| {
-                        ring.rotate_unpublished(now, overlap, hidden)
-                    })
+                    i.rotate_key(&slug, r.overlap, r.unpublished_for)
                 })
                 .await;
             }

@@ -534,3 +534,26 @@ fn docs_table_is_generated_from_the_catalogue() {
         "docs/cases.md is stale: regenerate with `stepmint cases --markdown`"
     );
 }
+
+#[test]
+fn every_case_takes_claims_of_any_text_without_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let issuer = issuer(dir.path());
+    // Multi-byte characters across every byte offset a case might cut its text at.
+    for offset in 0..4 {
+        let text = format!("{}{}", "a".repeat(offset), "é€😀".repeat(120));
+        for case in CATALOGUE {
+            let mut claims = serde_json::Map::new();
+            // `iss` comes first in the payload, where a case that shows a prefix of it cuts.
+            claims.insert("iss".into(), Value::String(text.clone()));
+            claims.insert("note".into(), Value::String(text.clone()));
+            let request = StepRequest {
+                case: Some(case.name.into()),
+                claims,
+                ..Default::default()
+            };
+            // Refusing the combination is allowed; panicking is not (the test would abort).
+            let _ = issuer.mint(&request);
+        }
+    }
+}

@@ -141,6 +141,27 @@ fn keys_command_works_on_files_and_through_a_running_server() {
     );
     let bad_alg = util::run(&["keys", "add", "--alg", "RS1", "--data-dir", d]);
     assert_eq!(bad_alg.status.code(), Some(2));
+
+    // An issuer that publishes late, through the server: the new key signs at once and is
+    // missing from the live JWKS while the one it replaced is still there.
+    let before = v["active_kid"].as_str().unwrap().to_string();
+    let late = list(&["rotate", "--unpublished-for", "600"]);
+    assert_eq!(late["via"], "server");
+    let hidden = late["active_kid"].as_str().unwrap().to_string();
+    let kids: Vec<String> = fetch()["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !kids.contains(&hidden),
+        "{hidden} is published early: {kids:?}"
+    );
+    assert!(kids.contains(&before), "{kids:?}");
+    let token = String::from_utf8(util::run(&["mint", "--data-dir", d]).stdout).unwrap();
+    let header = stepmint::decode_unverified(token.trim()).unwrap().header;
+    assert_eq!(header["kid"], hidden.as_str());
 }
 
 #[test]

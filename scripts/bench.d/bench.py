@@ -4,7 +4,6 @@ Figures: ready time (exec to the first completed TLS handshake) with persisted k
 loaded RSS, discovery/JWKS/mint throughput over HTTPS with keep-alive (wrk), `openssl speed`
 RSA-2048 signs per second as the physical limit for minting, and offline `stepmint mint` time.
 """
-import json
 import os
 import re
 import shutil
@@ -113,10 +112,11 @@ class Stepmint:
         return os.path.join(self.data, "tls", "leaf-key.pem"), os.path.join(self.data, "tls", "leaf.pem")
 
     def stop(self):
+        """Stops the server; the data directory stays for the offline figures."""
         if self.proc:
             self.proc.terminate()
             self.proc.wait()
-        shutil.rmtree(self.data, ignore_errors=True)
+            self.proc = None
 
 
 PEER_JS = r"""
@@ -246,10 +246,8 @@ def main():
     finally:
         if peer:
             peer.stop()
-        data = ours.data
-        if ours.proc:
-            ours.proc.terminate()
-            ours.proc.wait()
+        ours.stop()
+    data = ours.data
     mint_times = []
     for _ in range(5 if QUICK else 20):
         t = time.perf_counter()

@@ -3,9 +3,7 @@
 
 use serde_json::{Map, Value, json};
 use stepmint::hostile::{self, CaseSummary};
-use stepmint::{
-    Clock, HistoryEntry, KeyAlg, KeyState, MintedToken, StepRequest, SystemClock, WorkspaceSpec,
-};
+use stepmint::{Clock, HistoryEntry, KeyAlg, MintedToken, StepRequest, SystemClock, WorkspaceSpec};
 use tauri::State;
 
 use crate::state::Desktop;
@@ -177,10 +175,8 @@ pub async fn rotate_key(
     overlap: Option<u64>,
 ) -> CmdResult<Value> {
     let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
-    let overlap = overlap.unwrap_or(issuer.token_lifetime());
-    let i2 = issuer.clone();
     let slug = workspace.clone();
-    blocking(move || i2.update_keys(&slug, |ring, now| ring.rotate(now, overlap))).await?;
+    blocking(move || issuer.rotate_key(&slug, overlap, None)).await?;
     keys(desktop, workspace).await
 }
 
@@ -194,10 +190,7 @@ pub async fn add_key(
     let alg = KeyAlg::parse(&alg).map_err(err)?;
     let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
     let slug = workspace.clone();
-    blocking(move || {
-        issuer.update_keys(&slug, |ring, now| ring.add(alg, KeyState::Published, now))
-    })
-    .await?;
+    blocking(move || issuer.add_key(&slug, alg, false, None)).await?;
     keys(desktop, workspace).await
 }
 

@@ -293,7 +293,7 @@ pub(super) fn deep_nesting(c: &Ctx<'_>) -> Result<Forged> {
     let mut f = raw(&json(&c.header)?, payload.as_bytes(), &c.genuine())?;
     f.claims = Value::String(format!(
         "{}... ({} bytes)",
-        &payload[..200.min(payload.len())],
+        payload.chars().take(200).collect::<String>(),
         payload.len()
     ));
     Ok(f)

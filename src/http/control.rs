@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
-use crate::keys::{KeyAlg, KeyRing, KeyState};
+use crate::keys::{KeyAlg, KeyRing};
 use crate::token::{MintedToken, StepRequest};
 use crate::workspace::braced;
 
@@ -156,14 +156,13 @@ pub async fn rotate(
     Path(slug): Path<String>,
     ApiJson(req): ApiJson<RotateRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let overlap = req.overlap.unwrap_or(state.issuer.token_lifetime());
     let issuer = state.issuer.clone();
     let slug2 = slug.clone();
-    let key =
-        blocking(move || issuer.update_keys(&slug2, |ring, now| ring.rotate(now, overlap))).await?;
+    let rotated =
+        blocking(move || issuer.rotate_key(&slug2, req.overlap, req.unpublished_for)).await?;
     let ws = state.issuer.workspace(&slug)?;
     Ok(Json(
-        json!({ "active_kid": key.kid(), "overlap": overlap, "keys": key_list(&ws.workspace.keys, state.issuer.clock().now()) }),
+        json!({ "active_kid": rotated.key.kid(), "overlap": rotated.overlap, "keys": key_list(&ws.workspace.keys, state.issuer.clock().now()) }),
     ))
 }
 
@@ -188,19 +187,7 @@ pub async fn add_key(
     ApiJson(req): ApiJson<AddKeyRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let issuer = state.issuer.clone();
-    let key = blocking(move || {
-        issuer.update_keys(&slug, |ring, now| {
-            let st = match (req.staged, req.publish_in) {
-                (false, None) => KeyState::Published,
-                (_, at) => KeyState::Staged {
-                    publish_at: at
-                        .map(|s| now.saturating_add(i64::try_from(s).unwrap_or(i64::MAX))),
-                },
-            };
-            ring.add(req.alg, st, now)
-        })
-    })
-    .await?;
+    let key = blocking(move || issuer.add_key(&slug, req.alg, req.staged, req.publish_in)).await?;
     Ok(Json(json!({ "kid": key.kid(), "alg": key.alg() })))
 }
 

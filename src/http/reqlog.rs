@@ -109,21 +109,18 @@ impl Default for RequestLog {
 impl RequestLog {
     /// Appends a record, assigning its id.
     pub fn push(&self, mut record: RequestRecord) {
-        let (record, evicted) = {
+        let record = {
             let mut ring = self.inner.lock().unwrap_or_else(|p| p.into_inner());
             record.id = ring.next_id;
             ring.next_id += 1;
-            let evicted = if ring.records.len() == LOG_CAPACITY {
-                ring.records.pop_front()
-            } else {
-                None
-            };
+            if ring.records.len() == LOG_CAPACITY {
+                // Only a reference: the feed below still holds the record.
+                ring.records.pop_front();
+            }
             let record = Arc::new(record);
             ring.records.push_back(record.clone());
-            (record, evicted)
+            record
         };
-        // Freed outside the lock the other workers are waiting on.
-        drop(evicted);
         // No subscribers is fine.
         let _ = self.tx.send(record);
     }
@@ -159,9 +156,9 @@ impl RequestLog {
 }
 
 /// How long the printer lets lines gather once it sees traffic; the feed holds
-/// [`FEED_CAPACITY`] lines, far more than a few milliseconds bring.
+/// [`FEED_CAPACITY`] lines, several times what a few milliseconds bring at full load.
 const GATHER: std::time::Duration = std::time::Duration::from_millis(5);
-const FEED_CAPACITY: usize = 4096;
+const FEED_CAPACITY: usize = 2048;
 
 fn print_feed(mut feed: broadcast::Receiver<Arc<RequestRecord>>, mut out: impl Write) {
     use broadcast::error::{RecvError, TryRecvError};

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 use stepmint::{
-    Clock, ControlClient, DataDir, IdSource, Issuer, IssuerOptions, KeyAlg, KeyState, SystemClock,
+    Clock, ControlClient, DataDir, IdSource, Issuer, IssuerOptions, KeyAlg, SystemClock,
     WorkspaceSpec,
 };
 
@@ -76,19 +76,14 @@ fn local(dir: &std::path::Path, args: &KeysArgs) -> Result<Value> {
         std::sync::Arc::new(IdSource::random()),
     )?;
     let slug = issuer.workspaces()[0].workspace.slug.clone();
-    let lifetime = issuer.token_lifetime();
     let mut out = match &args.what {
         KeysCommand::List => json!({}),
         KeysCommand::Rotate {
             overlap,
             unpublished_for,
         } => {
-            let overlap = overlap.unwrap_or(lifetime);
-            let hidden = unpublished_for.unwrap_or(0);
-            let key = issuer.update_keys(&slug, |ring, now| {
-                ring.rotate_unpublished(now, overlap, hidden)
-            })?;
-            json!({ "active_kid": key.kid(), "overlap": overlap })
+            let rotated = issuer.rotate_key(&slug, *overlap, *unpublished_for)?;
+            json!({ "active_kid": rotated.key.kid(), "overlap": rotated.overlap })
         }
         KeysCommand::Add {
             alg,
@@ -96,17 +91,7 @@ fn local(dir: &std::path::Path, args: &KeysArgs) -> Result<Value> {
             publish_in,
         } => {
             let alg = KeyAlg::parse(alg)?;
-            let key = issuer.update_keys(&slug, |ring, now| {
-                let state = if *staged || publish_in.is_some() {
-                    KeyState::Staged {
-                        publish_at: publish_in
-                            .map(|s| now.saturating_add(i64::try_from(s).unwrap_or(i64::MAX))),
-                    }
-                } else {
-                    KeyState::Published
-                };
-                ring.add(alg, state, now)
-            })?;
+            let key = issuer.add_key(&slug, alg, *staged, *publish_in)?;
             json!({ "kid": key.kid(), "alg": key.alg() })
         }
         KeysCommand::Retire { kid } => {
