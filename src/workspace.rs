@@ -166,6 +166,27 @@ impl Workspace {
         })
     }
 
+    /// Ok if workspace `slug` exists in `data`: for commands that only read one, which must
+    /// not create it (with a new key) because of a typo.
+    pub fn require_persisted(data: &DataDir, slug: &str) -> Result<()> {
+        let known = Self::persisted(data)?;
+        if known.iter().any(|s| s == slug) {
+            return Ok(());
+        }
+        let known = if known.is_empty() {
+            "none yet".to_string()
+        } else {
+            known.join(", ")
+        };
+        Err(Error::invalid(
+            "workspace",
+            format!(
+                "no workspace `{slug}` in {} (known: {known})",
+                data.root().display()
+            ),
+        ))
+    }
+
     /// Slugs of the workspaces persisted in `data`, sorted.
     pub fn persisted(data: &DataDir) -> Result<Vec<String>> {
         let dir = data.workspaces_dir();

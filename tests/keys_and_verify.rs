@@ -178,6 +178,21 @@ fn verify_command_accepts_and_refuses_with_exit_codes() {
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     };
     let good = mint(&["--branch", "main"]);
+
+    // A mistyped workspace is an error naming it, and nothing is created for it.
+    for args in [
+        vec!["verify", good.as_str(), "--workspace", "stepmnt"],
+        vec!["keys", "list", "--workspace", "stepmnt"],
+    ] {
+        let out = util::run(&[args.as_slice(), &["--data-dir", d]].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("no workspace `stepmnt`") && stderr.contains("known: stepmint"),
+            "{stderr}"
+        );
+        assert!(!dir.path().join("workspaces/stepmnt").exists(), "{args:?}");
+    }
     let ok = util::run(&["verify", &good, "--workspace", "stepmint", "--data-dir", d]);
     assert_eq!(
         ok.status.code(),

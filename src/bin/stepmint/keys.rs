@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 use stepmint::{
-    Clock, ControlClient, DataDir, IdSource, Issuer, IssuerOptions, KeyAlg, SystemClock,
+    Clock, ControlClient, DataDir, IdSource, Issuer, IssuerOptions, KeyAlg, SystemClock, Workspace,
     WorkspaceSpec,
 };
 
@@ -68,7 +68,12 @@ fn local(dir: &std::path::Path, args: &KeysArgs) -> Result<Value> {
     let mut options =
         IssuerOptions::new(dir, format!("https://localhost:{}", stepmint::DEFAULT_PORT));
     if let Some(ws) = &args.workspace {
-        options.workspaces = vec![WorkspaceSpec::parse(ws)?];
+        // Keys are managed for a workspace that exists; a typo must not create one.
+        Workspace::require_persisted(&DataDir::open(dir)?, ws)?;
+        options.workspaces = vec![WorkspaceSpec {
+            slug: ws.clone(),
+            uuid: None,
+        }];
     }
     let issuer = Issuer::open(
         options,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use stepmint::validate::{self, KeySet, Policy, RemoteKeys, Status};
-use stepmint::{DataDir, IdSource, Issuer, IssuerOptions, WorkspaceSpec};
+use stepmint::{DataDir, IdSource, Issuer, IssuerOptions, Workspace, WorkspaceSpec};
 
 use crate::cli::VerifyArgs;
 use crate::common::{self, Usage};
@@ -15,9 +15,14 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let now = common::clock(&args.time)?.now();
     let (policy, report) = if let Some(slug) = &args.workspace {
         let dir = common::data_dir(&args.data)?;
+        // Verifying reads a workspace; it never creates one (or changes its UUID).
+        Workspace::require_persisted(&DataDir::open(&dir)?, slug)?;
         let public_url = common::public_url(&dir, None)?;
         let mut options = IssuerOptions::new(dir, public_url);
-        options.workspaces = vec![WorkspaceSpec::parse(slug)?];
+        options.workspaces = vec![WorkspaceSpec {
+            slug: slug.clone(),
+            uuid: None,
+        }];
         let issuer = Issuer::open(
             options,
             common::clock(&args.time)?,
