@@ -169,6 +169,16 @@ impl ServedWorkspace {
             active_kid: self.workspace.keys.active().kid().to_string(),
         }
     }
+
+    /// The summary with the key ring as of `now` and the token defaults: what the control
+    /// API's workspace document and the desktop's Issuer screen show.
+    pub fn details(&self, now: i64) -> serde_json::Value {
+        let mut v = serde_json::to_value(self.info()).unwrap_or_default();
+        v["keys"] = self.workspace.keys.describe(now);
+        v["default_audience"] = self.workspace.default_audience().into();
+        v["default_repository_uuid"] = braced(&self.workspace.default_repository_uuid).into();
+        v
+    }
 }
 
 /// The issuer for every workspace of one data directory.
@@ -181,6 +191,17 @@ pub struct Issuer {
     ids: Arc<IdSource>,
     workspaces: RwLock<Vec<Arc<ServedWorkspace>>>,
     attacker: std::sync::OnceLock<Arc<crate::hostile::AttackerKeys>>,
+}
+
+/// What [`Issuer::verify`] found, and under which policy.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The workspace whose keys were used.
+    pub workspace: String,
+    /// The policy applied.
+    pub policy: crate::validate::Policy,
+    /// The validator's report.
+    pub report: crate::validate::Report,
 }
 
 /// What [`Issuer::rotate_key`] did.
@@ -398,31 +419,41 @@ impl Issuer {
         })
     }
 
-    fn workspace_or_first(&self, slug: Option<&str>) -> Result<Arc<ServedWorkspace>> {
+    /// Workspace `slug`, or without one the first served: what every "default: the first"
+    /// option means.
+    pub fn workspace_or_first(&self, slug: Option<&str>) -> Result<Arc<ServedWorkspace>> {
         match slug {
             Some(s) => self.workspace(s),
-            None => self
-                .workspaces()
-                .into_iter()
-                .next()
-                .ok_or_else(|| ErrorKind::UnknownWorkspace(DEFAULT_WORKSPACE.into()).into()),
+            None => {
+                let first = self
+                    .workspaces
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .first()
+                    .map(|w| w.workspace.slug.clone())
+                    .ok_or_else(|| ErrorKind::UnknownWorkspace(DEFAULT_WORKSPACE.into()))?;
+                // Through `workspace`, so a scheduled key change is served here too.
+                self.workspace(&first)
+            }
         }
     }
 
-    /// Validates `token` against workspace `slug`'s published keys under `policy`.
+    /// Validates `token` against workspace `slug`'s (default: the first's) published keys,
+    /// under its default policy with `overrides` merged over it.
     pub fn verify(
         &self,
-        slug: &str,
+        slug: Option<&str>,
         token: &str,
-        policy: &crate::validate::Policy,
-    ) -> Result<crate::validate::Report> {
-        let ws = self.workspace(slug)?;
-        Ok(crate::validate::verify(
-            token,
-            ws.keyset(),
+        overrides: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Verified> {
+        let ws = self.workspace_or_first(slug)?;
+        let policy = ws.policy_with(overrides)?;
+        let report = crate::validate::verify(token, ws.keyset(), &policy, self.clock.now());
+        Ok(Verified {
+            workspace: ws.workspace.slug.clone(),
             policy,
-            self.clock.now(),
-        ))
+            report,
+        })
     }
 
     /// Mints a step token as Bitbucket would for `req`, signed by the workspace's active key.

@@ -58,7 +58,7 @@ pub use history::{HISTORY_LIMIT, History, HistoryEntry};
 pub use inspect::{DecodedToken, MAX_DECODE_LEN, decode_unverified};
 pub use instance::{Instance, ServerRecord};
 pub use issuer::{
-    CLAIMS_SUPPORTED, Issuer, IssuerOptions, Rotated, ServedWorkspace, WorkspaceInfo,
+    CLAIMS_SUPPORTED, Issuer, IssuerOptions, Rotated, ServedWorkspace, Verified, WorkspaceInfo,
 };
 pub use keys::{
     KeyAlg, KeyEntry, KeyRing, KeyState, PublicJwk, RS256, SigningKey, rsa_thumbprint, thumbprint,

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::hostile::{CATALOGUE, Case, Expected, Outcome};
 use crate::issuer::Issuer;
 use crate::token::StepRequest;
-use crate::validate::Policy;
+use crate::validate::{self, Policy};
 
 /// Where the relying party is.
 #[derive(Debug, Clone)]
@@ -360,8 +360,12 @@ fn expected_for(case: &Case, issuer: &Issuer, slug: &str, token: &str, policy: &
         Expected::Refuse => Outcome::Refuse,
         Expected::Accept => Outcome::Accept,
         // Policy cases: what the reference validator does under the declared policy.
-        Expected::Policy { .. } => match issuer.verify(slug, token, policy) {
-            Ok(r) if r.accepted => Outcome::Accept,
+        Expected::Policy { .. } => match issuer.workspace(slug) {
+            Ok(ws)
+                if validate::verify(token, ws.keyset(), policy, issuer.clock().now()).accepted =>
+            {
+                Outcome::Accept
+            }
             _ => Outcome::Refuse,
         },
     }
@@ -396,15 +400,8 @@ pub async fn run(
             return Err(Error::invalid("cases", format!("no case named `{name}`")));
         }
     }
-    let slug = match &options.step.workspace {
-        Some(s) => s.clone(),
-        None => issuer
-            .workspaces()
-            .first()
-            .map(|w| w.workspace.slug.clone())
-            .ok_or_else(|| Error::invalid("workspace", "no workspace"))?,
-    };
-    let ws = issuer.workspace(&slug)?;
+    let ws = issuer.workspace_or_first(options.step.workspace.as_deref())?;
+    let slug = ws.workspace.slug.clone();
     let policy = ws.policy_with(options.policy_overrides.clone())?;
     // Tokens carry the audience the relying party accepts.
     let mut step = options.step.clone();

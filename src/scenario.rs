@@ -114,12 +114,9 @@ impl Scenario {
         steps.sort_by(|a, b| a.at.total_cmp(&b.at));
         for step in steps {
             tokio::time::sleep_until(start + Duration::from_secs_f64(step.at)).await;
-            let slug = match &step.workspace {
-                Some(s) => s.clone(),
-                None => match issuer.workspaces().first() {
-                    Some(w) => w.workspace.slug.clone(),
-                    None => continue,
-                },
+            let slug = match issuer.workspace_or_first(step.workspace.as_deref()) {
+                Ok(w) => w.workspace.slug.clone(),
+                Err(_) => continue,
             };
             if let Some(fault) = step.fault {
                 let _ = faults.set(&slug, step.endpoint.unwrap_or(FaultEndpoint::Jwks), fault);

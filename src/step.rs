@@ -66,14 +66,7 @@ pub fn prepare(
     ca: &Path,
     bundle: &Path,
 ) -> Result<StepEnv> {
-    let served = match &opts.workspace {
-        Some(slug) => issuer.workspace(slug)?,
-        None => issuer
-            .workspaces()
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::invalid("workspace", "no workspace"))?,
-    };
+    let served = issuer.workspace_or_first(opts.workspace.as_deref())?;
     let slug = served.workspace.slug.clone();
     let (state, env_uuid, build) = {
         let _lock = issuer.data_dir().lock()?;

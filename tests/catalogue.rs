@@ -339,10 +339,10 @@ fn the_validator_judges_every_case_as_the_catalogue_says() {
     let mut wrong = Vec::new();
     for case in CATALOGUE {
         let minted = craft(&issuer, case.name);
-        let ws = issuer.workspace("acme").unwrap();
         let report = issuer
-            .verify("acme", &minted.token, &ws.default_policy())
-            .unwrap();
+            .verify(Some("acme"), &minted.token, Default::default())
+            .unwrap()
+            .report;
         let want = case.expected.by_default() == Outcome::Accept;
         if report.accepted != want {
             wrong.push(format!(
@@ -359,12 +359,19 @@ fn policy_cases_flip_under_a_stricter_policy() {
     let dir = crate::util::data_dir();
     let issuer = issuer(dir.path());
     let ws = issuer.workspace("acme").unwrap();
-    let mut strict = ws.default_policy();
-    strict.leeway = 0;
-    strict.sub_like = vec![format!(
-        "{}:*",
-        stepmint::braced(&ws.workspace.default_repository_uuid)
-    )];
+    // Overrides over the workspace's default, as the control API and the app take them.
+    let strict = json!({
+        "leeway": 0,
+        "sub_like": [format!("{}:*", stepmint::braced(&ws.workspace.default_repository_uuid))],
+    });
+    let accepted = |token: &str, overrides: &Value| {
+        let overrides = overrides.as_object().unwrap().clone();
+        issuer
+            .verify(Some("acme"), token, overrides)
+            .unwrap()
+            .report
+            .accepted
+    };
     for name in [
         "expired-within-leeway",
         "sub-other-repository",
@@ -374,17 +381,11 @@ fn policy_cases_flip_under_a_stricter_policy() {
     ] {
         let minted = craft(&issuer, name);
         assert!(
-            issuer
-                .verify("acme", &minted.token, &ws.default_policy())
-                .unwrap()
-                .accepted,
+            accepted(&minted.token, &json!({})),
             "{name} under the default"
         );
         assert!(
-            !issuer
-                .verify("acme", &minted.token, &strict)
-                .unwrap()
-                .accepted,
+            !accepted(&minted.token, &strict),
             "{name} under the strict policy"
         );
     }

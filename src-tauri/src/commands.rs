@@ -34,12 +34,7 @@ pub async fn status(desktop: State<'_, Desktop>) -> CmdResult<Value> {
                 .issuer()
                 .workspaces()
                 .iter()
-                .map(|w| {
-                    let mut v = serde_json::to_value(w.info()).unwrap_or_default();
-                    v["default_audience"] = w.workspace.default_audience().into();
-                    v["keys"] = w.workspace.keys.describe(now);
-                    v
-                })
+                .map(|w| w.details(now))
                 .collect();
             json!({
                 "base_url": i.base_url(),
@@ -234,15 +229,8 @@ pub async fn mint(desktop: State<'_, Desktop>, request: StepRequest) -> CmdResul
     let history = desktop.history.clone();
     blocking(move || {
         let minted = issuer.mint(&request)?;
-        let slug = match &request.workspace {
-            Some(s) => s.clone(),
-            None => issuer
-                .workspaces()
-                .first()
-                .map(|w| w.workspace.slug.clone())
-                .unwrap_or_default(),
-        };
-        history.append(&minted, &slug, issuer.clock().now())?;
+        let ws = issuer.workspace_or_first(request.workspace.as_deref())?;
+        history.append(&minted, &ws.workspace.slug, issuer.clock().now())?;
         Ok(minted)
     })
     .await
@@ -257,26 +245,18 @@ pub async fn inspect(
     policy: Option<Map<String, Value>>,
 ) -> CmdResult<Value> {
     let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
-    let slug = match workspace {
-        Some(s) => s,
-        None => issuer
-            .workspaces()
-            .first()
-            .map(|w| w.workspace.slug.clone())
-            .ok_or("no workspace")?,
-    };
-    let ws = issuer.workspace(&slug).map_err(err)?;
-    let policy = ws.policy_with(policy.unwrap_or_default()).map_err(err)?;
     let token = token.trim().to_string();
     let decoded = stepmint::decode_unverified(&token);
-    let report = issuer.verify(&slug, &token, &policy).map_err(err)?;
+    let v = issuer
+        .verify(workspace.as_deref(), &token, policy.unwrap_or_default())
+        .map_err(err)?;
     Ok(json!({
-        "workspace": slug,
+        "workspace": v.workspace,
         "now": SystemClock.now(),
         "decoded": decoded.as_ref().ok(),
         "decode_error": decoded.err().map(|e| e.to_string()),
-        "policy": policy,
-        "report": report,
+        "policy": v.policy,
+        "report": v.report,
     }))
 }
 

@@ -13,9 +13,8 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
-use crate::keys::{KeyAlg, KeyRing};
+use crate::keys::KeyAlg;
 use crate::token::{MintedToken, StepRequest};
-use crate::workspace::braced;
 
 /// The largest request body the control API reads.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -107,26 +106,7 @@ pub async fn workspace(
     Path(slug): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let ws = state.issuer.workspace(&slug)?;
-    let mut info = serde_json::to_value(ws.info()).unwrap_or_default();
-    if let Some(obj) = info.as_object_mut() {
-        obj.insert(
-            "keys".into(),
-            key_list(&ws.workspace.keys, state.issuer.clock().now()),
-        );
-        obj.insert(
-            "default_audience".into(),
-            ws.workspace.default_audience().into(),
-        );
-        obj.insert(
-            "default_repository_uuid".into(),
-            braced(&ws.workspace.default_repository_uuid).into(),
-        );
-    }
-    Ok(Json(info))
-}
-
-fn key_list(ring: &KeyRing, now: i64) -> Value {
-    ring.describe(now)
+    Ok(Json(ws.details(state.issuer.clock().now())))
 }
 
 /// `GET /_stepmint/v1/workspaces/{slug}/keys`
@@ -136,7 +116,7 @@ pub async fn keys(
 ) -> Result<Json<Value>, ApiError> {
     let ws = state.issuer.workspace(&slug)?;
     Ok(Json(
-        json!({ "keys": key_list(&ws.workspace.keys, state.issuer.clock().now()) }),
+        json!({ "keys": ws.workspace.keys.describe(state.issuer.clock().now()) }),
     ))
 }
 
@@ -162,7 +142,7 @@ pub async fn rotate(
         blocking(move || issuer.rotate_key(&slug2, req.overlap, req.unpublished_for)).await?;
     let ws = state.issuer.workspace(&slug)?;
     Ok(Json(
-        json!({ "active_kid": rotated.key.kid(), "overlap": rotated.overlap, "keys": key_list(&ws.workspace.keys, state.issuer.clock().now()) }),
+        json!({ "active_kid": rotated.key.kid(), "overlap": rotated.overlap, "keys": ws.workspace.keys.describe(state.issuer.clock().now()) }),
     ))
 }
 
@@ -355,25 +335,11 @@ pub async fn verify(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<VerifyRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let slug = match req.workspace {
-        Some(s) => s,
-        None => state
-            .issuer
-            .workspaces()
-            .first()
-            .map(|w| w.workspace.slug.clone())
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "unknown_workspace",
-                    "no workspace is served",
-                )
-            })?,
-    };
-    let policy = state.issuer.workspace(&slug)?.policy_with(req.policy)?;
-    let report = state.issuer.verify(&slug, &req.token, &policy)?;
+    let v = state
+        .issuer
+        .verify(req.workspace.as_deref(), &req.token, req.policy)?;
     Ok(Json(
-        json!({ "workspace": slug, "policy": policy, "report": report }),
+        json!({ "workspace": v.workspace, "policy": v.policy, "report": v.report }),
     ))
 }
 
