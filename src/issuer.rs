@@ -349,16 +349,14 @@ impl Issuer {
         }
     }
 
-    fn replace(&self, served: ServedWorkspace) -> Result<Arc<ServedWorkspace>> {
-        let served = Arc::new(served);
+    fn replace(&self, served: ServedWorkspace) {
         let mut all = self.workspaces.write().unwrap_or_else(|p| p.into_inner());
         if let Some(slot) = all
             .iter_mut()
             .find(|w| w.workspace.slug == served.workspace.slug)
         {
-            *slot = served.clone();
+            *slot = Arc::new(served);
         }
-        Ok(served)
     }
 
     /// Changes a workspace's key ring: under the data directory lock, re-reads the ring from
@@ -376,7 +374,7 @@ impl Issuer {
         let out = change(&mut ring, now)?;
         let mut workspace = current.workspace.clone();
         workspace.keys = ring;
-        self.replace(ServedWorkspace::build(workspace, &self.public_url, now)?)?;
+        self.replace(ServedWorkspace::build(workspace, &self.public_url, now)?);
         Ok(out)
     }
 

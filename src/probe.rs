@@ -51,6 +51,38 @@ pub enum Target {
     },
 }
 
+impl Target {
+    /// An HTTP target with `Name: value` header lines. With no header, no body and no `{token}`
+    /// in the URL, the token goes where relying parties look for it: `Authorization: Bearer`.
+    pub fn http(
+        url: String,
+        method: &str,
+        header_lines: &[String],
+        body: Option<String>,
+        accept: RangeInclusive<u16>,
+        ca: Vec<Vec<u8>>,
+    ) -> Result<Target> {
+        let mut headers = Vec::new();
+        for line in header_lines {
+            let (name, value) = line.split_once(':').ok_or_else(|| {
+                Error::invalid("header", format!("`{line}`: expected `Name: value`"))
+            })?;
+            headers.push((name.trim().to_string(), value.trim().to_string()));
+        }
+        if headers.is_empty() && body.is_none() && !url.contains("{token}") {
+            headers.push(("Authorization".into(), "Bearer {token}".into()));
+        }
+        Ok(Target::Http {
+            url,
+            method: method.to_uppercase(),
+            headers,
+            body,
+            accept,
+            ca,
+        })
+    }
+}
+
 /// How to probe.
 #[derive(Debug, Clone)]
 pub struct ProbeOptions {
@@ -719,6 +751,45 @@ mod tests {
         for bad in ["x", "300-200", "99", "200-700"] {
             assert!(parse_range(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn http_targets_parse_header_lines_and_default_to_a_bearer_token() {
+        let headers = |t: Target| match t {
+            Target::Http { headers, .. } => headers,
+            Target::Exec { .. } => unreachable!(),
+        };
+        let t = Target::http("https://rp/".into(), "get", &[], None, 200..=299, vec![]).unwrap();
+        assert_eq!(
+            headers(t),
+            [("Authorization".into(), "Bearer {token}".into())]
+        );
+        let lines = ["X-Token : {token} ".to_string()];
+        let t = Target::http("https://rp/".into(), "GET", &lines, None, 200..=299, vec![]);
+        assert_eq!(headers(t.unwrap()), [("X-Token".into(), "{token}".into())]);
+        let t = Target::http(
+            "https://rp/?t={token}".into(),
+            "GET",
+            &[],
+            None,
+            200..=299,
+            vec![],
+        );
+        assert!(headers(t.unwrap()).is_empty());
+        let bad = Target::http(
+            "https://rp/".into(),
+            "GET",
+            &["nocolon".into()],
+            None,
+            200..=299,
+            vec![],
+        );
+        let err = bad.unwrap_err();
+        assert!(
+            matches!(err.kind(), crate::ErrorKind::InvalidInput { .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("nocolon"), "{err}");
     }
 
     #[test]

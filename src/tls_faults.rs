@@ -12,9 +12,6 @@ use crate::ca::{LocalCa, TlsIdentity};
 use crate::error::Result;
 use crate::server::{self, Server};
 
-/// The names of the TLS fault listeners.
-pub const TLS_FAULTS: [&str; 4] = ["expired", "wrong-san", "untrusted-ca", "tls12-only"];
-
 /// Running TLS fault listeners.
 #[derive(Debug)]
 pub struct TlsFaultListeners {

@@ -211,8 +211,12 @@ pub async fn save_ca(desktop: State<'_, Desktop>, path: String) -> CmdResult<Str
     if target.as_os_str().is_empty() {
         return Err("give a file path".into());
     }
-    let pem = std::fs::read(&ca).map_err(|e| format!("reading {}: {e}", ca.display()))?;
-    std::fs::write(&target, pem).map_err(|e| format!("writing {}: {e}", target.display()))?;
+    let pem = tokio::fs::read(&ca)
+        .await
+        .map_err(|e| format!("reading {}: {e}", ca.display()))?;
+    tokio::fs::write(&target, pem)
+        .await
+        .map_err(|e| format!("writing {}: {e}", target.display()))?;
     Ok(target.display().to_string())
 }
 
@@ -275,13 +279,16 @@ pub async fn requests(desktop: State<'_, Desktop>, since: u64) -> CmdResult<Valu
 /// Minted tokens, newest first.
 #[tauri::command]
 pub async fn history(desktop: State<'_, Desktop>) -> CmdResult<Vec<HistoryEntry>> {
-    desktop.history.list().map_err(err)
+    let history = desktop.history.clone();
+    blocking(move || history.list()).await
 }
 
 /// Forgets the history.
 #[tauri::command]
 pub async fn clear_history(desktop: State<'_, Desktop>) -> CmdResult<()> {
-    desktop.history.clear().map_err(err)
+    // Takes the data-directory lock, which a key rotation in another process may hold.
+    let history = desktop.history.clone();
+    blocking(move || history.clear()).await
 }
 
 /// Options of a probe run from the Probe screen.
@@ -308,21 +315,7 @@ pub async fn probe(desktop: State<'_, Desktop>, options: ProbeRequest) -> CmdRes
         options.exec.filter(|e| !e.is_empty()),
     ) {
         (Some(url), None) => {
-            let mut headers = Vec::new();
-            for h in &options.headers {
-                let (k, v) = h
-                    .split_once(':')
-                    .ok_or(format!("header `{h}`: expected `Name: value`"))?;
-                headers.push((k.trim().to_string(), v.trim().to_string()));
-            }
-            Target::Http {
-                url,
-                method: "GET".into(),
-                headers,
-                body: None,
-                accept: 200..=299,
-                ca: Vec::new(),
-            }
+            Target::http(url, "GET", &options.headers, None, 200..=299, Vec::new()).map_err(err)?
         }
         (None, Some(cmd)) => Target::Exec {
             argv: p::split_command(&cmd).map_err(err)?,

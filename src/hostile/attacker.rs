@@ -20,6 +20,8 @@ pub struct AttackerKeys {
     pub es256: SigningKey,
     /// An Ed25519 key the issuer never published.
     pub eddsa: SigningKey,
+    /// The certificate for `rs256`, made on first use (every `x5u` fetch serves it).
+    cert: std::sync::OnceLock<String>,
 }
 
 impl AttackerKeys {
@@ -45,6 +47,7 @@ impl AttackerKeys {
             rs256: load(KeyAlg::Rs256)?,
             es256: load(KeyAlg::Es256)?,
             eddsa: load(KeyAlg::EdDsa)?,
+            cert: std::sync::OnceLock::new(),
         })
     }
 
@@ -57,6 +60,9 @@ impl AttackerKeys {
 
     /// A self-signed certificate (PEM) for the attacker's RSA key, for `x5u`.
     pub fn cert_pem(&self) -> Result<String> {
+        if let Some(pem) = self.cert.get() {
+            return Ok(pem.clone());
+        }
         let pem = self.rs256.to_pkcs8_pem()?;
         let key =
             KeyPair::from_pkcs8_pem_and_sign_algo(&pem, &PKCS_RSA_SHA256).map_err(Error::crypto)?;
@@ -65,6 +71,7 @@ impl AttackerKeys {
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, "attacker.invalid");
         params.distinguished_name = dn;
-        Ok(params.self_signed(&key).map_err(Error::crypto)?.pem())
+        let made = params.self_signed(&key).map_err(Error::crypto)?.pem();
+        Ok(self.cert.get_or_init(|| made).clone())
     }
 }

@@ -205,11 +205,6 @@ impl KeyRing {
         }
     }
 
-    /// Every key with its state.
-    pub fn entries(&self) -> &[KeyEntry] {
-        &self.entries
-    }
-
     /// Every key as JSON: `kid`, `alg`, `created`, `published` (at `now`), `state` and its fields.
     pub fn describe(&self, now: i64) -> serde_json::Value {
         self.entries

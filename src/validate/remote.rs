@@ -11,12 +11,15 @@ use super::KeySet;
 use crate::error::{Error, ErrorKind, Result};
 use crate::paths;
 
+/// The shortest interval between refreshes that unknown kids trigger: a flood of tokens with
+/// made-up kids must not become a flood of fetches.
+const MIN_REFRESH: Duration = Duration::from_secs(30);
+
 /// A discovery-backed, cached key source.
 #[derive(Debug)]
 pub struct RemoteKeys {
     issuer: String,
     client: reqwest::Client,
-    min_refresh: Duration,
     cache: Mutex<Option<(KeySet, Instant)>>,
 }
 
@@ -26,15 +29,8 @@ impl RemoteKeys {
         Ok(RemoteKeys {
             issuer: issuer.to_string(),
             client: crate::client::https_client(&[ca_pem], Duration::from_secs(10))?,
-            min_refresh: Duration::from_secs(30),
             cache: Mutex::new(None),
         })
-    }
-
-    /// Sets the shortest interval between refreshes triggered by unknown kids (default 30 s).
-    pub fn with_min_refresh(mut self, interval: Duration) -> Self {
-        self.min_refresh = interval;
-        self
     }
 
     /// The key set, fetched on first use and refreshed when `kid` is unknown (rate-limited).
@@ -42,7 +38,7 @@ impl RemoteKeys {
         let mut cache = self.cache.lock().await;
         if let Some((keys, at)) = cache.as_ref() {
             let known = kid.is_none_or(|k| keys.contains_kid(k));
-            if known || at.elapsed() < self.min_refresh {
+            if known || at.elapsed() < MIN_REFRESH {
                 return Ok(keys.clone());
             }
         }

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde_json::{Map, Value, json};
 use stepmint::probe::{self, BASELINE_REFUSED, ProbeOptions, Target};
 use stepmint::{
@@ -13,7 +13,7 @@ use stepmint::{
 };
 
 use crate::cli::ProbeArgs;
-use crate::common::{self, Usage};
+use crate::common;
 
 pub fn run(args: ProbeArgs) -> Result<ExitCode> {
     let target = if let Some(cmd) = &args.exec {
@@ -22,28 +22,18 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
         }
     } else {
         let url = args.url.clone().context("--url or --exec")?;
-        let mut headers = Vec::new();
-        for h in &args.headers {
-            let Some((k, v)) = h.split_once(':') else {
-                bail!(Usage(format!("--header {h}: expected `Name: value`")));
-            };
-            headers.push((k.trim().to_string(), v.trim().to_string()));
-        }
-        if headers.is_empty() && args.body.is_none() && !url.contains("{token}") {
-            headers.push(("Authorization".into(), "Bearer {token}".into()));
-        }
         let mut ca = Vec::new();
         for p in &args.ca {
             ca.push(std::fs::read(p).with_context(|| format!("reading {}", p.display()))?);
         }
-        Target::Http {
+        Target::http(
             url,
-            method: args.method.to_uppercase(),
-            headers,
-            body: args.body.clone(),
-            accept: probe::parse_range(&args.accept_status)?,
+            &args.method,
+            &args.headers,
+            args.body.clone(),
+            probe::parse_range(&args.accept_status)?,
             ca,
-        }
+        )?
     };
     let mut overrides = Map::new();
     if !args.audiences.is_empty() {
