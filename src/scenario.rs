@@ -107,28 +107,42 @@ impl Scenario {
         Ok(s)
     }
 
-    /// Runs the steps against a live issuer; returns when the last has run.
-    pub async fn run(self, issuer: Arc<Issuer>, faults: Arc<FaultTable>) {
-        let start = tokio::time::Instant::now();
+    /// Applies the steps due at 0 s now, and returns the rest, to be spawned: each runs at its
+    /// time from now. So whoever waits for the server to be ready sees the first steps.
+    pub async fn start(
+        self,
+        issuer: Arc<Issuer>,
+        faults: Arc<FaultTable>,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let begun = tokio::time::Instant::now();
         let mut steps = self.steps;
         steps.sort_by(|a, b| a.at.total_cmp(&b.at));
+        let later = steps.split_off(steps.partition_point(|s| s.at <= 0.0));
         for step in steps {
-            tokio::time::sleep_until(start + Duration::from_secs_f64(step.at)).await;
-            let slug = match issuer.workspace_or_first(step.workspace.as_deref()) {
-                Ok(w) => w.workspace.slug.clone(),
-                Err(_) => continue,
-            };
-            if let Some(fault) = step.fault {
-                let _ = faults.set(&slug, step.endpoint.unwrap_or(FaultEndpoint::Jwks), fault);
-            } else if step.clear {
-                faults.clear(Some(&slug), step.endpoint);
-            } else if let Some(r) = step.rotate {
-                let i = issuer.clone();
-                let _ = tokio::task::spawn_blocking(move || {
-                    i.rotate_key(&slug, r.overlap, r.unpublished_for)
-                })
-                .await;
+            apply(&issuer, &faults, step).await;
+        }
+        async move {
+            for step in later {
+                tokio::time::sleep_until(begun + Duration::from_secs_f64(step.at)).await;
+                apply(&issuer, &faults, step).await;
             }
         }
+    }
+}
+
+async fn apply(issuer: &Arc<Issuer>, faults: &FaultTable, step: Step) {
+    let slug = match issuer.workspace_or_first(step.workspace.as_deref()) {
+        Ok(w) => w.workspace.slug.clone(),
+        Err(_) => return,
+    };
+    if let Some(fault) = step.fault {
+        let _ = faults.set(&slug, step.endpoint.unwrap_or(FaultEndpoint::Jwks), fault);
+    } else if step.clear {
+        faults.clear(Some(&slug), step.endpoint);
+    } else if let Some(r) = step.rotate {
+        let i = issuer.clone();
+        let _ =
+            tokio::task::spawn_blocking(move || i.rotate_key(&slug, r.overlap, r.unpublished_for))
+                .await;
     }
 }

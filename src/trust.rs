@@ -84,8 +84,21 @@ mod tests {
         let p = write_bundle(&data, "CA-PEM\n").unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
         assert!(text.ends_with("CA-PEM\n"));
-        let m1 = std::fs::metadata(&p).unwrap().modified().unwrap();
+        // Atomic writes rename a new file into place: a rewrite shows as a new inode.
+        use std::os::unix::fs::MetadataExt;
+        let inode = std::fs::metadata(&p).unwrap().ino();
         write_bundle(&data, "CA-PEM\n").unwrap();
-        assert_eq!(m1, std::fs::metadata(&p).unwrap().modified().unwrap());
+        assert_eq!(
+            inode,
+            std::fs::metadata(&p).unwrap().ino(),
+            "unchanged: kept"
+        );
+        write_bundle(&data, "OTHER-CA\n").unwrap();
+        assert_ne!(
+            inode,
+            std::fs::metadata(&p).unwrap().ino(),
+            "changed: rewritten"
+        );
+        assert!(std::fs::read_to_string(&p).unwrap().ends_with("OTHER-CA\n"));
     }
 }

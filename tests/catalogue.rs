@@ -91,7 +91,6 @@ fn every_case_is_what_it_says() {
     let iss = ws.issuer.clone();
     let aud = ws.workspace.default_audience();
     let attacker = issuer.attacker().unwrap();
-    let mut seen = 0;
     for case in CATALOGUE {
         let minted = craft(&issuer, case.name);
         assert_eq!(
@@ -100,7 +99,6 @@ fn every_case_is_what_it_says() {
         );
         let token = minted.token.as_str();
         let name = case.name;
-        seen += 1;
         if name == "json-serialized-jws" {
             let v: Value = serde_json::from_str(token).unwrap();
             let inner = format!(
@@ -329,7 +327,6 @@ fn every_case_is_what_it_says() {
             other => panic!("case `{other}` has no structural check: add one"),
         }
     }
-    assert_eq!(seen, CATALOGUE.len());
 }
 
 #[test]

@@ -256,8 +256,13 @@ fn mint_flags_deterministic_mode_and_decode() {
     );
     assert_eq!(c["aud"][1], "sts.amazonaws.com");
     assert_eq!(v["header"]["x5t"], "abc");
+    // Another seed: other generated ids, the same given values.
     let other_seed = util::run(&[&args[..6], &["--seed", "8"], &args[8..]].concat());
-    assert_ne!(a.stdout, other_seed.stdout);
+    assert!(other_seed.status.success(), "{}", stderr(&other_seed));
+    let w: Value = serde_json::from_slice(&other_seed.stdout).unwrap();
+    assert_ne!(w["claims"]["stepUuid"], c["stepUuid"]);
+    assert!(w["claims"]["stepUuid"].is_string());
+    assert_eq!(w["claims"]["branchName"], "release");
 
     let token = v["token"].as_str().unwrap();
     let decoded = util::run(&["decode", token]);

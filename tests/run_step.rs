@@ -93,17 +93,6 @@ fn the_child_sees_step_variables_consistent_with_its_token() {
     ] {
         assert!(!env[var].is_empty(), "{var}");
     }
-    // Inside this repository's git checkout, the commit is git's.
-    let head = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .unwrap();
-    if head.status.success() {
-        assert_eq!(
-            env["BITBUCKET_COMMIT"],
-            String::from_utf8_lossy(&head.stdout).trim()
-        );
-    }
     assert_eq!(env["AWS_ROLE_ARN"], "arn:aws:iam::123456789012:role/deploy");
     let token_file = &env["AWS_WEB_IDENTITY_TOKEN_FILE"];
     assert!(
@@ -299,5 +288,54 @@ fn pipelines_file_decides_environment_audiences_and_token() {
             ("PR checks", false),
             ("Ship", true)
         ]
+    );
+}
+
+#[test]
+fn inside_a_git_checkout_the_step_takes_its_commit_branch_and_name() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    let repo = tempfile::Builder::new()
+        .prefix("shop-api-")
+        .tempdir()
+        .unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .current_dir(repo.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    git(&["init", "-q"]);
+    git(&["checkout", "-q", "-b", "feature/login"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "first"]);
+    let head = git(&["rev-parse", "HEAD"]);
+    let py = std::env::var("STEPMINT_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = std::process::Command::new(util::bin())
+        .args(["run", "--data-dir", d, "--", &py, "-c"])
+        .arg("import json, os; print(json.dumps(dict(os.environ)))")
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let env: HashMap<String, String> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(env["BITBUCKET_COMMIT"], head);
+    assert_eq!(env["BITBUCKET_BRANCH"], "feature/login");
+    let name = repo.path().file_name().unwrap().to_str().unwrap();
+    assert_eq!(env["BITBUCKET_REPO_SLUG"], name.to_lowercase());
+    assert_eq!(
+        claims(&env["BITBUCKET_STEP_OIDC_TOKEN"])["branchName"],
+        "feature/login"
     );
 }

@@ -7,7 +7,8 @@
 // is refused; the Log and History screens fill. Every screen is photographed (see `shots`).
 import { spawn } from "node:child_process";
 import { createPublicKey, verify as rsaVerify } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { get } from "node:https";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -22,7 +23,22 @@ const shots = resolve(root, process.env.STEPMINT_SCREENSHOTS ?? "target/e2e-scre
 const driverBin = process.env.TAURI_DRIVER ?? join(process.env.HOME ?? "", ".cargo/bin/tauri-driver");
 mkdirSync(shots, { recursive: true });
 
+// Free ports, not fixed ones: another run (or anything else on 4444) must not answer for us.
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.on("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+const driverPort = await freePort();
+const nativePort = await freePort();
 const dataDir = mkdtempSync(join(tmpdir(), "stepmint-e2e-"));
+// The app's issuer on a port the system picks.
+writeFileSync(join(dataDir, "desktop.json"), JSON.stringify({ port: 0 }));
 const env = {
   ...process.env,
   STEPMINT_DATA_DIR: dataDir,
@@ -31,7 +47,11 @@ const env = {
   WEBKIT_DISABLE_DMABUF_RENDERER: "1",
   NO_AT_BRIDGE: "1",
 };
-const driver = spawn(driverBin, ["--port", "4444", "--native-driver", "/usr/bin/WebKitWebDriver"], { env, stdio: ["ignore", "inherit", "inherit"] });
+const driver = spawn(
+  driverBin,
+  ["--port", String(driverPort), "--native-port", String(nativePort), "--native-driver", "/usr/bin/WebKitWebDriver"],
+  { env, stdio: ["ignore", "inherit", "inherit"] },
+);
 
 let passed = 0;
 let failed = 0;
@@ -52,7 +72,7 @@ async function waitForDriver() {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     try {
-      const r = await fetch("http://127.0.0.1:4444/status");
+      const r = await fetch(`http://127.0.0.1:${driverPort}/status`);
       if (r.ok) return;
     } catch {
       // not up yet
@@ -76,7 +96,7 @@ try {
   await waitForDriver();
   browser = await remote({
     hostname: "127.0.0.1",
-    port: 4444,
+    port: driverPort,
     logLevel: "warn",
     connectionRetryTimeout: 120_000,
     capabilities: { "wdio:enforceWebDriverClassic": true, "tauri:options": { application: app } },

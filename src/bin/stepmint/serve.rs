@@ -52,10 +52,14 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         // Handlers first: a SIGTERM right after the JSON line must stop us cleanly, not kill us.
         let stop = ShutdownSignal::install()?;
         let instance = Instance::start(config.clone(), clock, ids).await?;
-        announce(&instance, &config, args.json)?;
         if let Some(s) = scenario {
-            tokio::spawn(s.run(instance.issuer().clone(), instance.faults().clone()));
+            // Steps at 0 s are in force before we say we are ready.
+            let rest = s
+                .start(instance.issuer().clone(), instance.faults().clone())
+                .await;
+            tokio::spawn(rest);
         }
+        announce(&instance, &config, args.json)?;
         instance
             .log()
             .print_to(std::io::stderr())
