@@ -90,7 +90,8 @@ fn keys_command_works_on_files_and_through_a_running_server() {
         .as_str()
         .unwrap()
         .to_string();
-    let fetch = || -> Value {
+    // The kids a relying party sees now, fetched with curl.
+    let live_kids = || -> Vec<String> {
         let out = std::process::Command::new("curl")
             .args([
                 "-sS",
@@ -101,21 +102,18 @@ fn keys_command_works_on_files_and_through_a_running_server() {
             ])
             .output()
             .unwrap();
-        serde_json::from_slice(&out.stdout).unwrap()
+        let jwks: Value = serde_json::from_slice(&out.stdout).unwrap();
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_string())
+            .collect()
     };
-    assert_eq!(
-        fetch()["keys"].as_array().unwrap().len(),
-        2,
-        "RS256 + ES256 published"
-    );
+    assert_eq!(live_kids().len(), 2, "RS256 + ES256 published");
     let v = list(&["rotate", "--overlap", "0"]);
     assert_eq!(v["via"], "server");
-    let kids: Vec<String> = fetch()["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap().to_string())
-        .collect();
+    let kids = live_kids();
     assert!(
         !kids.contains(&first),
         "no overlap: the old key is gone from the live JWKS at once"
@@ -148,12 +146,7 @@ fn keys_command_works_on_files_and_through_a_running_server() {
     let late = list(&["rotate", "--unpublished-for", "600"]);
     assert_eq!(late["via"], "server");
     let hidden = late["active_kid"].as_str().unwrap().to_string();
-    let kids: Vec<String> = fetch()["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap().to_string())
-        .collect();
+    let kids = live_kids();
     assert!(
         !kids.contains(&hidden),
         "{hidden} is published early: {kids:?}"
