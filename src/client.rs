@@ -10,9 +10,8 @@ use rustls_pki_types::pem::PemObject;
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::instance::ServerRecord;
 use crate::paths;
-use crate::store::DataDir;
+use crate::store::{DataDir, ServerRecord};
 
 /// An HTTPS client trusting only the certificates in `ca_pems` (each a PEM bundle), never
 /// following redirects, with a `timeout` per request.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::store::{self, DataDir};
-use crate::token::MintedToken;
+use crate::issuer::MintedToken;
 
 /// How many entries are kept.
 pub const HISTORY_LIMIT: usize = 200;
@@ -43,7 +43,7 @@ impl History {
     }
 
     fn path(&self) -> std::path::PathBuf {
-        self.data.root().join("history.json")
+        self.data.history_file()
     }
 
     /// Every entry, newest first.

@@ -8,37 +8,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
+use crate::ca::{LocalCa, TlsIdentity};
 use crate::clock::{Clock, IdSource};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{AppState, RequestLog, router};
 use crate::issuer::{Issuer, IssuerOptions, WorkspaceInfo};
 use crate::server::{self, Server};
-use crate::store::{self, DataDir};
-
-/// What a running server records in `server.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServerRecord {
-    /// The public base URL.
-    pub public_url: String,
-    /// The address actually bound.
-    pub listening: String,
-    /// The serving process.
-    pub pid: u32,
-}
-
-impl ServerRecord {
-    /// The record of the last server started on `data`, if it is still there.
-    pub fn read(data: &DataDir) -> Result<Option<ServerRecord>> {
-        let record: Option<ServerRecord> = store::read_json(&data.server_state())?;
-        // A server killed without a clean stop leaves its record behind; ignore a dead one.
-        Ok(record.filter(|r| {
-            !cfg!(target_os = "linux") || std::path::Path::new(&format!("/proc/{}", r.pid)).exists()
-        }))
-    }
-}
+use crate::store::{self, ServerRecord};
 
 /// A running issuer.
 pub struct Instance {
@@ -85,7 +62,7 @@ impl Instance {
         let sans = config.sans.clone();
         let (issuer, ca, tls, bundle_path) = tokio::task::spawn_blocking(move || -> Result<_> {
             let issuer = Issuer::open(options, clock, ids)?;
-            let (ca, leaf) = issuer.tls_identity(&sans)?;
+            let (ca, leaf) = tls_identity(&issuer, &sans)?;
             let tls = leaf.server_config()?;
             let bundle = crate::trust::write_bundle(issuer.data_dir(), ca.cert_pem())?;
             Ok((issuer, ca, tls, bundle))
@@ -193,4 +170,14 @@ impl Instance {
             let _ = std::fs::remove_file(data.server_state());
         }
     }
+}
+
+/// Loads or creates the CA and a TLS leaf covering `extra_sans`, under the directory lock.
+fn tls_identity(issuer: &Issuer, extra_sans: &[String]) -> Result<(LocalCa, TlsIdentity)> {
+    let data = issuer.data_dir();
+    let _lock = data.lock()?;
+    let now = issuer.clock().now();
+    let ca = LocalCa::load_or_create(data, now)?;
+    let leaf = ca.leaf(data, extra_sans, now)?;
+    Ok((ca, leaf))
 }

@@ -56,16 +56,17 @@ pub use encoding::{b64url, b64url_decode};
 pub use error::{Error, ErrorKind, Result};
 pub use history::{HISTORY_LIMIT, History, HistoryEntry};
 pub use inspect::{DecodedToken, MAX_DECODE_LEN, decode_unverified};
-pub use instance::{Instance, ServerRecord};
+pub use instance::Instance;
 pub use issuer::{
-    CLAIMS_SUPPORTED, Issuer, IssuerOptions, Rotated, ServedWorkspace, Verified, WorkspaceInfo,
+    CLAIMS_SUPPORTED, Issuer, IssuerOptions, MintedToken, Rotated, ServedWorkspace, Verified,
+    WorkspaceInfo,
 };
 pub use keys::{
     KeyAlg, KeyEntry, KeyRing, KeyState, PublicJwk, RS256, SigningKey, rsa_thumbprint, thumbprint,
 };
 pub use server::Server;
-pub use store::{DATA_DIR_ENV, DataDir, write_atomic};
-pub use token::{MAX_AUDIENCE_LEN, MAX_AUDIENCES, MintedToken, StepRequest, merge};
+pub use store::{DATA_DIR_ENV, DataDir, ServerRecord, write_atomic};
+pub use token::{MAX_AUDIENCE_LEN, MAX_AUDIENCES, StepRequest, merge};
 pub use trust::{env_vars, shell_exports, shell_quote, write_bundle};
 pub use workspace::{
     DEFAULT_WORKSPACE, Workspace, WorkspaceSpec, braced, parse_uuid, validate_slug,

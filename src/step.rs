@@ -14,7 +14,8 @@ use crate::clock::IdSource;
 use crate::error::{Error, Result};
 use crate::issuer::Issuer;
 use crate::store;
-use crate::token::{MintedToken, StepRequest};
+use crate::issuer::MintedToken;
+use crate::token::StepRequest;
 use crate::workspace::braced;
 
 /// What the step is.
@@ -70,7 +71,7 @@ pub fn prepare(
     let slug = served.workspace.slug.clone();
     let (state, env_uuid, build) = {
         let _lock = issuer.data_dir().lock()?;
-        let path = issuer.data_dir().workspace_dir(&slug).join("step.json");
+        let path = issuer.data_dir().step_state(&slug);
         let mut state: StepState = store::read_json(&path)?.unwrap_or_default();
         if state.project_uuid.is_empty() {
             state.project_uuid = braced(&ids.uuid());

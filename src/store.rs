@@ -10,6 +10,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind as IoKind, Write};
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, Result};
 
 /// The environment variable that names the data directory.
@@ -105,6 +107,63 @@ impl DataDir {
     /// Where a running `serve` records its address, for commands that talk to it.
     pub fn server_state(&self) -> PathBuf {
         self.root.join("server.json")
+    }
+
+    /// The last step `stepmint run` emulated for workspace `slug` (run numbers, UUIDs).
+    pub fn step_state(&self, slug: &str) -> PathBuf {
+        self.workspace_dir(slug).join("step.json")
+    }
+
+    /// Minted-token history (desktop app and console).
+    pub fn history_file(&self) -> PathBuf {
+        self.root.join("history.json")
+    }
+
+    /// One of the attacker's private keys (`rs256`, `es256`, `eddsa`).
+    pub fn attacker_key(&self, name: &str) -> PathBuf {
+        self.root.join("attacker").join(format!("{name}.pem"))
+    }
+
+    /// The desktop app's settings.
+    pub fn desktop_settings(&self) -> PathBuf {
+        self.root.join("desktop.json")
+    }
+}
+
+/// A workspace directory's identity file (slug, UUID, default repository).
+pub fn workspace_file(workspace_dir: &Path) -> PathBuf {
+    workspace_dir.join("workspace.json")
+}
+
+/// A workspace directory's key ring (the keys' states).
+pub fn keyring_file(workspace_dir: &Path) -> PathBuf {
+    workspace_dir.join("keys.json")
+}
+
+/// A workspace directory's private key `kid` (PKCS#8 PEM).
+pub fn key_file(workspace_dir: &Path, kid: &str) -> PathBuf {
+    workspace_dir.join("keys").join(format!("{kid}.pem"))
+}
+
+/// What a running server records in `server.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerRecord {
+    /// The public base URL.
+    pub public_url: String,
+    /// The address actually bound.
+    pub listening: String,
+    /// The serving process.
+    pub pid: u32,
+}
+
+impl ServerRecord {
+    /// The record of the last server started on `data`, if it is still there.
+    pub fn read(data: &DataDir) -> Result<Option<ServerRecord>> {
+        let record: Option<ServerRecord> = read_json(&data.server_state())?;
+        // A server killed without a clean stop leaves its record behind; ignore a dead one.
+        Ok(record.filter(|r| {
+            !cfg!(target_os = "linux") || std::path::Path::new(&format!("/proc/{}", r.pid)).exists()
+        }))
     }
 }
 

@@ -81,23 +81,6 @@ impl StepRequest {
     }
 }
 
-/// A signed token with the header and claims it carries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MintedToken {
-    /// The token (compact JWS, or whatever shape a crafted case has).
-    pub token: String,
-    /// The header: a JSON object, or the raw text when it is not one.
-    pub header: Value,
-    /// The claims: a JSON object, or the raw text when they are not one.
-    pub claims: Value,
-    /// The catalogue case this token was made for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub case: Option<crate::hostile::CaseSummary>,
-    /// What is deliberately odd about it.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-}
-
 /// The inputs a claim set is built from besides the request.
 pub(crate) struct MintContext<'a> {
     pub workspace: &'a Workspace,

@@ -125,7 +125,7 @@ impl Workspace {
     ) -> Result<Workspace> {
         validate_slug(&spec.slug)?;
         let dir = data.workspace_dir(&spec.slug);
-        let path = dir.join("workspace.json");
+        let path = crate::store::workspace_file(&dir);
         let wanted = spec
             .uuid
             .as_deref()
@@ -197,7 +197,7 @@ impl Workspace {
         };
         let mut slugs: Vec<String> = entries
             .filter_map(|e| e.ok())
-            .filter(|e| e.path().join("workspace.json").is_file())
+            .filter(|e| crate::store::workspace_file(&e.path()).is_file())
             .filter_map(|e| e.file_name().into_string().ok())
             .filter(|s| validate_slug(s).is_ok())
             .collect();

@@ -337,7 +337,7 @@ fn the_validator_judges_every_case_as_the_catalogue_says() {
     for case in CATALOGUE {
         let minted = craft(&issuer, case.name);
         let report = issuer
-            .verify(Some("acme"), &minted.token, Default::default())
+            .verify(Some("acme"), &minted.token, Ok)
             .unwrap()
             .report;
         let want = case.expected.by_default() == Outcome::Accept;
@@ -364,7 +364,7 @@ fn policy_cases_flip_under_a_stricter_policy() {
     let accepted = |token: &str, overrides: &Value| {
         let overrides = overrides.as_object().unwrap().clone();
         issuer
-            .verify(Some("acme"), token, overrides)
+            .verify(Some("acme"), token, |p| p.with_json(overrides))
             .unwrap()
             .report
             .accepted

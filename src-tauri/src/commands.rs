@@ -252,7 +252,9 @@ pub async fn inspect(
     let token = token.trim().to_string();
     let decoded = stepmint::decode_unverified(&token);
     let v = issuer
-        .verify(workspace.as_deref(), &token, policy.unwrap_or_default())
+        .verify(workspace.as_deref(), &token, |p| {
+            p.with_json(policy.unwrap_or_default())
+        })
         .map_err(err)?;
     Ok(json!({
         "workspace": v.workspace,

@@ -57,7 +57,7 @@ impl Desktop {
     /// State over `data_dir`, with its saved settings.
     pub fn new(data_dir: PathBuf) -> stepmint::Result<Desktop> {
         let data = DataDir::open(&data_dir)?;
-        let settings = std::fs::read(data.root().join("desktop.json"))
+        let settings = std::fs::read(data.desktop_settings())
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
@@ -76,7 +76,7 @@ impl Desktop {
 
     pub async fn save_settings(&self, settings: Settings) -> stepmint::Result<()> {
         let bytes = serde_json::to_vec_pretty(&settings).unwrap_or_default();
-        stepmint::write_atomic(&self.data_dir.join("desktop.json"), &bytes)?;
+        stepmint::write_atomic(&DataDir::open(&self.data_dir)?.desktop_settings(), &bytes)?;
         *self.settings.lock().await = settings;
         Ok(())
     }

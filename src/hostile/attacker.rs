@@ -28,10 +28,7 @@ impl AttackerKeys {
     /// Loads the attacker's keys from `data`, creating them once. Hold the directory lock.
     pub fn load_or_create(data: &DataDir, now: i64) -> Result<AttackerKeys> {
         let load = |alg: KeyAlg| -> Result<SigningKey> {
-            let path = data
-                .root()
-                .join("attacker")
-                .join(format!("{}.pem", alg.as_str().to_ascii_lowercase()));
+            let path = data.attacker_key(&alg.as_str().to_ascii_lowercase());
             match store::read_optional(&path)? {
                 Some(pem) => {
                     SigningKey::from_pkcs8_pem(alg, &pem, 0).map_err(|e| Error::corrupt(&path, e))

@@ -2,17 +2,13 @@
 //! with it, and why. Builders for the time and identity families live here; the cryptographic,
 //! structural and parser families in `cases_crypto.rs`.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::attacker::AttackerKeys;
 use super::cases_crypto as crypto;
-use super::forge::{Forged, Sig, signed};
+use super::ctx::Ctx;
+use super::forge::Forged;
 use crate::error::Result;
-use crate::issuer::{Issuer, ServedWorkspace};
-use crate::keys::SigningKey;
 
 /// A case's family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,57 +77,6 @@ impl Expected {
     }
 }
 
-/// Everything a builder may use.
-pub(crate) struct Ctx<'a> {
-    pub issuer: &'a Issuer,
-    pub served: &'a ServedWorkspace,
-    pub now: i64,
-    /// The genuine claims for the request.
-    pub claims: Map<String, Value>,
-    /// The genuine header (`alg`, `kid`, `typ`, plus the request's overrides).
-    pub header: Map<String, Value>,
-}
-
-impl Ctx<'_> {
-    pub fn active(&self) -> &SigningKey {
-        self.served.workspace.keys.active()
-    }
-
-    pub fn genuine(&self) -> Sig<'_> {
-        Sig::Key(self.active())
-    }
-
-    pub fn attacker(&self) -> Result<Arc<AttackerKeys>> {
-        self.issuer.attacker()
-    }
-
-    pub fn trusted_kid(&self) -> String {
-        self.active().kid().to_string()
-    }
-
-    /// The genuine token with its claims changed.
-    pub fn with_claims(&self, change: impl FnOnce(&mut Map<String, Value>, i64)) -> Result<Forged> {
-        let mut claims = self.claims.clone();
-        change(&mut claims, self.now);
-        signed(&self.header, &claims, &self.genuine())
-    }
-
-    /// The issuer URL with `f` applied to it, signed genuinely. When `f` changes nothing (an
-    /// `http://` issuer, a slug without letters) the case does not apply.
-    fn with_iss(&self, f: impl FnOnce(&str) -> String) -> Result<Forged> {
-        let iss = f(&self.served.issuer);
-        if iss == self.served.issuer {
-            return Err(crate::error::Error::invalid(
-                "case",
-                "not applicable: the change leaves this issuer URL as it is",
-            ));
-        }
-        self.with_claims(|c, _| {
-            c.insert("iss".into(), iss.into());
-        })
-    }
-}
-
 /// One catalogue entry.
 pub struct Case {
     /// Stable kebab-case name.
@@ -144,7 +89,20 @@ pub struct Case {
     pub expected: Expected,
     /// CVE, RFC section, or Bitbucket behaviour.
     pub reference: &'static str,
+    /// What the builder needs beyond the genuine token.
+    pub needs: Needs,
     pub(crate) build: fn(&Ctx<'_>) -> Result<Forged>,
+}
+
+/// Material a case needs that the issuer provides before crafting (see [`super::Armory`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Only the genuine token and the workspace's keys.
+    Nothing,
+    /// The attacker's keys.
+    Attacker,
+    /// A staged (generated, unpublished) key of the workspace.
+    StagedKey,
 }
 
 impl std::fmt::Debug for Case {
@@ -169,7 +127,15 @@ const fn case(
         description,
         expected,
         reference,
+        needs: Needs::Nothing,
         build,
+    }
+}
+
+impl Case {
+    const fn needing(mut self, needs: Needs) -> Case {
+        self.needs = needs;
+        self
     }
 }
 
@@ -354,7 +320,7 @@ pub static CATALOGUE: &[Case] = &[
         "`iss` of another workspace, signed by this workspace's key",
         R,
         "Bitbucket: one issuer per workspace",
-        |c| c.with_iss(|i| other_workspace_issuer(i, &c.served.workspace.slug)),
+        |c| c.with_iss(|i| other_workspace_issuer(i, &c.workspace.slug)),
     ),
     case(
         "iss-case-changed",
@@ -363,7 +329,7 @@ pub static CATALOGUE: &[Case] = &[
         R,
         "OIDC Core §3.1.3.7 (exact match)",
         |c| {
-            let slug = &c.served.workspace.slug;
+            let slug = &c.workspace.slug;
             c.with_iss(|i| {
                 i.replace(
                     &format!("/workspaces/{slug}/"),
@@ -679,7 +645,8 @@ pub static CATALOGUE: &[Case] = &[
         R,
         "RFC 7515 §5.2",
         crypto::wrong_key_trusted_kid,
-    ),
+    )
+    .needing(Needs::Attacker),
     case(
         "unknown-kid",
         Signature,
@@ -687,7 +654,8 @@ pub static CATALOGUE: &[Case] = &[
         R,
         "RFC 7515 §4.1.4",
         crypto::unknown_kid,
-    ),
+    )
+    .needing(Needs::Attacker),
     case(
         "missing-kid",
         Signature,
@@ -710,7 +678,8 @@ pub static CATALOGUE: &[Case] = &[
         R,
         "key rotation (staged key)",
         crypto::not_yet_published,
-    ),
+    )
+    .needing(Needs::StagedKey),
     case(
         "padded-base64url",
         Signature,
@@ -751,7 +720,8 @@ pub static CATALOGUE: &[Case] = &[
         R,
         "CVE-2018-0114",
         crypto::embedded_jwk,
-    ),
+    )
+    .needing(Needs::Attacker),
     case(
         "jku-attacker",
         HeaderInjection,
@@ -759,7 +729,8 @@ pub static CATALOGUE: &[Case] = &[
         R,
         "RFC 7515 §4.1.2; RFC 8725 §3.10",
         crypto::jku,
-    ),
+    )
+    .needing(Needs::Attacker),
     case(
         "x5u-attacker",
         HeaderInjection,
@@ -767,7 +738,8 @@ pub static CATALOGUE: &[Case] = &[
         R,
         "RFC 7515 §4.1.5; RFC 8725 §3.10",
         crypto::x5u,
-    ),
+    )
+    .needing(Needs::Attacker),
     case(
         "kid-path-traversal",
         HeaderInjection,

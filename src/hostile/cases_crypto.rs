@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::cases::Ctx;
+use super::ctx::Ctx;
 use super::forge::{Forged, Sig, json, raw, shown, signed};
 use crate::encoding::{b64url, pem_encode};
 use crate::error::{Error, Result};
@@ -59,7 +59,7 @@ pub(super) fn ps256(c: &Ctx<'_>) -> Result<Forged> {
 }
 
 pub(super) fn psychic(c: &Ctx<'_>) -> Result<Forged> {
-    let ring = &c.served.workspace.keys;
+    let ring = &c.workspace.keys;
     let ec = ring.published_of(KeyAlg::Es256, c.now).ok_or_else(|| {
         Error::invalid(
             "case",
@@ -85,8 +85,7 @@ fn attacker_signed(
     c: &Ctx<'_>,
     change: impl FnOnce(&mut Map<String, Value>, &SigningKey),
 ) -> Result<Forged> {
-    let attacker = c.attacker()?;
-    let key = &attacker.rs256;
+    let key = &c.attacker()?.rs256;
     let h = header_with(c, |h| change(h, key));
     signed(&h, &c.claims, &Sig::Key(key))
 }
@@ -111,28 +110,25 @@ pub(super) fn embedded_jwk(c: &Ctx<'_>) -> Result<Forged> {
 }
 
 pub(super) fn jku(c: &Ctx<'_>) -> Result<Forged> {
-    let url = paths::attacker_jwks_url(c.issuer.public_url(), &c.served.workspace.slug);
+    let url = paths::attacker_jwks_url(c.public_url, &c.workspace.slug);
     attacker_signed(c, |h, _| {
         h.insert("jku".into(), url.into());
     })
 }
 
 pub(super) fn x5u(c: &Ctx<'_>) -> Result<Forged> {
-    let url = paths::attacker_cert_url(c.issuer.public_url(), &c.served.workspace.slug);
+    let url = paths::attacker_cert_url(c.public_url, &c.workspace.slug);
     attacker_signed(c, |h, _| {
         h.insert("x5u".into(), url.into());
     })
 }
 
 pub(super) fn not_yet_published(c: &Ctx<'_>) -> Result<Forged> {
-    let slug = &c.served.workspace.slug;
-    let next = c
-        .issuer
-        .update_keys(slug, |ring, now| ring.staged_or_new(now))?;
+    let next = c.staged()?;
     let h = header_with(c, |h| {
         h.insert("kid".into(), next.kid().into());
     });
-    Ok(signed(&h, &c.claims, &Sig::Key(&next))?
+    Ok(signed(&h, &c.claims, &Sig::Key(next))?
         .note("the kid is staged: `stepmint keys rotate` publishes it"))
 }
 
@@ -160,6 +156,7 @@ pub(super) fn padded(c: &Ctx<'_>) -> Result<Forged> {
         header: Value::Object(h),
         claims: Value::Object(c.claims.clone()),
         notes: vec!["padding is inside the signed text".into()],
+        case: None,
     })
 }
 
@@ -203,6 +200,7 @@ pub(super) fn jwe_shaped(c: &Ctx<'_>) -> Result<Forged> {
         header: Value::Object(h),
         claims: Value::Object(c.claims.clone()),
         notes: vec!["not encrypted: the 'ciphertext' is the claims".into()],
+        case: None,
     })
 }
 
@@ -244,6 +242,7 @@ pub(super) fn b64_false(c: &Ctx<'_>) -> Result<Forged> {
         header: Value::Object(h),
         claims: shown(payload.as_bytes()),
         notes: vec!["payload is not base64url-encoded".into()],
+        case: None,
     })
 }
 

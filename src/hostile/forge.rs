@@ -7,7 +7,6 @@ use serde_json::{Map, Value};
 use crate::encoding::b64url;
 use crate::error::{Error, Result};
 use crate::keys::SigningKey;
-use crate::token::MintedToken;
 
 /// How the signature part is made.
 pub(crate) enum Sig<'a> {
@@ -39,24 +38,21 @@ impl Sig<'_> {
 }
 
 /// A crafted token and how to show it.
-pub(crate) struct Forged {
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forged {
+    /// The token (whatever shape the case has).
     pub token: String,
+    /// The header: a JSON object, or the raw text when it is not one.
     pub header: Value,
+    /// The claims: a JSON object, or the raw text when they are not one.
     pub claims: Value,
+    /// What is deliberately odd about it.
     pub notes: Vec<String>,
+    /// The catalogue case it was made for.
+    pub case: Option<super::CaseSummary>,
 }
 
 impl Forged {
-    pub(crate) fn into_minted(self) -> MintedToken {
-        MintedToken {
-            token: self.token,
-            header: self.header,
-            claims: self.claims,
-            case: None,
-            notes: self.notes,
-        }
-    }
-
     pub(crate) fn note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
         self
@@ -86,6 +82,7 @@ pub(crate) fn signed(
         header: Value::Object(header.clone()),
         claims: Value::Object(claims.clone()),
         notes: Vec::new(),
+        case: None,
     })
 }
 
@@ -102,5 +99,6 @@ pub(crate) fn raw(header: &[u8], payload: &[u8], sig: &Sig<'_>) -> Result<Forged
         header: shown(header),
         claims: shown(payload),
         notes: Vec::new(),
+        case: None,
     })
 }

@@ -5,23 +5,58 @@
 //! or payload as raw JSON text, any signer, the signature kept or dropped). Tokens are made at
 //! request time with the workspace's real keys, so a relying party sees exactly what it would
 //! see from a compromised or buggy issuer, or from an attacker who holds only public material.
+//!
+//! This module sits below the issuer: what it needs from it (the public URL, the attacker's
+//! keys, a staged key) comes through the small [`Armory`] trait, asked for before a builder
+//! runs; builders themselves take plain data and return a [`Forged`] token.
 
 mod attacker;
 mod cases;
 mod cases_crypto;
+mod ctx;
 mod forge;
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use attacker::AttackerKeys;
-pub use cases::{CATALOGUE, Case, Expected, Family, Outcome, find};
+pub use cases::{CATALOGUE, Case, Expected, Family, Needs, Outcome, find};
+pub use forge::Forged;
 
 use crate::error::{Error, Result};
-use crate::issuer::{Issuer, ServedWorkspace};
 use crate::keys::SigningKey;
-use crate::token::{self, MintedToken, StepRequest};
+use crate::token::{self, StepRequest};
+use crate::workspace::Workspace;
+use ctx::Ctx;
 use forge::Sig;
+
+/// What crafting needs from whoever serves the workspace (the [`crate::Issuer`]).
+pub trait Armory {
+    /// The public base URL: the attacker's documents are served under it.
+    fn public_url(&self) -> &str;
+    /// The attacker's keys, loaded or created on first use.
+    fn attacker(&self) -> Result<Arc<AttackerKeys>>;
+    /// A staged (unpublished) key of workspace `slug`, made and persisted if there is none.
+    fn staged_key(&self, slug: &str) -> Result<Arc<SigningKey>>;
+}
+
+/// The genuine token a crafted one starts from: the workspace, its issuer URL, the genuine
+/// header and claims, and the time they were made at.
+#[derive(Debug, Clone)]
+pub struct Genuine<'a> {
+    /// The workspace.
+    pub workspace: &'a Workspace,
+    /// Its issuer URL.
+    pub issuer: &'a str,
+    /// The genuine header (with the request's header overrides).
+    pub header: Map<String, Value>,
+    /// The genuine claims (with the request's claim overrides).
+    pub claims: Map<String, Value>,
+    /// Unix seconds.
+    pub now: i64,
+}
 
 /// A catalogue case as data (for listings, the control API and reports).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,14 +125,9 @@ pub fn markdown_table() -> String {
     out
 }
 
-/// Makes a crafted token for `req` (already validated; `claims` are its genuine claims).
-pub(crate) fn craft(
-    issuer: &Issuer,
-    served: &ServedWorkspace,
-    req: &StepRequest,
-    claims: Map<String, Value>,
-    now: i64,
-) -> Result<MintedToken> {
+/// Makes the crafted token `req` asks for (a case, or raw surgery) from the genuine one. The
+/// material a case needs is asked of `armory` first; then the builder runs on plain data.
+pub fn craft(armory: &dyn Armory, genuine: Genuine<'_>, req: &StepRequest) -> Result<Forged> {
     if let Some(name) = &req.case {
         if req.header_json.is_some()
             || req.payload_json.is_some()
@@ -115,30 +145,51 @@ pub(crate) fn craft(
                 format!("no case named `{name}` (list them with `stepmint cases`)"),
             )
         })?;
-        let header = token::build_header(served.workspace.keys.active(), &req.header);
-        let ctx = cases::Ctx {
-            issuer,
-            served,
-            now,
-            claims,
-            header,
-        };
-        let mut minted = (case.build)(&ctx)?.into_minted();
-        minted.case = Some(case.summary());
-        return Ok(minted);
+        return build_case(armory, case, genuine);
     }
+    surgery(armory, genuine, req)
+}
 
+/// Builds `case` from the genuine token, with the material it needs.
+pub fn build_case(armory: &dyn Armory, case: &Case, genuine: Genuine<'_>) -> Result<Forged> {
+    let attacker = match case.needs {
+        Needs::Attacker => Some(armory.attacker()?),
+        _ => None,
+    };
+    let staged = match case.needs {
+        Needs::StagedKey => Some(armory.staged_key(&genuine.workspace.slug)?),
+        _ => None,
+    };
+    let ctx = Ctx {
+        workspace: genuine.workspace,
+        issuer: genuine.issuer,
+        public_url: armory.public_url(),
+        now: genuine.now,
+        claims: genuine.claims,
+        header: genuine.header,
+        attacker: attacker.as_deref(),
+        staged: staged.as_deref(),
+    };
+    let mut forged = (case.build)(&ctx)?;
+    forged.case = Some(case.summary());
+    Ok(forged)
+}
+
+/// Raw surgery: the header and payload as given (maps, or raw text), signed by the chosen
+/// signer, or not at all.
+fn surgery(armory: &dyn Armory, genuine: Genuine<'_>, req: &StepRequest) -> Result<Forged> {
+    let keys = &genuine.workspace.keys;
     let attacker;
     let staged;
     let (signer, alg, kid): (Sig<'_>, &str, Option<String>) =
         match req.sign_with.as_deref().unwrap_or("workspace") {
             "workspace" => {
-                let k = served.workspace.keys.active();
+                let k = keys.active();
                 (Sig::Key(k), k.alg().as_str(), Some(k.kid().to_string()))
             }
             "none" => (Sig::Empty, "none", None),
             s if s.starts_with("attacker-") => {
-                attacker = issuer.attacker()?;
+                attacker = armory.attacker()?;
                 let k: &SigningKey = match s {
                     "attacker-rs256" => &attacker.rs256,
                     "attacker-es256" => &attacker.es256,
@@ -154,17 +205,12 @@ pub(crate) fn craft(
             ),
             s if s.starts_with("kid:") => {
                 let kid = &s["kid:".len()..];
-                staged = served
-                    .workspace
-                    .keys
-                    .find(kid)
-                    .map(|e| e.key.clone())
-                    .ok_or_else(|| {
-                        Error::invalid(
-                            "sign_with",
-                            format!("no key `{kid}` in workspace `{}`", served.workspace.slug),
-                        )
-                    })?;
+                staged = keys.find(kid).map(|e| e.key.clone()).ok_or_else(|| {
+                    Error::invalid(
+                        "sign_with",
+                        format!("no key `{kid}` in workspace `{}`", genuine.workspace.slug),
+                    )
+                })?;
                 (
                     Sig::Key(&staged),
                     staged.alg().as_str(),
@@ -186,14 +232,14 @@ pub(crate) fn craft(
     };
     let payload_bytes = match &req.payload_json {
         Some(text) => text.as_bytes().to_vec(),
-        None => forge::json(&claims)?,
+        None => forge::json(&genuine.claims)?,
     };
     let sig = if req.drop_signature {
         Sig::Empty
     } else {
         signer
     };
-    Ok(forge::raw(&header_bytes, &payload_bytes, &sig)?.into_minted())
+    forge::raw(&header_bytes, &payload_bytes, &sig)
 }
 
 fn bad_signer(text: &str) -> Error {

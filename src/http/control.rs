@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::ApiError;
 use crate::keys::KeyAlg;
-use crate::token::{MintedToken, StepRequest};
+use crate::issuer::MintedToken;
+use crate::token::StepRequest;
 
 /// The largest request body the control API reads.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -337,7 +338,9 @@ pub async fn verify(
 ) -> Result<Json<Value>, ApiError> {
     let v = state
         .issuer
-        .verify(req.workspace.as_deref(), &req.token, req.policy)?;
+        .verify(req.workspace.as_deref(), &req.token, |p| {
+            p.with_json(req.policy)
+        })?;
     Ok(Json(
         json!({ "workspace": v.workspace, "policy": v.policy, "report": v.report }),
     ))

@@ -5,6 +5,7 @@
 
 mod control;
 mod error;
+mod faults;
 mod oidc;
 mod reqlog;
 

@@ -7,7 +7,8 @@ use axum::response::Response;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::faults::{self, FaultEndpoint};
+use super::faults;
+use crate::faults::FaultEndpoint;
 
 /// `GET {issuer}/.well-known/openid-configuration`
 pub async fn discovery(

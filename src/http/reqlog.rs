@@ -292,7 +292,7 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
             .map(|d| d.0.clone()),
         fault: response
             .extensions()
-            .get::<crate::faults::AppliedFault>()
+            .get::<super::faults::AppliedFault>()
             .map(|f| f.0.clone()),
     });
     response

@@ -89,7 +89,7 @@ impl KeyRing {
     /// Loads the ring kept in `dir` (a workspace directory), creating a first RS256 key if there
     /// is none. The caller should hold the data directory lock.
     pub fn load_or_create(dir: &Path, now: i64) -> Result<KeyRing> {
-        let ring_path = dir.join("keys.json");
+        let ring_path = store::keyring_file(dir);
         let Some(file) = store::read_json::<RingFile>(&ring_path)? else {
             let mut ring = KeyRing {
                 dir: dir.to_path_buf(),
@@ -178,7 +178,7 @@ impl KeyRing {
                 })
                 .collect(),
         };
-        store::write_json(&self.dir.join("keys.json"), &file)
+        store::write_json(&store::keyring_file(&self.dir), &file)
     }
 
     fn insert(&mut self, key: SigningKey, state: KeyState) -> Result<Arc<SigningKey>> {
@@ -348,7 +348,7 @@ impl KeyRing {
 }
 
 fn key_path(dir: &Path, kid: &str) -> PathBuf {
-    dir.join("keys").join(format!("{kid}.pem"))
+    store::key_file(dir, kid)
 }
 
 #[cfg(test)]

@@ -4,37 +4,21 @@
 //! the injected [`Clock`] and [`IdSource`], and the discovery and JWKS bodies, serialised once
 //! per key change so serving them is a memory copy.
 
+mod mint;
+mod served;
+
 use std::sync::{Arc, RwLock};
 
-use axum::body::Bytes;
-use serde::Serialize;
-use serde_json::json;
-
-use crate::ca::{LocalCa, TlsIdentity};
 use crate::clock::{Clock, IdSource};
 use crate::config::DEFAULT_TOKEN_LIFETIME;
 use crate::error::{Error, ErrorKind, Result};
-use crate::keys::{KeyAlg, KeyRing, KeyState, RS256, SigningKey};
-use crate::paths;
+use crate::keys::{KeyAlg, KeyRing, KeyState, SigningKey};
 use crate::store::DataDir;
-use crate::token::{self, MintContext, MintedToken, StepRequest};
-use crate::workspace::{DEFAULT_WORKSPACE, Workspace, WorkspaceSpec, braced};
+use crate::validate::Policy;
+use crate::workspace::{DEFAULT_WORKSPACE, Workspace, WorkspaceSpec};
 
-/// The claims Bitbucket's discovery document lists, in its order.
-pub const CLAIMS_SUPPORTED: [&str; 12] = [
-    "sub",
-    "iss",
-    "aud",
-    "exp",
-    "iat",
-    "branchName",
-    "compliant",
-    "deploymentEnvironmentUuid",
-    "pipelineUuid",
-    "repositoryUuid",
-    "stepUuid",
-    "workspaceUuid",
-];
+pub use mint::MintedToken;
+pub use served::{CLAIMS_SUPPORTED, ServedWorkspace, WorkspaceInfo};
 
 /// How to open an [`Issuer`].
 #[derive(Debug, Clone)]
@@ -58,126 +42,6 @@ impl IssuerOptions {
             workspaces: Vec::new(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
         }
-    }
-}
-
-/// A workspace as served: identity, keys, issuer URL and the pre-serialised documents.
-#[derive(Debug)]
-pub struct ServedWorkspace {
-    /// The workspace.
-    pub workspace: Workspace,
-    /// Its issuer URL.
-    pub issuer: String,
-    discovery: Bytes,
-    jwks: Bytes,
-    /// When the JWKS changes on its own (a retiring key leaves, a staged key appears).
-    valid_until: Option<i64>,
-    keyset: crate::validate::KeySet,
-}
-
-/// A summary of one workspace, as the control API and `serve --json` report it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct WorkspaceInfo {
-    /// The slug.
-    pub slug: String,
-    /// The UUID, in braces.
-    pub uuid: String,
-    /// The issuer URL.
-    pub issuer: String,
-    /// The discovery document URL.
-    pub discovery: String,
-    /// The JWKS URL.
-    pub jwks_uri: String,
-    /// The `kid` new tokens are signed with.
-    pub active_kid: String,
-}
-
-impl ServedWorkspace {
-    /// Serves `workspace` under `base`: its issuer URL and the discovery and JWKS documents
-    /// current at `now`.
-    pub fn build(workspace: Workspace, base: &str, now: i64) -> Result<ServedWorkspace> {
-        let issuer = paths::issuer_url(base, &workspace.slug);
-        let discovery = json!({
-            "issuer": issuer,
-            "jwks_uri": paths::jwks_url(&issuer),
-            "response_types_supported": ["id_token"],
-            "scopes_supported": ["openid"],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": [RS256],
-            "claims_supported": CLAIMS_SUPPORTED,
-        });
-        let jwks = json!({ "keys": workspace.keys.published(now) });
-        let valid_until = workspace.keys.next_change(now);
-        let to_bytes = |v: &serde_json::Value| {
-            serde_json::to_vec(v)
-                .map(Bytes::from)
-                .map_err(|e| Error::crypto(format!("serialising a document: {e}")))
-        };
-        let keyset = crate::validate::KeySet::from_value(jwks.clone())?;
-        Ok(ServedWorkspace {
-            keyset,
-            discovery: to_bytes(&discovery)?,
-            jwks: to_bytes(&jwks)?,
-            workspace,
-            issuer,
-            valid_until,
-        })
-    }
-
-    /// The discovery document, serialised.
-    pub fn discovery_json(&self) -> &Bytes {
-        &self.discovery
-    }
-
-    /// The JWKS, serialised.
-    pub fn jwks_json(&self) -> &Bytes {
-        &self.jwks
-    }
-
-    /// The published keys, ready for verification.
-    pub fn keyset(&self) -> &crate::validate::KeySet {
-        &self.keyset
-    }
-
-    /// The validator's default policy for this workspace: its issuer and default audience.
-    pub fn default_policy(&self) -> crate::validate::Policy {
-        crate::validate::Policy::for_issuer(self.issuer.clone(), self.workspace.default_audience())
-    }
-
-    /// The default policy with `overrides` (policy members as JSON) over it; a bad member is an
-    /// error naming it (`policy.leeway`).
-    pub fn policy_with(
-        &self,
-        overrides: serde_json::Map<String, serde_json::Value>,
-    ) -> Result<crate::validate::Policy> {
-        let mut policy = serde_json::to_value(self.default_policy()).unwrap_or_default();
-        if let Some(obj) = policy.as_object_mut() {
-            obj.extend(overrides);
-        }
-        serde_path_to_error::deserialize(policy)
-            .map_err(|e| Error::invalid(format!("policy.{}", e.path()), e.inner().to_string()))
-    }
-
-    /// A summary for listings.
-    pub fn info(&self) -> WorkspaceInfo {
-        WorkspaceInfo {
-            slug: self.workspace.slug.clone(),
-            uuid: braced(&self.workspace.uuid),
-            issuer: self.issuer.clone(),
-            discovery: paths::discovery_url(&self.issuer),
-            jwks_uri: paths::jwks_url(&self.issuer),
-            active_kid: self.workspace.keys.active().kid().to_string(),
-        }
-    }
-
-    /// The summary with the key ring as of `now` and the token defaults: what the control
-    /// API's workspace document and the desktop's Issuer screen show.
-    pub fn details(&self, now: i64) -> serde_json::Value {
-        let mut v = serde_json::to_value(self.info()).unwrap_or_default();
-        v["keys"] = self.workspace.keys.describe(now);
-        v["default_audience"] = self.workspace.default_audience().into();
-        v["default_repository_uuid"] = braced(&self.workspace.default_repository_uuid).into();
-        v
     }
 }
 
@@ -297,15 +161,6 @@ impl Issuer {
     /// The injected clock.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
-    }
-
-    /// Loads or creates the CA and a TLS leaf covering `extra_sans`.
-    pub fn tls_identity(&self, extra_sans: &[String]) -> Result<(LocalCa, TlsIdentity)> {
-        let _lock = self.data.lock()?;
-        let now = self.clock.now();
-        let ca = LocalCa::load_or_create(&self.data, now)?;
-        let leaf = ca.leaf(&self.data, extra_sans, now)?;
-        Ok((ca, leaf))
     }
 
     /// Every served workspace, in configuration order.
@@ -437,47 +292,21 @@ impl Issuer {
     }
 
     /// Validates `token` against workspace `slug`'s (default: the first's) published keys,
-    /// under its default policy with `overrides` merged over it.
+    /// under the policy `policy` makes of the workspace's default one (`Ok` keeps it;
+    /// [`Policy::with_json`] merges JSON overrides at the API boundaries).
     pub fn verify(
         &self,
         slug: Option<&str>,
         token: &str,
-        overrides: serde_json::Map<String, serde_json::Value>,
+        policy: impl FnOnce(Policy) -> Result<Policy>,
     ) -> Result<Verified> {
         let ws = self.workspace_or_first(slug)?;
-        let policy = ws.policy_with(overrides)?;
+        let policy = policy(ws.default_policy())?;
         let report = crate::validate::verify(token, ws.keyset(), &policy, self.clock.now());
         Ok(Verified {
             workspace: ws.workspace.slug.clone(),
             policy,
             report,
-        })
-    }
-
-    /// Mints a step token as Bitbucket would for `req`, signed by the workspace's active key.
-    pub fn mint(&self, req: &StepRequest) -> Result<MintedToken> {
-        req.validate()?;
-        let served = self.workspace_or_first(req.workspace.as_deref())?;
-        let ctx = MintContext {
-            workspace: &served.workspace,
-            issuer: &served.issuer,
-            now: self.clock.now(),
-            default_lifetime: self.token_lifetime,
-            ids: &self.ids,
-        };
-        let claims = token::build_claims(req, &ctx)?;
-        if req.is_crafted() {
-            return crate::hostile::craft(self, &served, req, claims, ctx.now);
-        }
-        let key = served.workspace.keys.active();
-        let header = token::build_header(key, &req.header);
-        let token = token::sign(&header, &claims, key)?;
-        Ok(MintedToken {
-            token,
-            header: header.into(),
-            claims: claims.into(),
-            case: None,
-            notes: Vec::new(),
         })
     }
 }
