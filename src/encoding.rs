@@ -24,3 +24,48 @@ pub fn pem_encode(label: &str, der: &[u8]) -> String {
     out.push_str(&format!("-----END {label}-----\n"));
     out
 }
+
+/// Whether `c` would act on a terminal instead of showing: C0 and C1 controls, DEL, and the
+/// bidirectional controls that reorder what follows (Trojan Source), line separators.
+pub fn is_unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}'
+        )
+}
+
+/// `text` safe to print on a terminal: every [unprintable](is_unprintable) character shown as
+/// an escape (`\n`, `\u{1b}`), everything else as it is. Untrusted text (a token's `kid`, a
+/// YAML step name, a request path) goes through this before it reaches human-readable output.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_unprintable) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_unprintable(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_escapes_what_a_terminal_would_act_on() {
+        assert_eq!(printable("plain é ✓"), "plain é ✓");
+        assert_eq!(
+            printable("a\nACCEPTED\u{1b}]0;x\u{7}\u{9b}2J\u{202e}z"),
+            "a\\nACCEPTED\\u{1b}]0;x\\u{7}\\u{9b}2J\\u{202e}z"
+        );
+        assert!(!printable("\u{0}\u{7f}\u{2028}").chars().any(is_unprintable));
+    }
+}

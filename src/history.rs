@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::store::{self, DataDir};
 use crate::issuer::MintedToken;
+use crate::store::{self, DataDir};
 
 /// How many entries are kept.
 pub const HISTORY_LIMIT: usize = 200;

@@ -52,7 +52,7 @@ pub use ca::{CA_COMMON_NAME, DEFAULT_SANS, LocalCa, TlsIdentity, san_set};
 pub use client::{ControlClient, https_client};
 pub use clock::{Clock, FixedClock, IdSource, SystemClock};
 pub use config::{Config, DEFAULT_PORT, DEFAULT_TOKEN_LIFETIME, validate_public_url};
-pub use encoding::{b64url, b64url_decode};
+pub use encoding::{b64url, b64url_decode, is_unprintable, printable};
 pub use error::{Error, ErrorKind, Result};
 pub use history::{HISTORY_LIMIT, History, HistoryEntry};
 pub use inspect::{DecodedToken, MAX_DECODE_LEN, decode_unverified};

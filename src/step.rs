@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::clock::IdSource;
 use crate::error::{Error, Result};
 use crate::issuer::Issuer;
-use crate::store;
 use crate::issuer::MintedToken;
+use crate::store;
 use crate::token::StepRequest;
 use crate::workspace::braced;
 

@@ -165,3 +165,54 @@ fn every_bit_flip_of_one_token_is_refused() {
         "every low-7-bit flip stays UTF-8 and was checked"
     );
 }
+
+/// Declared policies for the probe's judgement: audiences, a branch condition, a leeway.
+fn arb_declared() -> impl Strategy<Value = Policy> {
+    (
+        proptest::collection::vec("[a-z:/]{1,12}", 0..3),
+        proptest::option::of("[a-z]{1,6}"),
+        0u64..120,
+    )
+        .prop_map(|(auds, branch, leeway)| {
+            let mut p = policy();
+            p.audiences.extend(auds);
+            p.leeway = leeway;
+            if let Some(b) = branch {
+                p.conditions.push(validate::Condition {
+                    claim: "branchName".into(),
+                    test: validate::Test::Like(b),
+                });
+            }
+            p
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// For any generated token, the probe's expected outcome is the reference validator's
+    /// verdict under the declared policy, and replaying it from a saved recipe keeps it.
+    #[test]
+    fn generated_tokens_are_judged_as_the_validator_does(seed in any::<u64>(), declared in arb_declared()) {
+        let (_, issuer) = issuer();
+        let genuine = issuer.mint(&StepRequest::default()).unwrap();
+        let claims = genuine.claims.as_object().cloned().unwrap_or_default();
+        let mut mutator = stepmint::hostile::fuzz::Mutator::new(&declared, &claims, seed);
+        for _ in 0..8 {
+            let edits = mutator.generate();
+            let minted = match issuer.mint(&StepRequest { edits: edits.clone(), ..StepRequest::default() }) {
+                Ok(m) => m,
+                // A signer that needs a key the ring lacks is refused up front, never a panic.
+                Err(e) => { prop_assert!(matches!(e.kind(), stepmint::ErrorKind::InvalidInput { .. }), "{e}"); continue; }
+            };
+            let expected = stepmint::probe::expected_outcome(issuer, "props", &declared, &minted.token);
+            let report = verify_at(&minted.token, &declared, NOW);
+            prop_assert_eq!(expected == stepmint::hostile::Outcome::Accept, report.accepted, "{:?}", edits);
+            let recipe = stepmint::hostile::Recipe { name: "r".into(), description: None, expected: None, edits: edits.clone() };
+            let again = stepmint::hostile::Recipe::from_toml(&recipe.to_toml().unwrap(), std::path::Path::new("r.toml")).unwrap();
+            prop_assert_eq!(&again.edits, &edits);
+            let replayed = issuer.mint(&StepRequest { edits: again.edits, ..StepRequest::default() }).unwrap();
+            prop_assert_eq!(verify_at(&replayed.token, &declared, NOW).accepted, report.accepted, "{:?}", edits);
+        }
+    }
+}

@@ -6,7 +6,7 @@
 Exit 0 and the claims as JSON when the token is accepted; exit 1 and the reason on stderr when
 refused. Probe it with:
 
-    stepmint probe --exec 'python3 examples/pyjwt/verify.py --issuer ISSUER --audience AUD {token}'
+    stepmint probe --exec 'python3 examples/pyjwt/verify.py --issuer {issuer} --audience {audience} {token}'
 """
 import argparse
 import json

@@ -294,23 +294,39 @@ pub async fn clear_history(desktop: State<'_, Desktop>) -> CmdResult<()> {
 }
 
 /// Options of a probe run from the Probe screen.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ProbeRequest {
     url: Option<String>,
     exec: Option<String>,
-    #[serde(default)]
+    /// Run `exec` with `sh -c`.
+    shell: bool,
     headers: Vec<String>,
-    #[serde(default)]
     audiences: Vec<String>,
-    #[serde(default)]
+    /// `sub` patterns (StringLike).
+    sub_like: Vec<String>,
+    /// Claim conditions, `KEY=PATTERN`.
+    claims: Vec<String>,
+    leeway: Option<u64>,
     workspace: Option<String>,
+    /// Generated tokens to send after the fixed cases.
+    fuzz: Option<usize>,
+    seed: Option<u64>,
+    /// Skip the catalogue and the policy-boundary cases.
+    no_catalogue: bool,
+    /// Recipes as TOML texts.
+    recipes: Vec<String>,
 }
 
-/// Runs the catalogue against a relying party; returns the report with JUnit and JSON forms.
+/// Runs the catalogue, the policy-boundary cases, recipes and generated tokens against a relying
+/// party; returns the report with JUnit and JSON forms, findings with recipes to save.
 #[tauri::command]
-pub async fn probe(desktop: State<'_, Desktop>, options: ProbeRequest) -> CmdResult<Value> {
-    use stepmint::probe::{self as p, ProbeOptions, Target};
+pub async fn probe(
+    app: tauri::AppHandle,
+    desktop: State<'_, Desktop>,
+    options: ProbeRequest,
+) -> CmdResult<Value> {
+    use stepmint::probe::{self as p, FuzzOptions, ProbeOptions, Target};
     let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
     let target = match (
         options.url.filter(|u| !u.is_empty()),
@@ -319,31 +335,58 @@ pub async fn probe(desktop: State<'_, Desktop>, options: ProbeRequest) -> CmdRes
         (Some(url), None) => {
             Target::http(url, "GET", &options.headers, None, 200..=299, Vec::new()).map_err(err)?
         }
-        (None, Some(cmd)) => Target::Exec {
-            argv: p::split_command(&cmd).map_err(err)?,
-        },
+        (None, Some(cmd)) if options.shell => Target::shell(&cmd).map_err(err)?,
+        (None, Some(cmd)) => Target::exec(&cmd).map_err(err)?,
         _ => return Err("give either a URL or a command".into()),
     };
-    let mut overrides = Map::new();
+    let ws = issuer
+        .workspace_or_first(options.workspace.as_deref())
+        .map_err(err)?;
+    let mut policy = ws.default_policy();
     if !options.audiences.is_empty() {
-        overrides.insert("audiences".into(), json!(options.audiences));
+        policy.audiences = options.audiences;
     }
-    let report = p::run(
-        issuer,
-        ProbeOptions {
-            target,
-            policy_overrides: overrides,
-            step: StepRequest {
-                workspace: options.workspace,
-                ..Default::default()
-            },
-            only: Vec::new(),
-            skip: Vec::new(),
-            timeout: std::time::Duration::from_secs(10),
-            concurrency: 4,
-        },
-        |_, _| {},
-    )
+    policy.sub_like = options.sub_like;
+    policy.conditions = options
+        .claims
+        .iter()
+        .map(|c| stepmint::validate::Condition::parse(c))
+        .collect::<stepmint::Result<_>>()
+        .map_err(err)?;
+    if let Some(l) = options.leeway {
+        policy.leeway = l;
+    }
+    let mut recipes = Vec::new();
+    for (i, text) in options.recipes.iter().enumerate() {
+        let origin = std::path::PathBuf::from(format!("recipe {}", i + 1));
+        recipes.push(stepmint::hostile::Recipe::from_toml(text, &origin).map_err(err)?);
+    }
+    let mut probe_options = ProbeOptions::new(target);
+    probe_options.policy = Some(policy);
+    probe_options.step = StepRequest {
+        workspace: Some(ws.workspace.slug.clone()),
+        ..Default::default()
+    };
+    probe_options.cases = !options.no_catalogue;
+    probe_options.recipes = recipes;
+    probe_options.fuzz = options.fuzz.map(|n| FuzzOptions {
+        count: Some(n),
+        seconds: None,
+        seed: options.seed.unwrap_or(1),
+    });
+    // Live progress for the Probe screen: `probe-progress` events, at most every 100 ms.
+    let last = std::sync::Mutex::new(std::time::Instant::now());
+    let report = p::run(issuer, probe_options, move |pr: &p::Progress| {
+        use tauri::Emitter;
+        let mut at = last.lock().unwrap_or_else(|e| e.into_inner());
+        if at.elapsed() >= std::time::Duration::from_millis(100) || pr.total == Some(pr.done) {
+            *at = std::time::Instant::now();
+            let _ = app.emit(
+                "probe-progress",
+                json!({"phase": pr.phase, "done": pr.done, "total": pr.total, "findings": pr.findings, "rate": pr.rate}),
+            );
+        }
+    })
     .await
     .map_err(err)?;
     let label = |v: Value| v.as_str().unwrap_or_default().to_string();
@@ -352,24 +395,68 @@ pub async fn probe(desktop: State<'_, Desktop>, options: ProbeRequest) -> CmdRes
         .map(|r| {
             json!({
                 "case": r.case,
+                "family": r.family,
                 "expected": label(json!(r.expected)),
                 "observed": label(serde_json::to_value(&r.observed).unwrap_or_default()),
                 "verdict": label(json!(r.verdict)),
+                "severity": r.severity.map(|s| label(json!(s))),
                 "reference": r.reference,
                 "detail": r.detail,
             })
         })
         .collect();
-    let baseline = if report.baseline.observed == p::Observed::Accepted {
+    let baseline = if report.tested() {
         "baseline accepted".to_string()
     } else {
         format!("{}: {}", p::BASELINE_REFUSED, report.baseline.detail)
     };
+    let findings: Vec<Value> = report
+        .fuzz
+        .iter()
+        .flat_map(|f| f.findings.iter().chain(&f.false_refusals))
+        .map(|f| {
+            let recipe = stepmint::hostile::Recipe {
+                name: f.id.clone(),
+                description: Some(f.difference.join("; ")),
+                expected: Some(match f.kind {
+                    p::FindingKind::Accepted => stepmint::hostile::Outcome::Refuse,
+                    p::FindingKind::FalseRefusal => stepmint::hostile::Outcome::Accept,
+                }),
+                edits: f.edits.clone(),
+            };
+            json!({
+                "id": f.id,
+                "kind": label(json!(f.kind)),
+                "severity": label(json!(f.severity)),
+                "difference": f.difference,
+                "validator": f.validator,
+                "detail": f.detail,
+                "occurrences": f.occurrences,
+                "reproduce": f.reproduce,
+                "recipe": recipe.to_toml().unwrap_or_default(),
+            })
+        })
+        .collect();
     Ok(json!({
         "baseline": baseline,
         "rows": rows,
-        "summary": { "total": report.summary.total, "passed": report.summary.passed, "failed": report.summary.failed, "skipped": report.summary.skipped + report.summary.errors },
+        "findings": findings,
+        "fuzz": report.fuzz.as_ref().map(|f| json!({"sent": f.sent, "rate": f.rate, "seed": f.seed})),
+        "summary": { "total": report.summary.total, "passed": report.summary.passed, "failed": report.summary.failed, "skipped": report.summary.skipped + report.summary.errors, "findings": report.summary.findings },
         "junit": report.junit(),
         "json": report,
     }))
+}
+
+/// The Crafter's request as a recipe (TOML text) named `name`.
+#[tauri::command]
+pub async fn recipe_from_request(request: StepRequest, name: String) -> CmdResult<String> {
+    let name = if name.trim().is_empty() {
+        "crafted".to_string()
+    } else {
+        name
+    };
+    hostile::recipe::from_request(&request, &name)
+        .and_then(|r| r.to_toml())
+        .map_err(err)
 }

@@ -33,6 +33,7 @@ pub fn builder<R: tauri::Runtime>(
             commands::history,
             commands::clear_history,
             commands::probe,
+            commands::recipe_from_request,
         ])
 }
 

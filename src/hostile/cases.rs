@@ -2,80 +2,13 @@
 //! with it, and why. Builders for the time and identity families live here; the cryptographic,
 //! structural and parser families in `cases_crypto.rs`.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::cases_crypto as crypto;
 use super::ctx::Ctx;
-use super::forge::Forged;
+use super::forge::{Forged, Sig, signed};
+use super::kinds::{Expected, Family, Needs, Outcome};
 use crate::error::Result;
-
-/// A case's family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Family {
-    /// A genuine token, for comparison.
-    Baseline,
-    /// `exp`, `nbf`, `iat`.
-    Time,
-    /// `iss`, `aud`, `sub`.
-    Identity,
-    /// `alg` tricks and key confusion.
-    Algorithm,
-    /// Signatures and token structure.
-    Signature,
-    /// Header members that point at other keys or change processing.
-    HeaderInjection,
-    /// JSON and size edge cases.
-    Parser,
-}
-
-/// What a relying party does with a token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Accepts it.
-    Accept,
-    /// Refuses it.
-    Refuse,
-}
-
-/// What a strict relying party must do with a case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expected {
-    /// Always refuse.
-    Refuse,
-    /// Always accept.
-    Accept,
-    /// Depends on the relying party's declared policy; `by_default` is the outcome under the
-    /// validator's default policy for the workspace.
-    Policy {
-        /// The rule that decides.
-        rule: &'static str,
-        /// The outcome under the default policy.
-        by_default: Outcome,
-    },
-}
-
-impl Expected {
-    /// The outcome under the default policy.
-    pub fn by_default(&self) -> Outcome {
-        match self {
-            Expected::Refuse => Outcome::Refuse,
-            Expected::Accept => Outcome::Accept,
-            Expected::Policy { by_default, .. } => *by_default,
-        }
-    }
-
-    /// `refuse`, `accept` or `policy`.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Expected::Refuse => "refuse",
-            Expected::Accept => "accept",
-            Expected::Policy { .. } => "policy",
-        }
-    }
-}
 
 /// One catalogue entry.
 pub struct Case {
@@ -92,17 +25,6 @@ pub struct Case {
     /// What the builder needs beyond the genuine token.
     pub needs: Needs,
     pub(crate) build: fn(&Ctx<'_>) -> Result<Forged>,
-}
-
-/// Material a case needs that the issuer provides before crafting (see [`super::Armory`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Needs {
-    /// Only the genuine token and the workspace's keys.
-    Nothing,
-    /// The attacker's keys.
-    Attacker,
-    /// A staged (generated, unpublished) key of the workspace.
-    StagedKey,
 }
 
 impl std::fmt::Debug for Case {

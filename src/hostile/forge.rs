@@ -49,7 +49,7 @@ pub struct Forged {
     /// What is deliberately odd about it.
     pub notes: Vec<String>,
     /// The catalogue case it was made for.
-    pub case: Option<super::CaseSummary>,
+    pub case: Option<super::kinds::CaseSummary>,
 }
 
 impl Forged {

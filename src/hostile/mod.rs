@@ -10,120 +10,34 @@
 //! keys, a staged key) comes through the small [`Armory`] trait, asked for before a builder
 //! runs; builders themselves take plain data and return a [`Forged`] token.
 
+mod armory;
 mod attacker;
+pub mod boundary;
 mod cases;
 mod cases_crypto;
 mod ctx;
 mod forge;
+pub mod fuzz;
+mod kinds;
+pub mod recipe;
+mod summary;
 
-use std::sync::Arc;
+use serde_json::Map;
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-
+pub use crate::token::{Edit, EncodingEdit};
+pub use armory::{Armory, Genuine};
 pub use attacker::AttackerKeys;
-pub use cases::{CATALOGUE, Case, Expected, Family, Needs, Outcome, find};
+pub use cases::{CATALOGUE, Case, find};
 pub use forge::Forged;
+pub use kinds::{CaseSummary, Expected, Family, Needs, Outcome};
+pub use recipe::Recipe;
+pub use summary::{markdown_table, summaries};
 
 use crate::error::{Error, Result};
 use crate::keys::SigningKey;
 use crate::token::{self, StepRequest};
-use crate::workspace::Workspace;
 use ctx::Ctx;
 use forge::Sig;
-
-/// What crafting needs from whoever serves the workspace (the [`crate::Issuer`]).
-pub trait Armory {
-    /// The public base URL: the attacker's documents are served under it.
-    fn public_url(&self) -> &str;
-    /// The attacker's keys, loaded or created on first use.
-    fn attacker(&self) -> Result<Arc<AttackerKeys>>;
-    /// A staged (unpublished) key of workspace `slug`, made and persisted if there is none.
-    fn staged_key(&self, slug: &str) -> Result<Arc<SigningKey>>;
-}
-
-/// The genuine token a crafted one starts from: the workspace, its issuer URL, the genuine
-/// header and claims, and the time they were made at.
-#[derive(Debug, Clone)]
-pub struct Genuine<'a> {
-    /// The workspace.
-    pub workspace: &'a Workspace,
-    /// Its issuer URL.
-    pub issuer: &'a str,
-    /// The genuine header (with the request's header overrides).
-    pub header: Map<String, Value>,
-    /// The genuine claims (with the request's claim overrides).
-    pub claims: Map<String, Value>,
-    /// Unix seconds.
-    pub now: i64,
-}
-
-/// A catalogue case as data (for listings, the control API and reports).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaseSummary {
-    /// Stable kebab-case name.
-    pub name: String,
-    /// Family.
-    pub family: Family,
-    /// One line on what the token is.
-    pub description: String,
-    /// `refuse`, `accept` or `policy`.
-    pub expected: String,
-    /// For `policy` cases, the rule that decides.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
-    /// The outcome under the validator's default policy.
-    pub default_outcome: Outcome,
-    /// CVE, RFC section, or Bitbucket behaviour.
-    pub reference: String,
-}
-
-impl Case {
-    /// This case as data.
-    pub fn summary(&self) -> CaseSummary {
-        CaseSummary {
-            name: self.name.into(),
-            family: self.family,
-            description: self.description.into(),
-            expected: self.expected.label().into(),
-            rule: match self.expected {
-                Expected::Policy { rule, .. } => Some(rule.into()),
-                _ => None,
-            },
-            default_outcome: self.expected.by_default(),
-            reference: self.reference.into(),
-        }
-    }
-}
-
-/// Every case as data, in catalogue order.
-pub fn summaries() -> Vec<CaseSummary> {
-    CATALOGUE.iter().map(Case::summary).collect()
-}
-
-/// The catalogue as a Markdown table (what `docs/cases.md` holds).
-pub fn markdown_table() -> String {
-    let mut out = String::from(
-        "| Case | Family | Token | Strict relying party | Reference |\n| --- | --- | --- | --- | --- |\n",
-    );
-    for c in CATALOGUE {
-        let expected = match c.expected {
-            Expected::Policy { rule, .. } => format!("policy: {rule}"),
-            e => e.label().to_string(),
-        };
-        let family = serde_json::to_value(c.family)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "| `{}` | {family} | {} | {expected} | {} |\n",
-            c.name,
-            c.description.replace('|', "\\|"),
-            c.reference
-        ));
-    }
-    out
-}
 
 /// Makes the crafted token `req` asks for (a case, or raw surgery) from the genuine one. The
 /// material a case needs is asked of `armory` first; then the builder runs on plain data.
@@ -133,10 +47,11 @@ pub fn craft(armory: &dyn Armory, genuine: Genuine<'_>, req: &StepRequest) -> Re
             || req.payload_json.is_some()
             || req.sign_with.is_some()
             || req.drop_signature
+            || !req.edits.is_empty()
         {
             return Err(Error::invalid(
                 "case",
-                "a case cannot be combined with header_json, payload_json, sign_with or drop_signature",
+                "a case cannot be combined with header_json, payload_json, sign_with, drop_signature or edits",
             ));
         }
         let case = find(name).ok_or_else(|| {
@@ -146,6 +61,19 @@ pub fn craft(armory: &dyn Armory, genuine: Genuine<'_>, req: &StepRequest) -> Re
             )
         })?;
         return build_case(armory, case, genuine);
+    }
+    if !req.edits.is_empty() {
+        if req.header_json.is_some()
+            || req.payload_json.is_some()
+            || req.sign_with.is_some()
+            || req.drop_signature
+        {
+            return Err(Error::invalid(
+                "edits",
+                "edits cannot be combined with header_json, payload_json, sign_with or drop_signature (they have edits of their own)",
+            ));
+        }
+        return recipe::apply(armory, genuine, &req.edits);
     }
     surgery(armory, genuine, req)
 }

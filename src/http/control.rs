@@ -11,10 +11,10 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::AppState;
 use super::error::ApiError;
-use crate::keys::KeyAlg;
+use super::state::AppState;
 use crate::issuer::MintedToken;
+use crate::keys::KeyAlg;
 use crate::token::StepRequest;
 
 /// The largest request body the control API reads.

@@ -182,4 +182,3 @@ fn duplicate_kid(jwks: &Bytes, kid: &str) -> Option<Bytes> {
     keys.push(twin);
     serde_json::to_vec(&v).ok().map(Bytes::from)
 }
-

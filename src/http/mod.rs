@@ -8,9 +8,7 @@ mod error;
 mod faults;
 mod oidc;
 mod reqlog;
-
-use std::sync::Arc;
-use std::time::Instant;
+mod state;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -20,49 +18,9 @@ use axum::routing::{get, post};
 pub use control::{MAX_BODY, parse_json};
 pub use error::ApiError;
 pub use reqlog::{Endpoint, LOG_CAPACITY, PeerAddr, RequestLog, RequestRecord};
+pub use state::{AppState, Shared};
 
-use crate::issuer::Issuer;
 use crate::paths::{DISCOVERY_ROUTE, JWKS_ROUTE};
-
-/// Everything a handler can reach: one shared [`Shared`], so handing it to a request is a
-/// single reference-count bump.
-#[derive(Clone)]
-pub struct AppState(Arc<Shared>);
-
-/// What [`AppState`] shares.
-pub struct Shared {
-    /// The issuer.
-    pub issuer: Arc<Issuer>,
-    /// The request log.
-    pub log: Arc<RequestLog>,
-    /// The CA certificate PEM, when serving over TLS.
-    pub ca_pem: Option<Arc<str>>,
-    /// When the server started.
-    pub started: Instant,
-    /// Injected faults on the relying-party paths.
-    pub faults: Arc<crate::faults::FaultTable>,
-}
-
-impl AppState {
-    /// State for `issuer` with an empty log.
-    pub fn new(issuer: Arc<Issuer>, ca_pem: Option<Arc<str>>) -> Self {
-        AppState(Arc::new(Shared {
-            issuer,
-            log: Arc::new(RequestLog::default()),
-            ca_pem,
-            started: Instant::now(),
-            faults: Arc::default(),
-        }))
-    }
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Shared;
-
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
@@ -113,7 +71,7 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.log.clone(),
             reqlog::record,
         ))
         .with_state(state)

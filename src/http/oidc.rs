@@ -5,9 +5,9 @@ use axum::extract::{Path, Request, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::AppState;
 use super::error::ApiError;
 use super::faults;
+use super::state::AppState;
 use crate::faults::FaultEndpoint;
 
 /// `GET {issuer}/.well-known/openid-configuration`

@@ -22,7 +22,6 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-use super::AppState;
 use super::error::InternalDetail;
 use crate::paths::CONTROL_PREFIX;
 
@@ -259,7 +258,7 @@ pub fn classify(path: &str) -> (Endpoint, Option<String>) {
 }
 
 /// Middleware that records every request.
-pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn record(State(log): State<Arc<RequestLog>>, request: Request, next: Next) -> Response {
     let start = Instant::now();
     let time = LogTime(SystemTime::now());
     let method = method_name(request.method());
@@ -275,7 +274,7 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     let peer = request.extensions().get::<PeerAddr>().map(|p| p.0);
     let (endpoint, workspace) = classify(request.uri().path());
     let response = next.run(request).await;
-    state.log.push(RequestRecord {
+    log.push(RequestRecord {
         id: 0,
         time,
         peer,

@@ -1,46 +1,14 @@
 //! Minting: request → claims → header → (genuine signature | forged by `hostile`) → minted.
-//! [`MintedToken`] is what every front end gets back; the issuer is also the [`Armory`] that
-//! hands `hostile` the material its cases need.
+//! The issuer is also the [`Armory`] that hands `hostile` the material its cases need.
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
 use super::Issuer;
+use super::minted::MintedToken;
 use crate::error::Result;
-use crate::hostile::{self, Armory, AttackerKeys, CaseSummary, Forged, Genuine};
+use crate::hostile::{self, Armory, AttackerKeys, Genuine};
 use crate::keys::SigningKey;
 use crate::token::{self, MintContext, StepRequest};
-
-/// A signed token with the header and claims it carries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MintedToken {
-    /// The token (compact JWS, or whatever shape a crafted case has).
-    pub token: String,
-    /// The header: a JSON object, or the raw text when it is not one.
-    pub header: Value,
-    /// The claims: a JSON object, or the raw text when they are not one.
-    pub claims: Value,
-    /// The catalogue case this token was made for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub case: Option<CaseSummary>,
-    /// What is deliberately odd about it.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-}
-
-impl From<Forged> for MintedToken {
-    fn from(f: Forged) -> MintedToken {
-        MintedToken {
-            token: f.token,
-            header: f.header,
-            claims: f.claims,
-            case: f.case,
-            notes: f.notes,
-        }
-    }
-}
 
 impl Issuer {
     /// Mints a step token as Bitbucket would for `req`, signed by the workspace's active key;

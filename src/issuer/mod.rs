@@ -5,6 +5,7 @@
 //! per key change so serving them is a memory copy.
 
 mod mint;
+mod minted;
 mod served;
 
 use std::sync::{Arc, RwLock};
@@ -17,7 +18,7 @@ use crate::store::DataDir;
 use crate::validate::Policy;
 use crate::workspace::{DEFAULT_WORKSPACE, Workspace, WorkspaceSpec};
 
-pub use mint::MintedToken;
+pub use minted::MintedToken;
 pub use served::{CLAIMS_SUPPORTED, ServedWorkspace, WorkspaceInfo};
 
 /// How to open an [`Issuer`].

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{KeyAlg, PublicJwk, SigningKey};
+use super::signing::{KeyAlg, PublicJwk, SigningKey};
 use crate::error::{Error, Result};
 use crate::store;
 

@@ -20,13 +20,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use keyset::KeySet;
-pub use policy::{Condition, Policy, Test, string_like};
+pub use policy::{Condition, FORBIDDEN_HEADERS, Policy, Test, string_like};
 pub use remote::RemoteKeys;
 pub use strict_json::parse_object;
-
-/// Header members a step token must not carry: each asks the verifier to change how it finds
-/// the key or reads the payload.
-pub const FORBIDDEN_HEADERS: [&str; 7] = ["crit", "b64", "zip", "jku", "x5u", "jwk", "x5c"];
 
 /// Why a check failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

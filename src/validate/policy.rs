@@ -4,6 +4,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// Header members a step token must not carry: each asks the verifier to change how it finds
+/// the key or reads the payload.
+pub const FORBIDDEN_HEADERS: [&str; 7] = ["crit", "b64", "zip", "jku", "x5u", "jwk", "x5c"];
+
 /// Validation rules for step tokens. `Policy::default()` checks structure, signature and the
 /// registered claims but names no issuer or audience: use [`Policy::for_issuer`] for a
 /// workspace.
@@ -55,10 +59,7 @@ impl Default for Policy {
             max_token_len: 16 * 1024,
             max_depth: 32,
             require_kid: true,
-            forbidden_headers: super::FORBIDDEN_HEADERS
-                .iter()
-                .map(|h| h.to_string())
-                .collect(),
+            forbidden_headers: FORBIDDEN_HEADERS.iter().map(|h| h.to_string()).collect(),
             check_claims: true,
         }
     }
@@ -123,6 +124,21 @@ pub enum Test {
 }
 
 impl Condition {
+    /// `KEY=PATTERN` (as `--claim` takes it): the claim must be a string matching the
+    /// `StringLike` pattern.
+    pub fn parse(text: &str) -> crate::Result<Condition> {
+        match text.split_once('=') {
+            Some((claim, pattern)) if !claim.trim().is_empty() => Ok(Condition {
+                claim: claim.trim().into(),
+                test: Test::Like(pattern.into()),
+            }),
+            _ => Err(crate::Error::invalid(
+                "claim",
+                format!("`{text}`: expected KEY=PATTERN"),
+            )),
+        }
+    }
+
     /// Whether `value` (the claim, or `None` when absent) passes.
     pub fn holds(&self, value: Option<&Value>) -> bool {
         let Some(v) = value else { return false };

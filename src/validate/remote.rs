@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use super::KeySet;
+use super::keyset::KeySet;
 use crate::error::{Error, ErrorKind, Result};
 use crate::paths;
 

@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "stepmint",
     version,
+    // No wrapping: examples must stay one pasteable line each (descriptions are kept short).
+    term_width = 0,
     about = "A mock of Bitbucket Pipelines' OpenID Connect provider, and a test harness for the services that trust it",
     after_help = "Examples:\n  stepmint serve                      # issuer on https://localhost:8443\n  stepmint mint --audience my-api     # a step token, no server needed\n  stepmint decode \"$BITBUCKET_STEP_OIDC_TOKEN\"\n  eval \"$(stepmint ca env)\"           # make curl, Python and Node trust the CA"
 )]
@@ -37,7 +39,7 @@ pub enum Command {
     Run(RunArgs),
     /// List the steps of a bitbucket-pipelines.yml and whether each gets a token.
     Steps(StepsArgs),
-    /// Send the whole catalogue to a live relying party; exit 1 if it accepts a hostile token.
+    /// Send hostile, policy-boundary and generated tokens to a live relying party; exit 1 if it accepts one.
     Probe(ProbeArgs),
     /// Make a running server's discovery or JWKS misbehave (latency, errors, odd bodies...).
     Fault(FaultArgs),
@@ -121,11 +123,26 @@ pub struct FaultSetArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Examples:\n  stepmint probe --url http://127.0.0.1:9000/whoami --audience my-api\n  stepmint probe --url 'https://api.local/deploy?token={token}' --method POST --body '{\"t\":\"{token}\"}' --ca rp-ca.pem\n  stepmint probe --exec 'python3 examples/pyjwt/verify.py {token}' --audience my-api --junit probe.xml\n  stepmint probe --url http://127.0.0.1:9000/ --cases alg-none,expired --json\n\nThe issuer runs in this process (port 8443 unless --port), or the `stepmint serve` already running\non the data directory is used. Exit codes: 0 clean, 1 a hostile token was accepted or the\nbaseline refused, 2 usage."
-)]
+#[command(after_help = "Examples:
+  stepmint probe --url http://127.0.0.1:9000/ --audience api://deploy
+  stepmint probe --url http://127.0.0.1:9000/ --claim branchName=main --fuzz 2000 --seed 1
+  stepmint probe --url http://127.0.0.1:9000/ --no-catalogue --fuzz 500 --save-findings findings
+  stepmint probe --url http://127.0.0.1:9000/ --recipes examples/recipes --no-catalogue
+  stepmint probe --exec 'python3 examples/pyjwt/verify.py --issuer {issuer} --audience {audience} {token}'
+  stepmint probe --shell --exec 'python3 examples/pyjwt/verify.py --issuer \"$STEPMINT_ISSUER\" --audience \"$STEPMINT_AUDIENCE\" \"$BITBUCKET_STEP_OIDC_TOKEN\" 2>&1'
+
+Placeholders in --url, --header, --body and --exec: {token}, {token_json} (a JSON string),
+{token_url} (percent-encoded), {issuer}, {audience} (the first declared), {ca} (the CA file).
+A command also gets the token in BITBUCKET_STEP_OIDC_TOKEN and on stdin, STEPMINT_ISSUER,
+STEPMINT_AUDIENCE, and the CA trust variables of `stepmint run`; exit 0 means accepted.
+--exec splits the text into words itself (no shell: `;`, `|`, `>&2` and `$VAR` are plain
+text); add --shell to run it with sh -c (placeholders are then filled shell-quoted). A
+command that calls setsid(2) leaves the process group the timeout kills.
+
+Exit codes: 0 no hostile token accepted; 1 a hostile token accepted; 2 usage error;
+3 the relying party could not be tested (its baseline was refused or unreachable).")]
 pub struct ProbeArgs {
-    /// The relying party's URL ({token}, {token_json}, {token_url} are replaced)
+    /// The relying party's URL (http:// or https://; placeholders below)
     #[arg(
         long,
         value_name = "URL",
@@ -133,7 +150,7 @@ pub struct ProbeArgs {
         required_unless_present = "exec"
     )]
     pub url: Option<String>,
-    /// HTTP method [default: GET]
+    /// HTTP method
     #[arg(long, value_name = "METHOD", default_value = "GET")]
     pub method: String,
     /// Request header, `Name: value` (repeatable) [default: Authorization: Bearer {token}]
@@ -142,16 +159,18 @@ pub struct ProbeArgs {
     /// Request body template
     #[arg(long, value_name = "TEMPLATE")]
     pub body: Option<String>,
-    /// Statuses that mean accepted [default: 200-299]
+    /// Statuses that mean accepted
     #[arg(long, value_name = "RANGE", default_value = "200-299")]
     pub accept_status: String,
     /// Extra CA certificate to trust for the relying party's HTTPS
     #[arg(long, value_name = "PEM")]
     pub ca: Vec<PathBuf>,
-    /// A command that validates the token: exit 0 means accepted ({token} is replaced; the
-    /// token is also in BITBUCKET_STEP_OIDC_TOKEN and on stdin)
+    /// A command that validates the token: exit 0 means accepted
     #[arg(long, value_name = "COMMAND")]
     pub exec: Option<String>,
+    /// Run the --exec text with sh -c (pipes, redirections, $VARS)
+    #[arg(long, requires = "exec")]
+    pub shell: bool,
     /// An audience the relying party accepts (repeatable) [default: the workspace's]
     #[arg(long = "audience", value_name = "AUD")]
     pub audiences: Vec<String>,
@@ -162,8 +181,11 @@ pub struct ProbeArgs {
     #[arg(long = "claim", value_name = "KEY=PATTERN")]
     pub claims: Vec<String>,
     /// The relying party's leeway in seconds [default: 30]
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub leeway: Option<u64>,
+    /// The oldest `iat` the relying party accepts, in seconds
+    #[arg(long, value_name = "SECS")]
+    pub max_age: Option<u64>,
     /// Workspace the tokens come from [default: the first]
     #[arg(long, value_name = "SLUG")]
     pub workspace: Option<String>,
@@ -176,18 +198,36 @@ pub struct ProbeArgs {
     /// Branch in the tokens
     #[arg(long, value_name = "NAME")]
     pub branch: Option<String>,
-    /// Only these cases (comma-separated)
+    /// Only these cases or families (comma-separated; e.g. alg-none,policy:aud)
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     pub cases: Vec<String>,
-    /// Not these cases (comma-separated)
+    /// Not these cases or families (comma-separated)
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     pub skip: Vec<String>,
+    /// Send no catalogue and no policy-boundary cases (only recipes and generated tokens)
+    #[arg(long)]
+    pub no_catalogue: bool,
+    /// Send N generated tokens after the fixed cases, each judged by the reference validator
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub fuzz: Option<u64>,
+    /// Generate tokens for at most SECS seconds (alone, or with --fuzz: whichever ends first)
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub fuzz_time: Option<u64>,
+    /// Seed for generated tokens [default: random, printed]
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Run every recipe (*.toml) in DIR beside the cases
+    #[arg(long, value_name = "DIR")]
+    pub recipes: Option<PathBuf>,
+    /// Write each finding (and each failed generated case) as a recipe into DIR
+    #[arg(long, value_name = "DIR")]
+    pub save_findings: Option<PathBuf>,
     /// Seconds to wait for each answer
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
-    /// Cases in flight at once
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    pub concurrency: usize,
+    /// Tokens in flight at once
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub concurrency: u64,
     /// Port of the in-process issuer (when no server runs on the data directory)
     #[arg(long, default_value_t = stepmint::DEFAULT_PORT)]
     pub port: u16,
@@ -313,6 +353,9 @@ pub struct VerifyArgs {
     after_help = "Examples:\n  stepmint cases\n  stepmint cases --json | jq -r '.[].name'\n  stepmint cases --markdown > docs/cases.md\n  stepmint mint --case alg-none"
 )]
 pub struct CasesArgs {
+    /// List the policy-boundary generators instead of the catalogue
+    #[arg(long)]
+    pub generators: bool,
     /// Print the catalogue as JSON
     #[arg(long, conflicts_with = "markdown")]
     pub json: bool,
@@ -484,6 +527,12 @@ pub struct MintArgs {
     /// Send no signature (header.payload.)
     #[arg(long)]
     pub drop_signature: bool,
+    /// Replay a recipe (TOML: edits to a genuine token; see examples/recipes/)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["case", "edits", "header_json", "payload_json", "sign_with", "drop_signature"])]
+    pub recipe: Option<PathBuf>,
+    /// Edits to the genuine token as JSON (what a probe finding prints to reproduce it)
+    #[arg(long, value_name = "JSON", conflicts_with_all = ["case", "header_json", "payload_json", "sign_with", "drop_signature"])]
+    pub edits: Option<String>,
     /// Print {token, header, claims} as JSON
     #[arg(long)]
     pub json: bool,

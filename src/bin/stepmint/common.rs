@@ -93,12 +93,9 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
 pub fn claim_conditions(flags: &[String]) -> Result<Vec<stepmint::validate::Condition>> {
     flags
         .iter()
-        .map(|c| match c.split_once('=') {
-            Some((claim, pattern)) => Ok(stepmint::validate::Condition {
-                claim: claim.into(),
-                test: stepmint::validate::Test::Like(pattern.into()),
-            }),
-            None => Err(Usage(format!("--claim {c}: expected KEY=PATTERN")).into()),
+        .map(|c| {
+            stepmint::validate::Condition::parse(c)
+                .map_err(|_| Usage(format!("--claim {c}: expected KEY=PATTERN")).into())
         })
         .collect()
 }

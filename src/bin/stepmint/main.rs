@@ -9,6 +9,7 @@ mod decode;
 mod fault;
 mod keys;
 mod mint;
+mod out;
 mod probe;
 mod run;
 mod serve;
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(err) if err.chain().any(|e| e.is::<out::Closed>()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("stepmint: error: {err:#}");
             ExitCode::from(common::exit_code(&err))

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use stepmint::{Issuer, IssuerOptions, StepRequest, WorkspaceSpec};
 
 use crate::cli::MintArgs;
-use crate::common;
+use crate::common::{self, Usage};
 
 pub fn run(args: MintArgs) -> Result<ExitCode> {
     let data_dir = common::data_dir(&args.data)?;
@@ -31,6 +31,15 @@ pub fn run(args: MintArgs) -> Result<ExitCode> {
         let (k, v) = common::key_json("--header", h)?;
         header.insert(k, v);
     }
+    let edits = match (&args.recipe, &args.edits) {
+        (Some(path), _) => stepmint::hostile::Recipe::load(path)?.edits,
+        (None, Some(json)) => {
+            let value: Value =
+                serde_json::from_str(json).map_err(|e| Usage(format!("--edits: not JSON: {e}")))?;
+            serde_json::from_value(value).map_err(|e| Usage(format!("--edits: {e}")))?
+        }
+        (None, None) => Vec::new(),
+    };
     let req = StepRequest {
         workspace: args
             .workspace
@@ -50,12 +59,13 @@ pub fn run(args: MintArgs) -> Result<ExitCode> {
         payload_json: args.payload_json,
         sign_with: args.sign_with,
         drop_signature: args.drop_signature,
+        edits,
     };
     let minted = issuer.mint(&req)?;
     if args.json {
-        println!("{}", serde_json::to_string(&minted)?);
+        crate::out::line(&serde_json::to_string(&minted)?)?;
     } else {
-        println!("{}", minted.token);
+        crate::out::line(&minted.token)?;
     }
     Ok(ExitCode::SUCCESS)
 }

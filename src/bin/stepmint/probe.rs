@@ -1,24 +1,31 @@
-//! `stepmint probe`: the catalogue against a live relying party.
+//! `stepmint probe`: hostile, policy-boundary and generated tokens against a live relying party.
+//! Exit codes: 0 nothing hostile accepted, 1 a hostile token accepted, 2 usage, 3 the relying
+//! party could not be tested.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use serde_json::{Map, Value, json};
-use stepmint::probe::{self, BASELINE_REFUSED, ProbeOptions, Target};
+use stepmint::hostile::Recipe;
+use stepmint::probe::{self, FindingKind, FuzzOptions, ProbeOptions, Progress, Target};
 use stepmint::{
     Config, ControlClient, DataDir, IdSource, Instance, Issuer, IssuerOptions, StepRequest,
-    SystemClock, WorkspaceSpec,
+    SystemClock, WorkspaceSpec, printable,
 };
 
 use crate::cli::ProbeArgs;
-use crate::common;
+use crate::common::{self, Usage};
+
+/// Exit code when the relying party could not be tested at all.
+const UNTESTED: u8 = 3;
 
 pub fn run(args: ProbeArgs) -> Result<ExitCode> {
     let target = if let Some(cmd) = &args.exec {
-        Target::Exec {
-            argv: probe::split_command(cmd)?,
+        if args.shell {
+            Target::shell(cmd)?
+        } else {
+            Target::exec(cmd)?
         }
     } else {
         let url = args.url.clone().context("--url or --exec")?;
@@ -35,40 +42,41 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
             ca,
         )?
     };
-    let mut overrides = Map::new();
-    if !args.audiences.is_empty() {
-        overrides.insert("audiences".into(), json!(args.audiences));
-    }
-    if !args.sub_like.is_empty() {
-        overrides.insert("sub_like".into(), json!(args.sub_like));
-    }
     let conditions = common::claim_conditions(&args.claims)?;
-    if !conditions.is_empty() {
-        overrides.insert("conditions".into(), serde_json::to_value(conditions)?);
-    }
-    if let Some(l) = args.leeway {
-        overrides.insert("leeway".into(), json!(l));
-    }
-    let options = ProbeOptions {
-        target,
-        policy_overrides: overrides,
-        step: StepRequest {
-            workspace: args.workspace.clone(),
-            repository_uuid: args.repo_uuid.clone(),
-            deployment_environment_uuid: args.env_uuid.clone(),
-            branch: args.branch.clone(),
-            ..Default::default()
-        },
-        only: args.cases.clone(),
-        skip: args.skip.clone(),
-        timeout: Duration::from_secs(args.timeout.max(1)),
-        concurrency: args.concurrency,
+    let recipes = match &args.recipes {
+        Some(dir) => {
+            let r = Recipe::load_dir(dir)?;
+            if r.is_empty() {
+                return Err(Usage(format!(
+                    "--recipes {}: no *.toml recipe there",
+                    dir.display()
+                ))
+                .into());
+            }
+            r
+        }
+        None => Vec::new(),
     };
+    if args.no_catalogue && args.fuzz.is_none() && args.fuzz_time.is_none() && recipes.is_empty() {
+        return Err(Usage(
+            "--no-catalogue leaves nothing to send: add --fuzz N, --fuzz-time SECS or --recipes DIR".into(),
+        )
+        .into());
+    }
+    let seed = args
+        .seed
+        .unwrap_or_else(|| IdSource::random().uuid().as_u64_pair().0);
+    let fuzz = (args.fuzz.is_some() || args.fuzz_time.is_some()).then(|| FuzzOptions {
+        count: args.fuzz.map(|n| n as usize),
+        seconds: args.fuzz_time,
+        seed,
+    });
 
     let dir = common::data_dir(&args.data)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let live = !args.json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let report = runtime.block_on(async {
         let data = DataDir::open(&dir)?;
         let workspaces = args
@@ -102,10 +110,51 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
             eprintln!("stepmint: issuer for the probe at {}", instance.base_url());
             (instance.issuer().clone(), Some(instance))
         };
-        let live = !args.json && std::io::IsTerminal::is_terminal(&std::io::stderr());
-        let report = probe::run(issuer, options, move |done, total| {
+        // What the relying party declares: the workspace's policy with the flags over it.
+        let mut policy = issuer
+            .workspace_or_first(
+                args.workspace
+                    .as_deref()
+                    .map(|w| w.split('=').next().unwrap_or(w)),
+            )?
+            .default_policy();
+        if !args.audiences.is_empty() {
+            policy.audiences = args.audiences.clone();
+        }
+        policy.sub_like = args.sub_like.clone();
+        policy.conditions = conditions;
+        if let Some(l) = args.leeway {
+            policy.leeway = l;
+        }
+        policy.max_age = args.max_age;
+        let mut options = ProbeOptions::new(target);
+        options.policy = Some(policy);
+        options.step = StepRequest {
+            workspace: args
+                .workspace
+                .as_deref()
+                .map(|w| w.split('=').next().unwrap_or(w).to_string()),
+            repository_uuid: args.repo_uuid.clone(),
+            deployment_environment_uuid: args.env_uuid.clone(),
+            branch: args.branch.clone(),
+            ..Default::default()
+        };
+        options.only = args.cases.clone();
+        options.skip = args.skip.clone();
+        options.cases = !args.no_catalogue;
+        options.recipes = recipes;
+        options.fuzz = fuzz;
+        options.timeout = Duration::from_secs(args.timeout);
+        options.concurrency = args.concurrency as usize;
+        if let Some(f) = &options.fuzz {
+            eprintln!(
+                "stepmint: fuzz seed {} (repeat the run with --seed {})",
+                f.seed, f.seed
+            );
+        }
+        let report = probe::run(issuer, options, move |p: &Progress| {
             if live {
-                eprint!("\rprobing: {done}/{total}");
+                show_progress(p);
             }
         })
         .await;
@@ -119,20 +168,24 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
     })?;
 
     if let Some(path) = &args.junit {
-        std::fs::write(path, report.junit())
+        stepmint::write_atomic(path, report.junit().as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_table(&report);
+    if let Some(dir) = &args.save_findings {
+        save_findings(&report, dir)?;
     }
-    if report.baseline.observed != probe::Observed::Accepted {
+    if args.json {
+        crate::out::line(&serde_json::to_string_pretty(&report)?)?;
+    } else {
+        print_report(&report)?;
+    }
+    if !report.tested() {
         eprintln!(
-            "stepmint: {BASELINE_REFUSED}: {:?}: {}",
-            report.baseline.observed, report.baseline.detail
+            "stepmint: the relying party could not be tested: its baseline (a genuine token) was {}: {}",
+            label(&report.baseline.observed),
+            printable(&report.baseline.detail)
         );
-        return Ok(ExitCode::from(1));
+        return Ok(ExitCode::from(UNTESTED));
     }
     Ok(if report.ok() {
         ExitCode::SUCCESS
@@ -141,28 +194,161 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
     })
 }
 
-fn print_table(report: &probe::ProbeReport) {
-    let label = |v: &Value| v.as_str().unwrap_or_default().to_string();
-    println!(
-        "{:<28} {:<8} {:<17} {:<7} reference",
-        "case", "expected", "observed", "verdict"
+fn show_progress(p: &Progress) {
+    match (p.phase, p.total) {
+        ("fuzz", Some(total)) => eprint!(
+            "\r\x1b[Kfuzz: {}/{total} tokens, {:.0}/s, {} accepted hostile",
+            p.done, p.rate, p.findings
+        ),
+        ("fuzz", None) => eprint!(
+            "\r\x1b[Kfuzz: {} tokens, {:.0}/s, {} accepted hostile",
+            p.done, p.rate, p.findings
+        ),
+        ("shrink", _) => eprint!("\r\x1b[Kshrinking finding {}", p.done),
+        (_, Some(total)) => eprint!("\r\x1b[Kprobing: {}/{total}", p.done),
+        _ => {}
+    }
+}
+
+fn label<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn save_findings(report: &probe::ProbeReport, dir: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut recipes: Vec<Recipe> = Vec::new();
+    for r in report.failures() {
+        if !r.edits.is_empty() {
+            recipes.push(Recipe {
+                name: r.case.clone(),
+                description: Some(r.reference.clone()),
+                expected: Some(r.expected),
+                edits: r.edits.clone(),
+            });
+        }
+    }
+    for f in report
+        .fuzz
+        .iter()
+        .flat_map(|f| f.findings.iter().chain(&f.false_refusals))
+    {
+        recipes.push(Recipe {
+            name: f.id.clone(),
+            description: Some(format!(
+                "{}; validator: {}",
+                f.difference.join("; "),
+                f.validator
+            )),
+            expected: Some(match f.kind {
+                FindingKind::Accepted => stepmint::hostile::Outcome::Refuse,
+                FindingKind::FalseRefusal => stepmint::hostile::Outcome::Accept,
+            }),
+            edits: f.edits.clone(),
+        });
+    }
+    for r in &recipes {
+        let name: String = r
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let path = dir.join(format!("{name}.toml"));
+        stepmint::write_atomic(&path, r.to_toml()?.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    eprintln!(
+        "stepmint: {} recipe(s) written to {}",
+        recipes.len(),
+        dir.display()
     );
+    Ok(())
+}
+
+fn print_report(report: &probe::ProbeReport) -> Result<()> {
+    use crate::out::line;
+    line(&format!(
+        "{:<34} {:<8} {:<16} {:<7} {:<8} what the relying party answered",
+        "case", "expected", "observed", "verdict", "severity"
+    ))?;
     for r in std::iter::once(&report.baseline).chain(&report.rows) {
-        let observed = label(&serde_json::to_value(&r.observed).unwrap_or_default());
-        let verdict = label(&serde_json::to_value(r.verdict).unwrap_or_default());
-        let expected = label(&serde_json::to_value(r.expected).unwrap_or_default());
-        println!(
-            "{:<28} {:<8} {:<17} {:<7} {}",
-            r.case,
-            expected,
-            observed,
-            verdict.to_uppercase(),
-            r.reference
-        );
+        let detail: String = printable(&r.detail).chars().take(90).collect();
+        line(&format!(
+            "{:<34} {:<8} {:<16} {:<7} {:<8} {}",
+            printable(&r.case),
+            label(&r.expected),
+            label(&r.observed),
+            label(&r.verdict).to_uppercase(),
+            r.severity.map(|s| label(&s)).unwrap_or_default(),
+            detail
+        ))?;
+    }
+    if let Some(f) = &report.fuzz {
+        line("")?;
+        line(&format!(
+            "fuzz: {} generated tokens in {:.1} s ({:.0}/s), seed {}: {} finding(s), {} false refusal(s), {} without answer; {} sends to shrink",
+            f.sent,
+            f.seconds,
+            f.rate,
+            f.seed,
+            f.findings.len(),
+            f.false_refusals.len(),
+            f.errors,
+            f.shrink_sends
+        ))?;
+        for x in f.findings.iter().chain(&f.false_refusals) {
+            let what = match x.kind {
+                FindingKind::Accepted => format!("ACCEPTED [{}]", label(&x.severity)),
+                FindingKind::FalseRefusal => "REFUSED an acceptable token".to_string(),
+            };
+            line(&format!("{} {what}, seen {} time(s)", x.id, x.occurrences))?;
+            for d in &x.difference {
+                line(&format!("  difference:    {}", printable(d)))?;
+            }
+            line(&format!("  validator:     {}", printable(&x.validator)))?;
+            line(&format!("  relying party: {}", printable(&x.detail)))?;
+            line(&format!("  reproduce:     {}", printable(&x.reproduce)))?;
+        }
     }
     let s = &report.summary;
-    println!(
-        "probe: {} cases: {} as expected, {} hostile accepted, {} acceptable refused, {} errors, {} skipped",
-        s.total, s.passed, s.failed, s.strict, s.errors, s.skipped
-    );
+    let count = |fam: &dyn Fn(&str) -> bool| report.rows.iter().filter(|r| fam(&r.family)).count();
+    let policy = count(&|f| f.starts_with("policy:"));
+    let recipes = count(&|f| f == "recipe");
+    let catalogue = s.total - policy - recipes;
+    let by = |sev| {
+        report
+            .rows
+            .iter()
+            .filter(|r| r.severity == Some(sev))
+            .count()
+    };
+    line(&format!(
+        "probe: baseline {} + {} cases ({catalogue} catalogue, {policy} policy-boundary, {recipes} recipes): {} as expected, {} hostile accepted (bypass {}, policy {}, hygiene {}), {} acceptable refused, {} errors, {} skipped{}",
+        label(&report.baseline.observed),
+        s.total,
+        s.passed,
+        s.failed,
+        by(probe::Severity::Bypass),
+        by(probe::Severity::Policy),
+        by(probe::Severity::Hygiene),
+        s.strict,
+        s.errors,
+        s.skipped,
+        match &report.fuzz {
+            Some(_) => format!(
+                "; fuzz: {} finding(s), {} false refusal(s)",
+                s.findings, s.false_refusals
+            ),
+            None => String::new(),
+        }
+    ))?;
+    Ok(())
 }

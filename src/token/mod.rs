@@ -8,8 +8,12 @@
 //! `header` members over the result (`null` removes one): that is how QA shapes a token, and
 //! the signature is always made over exactly the bytes that are sent.
 
+mod edit;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+pub use edit::{Edit, EncodingEdit};
 
 use crate::clock::IdSource;
 use crate::encoding::b64url;
@@ -68,6 +72,9 @@ pub struct StepRequest {
     pub sign_with: Option<String>,
     /// Crafting: send no signature (`header.payload.`).
     pub drop_signature: bool,
+    /// Crafting: edits applied to the genuine token, in order (a recipe's `edits`). Excludes
+    /// `case` and the raw fields above.
+    pub edits: Vec<Edit>,
 }
 
 impl StepRequest {
@@ -78,6 +85,7 @@ impl StepRequest {
             || self.payload_json.is_some()
             || self.sign_with.is_some()
             || self.drop_signature
+            || !self.edits.is_empty()
     }
 }
 

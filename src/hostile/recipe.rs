@@ -1,0 +1,439 @@
+//! Recipes: a token described as edits to a genuine one. Header and claim members set or
+//! removed, time claims set relative to the minting time (so a replay is fresh), the signer, raw
+//! JSON, and encoding changes. Policy-boundary cases, fuzz findings and QA's hand-written files
+//! all use this one model, so any of them can be saved, replayed (`stepmint mint --recipe`) and
+//! run as a regression suite (`stepmint probe --recipes DIR`).
+//!
+//! ```toml
+//! name = "aud-suffix"
+//! description = "the declared audience with something appended"
+//! expected = "refuse"          # optional: by default the reference validator decides
+//!
+//! [[edits]]
+//! op = "set_claim"
+//! name = "aud"
+//! value = "api://deploy-evil"
+//! ```
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::armory::{Armory, Genuine};
+use super::forge::{self, Forged, Sig};
+use super::kinds::Outcome;
+use crate::encoding::{b64url, pem_encode};
+use crate::error::{Error, Result};
+use crate::keys::SigningKey;
+use crate::token::{Edit, EncodingEdit};
+
+/// The largest recipe file read, in bytes.
+pub const MAX_RECIPE_LEN: usize = 1024 * 1024;
+
+/// A saved token recipe: edits to a genuine token, and what a strict relying party does with
+/// the result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipe {
+    /// A name for reports (kebab-case by convention).
+    pub name: String,
+    /// What the token is, for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `refuse` or `accept`; absent: the reference validator decides under the declared
+    /// policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<Outcome>,
+    /// The edits, applied in order.
+    #[serde(default)]
+    pub edits: Vec<Edit>,
+}
+
+impl Recipe {
+    /// Parses recipe TOML; errors name the file and the line.
+    pub fn from_toml(text: &str, origin: &Path) -> Result<Recipe> {
+        let recipe: Recipe = toml::from_str(text)
+            .map_err(|e| Error::invalid("recipe", format!("{}: {e}", origin.display())))?;
+        if recipe.name.trim().is_empty() || recipe.name.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "recipe",
+                format!("{}: `name` must be a non-empty line", origin.display()),
+            ));
+        }
+        Ok(recipe)
+    }
+
+    /// Reads one recipe file.
+    pub fn load(path: &Path) -> Result<Recipe> {
+        let bytes = read_bounded(path)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::invalid("recipe", format!("{}: not UTF-8", path.display())))?;
+        Recipe::from_toml(&text, path)
+    }
+
+    /// Every `*.toml` in `dir`, sorted by file name.
+    pub fn load_dir(dir: &Path) -> Result<Vec<Recipe>> {
+        let entries = std::fs::read_dir(dir).map_err(|e| Error::io("read", dir, e))?;
+        let mut paths: Vec<_> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+            .collect();
+        paths.sort();
+        paths.iter().map(|p| Recipe::load(p)).collect()
+    }
+
+    /// The recipe as TOML text.
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string(self).map_err(|e| Error::invalid("recipe", e.to_string()))
+    }
+}
+
+fn read_bounded(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| Error::io("open", path, e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_RECIPE_LEN as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io("read", path, e))?;
+    if bytes.len() > MAX_RECIPE_LEN {
+        return Err(Error::invalid(
+            "recipe",
+            format!(
+                "{}: larger than {} KiB",
+                path.display(),
+                MAX_RECIPE_LEN / 1024
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The edits that make what `req` asks for, as a recipe named `name`: claim and header
+/// overrides, the signer, a dropped signature, raw header or payload, and any edits it carries.
+/// A catalogue case is built by code, not edits: save its token, or pick the case by name.
+pub fn from_request(req: &crate::token::StepRequest, name: &str) -> Result<Recipe> {
+    if let Some(case) = &req.case {
+        return Err(Error::invalid(
+            "case",
+            format!(
+                "`{case}` is a catalogue case, made by code rather than edits: probe it by name (`--cases {case}`)"
+            ),
+        ));
+    }
+    let mut edits = Vec::new();
+    for (name, value) in &req.claims {
+        edits.push(if value.is_null() {
+            Edit::RemoveClaim { name: name.clone() }
+        } else {
+            Edit::SetClaim {
+                name: name.clone(),
+                value: value.clone(),
+            }
+        });
+    }
+    for (name, value) in &req.header {
+        edits.push(if value.is_null() {
+            Edit::RemoveHeader { name: name.clone() }
+        } else {
+            Edit::SetHeader {
+                name: name.clone(),
+                value: value.clone(),
+            }
+        });
+    }
+    if let Some(json) = &req.header_json {
+        edits.push(Edit::RawHeader { json: json.clone() });
+    }
+    if let Some(json) = &req.payload_json {
+        edits.push(Edit::RawPayload { json: json.clone() });
+    }
+    if let Some(with) = &req.sign_with {
+        edits.push(Edit::Sign { with: with.clone() });
+    }
+    if req.drop_signature {
+        edits.push(Edit::Encoding {
+            change: EncodingEdit::DropSignature,
+        });
+    }
+    edits.extend(req.edits.iter().cloned());
+    Ok(Recipe {
+        name: name.to_string(),
+        description: None,
+        expected: None,
+        edits,
+    })
+}
+
+/// The token `edits` make of the genuine one.
+pub fn apply(armory: &dyn Armory, genuine: Genuine<'_>, edits: &[Edit]) -> Result<Forged> {
+    let mut header = genuine.header;
+    let mut claims = genuine.claims;
+    let mut raw_header: Option<String> = None;
+    let mut raw_payload: Option<String> = None;
+    let mut signer = "workspace".to_string();
+    let mut encodings = Vec::new();
+    for edit in edits {
+        match edit {
+            Edit::SetClaim { name, value } => {
+                claims.insert(name.clone(), value.clone());
+            }
+            Edit::RemoveClaim { name } => {
+                claims.shift_remove(name);
+            }
+            Edit::SetTime { name, offset } => {
+                claims.insert(name.clone(), genuine.now.saturating_add(*offset).into());
+            }
+            Edit::SetHeader { name, value } => {
+                header.insert(name.clone(), value.clone());
+            }
+            Edit::RemoveHeader { name } => {
+                header.shift_remove(name);
+            }
+            Edit::Sign { with } => signer = with.clone(),
+            Edit::RawHeader { json } => raw_header = Some(json.clone()),
+            Edit::RawPayload { json } => raw_payload = Some(json.clone()),
+            Edit::Encoding { change } => encodings.push(*change),
+        }
+    }
+    let header_bytes = match raw_header {
+        Some(text) => text.into_bytes(),
+        None => forge::json(&header)?,
+    };
+    let payload_bytes = match raw_payload {
+        Some(text) => text.into_bytes(),
+        None => forge::json(&claims)?,
+    };
+    let attacker;
+    let found;
+    let keys = &genuine.workspace.keys;
+    let sig = match signer.as_str() {
+        "workspace" => Sig::Key(keys.active()),
+        "none" => Sig::Empty,
+        "ps256" => Sig::Ps256(keys.active()),
+        "hs256-public-pem" => {
+            Sig::Hmac(pem_encode("PUBLIC KEY", &keys.active().public_spki_der()?).into_bytes())
+        }
+        "hs256-public-der" => Sig::Hmac(keys.active().public_spki_der()?),
+        s if s.starts_with("attacker-") => {
+            attacker = armory.attacker()?;
+            let k: &SigningKey = match s {
+                "attacker-rs256" => &attacker.rs256,
+                "attacker-es256" => &attacker.es256,
+                "attacker-eddsa" => &attacker.eddsa,
+                other => return Err(bad_signer(other)),
+            };
+            Sig::Key(k)
+        }
+        s if s.starts_with("hs256:") => Sig::Hmac(s.as_bytes()["hs256:".len()..].to_vec()),
+        s if s.starts_with("kid:") => {
+            let kid = &s["kid:".len()..];
+            found = keys.find(kid).map(|e| e.key.clone()).ok_or_else(|| {
+                Error::invalid(
+                    "edits",
+                    format!("no key `{kid}` in workspace `{}`", genuine.workspace.slug),
+                )
+            })?;
+            Sig::Key(&found)
+        }
+        other => return Err(bad_signer(other)),
+    };
+    let pad = encodings.contains(&EncodingEdit::Pad);
+    let part = |bytes: &[u8]| {
+        let s = b64url(bytes);
+        if pad {
+            let n = (4 - s.len() % 4) % 4;
+            format!("{s}{}", "=".repeat(n))
+        } else {
+            s
+        }
+    };
+    let input = format!("{}.{}", part(&header_bytes), part(&payload_bytes));
+    let mut signature = sig.make(input.as_bytes())?;
+    if encodings.contains(&EncodingEdit::FlipSignature) {
+        match signature.last_mut() {
+            Some(last) => *last ^= 0x01,
+            None => signature.push(0x01),
+        }
+    }
+    let mut sig_text = part(&signature);
+    if encodings.contains(&EncodingEdit::NonCanonical) {
+        sig_text = non_canonical(&sig_text);
+    }
+    let mut token = if encodings.contains(&EncodingEdit::TwoParts) {
+        input
+    } else if encodings.contains(&EncodingEdit::DropSignature) {
+        format!("{input}.")
+    } else {
+        format!("{input}.{sig_text}")
+    };
+    if encodings.contains(&EncodingEdit::ExtraPart) {
+        token.push_str(".e30");
+    }
+    if encodings.contains(&EncodingEdit::TrailingSpace) {
+        token.push(' ');
+    }
+    Ok(Forged {
+        token,
+        header: forge::shown(&header_bytes),
+        claims: forge::shown(&payload_bytes),
+        notes: edits.iter().map(Edit::describe).collect(),
+        case: None,
+    })
+}
+
+/// The same base64url text with the last character changed only in bits a decoder drops; when
+/// the last character carries no spare bits, the text is returned as it is.
+fn non_canonical(text: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let spare = match text.trim_end_matches('=').len() % 4 {
+        2 => 4,
+        3 => 2,
+        _ => 0,
+    };
+    let Some(last) = text.trim_end_matches('=').bytes().last() else {
+        return text.to_string();
+    };
+    let Some(i) = ALPHABET.iter().position(|&c| c == last) else {
+        return text.to_string();
+    };
+    if spare == 0 {
+        return text.to_string();
+    }
+    let changed = ALPHABET[i ^ 1] as char;
+    let keep = text.trim_end_matches('=');
+    let pads = &text[keep.len()..];
+    let mut out = keep[..keep.len() - 1].to_string();
+    out.push(changed);
+    out.push_str(pads);
+    out
+}
+
+fn bad_signer(text: &str) -> Error {
+    Error::invalid(
+        "edits",
+        format!(
+            "`{text}` is not a signer (workspace, none, ps256, attacker-rs256, attacker-es256, attacker-eddsa, hs256:SECRET, hs256-public-pem, hs256-public-der, kid:KID)"
+        ),
+    )
+}
+
+/// The genuine claims with `edits` applied, as far as they are claim edits: what a validator
+/// would compare, for reports.
+pub fn edited_claims(
+    mut claims: Map<String, Value>,
+    now: i64,
+    edits: &[Edit],
+) -> Map<String, Value> {
+    for edit in edits {
+        match edit {
+            Edit::SetClaim { name, value } => {
+                claims.insert(name.clone(), value.clone());
+            }
+            Edit::RemoveClaim { name } => {
+                claims.shift_remove(name);
+            }
+            Edit::SetTime { name, offset } => {
+                claims.insert(name.clone(), now.saturating_add(*offset).into());
+            }
+            _ => {}
+        }
+    }
+    claims
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipes_round_trip_through_toml() {
+        let r = Recipe {
+            name: "aud-suffix".into(),
+            description: Some("x".into()),
+            expected: Some(Outcome::Refuse),
+            edits: vec![
+                Edit::SetClaim {
+                    name: "aud".into(),
+                    value: Value::from("a-evil"),
+                },
+                Edit::SetTime {
+                    name: "exp".into(),
+                    offset: -120,
+                },
+                Edit::SetClaim {
+                    name: "nbf".into(),
+                    value: serde_json::json!([1, null, {"a": null}]),
+                },
+                Edit::SetHeader {
+                    name: "kid".into(),
+                    value: Value::Null,
+                },
+                Edit::Sign {
+                    with: "none".into(),
+                },
+                Edit::Encoding {
+                    change: EncodingEdit::Pad,
+                },
+            ],
+        };
+        let text = r.to_toml().unwrap();
+        assert_eq!(Recipe::from_toml(&text, Path::new("x.toml")).unwrap(), r);
+        let err = Recipe::from_toml(
+            "name = \"a\"\n[[edits]]\nop = \"nope\"\n",
+            Path::new("f.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("f.toml") && err.contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn a_crafter_request_becomes_edits() {
+        let req: crate::token::StepRequest = serde_json::from_str(
+            r#"{"claims":{"aud":"x","branchName":null},"header":{"kid":"k"},"sign_with":"none","drop_signature":true}"#,
+        )
+        .unwrap();
+        let r = from_request(&req, "mine").unwrap();
+        let members: Vec<String> = r.edits.iter().map(Edit::member).collect();
+        assert_eq!(
+            members,
+            [
+                "claims.aud",
+                "claims.branchName",
+                "header.kid",
+                "signature",
+                "encoding.drop-signature"
+            ]
+        );
+        assert!(matches!(r.edits[1], Edit::RemoveClaim { .. }));
+        let case = crate::token::StepRequest {
+            case: Some("alg-none".into()),
+            ..Default::default()
+        };
+        assert!(from_request(&case, "x").is_err());
+    }
+
+    #[test]
+    fn non_canonical_changes_text_not_bytes() {
+        use base64::Engine as _;
+        let lenient = base64::engine::GeneralPurpose::new(
+            &base64::alphabet::URL_SAFE,
+            base64::engine::GeneralPurposeConfig::new()
+                .with_encode_padding(false)
+                .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+                .with_decode_allow_trailing_bits(true),
+        );
+        for len in [1usize, 2, 32, 64, 256] {
+            let bytes: Vec<u8> = (0..len).map(|i| i as u8 ^ 0xa5).collect();
+            let text = b64url(&bytes);
+            let changed = non_canonical(&text);
+            assert_eq!(lenient.decode(&changed).unwrap(), bytes, "{len}");
+            if len % 3 != 0 {
+                assert_ne!(changed, text, "{len}");
+                // The strict decoder the validator uses refuses it.
+                assert_eq!(crate::encoding::b64url_decode(&changed), None, "{len}");
+            }
+        }
+    }
+}
