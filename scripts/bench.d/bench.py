@@ -19,6 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.path.join(ROOT, "target", "release", "stepmint")
 QUICK = "--quick" in sys.argv
 PEERS = "--peers" in sys.argv
+PROBE_ONLY = "--probe" in sys.argv
 DURATION = 2 if QUICK else 5
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 rows = []
@@ -173,6 +174,42 @@ def checked(name, result):
     return rps
 
 
+def probe_rate(data, target, count, concurrency):
+    """Generated tokens per second the probe sends to `target` (argv after `probe`)."""
+    out = subprocess.run(
+        [BIN, "probe", *target, "--no-catalogue", "--fuzz", str(count), "--seed", "1", "--concurrency", str(concurrency), "--json", "--data-dir", data],
+        capture_output=True, text=True,
+    )
+    if out.returncode not in (0, 1):
+        raise SystemExit(f"probe failed ({out.returncode}): {out.stderr[-2000:]}")
+    import json
+    fuzz = json.loads(out.stdout)["fuzz"]
+    return fuzz["rate"], fuzz["sent"], fuzz["errors"]
+
+
+def probe_figures(data):
+    """The probe's fuzzing throughput: against a trivial HTTP relying party (the probe is the
+    bottleneck: mint, sign, judge, send), and against a command (`true`: a process per token)."""
+    rp = subprocess.Popen([sys.executable, os.path.join(ROOT, "scripts", "bench.d", "trivial_rp.py")], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(rp.stdout.readline())
+        url = ["--url", f"http://127.0.0.1:{port}/"]
+        count = 1000 if QUICK else 5000
+        probe_rate(data, url, 300, 32)  # warm
+        rates = []
+        for _ in range(1 if QUICK else ROUNDS):
+            rate, sent, errors = probe_rate(data, url, count, 32)
+            if errors:
+                failures.append(f"probe: {errors} of {sent} generated tokens got no answer")
+            rates.append(rate)
+        row("probe fuzzing, trivial HTTP relying party", f"{median(rates):.0f}", "tokens/s", spread(rates, lambda x: f"{x:.0f}", lead=f"{count} tokens, concurrency 32; target: at least 2000/s"))
+    finally:
+        rp.terminate()
+        rp.wait()
+    rate, sent, _ = probe_rate(data, ["--exec", "true"], 200 if QUICK else 1000, 8)
+    row("probe fuzzing, command relying party (`true`)", f"{rate:.0f}", "tokens/s", f"{sent} tokens, concurrency 8: a process per token")
+
+
 def median(xs):
     return statistics.median(xs) if xs else 0.0
 
@@ -187,6 +224,15 @@ def main():
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is missing: apt-get install {tool}")
     rounds = 1 if QUICK else ROUNDS
+    if PROBE_ONLY:
+        ours = Stepmint()
+        probe_figures(ours.data)
+        shutil.rmtree(ours.data, ignore_errors=True)
+        for name, value, unit, note in rows:
+            print(f"| {name} | {value} | {unit} | {note} |")
+        if failures:
+            raise SystemExit("\n".join(failures))
+        return
     print(f"machine: {os.cpu_count()} cores; mode: {'quick' if QUICK else 'full'}; {rounds} round(s) of {DURATION} s per figure", file=sys.stderr)
     ours = Stepmint()
     peer = None
@@ -248,6 +294,7 @@ def main():
             peer.stop()
         ours.stop()
     data = ours.data
+    probe_figures(data)
     mint_times = []
     for _ in range(5 if QUICK else 20):
         t = time.perf_counter()

@@ -321,8 +321,8 @@ pub struct ProbeRequest {
 /// Runs the catalogue, the policy-boundary cases, recipes and generated tokens against a relying
 /// party; returns the report with JUnit and JSON forms, findings with recipes to save.
 #[tauri::command]
-pub async fn probe(
-    app: tauri::AppHandle,
+pub async fn probe<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
     desktop: State<'_, Desktop>,
     options: ProbeRequest,
 ) -> CmdResult<Value> {

@@ -58,6 +58,7 @@ pub(super) async fn run(
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut errors = 0usize;
     let mut accepted_hostile = 0usize;
+    let mut unmade = 0usize;
     let in_flight = shared.concurrency.max(1) * 2;
     let mut next = 0usize;
     let mut done = 0usize;
@@ -83,8 +84,8 @@ pub(super) async fn run(
             break;
         };
         done += 1;
-        if let Ok(Some(o)) = joined {
-            match o.observed {
+        match joined {
+            Ok(Some(o)) => match o.observed {
                 Observed::Timeout | Observed::ConnectionError => errors += 1,
                 Observed::Accepted if !o.validator_accepts => {
                     accepted_hostile += 1;
@@ -92,7 +93,9 @@ pub(super) async fn run(
                 }
                 Observed::Refused if o.validator_accepts => outcomes.push(o),
                 _ => {}
-            }
+            },
+            // A token the issuer could not make (a signer that needs a key the ring lacks).
+            _ => unmade += 1,
         }
         if done.is_multiple_of(25) || tasks.is_empty() {
             let secs = started.elapsed().as_secs_f64().max(1e-9);
@@ -106,7 +109,7 @@ pub(super) async fn run(
         }
     }
     let seconds = started.elapsed().as_secs_f64();
-    let sent = done;
+    let sent = done - unmade;
     // Deterministic order whatever finished first.
     outcomes.sort_by_key(|o| o.index);
     let mut report = FuzzReport {
@@ -119,6 +122,7 @@ pub(super) async fn run(
             0.0
         },
         errors,
+        unmade,
         ..FuzzReport::default()
     };
     let mut shrunk = 0usize;

@@ -145,6 +145,9 @@ pub struct FuzzReport {
     pub false_refusals: Vec<Finding>,
     /// Sends that got no answer.
     pub errors: usize,
+    /// Generated edit lists the issuer could not make into a token (not sent).
+    #[serde(default)]
+    pub unmade: usize,
 }
 
 /// A whole run.

@@ -123,6 +123,16 @@ pub enum Test {
     OneOf(Vec<Value>),
 }
 
+impl std::fmt::Display for Test {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Test::Equals(v) => write!(f, "equal {v}"),
+            Test::Like(p) => write!(f, "be a string like {}", Value::from(p.as_str())),
+            Test::OneOf(vs) => write!(f, "be one of {}", Value::from(vs.clone())),
+        }
+    }
+}
+
 impl Condition {
     /// `KEY=PATTERN` (as `--claim` takes it): the claim must be a string matching the
     /// `StringLike` pattern.

@@ -4,11 +4,13 @@
 // It checks what a user does first: the app starts and shows an issuer URL; a token with a
 // custom claim is minted in the Crafter and accepted in the Inspector; the JWKS URL the app
 // shows, fetched with the CA it shows, holds the key that verifies that token; the alg-none case
-// is refused; the Log and History screens fill. Every screen is photographed (see `shots`).
+// is refused; the Log and History screens fill; the Probe screen, pointed at a relying party
+// with one flawed claim check, finds the flaw. Every screen is photographed (see `shots`).
 import { spawn } from "node:child_process";
 import { createPublicKey, verify as rsaVerify } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { createServer as createHttpServer } from "node:http";
 import { get } from "node:https";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -91,7 +93,111 @@ function httpsJson(url, ca) {
   });
 }
 
+// The reference validator's defaults the relying party below mirrors: anything stricter would
+// read as false refusals, anything looser as findings other than the one planted.
+const LEEWAY = 30;
+const FORBIDDEN_HEADERS = ["crit", "b64", "zip", "jku", "x5u", "jwk", "x5c"];
+
+/** Strict base64url (URL-safe alphabet, no padding, canonical trailing bits), or null. */
+function strictPart(s) {
+  if (!/^[A-Za-z0-9_-]+$/.test(s)) return null;
+  const bytes = Buffer.from(s, "base64url");
+  return bytes.toString("base64url") === s ? bytes : null;
+}
+
+/** A JSON object, refused as the reference refuses it: bad UTF-8, duplicate members, depth over 32. */
+function strictObject(bytes) {
+  const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  const value = JSON.parse(text);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("not a JSON object");
+  // JSON.parse keeps the last of duplicate members and nests without limit: scan for both.
+  const stack = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    const top = stack[stack.length - 1];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      if (top?.keys && top.expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1));
+        if (top.keys.has(key)) throw new Error(`duplicate member ${key}`);
+        top.keys.add(key);
+        top.expectKey = false;
+      }
+      i = j;
+    } else if (c === "{" || c === "[") {
+      stack.push(c === "{" ? { keys: new Set(), expectKey: true } : {});
+      if (stack.length > 32) throw new Error("nested too deep");
+    } else if (c === "}" || c === "]") stack.pop();
+    else if (c === "," && top?.keys) top.expectKey = true;
+  }
+  return value;
+}
+
+/**
+ * A relying party with one flaw, on 127.0.0.1 and a free port: it verifies the RS256 signature
+ * with the issuer's JWKS (fetched over HTTPS with the app's CA), the key, the times, the issuer,
+ * the audience and the claim types as strictly as the reference validator, but compares
+ * `branchName` with startsWith("main"), so a token for "main-evil" gets in.
+ */
+async function flawedRelyingParty({ jwksUrl, ca, issuer, audience }) {
+  let jwks = null;
+  const keyFor = async (kid) => {
+    // Fetched again for a kid it does not know, as a relying party does after a rotation.
+    if (!jwks?.keys?.some((k) => k.kid === kid)) jwks = await httpsJson(jwksUrl, ca);
+    return jwks.keys.find((k) => k.kid === kid && k.kty === "RSA");
+  };
+  // Why the token is refused; null when it is accepted.
+  const refusal = async (token) => {
+    if (token.length > 16 * 1024) return "too long";
+    const parts = token.split(".");
+    if (parts.length !== 3) return "not three parts";
+    const [h, p, s] = parts.map(strictPart);
+    if (!h || !p || !s || s.length === 0) return "not strict base64url";
+    const header = strictObject(h);
+    if (header.alg !== "RS256") return `alg ${header.alg}`;
+    const forbidden = FORBIDDEN_HEADERS.filter((k) => Object.hasOwn(header, k));
+    if (forbidden.length) return `forbidden header ${forbidden.join(", ")}`;
+    if (typeof header.kid !== "string") return "no kid";
+    const jwk = await keyFor(header.kid);
+    if (!jwk) return `unknown kid ${header.kid}`;
+    if (!rsaVerify("RSA-SHA256", Buffer.from(`${parts[0]}.${parts[1]}`), createPublicKey({ key: jwk, format: "jwk" }), s)) return "bad signature";
+    const c = strictObject(p);
+    for (const n of ["iss", "aud", "sub", "iat", "exp"]) if (!Object.hasOwn(c, n)) return `no ${n}`;
+    for (const n of ["exp", "nbf", "iat"]) if (Object.hasOwn(c, n) && typeof c[n] !== "number") return `${n} is not a number`;
+    for (const n of ["iss", "sub", "jti"]) if (Object.hasOwn(c, n) && typeof c[n] !== "string") return `${n} is not a string`;
+    const auds = typeof c.aud === "string" ? [c.aud] : Array.isArray(c.aud) && c.aud.every((a) => typeof a === "string") ? c.aud : null;
+    if (!auds) return "aud is not a string or a list of strings";
+    if (c.iss !== issuer) return `iss ${c.iss}`;
+    if (!auds.includes(audience)) return "not for this audience";
+    const now = Date.now() / 1000;
+    if (now >= c.exp + LEEWAY) return "expired";
+    if (Object.hasOwn(c, "nbf") && c.nbf > now + LEEWAY) return "not yet valid";
+    if (c.iat > now + LEEWAY) return "issued in the future";
+    // The flaw: a prefix test where the declared condition is branchName=main.
+    if (typeof c.branchName !== "string" || !c.branchName.startsWith("main")) return "wrong branch";
+    return null;
+  };
+  const server = createHttpServer(async (req, res) => {
+    const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "");
+    let why = "no bearer token";
+    try {
+      if (bearer) why = await refusal(bearer[1]);
+    } catch (e) {
+      why = String(e?.message ?? e);
+    }
+    res.writeHead(why ? 401 : 200, { "content-type": "text/plain" });
+    res.end(why ? `refused: ${why}` : "ok");
+  });
+  await new Promise((ok, fail) => {
+    server.on("error", fail);
+    server.listen(0, "127.0.0.1", ok);
+  });
+  return server;
+}
+
 let browser;
+let relyingParty;
 try {
   await waitForDriver();
   browser = await remote({
@@ -186,11 +292,56 @@ try {
     const errors = await browser.execute(() => window.__stepmintErrors);
     assert(Array.isArray(errors) && errors.length === 0, `page errors: ${JSON.stringify(errors)}`);
   });
+
+  await step("the Probe finds a relying party's prefix check on branchName, with its minimal difference", async () => {
+    await tab("issuer");
+    const audience = await $(".default-audience").getText();
+    assert(audience.startsWith("ari:cloud:bitbucket::workspace/"), `default audience ${audience}`);
+    relyingParty = await flawedRelyingParty({ jwksUrl, ca: readFileSync(caPath), issuer: issuerUrl, audience });
+    const { port } = relyingParty.address();
+
+    await tab("probe");
+    await $("#pr-url").setValue(`http://127.0.0.1:${port}/`);
+    await $("#pr-claims").setValue("branchName=main");
+    await $("#pr-fuzz").setValue("300");
+    await $("#pr-seed").setValue("1");
+    await $("#btn-probe").click();
+    // The button is disabled while the run lasts; the live progress lines are kept for the log.
+    const seen = new Set();
+    await browser.waitUntil(
+      async () => {
+        const [disabled, line] = await browser.execute(() => [document.getElementById("btn-probe").disabled, document.getElementById("pr-progress").textContent]);
+        const phase = /^(cases|fuzz|shrinking):/.exec(line);
+        if (phase) seen.add(phase[1]);
+        return !disabled;
+      },
+      { timeout: 120_000, interval: 250, timeoutMsg: "the probe did not finish in 120 s" },
+    );
+    console.log(`# live progress phases seen: ${[...seen].join(", ") || "none"}`);
+    const summary = await $("#pr-progress").getText();
+    assert(summary.startsWith("baseline accepted"), `the run ended with: ${summary || (await $("#toast").getText())}`);
+
+    const differences = await browser.execute(() => Array.from(document.querySelectorAll("#pr-findings .finding-diff"), (li) => li.textContent));
+    assert(differences.some((d) => d.includes("branchName")), `no finding's difference mentions branchName: ${JSON.stringify(differences)}`);
+    const failed = await browser.execute(() => document.querySelectorAll('#pr-table tbody tr.fail[data-family="policy:claim:branchName"]').length);
+    assert(failed > 0, "a policy:claim:branchName row failed");
+    const errors = await browser.execute(() => window.__stepmintErrors);
+    assert(Array.isArray(errors) && errors.length === 0, `page errors: ${JSON.stringify(errors)}`);
+
+    // The run's summary and the findings under the sticky header, for the README's picture.
+    await browser.execute(() => {
+      const panel = document.getElementById("btn-probe").closest(".panel");
+      window.scrollTo(0, panel.getBoundingClientRect().top + window.scrollY - 60);
+    });
+    await browser.saveScreenshot(join(shots, "probe-findings.png"));
+    await browser.saveScreenshot(join(shots, "probe.png"));
+  });
 } catch (e) {
   failed++;
   console.log(`not ok - session: ${e?.stack ?? e}`);
 } finally {
   if (browser) await browser.deleteSession().catch(() => {});
+  relyingParty?.close();
   driver.kill();
 }
 console.log(`e2e: ${passed} passed, ${failed} failed`);

@@ -1,5 +1,6 @@
 // The one typed door to the Rust side: every invoke goes through here.
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import type { Json, JsonObject } from "./lib/json";
 
 export interface KeyInfo { kid: string; alg: string; created: number; published: boolean; state: string; until?: number; publish_at?: number }
@@ -27,8 +28,26 @@ export interface Inspection {
 }
 export interface RequestRecord { id: number; time: string; peer: string | null; method: string; path: string; status: number; user_agent: string | null; endpoint: string; workspace: string | null; duration_ms: number }
 export interface HistoryEntry { id: number; time: number; workspace: string; case?: string; summary: string; token: string }
-export interface ProbeRow { case: string; expected: string; observed: string; verdict: string; reference: string; detail: string }
-export interface ProbeReport { baseline: string; rows: ProbeRow[]; summary: { total: number; passed: number; failed: number; skipped: number }; junit: string; json: Json }
+export type Verdict = "pass" | "fail" | "strict" | "error" | "skip";
+export type Severity = "bypass" | "policy" | "hygiene";
+/** One case's result; `severity` is set on wrongly accepted rows. The first row is the baseline. */
+export interface ProbeRow { case: string; family: string; expected: string; observed: string; verdict: Verdict | string; severity?: Severity | string | null; reference: string; detail: string }
+/** A generated token the relying party and the reference validator disagree on, shrunk to its minimal difference. */
+export interface Finding {
+  id: string; kind: "accepted" | "false_refusal" | string; severity: Severity | string; difference: string[];
+  validator: string; detail: string; occurrences: number; reproduce: string; recipe: string;
+}
+export interface ProbeReport {
+  baseline: string; rows: ProbeRow[]; findings: Finding[]; fuzz: null | { sent: number; rate: number; seed: number };
+  summary: { total: number; passed: number; failed: number; skipped: number; findings: number }; junit: string; json: Json;
+}
+/** What the `probe` command takes; every key optional, unknown ones rejected by the Rust side. */
+export interface ProbeOptions {
+  url?: string | null; exec?: string | null; shell?: boolean; headers?: string[]; audiences?: string[]; sub_like?: string[];
+  claims?: string[]; leeway?: number | null; workspace?: string; fuzz?: number | null; seed?: number | null; no_catalogue?: boolean; recipes?: string[];
+}
+/** A `probe-progress` event: where a run is (`total` is null when unknown; `findings` and `rate` are the fuzz phase's). */
+export interface ProbeProgress { phase: "cases" | "fuzz" | "shrink" | string; done: number; total: number | null; findings: number; rate: number }
 
 export const api = {
   status: () => invoke<Status>("status"),
@@ -48,8 +67,17 @@ export const api = {
   requests: (since: number) => invoke<{ requests: RequestRecord[]; next: number }>("requests", { since }),
   history: () => invoke<HistoryEntry[]>("history"),
   clearHistory: () => invoke<void>("clear_history"),
-  probe: (options: JsonObject) => invoke<ProbeReport>("probe", { options }),
+  probe: (options: ProbeOptions) => invoke<ProbeReport>("probe", { options }),
+  recipeFromRequest: (request: StepRequest, name: string) => invoke<string>("recipe_from_request", { request, name }),
 };
+
+/** Calls `fn` with each `probe-progress` event until the returned function is called. */
+export async function onProbeProgress(fn: (p: ProbeProgress) => void): Promise<() => void> {
+  const unlisten = await listen<ProbeProgress>("probe-progress", (e) => fn(e.payload));
+  // The handler is dropped at once; the Rust side's answer to that is of no use, and a refusal
+  // must not surface as an unhandled rejection.
+  return () => void Promise.resolve(unlisten()).catch(() => {});
+}
 
 /** A rejected invoke's value as a readable message. */
 export function message(e: unknown): string {

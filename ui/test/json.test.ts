@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { lineColumn, merge, parseConditions, parseObject, splitList } from "../src/lib/json";
+import { lineColumn, merge, parseConditions, parseObject, splitLines, splitList } from "../src/lib/json";
 
 describe("parseObject", () => {
   it("accepts objects and treats blank as {}", () => {
@@ -33,6 +33,9 @@ describe("merge", () => {
 describe("lists and conditions", () => {
   it("splits on commas and new lines", () => {
     expect(splitList(" a, b\n\nc ,")).toEqual(["a", "b", "c"]);
+  });
+  it("splits one-a-line fields on new lines only, commas kept, CRLF and blanks dropped", () => {
+    expect(splitLines(" a, b\r\n\n c \n")).toEqual(["a, b", "c"]);
   });
   it("parses KEY=PATTERN and rejects lines without a key", () => {
     expect(parseConditions("branchName=release/*\n repositoryUuid = {abc} ")).toEqual([

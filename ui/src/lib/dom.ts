@@ -47,7 +47,32 @@ export async function copy(text: string, what: string): Promise<void> {
   toast(`${what} copied`);
 }
 
+/** A table cell as data (text and an optional class), so a screen's rows can be tested without a DOM. */
+export type Cell = { text: string; class?: string };
+
+/** The `<td>` for a cell. */
+export function td(c: Cell): HTMLTableCellElement {
+  return h("td", { class: c.class, text: c.text });
+}
+
 /** Pretty JSON for display. */
 export function pretty(v: unknown): string {
   return typeof v === "string" ? v : JSON.stringify(v, null, 2);
+}
+
+/** Offers `text` as a file named `name`: a Blob behind a temporary `<a download>`, clicked. */
+export function download(name: string, text: string, type = "text/plain"): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = h("a", { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // Revoked later: some engines start reading the Blob only after the click returns.
+  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A file name for `name`: path separators and other unsafe characters become `-`. */
+export function fileName(name: string, ext: string): string {
+  const base = name.trim().replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[.-]+/, "") || "recipe";
+  return base.endsWith(ext) ? base : `${base}${ext}`;
 }

@@ -62,6 +62,14 @@ export function splitList(text: string): string[] {
     .filter((s) => s.length > 0);
 }
 
+/** Splits a field with one entry a line (commas kept) into trimmed, non-empty entries. */
+export function splitLines(text: string): string[] {
+  return text
+    .split("\n")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
 /** Parses `KEY=PATTERN` lines into claim conditions for the validator's policy. */
 export function parseConditions(text: string): { claim: string; like: string }[] {
   return text

@@ -1,8 +1,13 @@
 // History: minted tokens, kept across restarts, re-openable in the Inspector.
-import { api, message } from "../api";
-import { app } from "../main";
-import { byId, h, toast } from "../lib/dom";
+import { api, message, type HistoryEntry } from "../api";
+import { byId, h, td, toast, type Cell } from "../lib/dom";
 import { isoDate } from "../lib/time";
+import { openInInspector } from "../nav";
+
+/** An entry's cells in column order (the Inspect button follows); a catalogue-less token is "genuine". */
+export function historyCells(e: HistoryEntry): Cell[] {
+  return [{ text: isoDate(e.time) }, { text: e.workspace }, { text: e.case ?? "genuine" }, { text: e.summary, class: "mono" }];
+}
 
 export async function refreshHistory(): Promise<void> {
   try {
@@ -12,11 +17,8 @@ export async function refreshHistory(): Promise<void> {
         h(
           "tr",
           { "data-id": e.id },
-          h("td", { text: isoDate(e.time) }),
-          h("td", { text: e.workspace }),
-          h("td", { text: e.case ?? "genuine" }),
-          h("td", { class: "mono", text: e.summary }),
-          h("td", {}, e.token ? h("button", { class: "open-history", onclick: () => app.openInInspector(e.token) }, "Inspect") : h("span", { class: "muted", text: "too long to keep" })),
+          ...historyCells(e).map(td),
+          h("td", {}, e.token ? h("button", { class: "open-history", onclick: () => openInInspector(e.token) }, "Inspect") : h("span", { class: "muted", text: "too long to keep" })),
         ),
       ),
     );

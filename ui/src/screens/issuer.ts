@@ -1,9 +1,19 @@
 // Issuer: status, per-workspace URLs with copy buttons, CA and trust lines, listen address,
 // start/stop/restart, workspaces and keys.
-import { api, message, type Status, type WorkspaceInfo } from "../api";
-import { app } from "../main";
+import { api, message, type KeyInfo, type Status, type WorkspaceInfo } from "../api";
 import { copy, h, toast } from "../lib/dom";
 import { isoDate } from "../lib/time";
+import { onStatus, refresh, setStatus } from "../state";
+
+/** The start/restart arguments: a blank address or port is left to the saved settings. */
+export function listenArgs(bind: string, port: string): readonly [string | undefined, number | undefined] {
+  return [bind.trim() || undefined, port === "" ? undefined : Number(port)] as const;
+}
+
+/** A key's state, and the date it ends if it has one (a retiring key). */
+export function keyState(k: KeyInfo): string {
+  return k.state + (k.until ? ` until ${isoDate(k.until)}` : "");
+}
 
 function urlRow(label: string, url: string, cls: string): HTMLElement {
   return h("div", { class: "row" }, h("span", { class: "muted", text: `${label}:` }), h("code", { class: cls, text: url }), h("button", { onclick: () => copy(url, label), "aria-label": `Copy ${label}` }, "Copy"));
@@ -13,14 +23,14 @@ function workspacePanel(ws: WorkspaceInfo): HTMLElement {
   const keys = h("table", { class: "keys" }, h("thead", {}, h("tr", {}, h("th", { text: "kid" }), h("th", { text: "alg" }), h("th", { text: "state" }), h("th", { text: "published" }))));
   const body = h("tbody");
   for (const k of ws.keys) {
-    body.append(h("tr", {}, h("td", { class: "mono", text: k.kid }), h("td", { text: k.alg }), h("td", { text: k.state + (k.until ? ` until ${isoDate(k.until)}` : "") }), h("td", { text: k.published ? "yes" : "no" })));
+    body.append(h("tr", {}, h("td", { class: "mono", text: k.kid }), h("td", { text: k.alg }), h("td", { text: keyState(k) }), h("td", { text: k.published ? "yes" : "no" })));
   }
   keys.append(body);
   const act = async (fn: () => Promise<unknown>, done: string) => {
     try {
       await fn();
       toast(done);
-      await app.refresh();
+      await refresh();
     } catch (e) {
       toast(message(e), true);
     }
@@ -32,7 +42,7 @@ function workspacePanel(ws: WorkspaceInfo): HTMLElement {
     urlRow("issuer", ws.issuer, "issuer-url"),
     urlRow("discovery", ws.discovery, "discovery-url"),
     urlRow("JWKS", ws.jwks_uri, "jwks-url"),
-    h("div", { class: "row" }, h("span", { class: "muted", text: "default audience:" }), h("code", { text: ws.default_audience })),
+    h("div", { class: "row" }, h("span", { class: "muted", text: "default audience:" }), h("code", { class: "default-audience", text: ws.default_audience })),
     h("h3", { text: "Keys" }),
     keys,
     h(
@@ -54,13 +64,13 @@ export function renderIssuer(root: HTMLElement): void {
   const workspaces = h("div", { id: "workspaces" });
   const guard = async (fn: () => Promise<Status>) => {
     try {
-      app.setStatus(await fn());
+      setStatus(await fn());
     } catch (e) {
       toast(message(e), true);
-      await app.refresh();
+      await refresh();
     }
   };
-  const listen = () => [bind.value.trim() || undefined, port.value === "" ? undefined : Number(port.value)] as const;
+  const listen = () => listenArgs(bind.value, port.value);
   root.append(
     state,
     h(
@@ -99,7 +109,7 @@ export function renderIssuer(root: HTMLElement): void {
     h("div", { class: "panel" }, h("h2", { text: "Workspaces" }), h("div", { class: "row" }, newWs, h("button", { id: "btn-add-workspace", onclick: () => guard(() => api.addWorkspace(newWs.value)) }, "Add workspace"))),
     workspaces,
   );
-  app.onStatus((s) => {
+  onStatus((s) => {
     const parts: (HTMLElement | null)[] = [
       h("h2", {}, "Issuer ", h("span", { id: "issuer-status", class: s.running ? "pass" : "fail", text: s.running ? "running" : "stopped" })),
       s.server ? h("div", { class: "row" }, h("span", { class: "muted", text: "base URL:" }), h("code", { id: "base-url", text: s.server.base_url }), h("span", { class: "muted", text: `bound to ${s.server.bound}` })) : h("div", { class: "muted", text: "not listening" }),

@@ -1,9 +1,22 @@
 // Log: relying-party requests to discovery, JWKS and attacker documents, updating live.
-import { api } from "../api";
-import { app } from "../main";
-import { byId, h } from "../lib/dom";
+import { api, type RequestRecord } from "../api";
+import { byId, h, td, type Cell } from "../lib/dom";
+import { currentStatus } from "../state";
 
 let since = 0;
+
+/** A request's cells in column order; the status is marked pass below 400, fail from 400. */
+export function logCells(rec: RequestRecord): Cell[] {
+  return [
+    { text: rec.time },
+    { text: rec.peer ?? "" },
+    { text: rec.method },
+    { text: rec.path, class: "mono" },
+    { text: String(rec.status), class: rec.status < 400 ? "pass" : "fail" },
+    { text: rec.duration_ms.toFixed(1) },
+    { text: rec.user_agent ?? "" },
+  ];
+}
 
 export function renderLog(root: HTMLElement): void {
   root.append(
@@ -18,13 +31,13 @@ export function renderLog(root: HTMLElement): void {
 
 export function startLog(): void {
   const tick = async () => {
-    if (app.status?.running) {
+    if (currentStatus()?.running) {
       try {
         const r = await api.requests(since);
         const body = byId("log-table").querySelector("tbody");
         for (const rec of r.requests) {
           body?.prepend(
-            h("tr", { "data-endpoint": rec.endpoint }, h("td", { text: rec.time }), h("td", { text: rec.peer ?? "" }), h("td", { text: rec.method }), h("td", { class: "mono", text: rec.path }), h("td", { class: rec.status < 400 ? "pass" : "fail", text: String(rec.status) }), h("td", { text: rec.duration_ms.toFixed(1) }), h("td", { text: rec.user_agent ?? "" })),
+            h("tr", { "data-endpoint": rec.endpoint }, ...logCells(rec).map(td)),
           );
         }
         since = r.next;

@@ -1,38 +1,302 @@
-// Probe: point the catalogue at a live relying party and read which hostile tokens it accepts.
-import { api, message, type ProbeReport } from "../api";
-import { byId, copy, h, toast } from "../lib/dom";
-import { splitList } from "../lib/json";
+// Probe: point the catalogue, the policy-boundary cases, recipes and generated tokens at a live
+// relying party under a declared policy; read which hostile tokens it accepts, each generated
+// one shrunk to its minimal difference and saved as a recipe.
+import { api, message, onProbeProgress, type Finding, type ProbeOptions, type ProbeProgress, type ProbeReport, type ProbeRow } from "../api";
+import { byId, copy, download, fileName, h, td, toast, type Cell } from "../lib/dom";
+import { parseConditions, splitLines, splitList } from "../lib/json";
 
 let last: ProbeReport | null = null;
+let recipes: string[] = [];
+
+/** The probe form's fields as typed. */
+export interface ProbeForm {
+  url: string; exec: string; shell: boolean; headers: string; audiences: string; subLike: string; claims: string;
+  leeway: string; fuzz: string; seed: string; noCatalogue: boolean;
+}
+
+/** A blank form: what the screen shows before anything is typed. */
+export const blankProbeForm: ProbeForm = { url: "", exec: "", shell: false, headers: "", audiences: "", subLike: "", claims: "", leeway: "", fuzz: "0", seed: "1", noCatalogue: false };
+
+/** A number field as a whole number, or null when blank; throws a readable error otherwise. */
+export function wholeNumber(text: string, what: string): number | null {
+  const t = text.trim();
+  if (t === "") return null;
+  // The Rust side takes unsigned integers: a sign, a fraction or an exponent would be refused there anyway.
+  if (!/^\d+$/.test(t) || !Number.isSafeInteger(Number(t))) throw new Error(`${what}: "${t}" is not a whole number, 0 or more`);
+  return Number(t);
+}
+
+/**
+ * The `probe` command's options. Blank URL or command is null; headers, `sub` patterns and claim
+ * conditions are one per line (commas kept in them); audiences split on commas too. A blank
+ * leeway keeps the workspace's; 0 generated tokens sends none. Throws on a bad number or condition.
+ */
+export function probeOptions(f: ProbeForm, recipeTexts: string[] = []): ProbeOptions {
+  const fuzz = wholeNumber(f.fuzz, "generated tokens");
+  return {
+    url: f.url.trim() || null,
+    exec: f.exec.trim() || null,
+    shell: f.shell,
+    headers: splitLines(f.headers),
+    audiences: splitList(f.audiences),
+    sub_like: splitLines(f.subLike),
+    claims: parseConditions(f.claims).map((c) => `${c.claim}=${c.like}`),
+    leeway: wholeNumber(f.leeway, "leeway"),
+    fuzz: fuzz === 0 ? null : fuzz,
+    seed: wholeNumber(f.seed, "seed"),
+    no_catalogue: f.noCatalogue,
+    recipes: recipeTexts,
+  };
+}
+
+/** The line next to the recipe picker. */
+export function recipesNote(names: string[]): string {
+  if (names.length === 0) return "no recipes loaded";
+  return `${names.length} recipe${names.length === 1 ? "" : "s"} loaded: ${names.join(", ")}`;
+}
+
+/** The live progress line for one `probe-progress` event. */
+export function progressText(p: ProbeProgress): string {
+  const of = p.total === null ? `${p.done}` : `${p.done}/${p.total}`;
+  switch (p.phase) {
+    case "cases":
+      return `cases: ${of} sent`;
+    case "fuzz":
+      return `fuzz: ${of} tokens, ${Math.round(p.rate)}/s, ${p.findings} accepted hostile`;
+    case "shrink":
+      return `shrinking: ${p.done} disagreement${p.done === 1 ? "" : "s"} shrunk, ${p.findings} distinct finding${p.findings === 1 ? "" : "s"}`;
+    default:
+      return `${p.phase}: ${of}`;
+  }
+}
+
+/** The line above the results: baseline and counts. */
+export function probeSummary(r: ProbeReport): string {
+  const s = r.summary;
+  const findings = s.findings ? `; ${s.findings} finding${s.findings === 1 ? "" : "s"} from generated tokens` : "";
+  return `${r.baseline}; ${s.total} cases: ${s.passed} as expected, ${s.failed} wrongly accepted or refused, ${s.skipped} skipped${findings}`;
+}
+
+const verdicts = ["fail", "strict", "error", "pass", "skip"] as const;
+
+/** The CSS class of a verdict; anything unknown is shown as skip. */
+export function verdictClass(v: string): string {
+  return (verdicts as readonly string[]).includes(v) ? v : "skip";
+}
+
+/** A result's cells in column order; the verdict cell names the severity of a wrongly accepted token. */
+export function probeCells(r: ProbeRow): Cell[] {
+  const verdict = r.severity ? `${r.verdict} (${r.severity})` : r.verdict;
+  return [{ text: r.case, class: "mono" }, { text: r.expected }, { text: r.observed }, { text: verdict, class: verdictClass(r.verdict) }, { text: r.reference }];
+}
+
+/** The results of one family, with a count per verdict. */
+export interface ProbeGroup { family: string; rows: ProbeRow[]; counts: Record<string, number> }
+
+/** How far up a row or group goes: failures, then too strict, then no answer, then the rest. */
+function rank(verdict: string): number {
+  const i = ["fail", "strict", "error"].indexOf(verdict);
+  return i < 0 ? 3 : i;
+}
+
+/**
+ * The rows grouped by family, so the results read at a glance: the baseline first, then the
+ * families with failures (then too-strict refusals, then errors), each with its failures on top.
+ * Otherwise the report's order is kept.
+ */
+export function groupRows(rows: ProbeRow[]): ProbeGroup[] {
+  const groups: ProbeGroup[] = [];
+  for (const r of rows) {
+    let g = groups.find((x) => x.family === r.family);
+    if (!g) groups.push((g = { family: r.family, rows: [], counts: {} }));
+    g.rows.push(r);
+    g.counts[r.verdict] = (g.counts[r.verdict] ?? 0) + 1;
+  }
+  const worst = (g: ProbeGroup) => Math.min(...g.rows.map((r) => rank(r.verdict)));
+  for (const g of groups) g.rows.sort((a, b) => rank(a.verdict) - rank(b.verdict));
+  // Array.prototype.sort is stable, so ties keep the report's order.
+  return groups.sort((a, b) => Number(b.family === "baseline") - Number(a.family === "baseline") || worst(a) - worst(b));
+}
+
+/** A family's header row: its name and counts (verdicts in a fixed order), and the class of its worst verdict. */
+export function familyHeading(g: ProbeGroup): Cell {
+  const known = verdicts.filter((v) => g.counts[v]).map((v) => `${g.counts[v]} ${v}`);
+  const other = Object.keys(g.counts).filter((v) => !(verdicts as readonly string[]).includes(v)).map((v) => `${g.counts[v]} ${v}`);
+  const n = g.rows.length;
+  const cls = verdicts.find((v) => g.counts[v]) ?? "skip";
+  return { text: `${g.family || "other"}: ${n} case${n === 1 ? "" : "s"}, ${[...known, ...other].join(", ")}`, class: `family ${cls}` };
+}
+
+const severities = ["bypass", "policy", "hygiene"];
+
+/** Findings in reading order: accepted hostile tokens before false refusals, then by severity. */
+export function sortFindings(fs: Finding[]): Finding[] {
+  const sev = (f: Finding) => {
+    const i = severities.indexOf(f.severity);
+    return i < 0 ? severities.length : i;
+  };
+  return [...fs].sort((a, b) => Number(a.kind !== "accepted") - Number(b.kind !== "accepted") || sev(a) - sev(b));
+}
+
+/** A finding as text: a title, its minimal difference one line an edit, and labelled facts. */
+export interface FindingView { title: string; class: string; difference: string[]; facts: [string, string][] }
+
+export function findingView(f: Finding): FindingView {
+  const kind = f.kind === "accepted" ? "accepted by the relying party, refused by the validator" : f.kind === "false_refusal" ? "refused by the relying party, accepted by the validator" : f.kind;
+  const times = `${f.occurrences} generated token${f.occurrences === 1 ? "" : "s"}`;
+  const facts: [string, string][] = [
+    ["validator", f.validator],
+    ["relying party", f.detail],
+    ["reproduce", f.reproduce],
+  ];
+  return {
+    title: `${f.id} · ${f.severity} · ${kind} · ${times}`,
+    class: `finding ${f.kind === "accepted" ? `sev-${f.severity}` : "sev-strict"}`,
+    difference: f.difference.length ? f.difference : ["(the genuine token itself)"],
+    facts: facts.filter(([, v]) => v.trim() !== ""),
+  };
+}
+
+/** The line at the top of the findings panel. */
+export function findingsNote(r: ProbeReport | null): string {
+  if (!r) return "Findings come from generated tokens: set how many above and run the probe.";
+  if (!r.fuzz) return "No generated tokens were sent (0 above), so there are no findings; the table below has the fixed cases.";
+  const head = `${r.fuzz.sent} generated tokens (seed ${r.fuzz.seed}, ${Math.round(r.fuzz.rate)}/s)`;
+  const n = r.findings.length;
+  return n === 0 ? `${head}: the relying party agreed with the reference validator on every one.` : `${head}: ${n} finding${n === 1 ? "" : "s"}, each shrunk to its minimal difference from the genuine token.`;
+}
+
+function findingElement(f: Finding): HTMLElement {
+  const v = findingView(f);
+  return h(
+    "div",
+    { class: v.class, "data-id": f.id },
+    h("h3", { text: v.title }),
+    h("ul", { class: "difference" }, ...v.difference.map((d) => h("li", { class: "finding-diff mono", text: d }))),
+    ...v.facts.map(([k, val]) => h("div", { class: "row fact" }, h("span", { class: "muted", text: `${k}:` }), h("span", { class: k === "reproduce" ? "mono" : undefined, text: val }))),
+    h(
+      "div",
+      { class: "row" },
+      h("button", { class: "save-recipe", onclick: () => download(fileName(f.id, ".toml"), f.recipe, "application/toml") }, "Save recipe"),
+      f.reproduce ? h("button", { onclick: () => copy(f.reproduce, "reproduce command") }, "Copy command") : null,
+    ),
+  );
+}
+
+function renderResults(r: ProbeReport): void {
+  byId("pr-findings").replaceChildren(h("p", { class: "muted", text: findingsNote(r) }), ...sortFindings(r.findings).map(findingElement));
+  byId("pr-table").querySelector("tbody")?.replaceChildren(
+    ...groupRows(r.rows).flatMap((g) => {
+      const head = familyHeading(g);
+      return [
+        h("tr", { class: head.class, "data-family": g.family }, h("th", { colspan: 5, text: head.text })),
+        ...g.rows.map((row) => h("tr", { class: verdictClass(row.verdict), "data-family": row.family, title: row.detail || undefined }, ...probeCells(row).map(td))),
+      ];
+    }),
+  );
+}
 
 export function renderProbe(root: HTMLElement): void {
   const url = h("input", { id: "pr-url", placeholder: "https://localhost:9000/protected", size: 50 });
   const exec = h("input", { id: "pr-exec", placeholder: "or a command: python3 verify.py {token}", size: 50 });
+  const shell = h("input", { id: "pr-shell", type: "checkbox" });
   const headers = h("textarea", { id: "pr-headers", style: "min-height:40px" }, "Authorization: Bearer {token}");
   const audiences = h("textarea", { id: "pr-audiences", style: "min-height:40px", placeholder: "accepted audiences (blank: workspace default)" });
-  const progress = h("div", { id: "pr-progress", class: "muted" });
+  const subLike = h("textarea", { id: "pr-sub-like", style: "min-height:40px", placeholder: "one StringLike pattern a line, e.g. {workspace}:{repository}:*" });
+  const claims = h("textarea", { id: "pr-claims", style: "min-height:40px", placeholder: "KEY=PATTERN a line, e.g. branchName=main" });
+  const leeway = h("input", { id: "pr-leeway", type: "number", min: 0, step: 1, placeholder: "30", size: 6 });
+  const fuzz = h("input", { id: "pr-fuzz", type: "number", min: 0, step: 1, value: 0, size: 8 });
+  const seed = h("input", { id: "pr-seed", type: "number", min: 0, step: 1, value: 1, size: 8 });
+  const noCatalogue = h("input", { id: "pr-no-catalogue", type: "checkbox" });
+  const recipeFiles = h("input", { id: "pr-recipes", type: "file", accept: ".toml", multiple: true });
+  const recipeNote = h("span", { id: "pr-recipes-count", class: "muted", text: recipesNote([]) });
+  const progress = h("div", { id: "pr-progress", class: "muted", role: "status" });
+  const findings = h("div", { id: "pr-findings" }, h("p", { class: "muted", text: findingsNote(null) }));
   const table = h("table", { id: "pr-table" }, h("thead", {}, h("tr", {}, ...["case", "expected", "observed", "verdict", "reference"].map((t) => h("th", { text: t })))), h("tbody"));
-  const run = async () => {
-    progress.textContent = "running the catalogue against the relying party…";
+
+  recipeFiles.addEventListener("change", async () => {
+    const files = Array.from(recipeFiles.files ?? []);
     try {
-      last = await api.probe({
-        url: url.value.trim() || null,
-        exec: exec.value.trim() || null,
-        headers: splitList(headers.value.replace(/,/g, "\u0000")).map((s) => s.replace(/\u0000/g, ",")),
-        audiences: splitList(audiences.value),
-      });
-      const s = last.summary;
-      progress.textContent = `${last.baseline}; ${s.total} cases: ${s.passed} as expected, ${s.failed} wrongly accepted or refused, ${s.skipped} skipped`;
-      byId("pr-table").querySelector("tbody")?.replaceChildren(
-        ...last.rows.map((r) => h("tr", { class: r.verdict }, h("td", { class: "mono", text: r.case }), h("td", { text: r.expected }), h("td", { text: r.observed }), h("td", { class: r.verdict === "pass" ? "pass" : r.verdict === "fail" ? "fail" : "skip", text: r.verdict }), h("td", { text: r.reference }))),
+      recipes = await Promise.all(files.map((f) => f.text()));
+      recipeNote.textContent = recipesNote(files.map((f) => f.name));
+    } catch (e) {
+      recipes = [];
+      recipeNote.textContent = recipesNote([]);
+      toast(message(e), true);
+    }
+  });
+
+  const run = async () => {
+    let options: ProbeOptions;
+    try {
+      options = probeOptions(
+        { url: url.value, exec: exec.value, shell: shell.checked, headers: headers.value, audiences: audiences.value, subLike: subLike.value, claims: claims.value, leeway: leeway.value, fuzz: fuzz.value, seed: seed.value, noCatalogue: noCatalogue.checked },
+        recipes,
       );
+    } catch (e) {
+      toast(message(e), true);
+      return;
+    }
+    const button = byId<HTMLButtonElement>("btn-probe");
+    button.disabled = true;
+    progress.textContent = "probing the relying party…";
+    let unlisten: () => void = () => {};
+    try {
+      // Listening before the run starts, so its first events are not missed.
+      unlisten = await onProbeProgress((p) => (progress.textContent = progressText(p)));
+    } catch {
+      // No live progress (events not allowed): the run still reports when it ends.
+    }
+    try {
+      last = await api.probe(options);
+      progress.textContent = probeSummary(last);
+      renderResults(last);
     } catch (e) {
       progress.textContent = "";
       toast(message(e), true);
+    } finally {
+      unlisten();
+      button.disabled = false;
     }
   };
   root.append(
-    h("div", { class: "panel" }, h("h2", { text: "Relying party" }), h("label", {}, "URL ({token} is replaced)", url), h("label", {}, "…or command (exit 0 = accepted)", exec), h("label", {}, "Headers (one per line)", headers), h("label", {}, "Accepted audiences", audiences), h("div", { class: "row" }, h("button", { id: "btn-probe", class: "primary", onclick: run }, "Run probe"), h("button", { id: "btn-probe-json", onclick: () => last && copy(JSON.stringify(last.json, null, 2), "JSON report") }, "Copy JSON"), h("button", { id: "btn-probe-junit", onclick: () => last && copy(last.junit, "JUnit XML") }, "Copy JUnit")), progress),
-    h("div", { class: "panel" }, h("h2", { text: "Results" }), table),
+    h(
+      "div",
+      { class: "grid2" },
+      h(
+        "div",
+        { class: "panel" },
+        h("h2", { text: "Relying party" }),
+        h("label", {}, "URL ({token} is replaced)", url),
+        h("label", {}, "…or command (exit 0 = accepted)", exec),
+        h("label", { class: "check" }, shell, "Run the command with sh -c"),
+        h("label", {}, "Headers (one per line)", headers),
+      ),
+      h(
+        "div",
+        { class: "panel" },
+        h("h2", { text: "Declared policy and generated tokens" }),
+        h("label", {}, "Accepted audiences", audiences),
+        h("label", {}, "sub patterns (one per line)", subLike),
+        h("label", {}, "Claim conditions (KEY=PATTERN, one per line)", claims),
+        h("div", { class: "row" }, h("label", {}, "Leeway (s)", leeway), h("label", {}, "Generated tokens (0: none)", fuzz), h("label", {}, "Seed", seed)),
+        h("label", { class: "check" }, noCatalogue, "Skip the catalogue and the policy-boundary cases"),
+        h("div", { class: "row" }, h("label", {}, "Load recipes (.toml)", recipeFiles), recipeNote),
+      ),
+    ),
+    h(
+      "div",
+      { class: "panel" },
+      h(
+        "div",
+        { class: "row" },
+        h("button", { id: "btn-probe", class: "primary", onclick: run }, "Run probe"),
+        h("button", { id: "btn-probe-json", onclick: () => last && copy(JSON.stringify(last.json, null, 2), "JSON report") }, "Copy JSON"),
+        h("button", { id: "btn-probe-junit", onclick: () => last && copy(last.junit, "JUnit XML") }, "Copy JUnit"),
+      ),
+      progress,
+    ),
+    h("div", { class: "panel" }, h("h2", { text: "Findings" }), findings),
+    h("div", { class: "panel" }, h("h2", { text: "Results by family" }), table),
   );
 }
