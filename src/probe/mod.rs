@@ -136,8 +136,8 @@ fn pin_step(step: &mut StepRequest, policy: &Policy, default_audience: &str) {
                 Some(v) => v.clone(),
                 None => continue,
             },
-            Test::Like(p) if !p.contains(['*', '?']) => Value::from(p.as_str()),
-            Test::Like(_) => continue,
+            // A pattern: the shortest plain value it takes (`release/*` gives `release/1`).
+            Test::Like(p) => Value::from(p.replace(['*', '?'], "1")),
         };
         let text = value.as_str().map(str::to_string);
         match (cond.claim.as_str(), text) {
@@ -559,6 +559,17 @@ mod tests {
         let mut step = StepRequest::default();
         pin_step(&mut step, &policy, "ari");
         assert_eq!(step.audiences, ["api://x"]);
+        let mut wild = StepRequest::default();
+        let like = Policy {
+            conditions: vec![crate::validate::Condition {
+                claim: "branchName".into(),
+                test: Test::Like("release/*".into()),
+            }],
+            ..Policy::default()
+        };
+        pin_step(&mut wild, &like, "ari");
+        assert_eq!(wild.branch.as_deref(), Some("release/1"));
+        assert!(like.conditions[0].holds(Some(&Value::from("release/1"))));
         assert_eq!(step.branch.as_deref(), Some("release"));
         assert_eq!(step.repository_uuid.as_deref(), Some(repo));
         assert_eq!(step.deployment_environment_uuid.as_deref(), Some(env));
