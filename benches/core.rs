@@ -83,5 +83,21 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(core, benches);
+/// `StringLike` on the input that made the old matcher quadratic (`*` + a…a + `b*` against
+/// a…a, pattern half the text): the time per byte must stay flat as the text doubles.
+fn string_like(c: &mut Criterion) {
+    let mut group = c.benchmark_group("string_like_adversarial");
+    for n in [2_750usize, 5_500, 11_000, 22_000] {
+        let text = "a".repeat(n);
+        // The piece between stars is searched for, not anchored: the costly case.
+        let pattern = format!("*{}b*", "a".repeat(n / 2));
+        group.throughput(criterion::Throughput::Bytes(n as u64));
+        group.bench_with_input(criterion::BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| validate::string_like(&pattern, &text))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(core, benches, string_like);
 criterion_main!(core);

@@ -129,7 +129,9 @@ impl LocalCa {
         params.serial_number = Some(random_serial()?);
         let start = datetime(now)?;
         params.not_before = start - Duration::days(1);
-        params.not_after = start + Duration::days(CA_LIFETIME_DAYS);
+        params.not_after = start
+            .checked_add(Duration::days(CA_LIFETIME_DAYS))
+            .ok_or_else(|| Error::invalid("now", "the CA's validity would end past year 9999"))?;
         let cert = params.self_signed(&key).map_err(Error::crypto)?;
         Ok(LocalCa {
             cert_pem: cert.pem(),
@@ -383,6 +385,17 @@ fn random_serial() -> Result<SerialNumber> {
 }
 
 fn datetime(unix: i64) -> Result<OffsetDateTime> {
+    // Checked before any certificate arithmetic: outside it the DER encoder cannot write a time.
+    let lo = *crate::clock::NOW_RANGE.start() - 86_400;
+    let hi = *crate::clock::NOW_RANGE.end() + (CA_LIFETIME_DAYS + 1) * 86_400;
+    if !(lo..=hi).contains(&unix) {
+        return Err(Error::invalid(
+            "now",
+            format!(
+                "{unix} is outside 1970-01-01..2100-01-01, the times certificates are made for"
+            ),
+        ));
+    }
     OffsetDateTime::from_unix_timestamp(unix).map_err(|e| Error::invalid("now", e.to_string()))
 }
 

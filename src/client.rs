@@ -71,42 +71,37 @@ impl ControlClient {
             return Ok(None);
         };
         let client = ControlClient::new(&record.listening, &ca)?;
-        match client.get("/health").await {
+        match client.get(&["health"]).await {
             Ok(_) => Ok(Some(client)),
             Err(_) => Ok(None),
         }
     }
 
-    /// `GET {base}/_stepmint/v1{path}`.
-    pub async fn get(&self, path: &str) -> Result<Value> {
-        self.send(self.http.get(paths::control_url(&self.base, path)))
+    fn url(&self, segments: &[&str]) -> String {
+        paths::control_url(&self.base, &paths::control_path(segments))
+    }
+
+    /// `GET {base}/_stepmint/v1/{segments...}`, each segment percent-encoded (a slug or kid
+    /// cannot reach another route).
+    pub async fn get(&self, segments: &[&str]) -> Result<Value> {
+        self.send(self.http.get(self.url(segments))).await
+    }
+
+    /// `POST` with a JSON body; segments as for [`ControlClient::get`].
+    pub async fn post(&self, segments: &[&str], body: &Value) -> Result<Value> {
+        self.send(self.http.post(self.url(segments)).json(body))
             .await
     }
 
-    /// `POST {base}/_stepmint/v1{path}` with a JSON body.
-    pub async fn post(&self, path: &str, body: &Value) -> Result<Value> {
-        self.send(
-            self.http
-                .post(paths::control_url(&self.base, path))
-                .json(body),
-        )
-        .await
-    }
-
-    /// `PUT {base}/_stepmint/v1{path}` with a JSON body.
-    pub async fn put(&self, path: &str, body: &Value) -> Result<Value> {
-        self.send(
-            self.http
-                .put(paths::control_url(&self.base, path))
-                .json(body),
-        )
-        .await
-    }
-
-    /// `DELETE {base}/_stepmint/v1{path}`.
-    pub async fn delete(&self, path: &str) -> Result<Value> {
-        self.send(self.http.delete(paths::control_url(&self.base, path)))
+    /// `PUT` with a JSON body; segments as for [`ControlClient::get`].
+    pub async fn put(&self, segments: &[&str], body: &Value) -> Result<Value> {
+        self.send(self.http.put(self.url(segments)).json(body))
             .await
+    }
+
+    /// `DELETE`; segments as for [`ControlClient::get`].
+    pub async fn delete(&self, segments: &[&str]) -> Result<Value> {
+        self.send(self.http.delete(self.url(segments))).await
     }
 
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<Value> {

@@ -29,6 +29,10 @@ impl Clock for SystemClock {
     }
 }
 
+/// The instants a clock may say, in Unix seconds: 1970-01-01 to 2100-01-01. Certificates made
+/// at `now` must end within what X.509 can encode, and a CA lives ten years.
+pub const NOW_RANGE: std::ops::RangeInclusive<i64> = 0..=4_102_444_800;
+
 /// A clock stopped at one instant.
 #[derive(Debug, Clone, Copy)]
 pub struct FixedClock(pub i64);

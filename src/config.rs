@@ -20,6 +20,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::store::DataDir;
 use crate::workspace::WorkspaceSpec;
 
+/// Open connections a server holds by default (see `Config::max_connections`).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+
 /// Bitbucket's own step token lifetime, in seconds.
 pub const DEFAULT_TOKEN_LIFETIME: u64 = 3600;
 /// The default HTTPS port.
@@ -46,6 +49,9 @@ pub struct Config {
     pub workspaces: Vec<WorkspaceSpec>,
     /// Lifetime of minted tokens in seconds. Default: 3600.
     pub token_lifetime: u64,
+    /// Open connections above which the one idle the longest is closed for a new client.
+    /// Default: 4096 (or fewer, if the process may not open that many files).
+    pub max_connections: usize,
     /// Also serve on listeners with TLS faults. Default: false.
     pub tls_faults: bool,
 }
@@ -60,6 +66,7 @@ impl Default for Config {
             sans: Vec::new(),
             workspaces: Vec::new(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             tls_faults: false,
         }
     }
@@ -87,15 +94,63 @@ impl Config {
     }
 
     /// The data directory this configuration names, resolved through the environment and
-    /// platform defaults.
+    /// platform defaults, and made absolute (the CA paths `serve` prints must work from any
+    /// directory). An empty path is an error, not the current directory.
     pub fn resolve_data_dir(&self) -> Result<PathBuf> {
-        if let Some(dir) = &self.data_dir {
-            return Ok(dir.clone());
+        let dir = match &self.data_dir {
+            Some(dir) if dir.as_os_str().is_empty() => {
+                return Err(Error::invalid(
+                    "data-dir",
+                    "the data directory is empty: name one, or leave it out for the default",
+                ));
+            }
+            Some(dir) => dir.clone(),
+            None => match std::env::var_os(crate::store::DATA_DIR_ENV) {
+                Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+                _ => DataDir::platform_default()?,
+            },
+        };
+        std::path::absolute(&dir).map_err(|e| Error::io("resolve", &dir, e))
+    }
+
+    /// Checks every setting, naming the first bad one: what a server would otherwise find out
+    /// one request at a time.
+    pub fn validate(&self) -> Result<()> {
+        if self.token_lifetime == 0 || self.token_lifetime > crate::token::MAX_LIFETIME {
+            return Err(Error::invalid(
+                "lifetime",
+                format!(
+                    "{} s: a token lifetime is 1 to {} seconds (a year)",
+                    self.token_lifetime,
+                    crate::token::MAX_LIFETIME
+                ),
+            ));
         }
-        match std::env::var_os(crate::store::DATA_DIR_ENV) {
-            Some(dir) if !dir.is_empty() => Ok(PathBuf::from(dir)),
-            _ => DataDir::platform_default(),
+        if let Some(url) = &self.public_url {
+            validate_public_url(url)?;
         }
+        if self.max_connections == 0 {
+            return Err(Error::invalid(
+                "max-connections",
+                "at least one connection must be allowed",
+            ));
+        }
+        for san in &self.sans {
+            if san.is_empty()
+                || san.chars().any(crate::encoding::is_unprintable)
+                || san.contains(' ')
+            {
+                return Err(Error::invalid(
+                    "san",
+                    format!(
+                        "`{}` is not a host name or address",
+                        crate::encoding::printable(san)
+                    ),
+                ));
+            }
+        }
+        self.resolve_data_dir()?;
+        Ok(())
     }
 
     /// The public base URL for a server listening on `port`.
@@ -115,12 +170,20 @@ pub fn validate_public_url(url: &str) -> Result<String> {
         .strip_prefix("https://")
         .or_else(|| trimmed.strip_prefix("http://"));
     match rest {
-        Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(['?', '#', ' ']) => {
+        Some(r)
+            if !r.is_empty()
+                && !r.starts_with('/')
+                && !r.contains(['?', '#', ' '])
+                && !r.chars().any(crate::encoding::is_unprintable) =>
+        {
             Ok(trimmed.to_string())
         }
         _ => Err(Error::invalid(
             "public-url",
-            format!("`{url}` is not a base URL like https://host[:port]"),
+            format!(
+                "`{}` is not a base URL like https://host[:port]",
+                crate::encoding::printable(url)
+            ),
         )),
     }
 }

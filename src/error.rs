@@ -20,14 +20,16 @@ pub struct Error(Box<ErrorKind>);
 #[non_exhaustive]
 pub enum ErrorKind {
     /// A file or directory could not be read or written.
-    #[error("cannot {action} {}: {source}", path.display())]
+    // The OS error is part of the message and deliberately not a `source`: error chains
+    // printed in full (`{:#}`) would otherwise say it twice.
+    #[error("cannot {action} {}: {error}", path.display())]
     Io {
         /// What we were doing ("read", "write", "create directory", ...).
         action: &'static str,
         /// The file or directory.
         path: PathBuf,
         /// The operating system's error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A persisted file exists but cannot be used. It is never silently replaced.
     #[error("{} is corrupt: {reason} (fix or remove it; Stepmint never replaces it silently)", path.display())]
@@ -49,13 +51,16 @@ pub enum ErrorKind {
     #[error("unknown workspace `{0}`")]
     UnknownWorkspace(String),
     /// The listening socket could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {error}")]
     Bind {
         /// The address asked for.
         addr: SocketAddr,
         /// The operating system's error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
+    /// Another server already serves this data directory.
+    #[error("{0}")]
+    AlreadyServing(String),
     /// A configuration file is invalid.
     #[error("config {}: {message}", path.display())]
     Config {
@@ -89,12 +94,12 @@ impl Error {
     pub(crate) fn io(
         action: &'static str,
         path: impl Into<PathBuf>,
-        source: std::io::Error,
+        error: std::io::Error,
     ) -> Self {
         ErrorKind::Io {
             action,
             path: path.into(),
-            source,
+            error,
         }
         .into()
     }

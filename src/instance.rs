@@ -24,6 +24,8 @@ pub struct Instance {
     faults: Arc<crate::faults::FaultTable>,
     tls_faults: Option<crate::tls_faults::TlsFaultListeners>,
     server: Server,
+    /// Held while serving (see `DataDir::try_lock_serving`).
+    _serving: crate::store::DirLock,
     base_url: String,
     ca_path: PathBuf,
     bundle_path: PathBuf,
@@ -44,7 +46,21 @@ impl Instance {
         clock: Arc<dyn Clock>,
         ids: Arc<IdSource>,
     ) -> Result<Instance> {
+        config.validate()?;
         let data_dir = config.resolve_data_dir()?;
+        // One server per data directory, held for the server's life: a second would serve
+        // key changes the first never sees, and delete the record the first still needs.
+        let data = crate::store::DataDir::open(&data_dir)?;
+        let serving = data.try_lock_serving()?.ok_or_else(|| {
+            let who = match ServerRecord::read(&data) {
+                Ok(Some(r)) => format!("{} (pid {})", r.listening, r.pid),
+                _ => "another process".into(),
+            };
+            Error::from(ErrorKind::AlreadyServing(format!(
+                "{who} already serves {}: stop it, or give this server its own --data-dir",
+                data_dir.display()
+            )))
+        })?;
         let addr = SocketAddr::new(config.bind, config.port);
         // Bind first: a busy port should fail fast, before any key work, and port 0 needs
         // the real port to build the issuer URLs.
@@ -87,7 +103,14 @@ impl Instance {
         } else {
             None
         };
-        let server = Server::spawn(listener, tls, app)?;
+        let server = Server::spawn(
+            listener,
+            tls,
+            app,
+            server::Limits {
+                max_connections: connection_cap(config.max_connections),
+            },
+        )?;
         let ca_path = issuer.data_dir().ca_cert();
         let record = ServerRecord {
             public_url: public_url.clone(),
@@ -102,6 +125,7 @@ impl Instance {
             faults,
             tls_faults,
             server,
+            _serving: serving,
             base_url: public_url,
             ca_path,
             bundle_path,
@@ -180,4 +204,13 @@ fn tls_identity(issuer: &Issuer, extra_sans: &[String]) -> Result<(LocalCa, TlsI
     let ca = LocalCa::load_or_create(data, now)?;
     let leaf = ca.leaf(data, extra_sans, now)?;
     Ok((ca, leaf))
+}
+
+/// The connection cap for `wanted`: no more than the process can open files for, with room for
+/// the data directory, TLS-fault listeners and outgoing clients. The soft limit on open files is
+/// raised to the hard one first (many systems start processes at 1,024).
+fn connection_cap(wanted: usize) -> usize {
+    let files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+    let room = usize::try_from(files.saturating_sub(128)).unwrap_or(usize::MAX);
+    wanted.min(room).max(16)
 }

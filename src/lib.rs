@@ -50,7 +50,7 @@ mod workspace;
 
 pub use ca::{CA_COMMON_NAME, DEFAULT_SANS, LocalCa, TlsIdentity, san_set};
 pub use client::{ControlClient, https_client};
-pub use clock::{Clock, FixedClock, IdSource, SystemClock};
+pub use clock::{Clock, FixedClock, IdSource, NOW_RANGE, SystemClock};
 pub use config::{Config, DEFAULT_PORT, DEFAULT_TOKEN_LIFETIME, validate_public_url};
 pub use encoding::{b64url, b64url_decode, is_unprintable, printable};
 pub use error::{Error, ErrorKind, Result};
@@ -63,6 +63,7 @@ pub use issuer::{
 };
 pub use keys::{
     KeyAlg, KeyEntry, KeyRing, KeyState, PublicJwk, RS256, SigningKey, rsa_thumbprint, thumbprint,
+    validate_kid,
 };
 pub use server::Server;
 pub use store::{DATA_DIR_ENV, DataDir, ServerRecord, write_atomic};

@@ -34,6 +34,34 @@ pub fn jwks_url(issuer: &str) -> String {
     format!("{issuer}/keys.json")
 }
 
+/// A path segment percent-encoded: every byte but the unreserved ones (`A-Z a-z 0-9 - . _ ~`)
+/// becomes `%XX`, so a segment can never add a `/`, a `..` step, a query or a fragment. (`.`
+/// and `..` alone are encoded too: a URL resolver would otherwise take them as steps.)
+pub fn segment(text: &str) -> String {
+    if text == "." || text == ".." {
+        return text.replace('.', "%2E");
+    }
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The control API path for `segments`, each [percent-encoded](segment):
+/// `control_path(&["workspaces", slug, "keys"])` is `/workspaces/{slug}/keys`.
+pub fn control_path(segments: &[&str]) -> String {
+    segments
+        .iter()
+        .map(|s| format!("/{}", segment(s)))
+        .collect()
+}
+
 /// A control API URL: `control_url(base, "/tokens")`.
 pub fn control_url(base: &str, rest: &str) -> String {
     format!("{}{CONTROL_PREFIX}{rest}", trim_base(base))
@@ -57,6 +85,26 @@ pub fn trim_base(base: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn segments_cannot_leave_their_place() {
+        assert_eq!(
+            control_path(&[
+                "workspaces",
+                "acme",
+                "keys",
+                "9pmVgCgs1w1JGV9bak_J9LV7SISFF4rlN8cDy2jeTVU"
+            ]),
+            "/workspaces/acme/keys/9pmVgCgs1w1JGV9bak_J9LV7SISFF4rlN8cDy2jeTVU"
+        );
+        assert_eq!(
+            control_path(&["workspaces", "../../../faults"]),
+            "/workspaces/..%2F..%2F..%2Ffaults"
+        );
+        assert_eq!(segment(".."), "%2E%2E");
+        assert_eq!(segment("a?b#c d%"), "a%3Fb%23c%20d%25");
+        assert_eq!(segment("é"), "%C3%A9");
+    }
 
     #[test]
     fn urls_match_bitbucket_shape() {

@@ -68,9 +68,30 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<PipelineStep>> {
     Ok(steps)
 }
 
-/// Reads and parses a pipelines file.
+/// The largest pipelines file read: Bitbucket's own limit on a configuration is far below it.
+pub const MAX_FILE_LEN: u64 = 4 * 1024 * 1024;
+
+/// Reads and parses a pipelines file (at most [`MAX_FILE_LEN`] bytes).
 pub fn parse_file(path: &Path) -> Result<Vec<PipelineStep>> {
-    let text = std::fs::read_to_string(path).map_err(|e| crate::Error::io("read", path, e))?;
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| crate::Error::io("read", path, e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_LEN + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| crate::Error::io("read", path, e))?;
+    if bytes.len() as u64 > MAX_FILE_LEN {
+        return Err(crate::Error::invalid(
+            "pipelines",
+            format!(
+                "{} is larger than {} MiB; a bitbucket-pipelines.yml is far smaller",
+                path.display(),
+                MAX_FILE_LEN / (1024 * 1024)
+            ),
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        crate::Error::invalid("pipelines", format!("{} is not UTF-8 text", path.display()))
+    })?;
     parse(&text, path)
 }
 

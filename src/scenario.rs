@@ -30,6 +30,9 @@ use crate::error::{ErrorKind, Result};
 use crate::faults::{Fault, FaultEndpoint, FaultTable};
 use crate::issuer::Issuer;
 
+/// The latest a step may run, in seconds after start (a year): later ones cannot be timed.
+pub const MAX_AT: f64 = 365.0 * 86_400.0;
+
 /// A whole scenario.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -94,10 +97,13 @@ impl Scenario {
                 ))
                 .into());
             }
-            if !(step.at.is_finite() && step.at >= 0.0) {
-                return Err(
-                    err(format!("step {}: `at` must be zero or more seconds", i + 1)).into(),
-                );
+            if !(step.at.is_finite() && (0.0..=MAX_AT).contains(&step.at)) {
+                return Err(err(format!(
+                    "step {}: `at` must be 0 to {MAX_AT} seconds (a year), not {}",
+                    i + 1,
+                    step.at
+                ))
+                .into());
             }
             if let Some(f) = &step.fault {
                 f.validate()

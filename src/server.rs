@@ -2,11 +2,17 @@
 //!
 //! The accept loop is ours rather than a framework's so that every connection gets its peer
 //! address attached (for the request log), slow TLS handshakes and slow request heads are cut
-//! off instead of holding a slot, and a failed handshake never disturbs other clients.
+//! off instead of holding a slot, and a failed handshake never disturbs other clients. Open
+//! connections are capped: at the cap, the connection idle the longest (no request in flight,
+//! a handshake not finished) is closed for the new one, so clients that hold connections open
+//! cannot keep others out; a connection idle past [`IDLE_TIMEOUT`] is closed anyway, and HTTP/2
+//! connections are pinged so dead peers are found.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -14,7 +20,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
@@ -27,12 +33,104 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for in-flight requests.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How long a connection may sit with no request in flight before it is closed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// The HTTP/2 keep-alive ping interval, and how long a ping may go unanswered.
+pub const H2_PING: Duration = Duration::from_secs(20);
+pub use crate::config::DEFAULT_MAX_CONNECTIONS;
+
+/// How much a server holds open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Open connections (handshaking included) above which the idlest is closed for a new one.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// One open connection, as the accept loop sees it.
+struct Slot {
+    /// Requests in flight.
+    busy: AtomicUsize,
+    /// Milliseconds since the server started, when it was last busy or opened.
+    last: AtomicU64,
+    /// Told to close.
+    close: Notify,
+}
+
+/// The open connections.
+struct Registry {
+    started: Instant,
+    next: AtomicU64,
+    slots: Mutex<HashMap<u64, Arc<Slot>>>,
+}
+
+impl Registry {
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Slot>>> {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Registers a connection, closing the idlest one first when `max` are open. `None`: all
+    /// `max` are busy, and the new one is refused.
+    fn open(&self, max: usize) -> Option<(u64, Arc<Slot>)> {
+        let mut slots = self.lock();
+        if slots.len() >= max.max(1) {
+            let idlest = slots
+                .iter()
+                .filter(|(_, s)| s.busy.load(Ordering::Acquire) == 0)
+                .min_by_key(|(_, s)| s.last.load(Ordering::Relaxed))
+                .map(|(id, s)| (*id, s.clone()));
+            let (id, slot) = idlest?;
+            slots.remove(&id);
+            slot.close.notify_one();
+        }
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let slot = Arc::new(Slot {
+            busy: AtomicUsize::new(0),
+            last: AtomicU64::new(self.now_ms()),
+            close: Notify::new(),
+        });
+        slots.insert(id, slot.clone());
+        Some((id, slot))
+    }
+
+    fn close(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+}
+
+/// A request in flight on a slot: counted while it lives.
+struct Busy(Arc<Slot>, Arc<Registry>);
+
+impl Busy {
+    fn enter(slot: &Arc<Slot>, registry: &Arc<Registry>) -> Busy {
+        slot.busy.fetch_add(1, Ordering::AcqRel);
+        Busy(slot.clone(), registry.clone())
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.last.store(self.1.now_ms(), Ordering::Relaxed);
+        self.0.busy.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 
 /// Binds a TCP listener, with an error that names the address.
 pub async fn bind(addr: SocketAddr) -> Result<TcpListener> {
     TcpListener::bind(addr)
         .await
-        .map_err(|source| ErrorKind::Bind { addr, source }.into())
+        .map_err(|error| ErrorKind::Bind { addr, error }.into())
 }
 
 /// A running HTTPS server.
@@ -49,6 +147,7 @@ impl Server {
         listener: TcpListener,
         tls: Arc<rustls::ServerConfig>,
         router: Router,
+        limits: Limits,
     ) -> Result<Server> {
         let local_addr = listener
             .local_addr()
@@ -58,6 +157,7 @@ impl Server {
             listener,
             tokio_rustls::TlsAcceptor::from(tls),
             router,
+            limits,
             stopped,
         ));
         Ok(Server {
@@ -83,20 +183,29 @@ async fn accept_loop(
     listener: TcpListener,
     acceptor: tokio_rustls::TlsAcceptor,
     router: Router,
+    limits: Limits,
     mut stopped: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();
+    let registry = Arc::new(Registry {
+        started: Instant::now(),
+        next: AtomicU64::new(0),
+        slots: Mutex::new(HashMap::new()),
+    });
     let mut connections = tokio::task::JoinSet::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
-        .max_buf_size(64 * 1024);
+        .max_buf_size(256 * 1024);
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_header_list_size(64 * 1024);
+        .max_header_list_size(64 * 1024)
+        .max_concurrent_streams(128)
+        .keep_alive_interval(H2_PING)
+        .keep_alive_timeout(H2_PING);
     loop {
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -106,28 +215,64 @@ async fn accept_loop(
             },
             _ = stopped.changed() => break,
         };
+        // At the cap the idlest connection makes room; when every one is busy, this one waits
+        // for none: it is closed, which a client retries.
+        let Some((id, slot)) = registry.open(limits.max_connections) else {
+            drop(tcp);
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
-        let service = router.clone().map_request(
-            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+        let (busy_slot, busy_registry) = (slot.clone(), registry.clone());
+        let service = router
+            .clone()
+            .map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(PeerAddr(peer));
                 req
-            },
-        );
+            })
+            .map_future(move |fut| {
+                let busy = Busy::enter(&busy_slot, &busy_registry);
+                async move {
+                    let out = fut.await;
+                    drop(busy);
+                    out
+                }
+            });
         let builder = builder.clone();
         let watcher = graceful.watcher();
+        let registry = registry.clone();
         // Reap finished connections so the set stays the size of the live ones.
         while connections.try_join_next().is_some() {}
         connections.spawn(async move {
-            let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
-            else {
+            let tls = tokio::select! {
+                tls = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)) => tls,
+                _ = slot.close.notified() => { registry.close(id); return; }
+            };
+            let Ok(Ok(tls)) = tls else {
+                registry.close(id);
                 return;
             };
             let conn = builder.serve_connection_with_upgrades(
                 TokioIo::new(tls),
                 TowerToHyperService::new(service),
             );
-            let _ = watcher.watch(conn.into_owned()).await;
+            let conn = watcher.watch(conn.into_owned());
+            tokio::pin!(conn);
+            loop {
+                tokio::select! {
+                    _ = &mut conn => break,
+                    // Shed for a new client, or past its idle time: dropping the connection
+                    // closes it (only ever with no request in flight).
+                    _ = slot.close.notified() => break,
+                    _ = tokio::time::sleep(IDLE_TIMEOUT / 4) => {
+                        let idle_ms = registry.now_ms().saturating_sub(slot.last.load(Ordering::Relaxed));
+                        if slot.busy.load(Ordering::Acquire) == 0 && idle_ms >= IDLE_TIMEOUT.as_millis() as u64 {
+                            break;
+                        }
+                    }
+                }
+            }
+            registry.close(id);
         });
     }
     drop(listener);

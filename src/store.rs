@@ -69,6 +69,55 @@ impl DataDir {
         Ok(DirLock { _file: file })
     }
 
+    /// Takes the serving lock without waiting: `Some` while no other server holds it (keep it
+    /// for the server's life), `None` when another server does. A lock, not `server.json`: the
+    /// operating system drops it when its holder dies, however it dies.
+    pub fn try_lock_serving(&self) -> Result<Option<DirLock>> {
+        let path = self.root.join(".serve.lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io("open", &path, e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(DirLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::io("lock", &path, e)),
+        }
+    }
+
+    /// Removes temporary files that a writer killed mid-write left behind (`.NAME.PID.N.tmp`
+    /// whose process is gone), in every folder Stepmint writes to; returns how many. Hold the
+    /// directory lock. Another live process's temporary file is left alone.
+    pub fn clean_stale_temp(&self) -> usize {
+        let mut dirs = vec![
+            self.root.clone(),
+            self.root.join("ca"),
+            self.root.join("tls"),
+            self.root.join("attacker"),
+        ];
+        if let Ok(entries) = fs::read_dir(self.workspaces_dir()) {
+            for e in entries.flatten() {
+                dirs.push(e.path());
+                dirs.push(e.path().join("keys"));
+            }
+        }
+        let mut removed = 0;
+        for dir in dirs {
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if stale_temp(&name) && fs::remove_file(e.path()).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        removed
+    }
+
     /// The local CA certificate (PEM).
     pub fn ca_cert(&self) -> PathBuf {
         self.root.join("ca").join("ca.pem")
@@ -221,6 +270,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Whether `name` is a temporary file of [`write_atomic`] whose writer is gone.
+fn stale_temp(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+        return false;
+    };
+    let mut parts = rest.rsplitn(3, '.');
+    let (Some(n), Some(pid), Some(_file)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let (Ok(_), Ok(pid)) = (n.parse::<u64>(), pid.parse::<u32>()) else {
+        return false;
+    };
+    // Where there is no /proc to ask, nothing is known to be stale.
+    cfg!(target_os = "linux")
+        && pid != std::process::id()
+        && !Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// Reads `path`, or `None` when it does not exist. Any other failure names the file.

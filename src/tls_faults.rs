@@ -66,7 +66,12 @@ impl TlsFaultListeners {
         let mut servers = Vec::new();
         for (name, config) in configs {
             let listener = server::bind(SocketAddr::new(bind, 0)).await?;
-            let s = Server::spawn(listener, config, router.clone())?;
+            let s = Server::spawn(
+                listener,
+                config,
+                router.clone(),
+                crate::server::Limits::default(),
+            )?;
             urls.insert(
                 name.to_string(),
                 format!("https://localhost:{}", s.local_addr().port()),

@@ -6,6 +6,7 @@
 mod control;
 mod error;
 mod faults;
+mod guard;
 mod oidc;
 mod reqlog;
 mod state;
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(guard::guard))
         .layer(axum::middleware::from_fn_with_state(
             state.log.clone(),
             reqlog::record,

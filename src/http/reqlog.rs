@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use super::error::InternalDetail;
+use crate::encoding::printable;
 use crate::paths::CONTROL_PREFIX;
 
 /// How many records the log keeps.
@@ -215,13 +216,17 @@ impl fmt::Display for RequestRecord {
             Some(peer) => write!(f, "{peer} ")?,
             None => f.write_str("- ")?,
         }
+        // Request lines are the client's text: shown escaped, never as terminal controls.
         write!(
             f,
             "{} {} {} {:.1}ms ",
-            self.method, self.path, self.status, self.duration_ms,
+            printable(&self.method),
+            printable(&self.path),
+            self.status,
+            self.duration_ms,
         )?;
         match &self.user_agent {
-            Some(ua) => write!(f, "{ua:?}")?,
+            Some(ua) => write!(f, "\"{}\"", printable(ua))?,
             None => f.write_str("-")?,
         }
         if let Some(fault) = &self.fault {

@@ -90,6 +90,8 @@ impl Issuer {
         let public_url = crate::config::validate_public_url(&options.public_url)?;
         let data = DataDir::open(&options.data_dir)?;
         let _lock = data.lock()?;
+        // What a writer killed mid-write left behind is of no use to anyone.
+        data.clean_stale_temp();
         let specs = if options.workspaces.is_empty() {
             let persisted = Workspace::persisted(&data)?;
             if persisted.is_empty() {

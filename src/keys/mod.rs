@@ -11,4 +11,4 @@ mod ring;
 mod signing;
 
 pub use ring::{KeyEntry, KeyRing, KeyState};
-pub use signing::{KeyAlg, PublicJwk, RS256, SigningKey, rsa_thumbprint, thumbprint};
+pub use signing::{KeyAlg, PublicJwk, RS256, SigningKey, rsa_thumbprint, thumbprint, validate_kid};

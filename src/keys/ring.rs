@@ -220,6 +220,16 @@ impl KeyRing {
                     (v.as_object_mut(), serde_json::to_value(e.state))
                 {
                     o.extend(st);
+                    // A staged key whose time has come is published, whatever the file says.
+                    if let KeyState::Staged {
+                        publish_at: Some(t),
+                    } = e.state
+                        && t <= now
+                    {
+                        o.insert("state".into(), "published".into());
+                        o.remove("publish_at");
+                        o.insert("published_at".into(), t.into());
+                    }
                 }
                 v
             })

@@ -306,6 +306,27 @@ pub fn rsa_thumbprint(n: &str, e: &str) -> String {
     })
 }
 
+/// Checks that `kid` looks like a key id Stepmint makes (an RFC 7638 thumbprint: 1-128
+/// base64url characters), so a name typed on the command line cannot be a path.
+pub fn validate_kid(kid: &str) -> Result<()> {
+    if !kid.is_empty()
+        && kid.len() <= 128
+        && kid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "kid",
+            format!(
+                "`{}` is not a key id (1-128 of A-Z a-z 0-9 - _; `stepmint keys list` shows them)",
+                crate::encoding::printable(kid)
+            ),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

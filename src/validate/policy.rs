@@ -162,29 +162,122 @@ impl Condition {
 
 /// AWS IAM `StringLike`: `*` matches any run of characters (also none), `?` exactly one;
 /// everything else matches itself, case-sensitively.
+///
+/// Linear in the text for the patterns policies hold: the pattern is cut at its `*`s, the first
+/// piece must start the text and the last end it, and each piece between is found leftmost
+/// after the one before (KMP, or a bit-parallel scan for a piece with `?`). Backtracking to the
+/// last star, the classic loop, is quadratic on `*aaaa…b` against `aaaa…`; a relying party's
+/// `sub` must not cost a validator that.
 pub fn string_like(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
-    // Greedy matching with backtracking to the last star: linear in practice, no recursion.
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && p[pi] == '*' {
-            // A star is always a wildcard, even where the text has a literal `*`.
-            star = Some((pi, ti));
-            pi += 1;
-        } else if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
+    let pieces: Vec<&[char]> = p.split(|&c| c == '*').collect();
+    let (first, last) = match pieces.as_slice() {
+        [only] => return only.len() == t.len() && piece_at(only, &t, 0),
+        [first, .., last] => (*first, *last),
+        [] => return t.is_empty(),
+    };
+    if first.len() + last.len() > t.len()
+        || !piece_at(first, &t, 0)
+        || !piece_at(last, &t, t.len() - last.len())
+    {
+        return false;
+    }
+    let end = t.len() - last.len();
+    let mut pos = first.len();
+    for piece in &pieces[1..pieces.len() - 1] {
+        if piece.is_empty() {
+            continue;
+        }
+        match find_piece(piece, &t[pos..end]) {
+            Some(i) => pos += i + piece.len(),
+            None => return false,
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    true
+}
+
+/// Whether `piece` (literals and `?`) matches `t` at `at`.
+fn piece_at(piece: &[char], t: &[char], at: usize) -> bool {
+    t.len() >= at + piece.len()
+        && piece
+            .iter()
+            .zip(&t[at..])
+            .all(|(&p, &c)| p == '?' || p == c)
+}
+
+/// The leftmost position of `piece` in `t`.
+fn find_piece(piece: &[char], t: &[char]) -> Option<usize> {
+    if piece.len() > t.len() {
+        return None;
+    }
+    if piece.contains(&'?') {
+        find_with_wildcards(piece, t)
+    } else {
+        find_literal(piece, t)
+    }
+}
+
+/// Knuth-Morris-Pratt: O(|t| + |piece|).
+fn find_literal(piece: &[char], t: &[char]) -> Option<usize> {
+    let mut fail = vec![0usize; piece.len()];
+    let mut k = 0;
+    for i in 1..piece.len() {
+        while k > 0 && piece[i] != piece[k] {
+            k = fail[k - 1];
+        }
+        if piece[i] == piece[k] {
+            k += 1;
+        }
+        fail[i] = k;
+    }
+    let mut k = 0;
+    for (i, &c) in t.iter().enumerate() {
+        while k > 0 && c != piece[k] {
+            k = fail[k - 1];
+        }
+        if c == piece[k] {
+            k += 1;
+        }
+        if k == piece.len() {
+            return Some(i + 1 - k);
+        }
+    }
+    None
+}
+
+/// Shift-And over the piece's positions, 64 to a word: O(|t| x |piece| / 64).
+fn find_with_wildcards(piece: &[char], t: &[char]) -> Option<usize> {
+    let m = piece.len();
+    let words = m.div_ceil(64);
+    let bit = |i: usize| (i / 64, 1u64 << (i % 64));
+    let mut any = vec![0u64; words];
+    let mut masks: std::collections::HashMap<char, Vec<u64>> = std::collections::HashMap::new();
+    for (i, &c) in piece.iter().enumerate() {
+        let (w, b) = bit(i);
+        if c == '?' {
+            any[w] |= b;
+        } else {
+            masks.entry(c).or_insert_with(|| vec![0; words])[w] |= b;
+        }
+    }
+    let (last_w, last_b) = bit(m - 1);
+    let mut d = vec![0u64; words];
+    for (i, c) in t.iter().enumerate() {
+        // d = ((d << 1) | 1) & (mask[c] | any)
+        let mut carry = 1u64;
+        let mask = masks.get(c);
+        for w in 0..words {
+            let next_carry = d[w] >> 63;
+            let allowed = any[w] | mask.map_or(0, |m| m[w]);
+            d[w] = ((d[w] << 1) | carry) & allowed;
+            carry = next_carry;
+        }
+        if d[last_w] & last_b != 0 {
+            return Some(i + 1 - m);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -212,6 +305,56 @@ mod tests {
         ] {
             assert_eq!(string_like(p, t), want, "{p} ~ {t}");
         }
+    }
+
+    /// The matcher this one replaced: greedy, backtracking to the last star.
+    fn backtracking(pattern: &str, text: &str) -> bool {
+        let p: Vec<char> = pattern.chars().collect();
+        let t: Vec<char> = text.chars().collect();
+        let (mut pi, mut ti) = (0, 0);
+        let mut star: Option<(usize, usize)> = None;
+        while ti < t.len() {
+            if pi < p.len() && p[pi] == '*' {
+                star = Some((pi, ti));
+                pi += 1;
+            } else if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+                pi += 1;
+                ti += 1;
+            } else if let Some((sp, st)) = star {
+                pi = sp + 1;
+                ti = st + 1;
+                star = Some((sp, st + 1));
+            } else {
+                return false;
+            }
+        }
+        p[pi..].iter().all(|&c| c == '*')
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        #[test]
+        fn agrees_with_the_backtracking_matcher(p in "[ab*?é]{0,12}", t in "[abé*?]{0,16}") {
+            proptest::prop_assert_eq!(string_like(&p, &t), backtracking(&p, &t), "{} ~ {}", p, t);
+        }
+
+        #[test]
+        fn long_pieces_with_wildcards_agree(p in "[ab?]{60,140}", t in "[ab]{60,200}", star in proptest::bool::ANY) {
+            let p = if star { format!("*{p}*") } else { p };
+            proptest::prop_assert_eq!(string_like(&p, &t), backtracking(&p, &t));
+        }
+    }
+
+    #[test]
+    fn the_quadratic_case_is_linear() {
+        // The attack input: under backtracking about n * m / 2 steps.
+        let text = "a".repeat(11_000);
+        let pattern = format!("*{}b", "a".repeat(5_500));
+        assert!(!string_like(&pattern, &text));
+        assert!(string_like(&pattern, &format!("{text}b")));
+        let wild = format!("*{}?b", "a?".repeat(2_000));
+        assert!(!string_like(&wild, &text));
     }
 
     #[test]

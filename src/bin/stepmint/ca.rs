@@ -15,11 +15,11 @@ pub fn run(args: CaArgs) -> Result<ExitCode> {
         LocalCa::load_or_create(&data, SystemClock.now())?
     };
     match args.what {
-        CaCommand::Path => println!("{}", data.ca_cert().display()),
-        CaCommand::Pem => print!("{}", ca.cert_pem()),
+        CaCommand::Path => crate::out::human(&data.ca_cert().display().to_string())?,
+        CaCommand::Pem => crate::out::text(ca.cert_pem())?,
         CaCommand::Env => {
             let bundle = stepmint::write_bundle(&data, ca.cert_pem())?;
-            print!("{}", stepmint::shell_exports(&data.ca_cert(), &bundle));
+            crate::out::text(&stepmint::shell_exports(&data.ca_cert(), &bundle))?;
         }
     }
     Ok(ExitCode::SUCCESS)

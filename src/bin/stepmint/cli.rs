@@ -456,6 +456,9 @@ pub struct ServeArgs {
     /// Default token lifetime in seconds [default: 3600]
     #[arg(long, value_name = "SECS")]
     pub lifetime: Option<u64>,
+    /// Open connections above which the one idle the longest is closed for a new client [default: 4096]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: Option<u64>,
     /// Print one JSON object on stdout once listening, instead of the human summary
     #[arg(long)]
     pub json: bool,

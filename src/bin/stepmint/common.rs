@@ -20,16 +20,22 @@ pub fn clock(args: &TimeArgs) -> Result<Arc<dyn Clock>> {
     let Some(now) = &args.now else {
         return Ok(Arc::new(SystemClock));
     };
-    if let Ok(secs) = now.parse::<i64>() {
-        return Ok(Arc::new(FixedClock(secs)));
+    let secs = match now.parse::<i64>() {
+        Ok(secs) => secs,
+        Err(_) => time::OffsetDateTime::parse(now, &time::format_description::well_known::Rfc3339)
+            .map_err(|_| {
+                Usage(format!(
+                    "--now: `{now}` is neither Unix seconds nor RFC 3339"
+                ))
+            })?
+            .unix_timestamp(),
+    };
+    if !stepmint::NOW_RANGE.contains(&secs) {
+        bail!(Usage(format!(
+            "--now: `{now}` is outside 1970-01-01T00:00:00Z..2100-01-01T00:00:00Z (Unix 0..4102444800)"
+        )));
     }
-    let t = time::OffsetDateTime::parse(now, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| {
-            Usage(format!(
-                "--now: `{now}` is neither Unix seconds nor RFC 3339"
-            ))
-        })?;
-    Ok(Arc::new(FixedClock(t.unix_timestamp())))
+    Ok(Arc::new(FixedClock(secs)))
 }
 
 pub fn ids(args: &TimeArgs) -> Arc<IdSource> {
@@ -114,4 +120,15 @@ pub fn key_json(flag: &str, text: &str) -> Result<(String, serde_json::Value)> {
         ))
     })?;
     Ok((key.to_string(), value))
+}
+
+/// Unix seconds as RFC 3339 UTC (`2026-11-30T08:00:00Z`), as `decode` shows times.
+pub fn rfc3339(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("{t} (out of range)"))
 }

@@ -5,7 +5,10 @@ use std::process::ExitCode;
 use anyhow::Result;
 use serde_json::Value;
 
+use std::io::Write as _;
+
 use crate::cli::DecodeArgs;
+use crate::out::{human, line};
 
 pub fn run(args: DecodeArgs) -> Result<ExitCode> {
     let token = crate::common::token_arg(args.token)?;
@@ -15,18 +18,21 @@ pub fn run(args: DecodeArgs) -> Result<ExitCode> {
         if let Some(o) = v.as_object_mut() {
             o.insert("verified".into(), Value::Bool(false));
         }
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        line(&serde_json::to_string_pretty(&v)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    eprintln!("NOT VERIFIED: decoded only; the signature and claims were not checked.");
-    println!(
+    let _ = writeln!(
+        std::io::stderr(),
+        "NOT VERIFIED: decoded only; the signature and claims were not checked."
+    );
+    human(&format!(
         "Header:\n{}",
         serde_json::to_string_pretty(&decoded.header)?
-    );
-    println!(
+    ))?;
+    human(&format!(
         "Claims:\n{}",
         serde_json::to_string_pretty(&decoded.claims)?
-    );
+    ))?;
     for claim in ["iat", "nbf", "exp"] {
         if let Some(t) = decoded.claims.get(claim).and_then(Value::as_i64) {
             let when = time::OffsetDateTime::from_unix_timestamp(t)
@@ -36,15 +42,15 @@ pub fn run(args: DecodeArgs) -> Result<ExitCode> {
                         .ok()
                 })
                 .unwrap_or_else(|| "out of range".into());
-            println!("  {claim}: {when}");
+            human(&format!("  {claim}: {when}"))?;
         }
     }
-    println!(
+    human(&format!(
         "Signature: {} bytes ({} parts)",
         decoded.signature_len, decoded.parts
-    );
+    ))?;
     for note in &decoded.notes {
-        println!("Note: {note}");
+        human(&format!("Note: {note}"))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -23,29 +23,30 @@ pub fn run(args: FaultArgs) -> Result<ExitCode> {
             )
         })?;
         let workspace = match &args.workspace {
-            Some(w) => w.clone(),
-            None => client.get("/workspaces").await?["workspaces"][0]["slug"]
+            Some(w) => {
+                stepmint::validate_slug(w)?;
+                w.clone()
+            }
+            None => client.get(&["workspaces"]).await?["workspaces"][0]["slug"]
                 .as_str()
                 .context("no workspace")?
                 .to_string(),
         };
         let out: Value = match &args.what {
-            FaultCommand::List => client.get("/faults").await?,
+            FaultCommand::List => client.get(&["faults"]).await?,
             FaultCommand::Clear { endpoint, all } => {
                 if *all {
-                    client.delete("/faults").await?
+                    client.delete(&["faults"]).await?
                 } else {
                     let ep = endpoint.as_deref().map(FaultEndpoint::parse).transpose()?;
                     match ep {
                         Some(e) => {
+                            let ep = json!(e);
                             client
-                                .delete(&format!(
-                                    "/faults/{workspace}/{}",
-                                    json!(e).as_str().unwrap_or_default()
-                                ))
+                                .delete(&["faults", &workspace, ep.as_str().unwrap_or_default()])
                                 .await?
                         }
-                        None => client.delete(&format!("/faults/{workspace}")).await?,
+                        None => client.delete(&["faults", &workspace]).await?,
                     }
                 }
             }
@@ -85,13 +86,13 @@ pub fn run(args: FaultArgs) -> Result<ExitCode> {
                 let ep = json!(endpoint);
                 client
                     .put(
-                        &format!("/faults/{workspace}/{}", ep.as_str().unwrap_or_default()),
+                        &["faults", &workspace, ep.as_str().unwrap_or_default()],
                         &serde_json::to_value(&fault)?,
                     )
                     .await?
             }
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        crate::out::line(&serde_json::to_string_pretty(&out)?)?;
         anyhow::Ok(ExitCode::SUCCESS)
     })
 }

@@ -19,6 +19,13 @@ pub fn run(args: KeysArgs) -> Result<ExitCode> {
     if let KeysCommand::Add { alg, .. } = &args.what {
         KeyAlg::parse(alg)?;
     }
+    // Checked as the files path checks them, before anything is sent.
+    if let Some(ws) = &args.workspace {
+        stepmint::validate_slug(ws)?;
+    }
+    if let KeysCommand::Retire { kid } = &args.what {
+        stepmint::validate_kid(kid)?;
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -28,9 +35,9 @@ pub fn run(args: KeysArgs) -> Result<ExitCode> {
         None => local(&dir, &args)?,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        crate::out::line(&serde_json::to_string_pretty(&out)?)?;
     } else {
-        print_human(&out);
+        print_human(&out)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -38,23 +45,26 @@ pub fn run(args: KeysArgs) -> Result<ExitCode> {
 async fn remote(client: &ControlClient, args: &KeysArgs) -> Result<Value> {
     let slug = match &args.workspace {
         Some(s) => s.clone(),
-        None => client.get("/workspaces").await?["workspaces"][0]["slug"]
+        None => client.get(&["workspaces"]).await?["workspaces"][0]["slug"]
             .as_str()
             .context("the server has no workspace")?
             .to_string(),
     };
-    let base = format!("/workspaces/{slug}/keys");
+    let base = ["workspaces", slug.as_str(), "keys"];
     let mut out = match &args.what {
         KeysCommand::List => client.get(&base).await?,
         KeysCommand::Rotate { overlap, unpublished_for } => {
-            client.post(&format!("{base}/rotate"), &json!({ "overlap": overlap, "unpublished_for": unpublished_for })).await?
+            let path = ["workspaces", slug.as_str(), "keys", "rotate"];
+            client.post(&path, &json!({ "overlap": overlap, "unpublished_for": unpublished_for })).await?
         }
         KeysCommand::Add { alg, staged, publish_in } => {
             client
                 .post(&base, &json!({ "alg": alg, "staged": *staged || publish_in.is_some(), "publish_in": publish_in }))
                 .await?
         }
-        KeysCommand::Retire { kid } => client.delete(&format!("{base}/{kid}")).await?,
+        KeysCommand::Retire { kid } => {
+            client.delete(&["workspaces", slug.as_str(), "keys", kid.as_str()]).await?
+        }
     };
     if !matches!(args.what, KeysCommand::List | KeysCommand::Rotate { .. }) {
         out["keys"] = client.get(&base).await?["keys"].clone();
@@ -114,31 +124,34 @@ fn local(dir: &std::path::Path, args: &KeysArgs) -> Result<Value> {
     Ok(out)
 }
 
-fn print_human(out: &Value) {
+fn print_human(out: &Value) -> Result<()> {
     if let Some(kid) = out["active_kid"].as_str() {
-        println!(
+        crate::out::human(&format!(
             "rotated: {kid} now signs (old key published for {} s more)",
             out["overlap"]
-        );
+        ))?;
     }
     if let Some(kid) = out["kid"].as_str() {
-        println!("added: {kid} ({})", out["alg"].as_str().unwrap_or_default());
+        crate::out::human(&format!(
+            "added: {kid} ({})",
+            out["alg"].as_str().unwrap_or_default()
+        ))?;
     }
     if let Some(kid) = out["retired"].as_str() {
-        println!("retired: {kid}");
+        crate::out::human(&format!("retired: {kid}"))?;
     }
-    println!(
+    crate::out::human(&format!(
         "workspace {} (via {}):",
         out["workspace"].as_str().unwrap_or_default(),
         out["via"].as_str().unwrap_or_default()
-    );
+    ))?;
     for k in out["keys"].as_array().into_iter().flatten() {
         let extra = match (k["until"].as_i64(), k["publish_at"].as_i64()) {
-            (Some(t), _) => format!(" until {t}"),
-            (_, Some(t)) => format!(" publish at {t}"),
+            (Some(t), _) => format!(" until {}", common::rfc3339(t)),
+            (_, Some(t)) => format!(" publish at {}", common::rfc3339(t)),
             _ => String::new(),
         };
-        println!(
+        crate::out::human(&format!(
             "  {}  {:<5}  {:<9}{}{}",
             k["kid"].as_str().unwrap_or_default(),
             k["alg"].as_str().unwrap_or_default(),
@@ -149,6 +162,7 @@ fn print_human(out: &Value) {
                 "  not published"
             },
             extra
-        );
+        ))?;
     }
+    Ok(())
 }

@@ -17,6 +17,8 @@ mod verify;
 
 use std::process::ExitCode;
 
+use std::io::Write as _;
+
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -38,7 +40,9 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if err.chain().any(|e| e.is::<out::Closed>()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("stepmint: error: {err:#}");
+            // An error may quote what it was given (a slug, a path, a token's kid): escaped.
+            let text = stepmint::printable(&format!("{err:#}")).into_owned();
+            let _ = writeln!(std::io::stderr(), "stepmint: error: {text}");
             ExitCode::from(common::exit_code(&err))
         }
     }

@@ -36,3 +36,14 @@ pub fn text(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     check(out.write_all(text.as_bytes()).and_then(|()| out.flush()))
 }
+
+/// Prints human-readable `text` (a newline is added): every line made
+/// [printable](stepmint::printable), so text from a token, a YAML file or a request cannot act
+/// on the terminal (a `kid` holding `\nACCEPTED`, an ESC sequence, a bidi override).
+pub fn human(text: &str) -> Result<()> {
+    let safe: Vec<String> = text
+        .split('\n')
+        .map(|l| stepmint::printable(l).into_owned())
+        .collect();
+    line(&safe.join("\n"))
+}

@@ -96,11 +96,11 @@ fn exit_code(status: &std::process::ExitStatus) -> u8 {
 pub fn steps(args: StepsArgs) -> Result<ExitCode> {
     let steps = pipelines::parse_file(&args.file)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&steps)?);
+        crate::out::line(&serde_json::to_string_pretty(&steps)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     for s in &steps {
-        println!(
+        crate::out::human(&format!(
             "{:<5} {:<28} {:<40} {}{}",
             if s.oidc { "token" } else { "-" },
             s.name.as_deref().unwrap_or("(unnamed)"),
@@ -114,7 +114,7 @@ pub fn steps(args: StepsArgs) -> Result<ExitCode> {
             } else {
                 format!("audiences={}", s.audiences.join(","))
             },
-        );
+        ))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -31,6 +31,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     if let Some(l) = args.lifetime {
         config.token_lifetime = l;
     }
+    if let Some(n) = args.max_connections {
+        config.max_connections = usize::try_from(n).unwrap_or(usize::MAX);
+    }
     config.sans.extend(args.sans.iter().cloned());
     config.tls_faults |= args.tls_faults;
     let scenario = args
@@ -59,14 +62,21 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 .await;
             tokio::spawn(rest);
         }
-        announce(&instance, &config, args.json)?;
-        instance
-            .log()
-            .print_to(std::io::stderr())
-            .context("starting the request-log printer")?;
-        stop.wait().await;
-        eprintln!("stepmint: shutting down");
+        // Whatever happens from here (stdout closed, stderr full, a signal), the server stops
+        // cleanly and removes its record.
+        let served = async {
+            announce(&instance, &config, args.json)?;
+            instance
+                .log()
+                .print_to(std::io::stderr())
+                .context("starting the request-log printer")?;
+            stop.wait().await;
+            anyhow::Ok(())
+        }
+        .await;
+        let _ = writeln!(std::io::stderr(), "stepmint: shutting down");
         instance.stop().await;
+        served?;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -75,12 +75,9 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         ));
     };
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({ "policy": policy, "report": report })
-            )?
-        );
+        crate::out::line(&serde_json::to_string_pretty(
+            &serde_json::json!({ "policy": policy, "report": report }),
+        )?)?;
     } else {
         for c in &report.checks {
             let mark = match c.status {
@@ -88,9 +85,9 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
                 Status::Fail => "FAIL",
                 Status::Skip => "skip",
             };
-            println!("{mark}  {:<22} {}", c.name, c.detail);
+            crate::out::human(&format!("{mark}  {:<22} {}", c.name, c.detail))?;
         }
-        println!("{}", report.verdict.to_uppercase());
+        crate::out::human(&report.verdict.to_uppercase())?;
     }
     Ok(if report.accepted {
         ExitCode::SUCCESS
