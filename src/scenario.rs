@@ -97,13 +97,17 @@ impl Scenario {
                 ))
                 .into());
             }
+            // Out of range is a usage error (exit 2), not a broken file: no timer reaches it.
             if !(step.at.is_finite() && (0.0..=MAX_AT).contains(&step.at)) {
-                return Err(err(format!(
-                    "step {}: `at` must be 0 to {MAX_AT} seconds (a year), not {}",
-                    i + 1,
-                    step.at
-                ))
-                .into());
+                return Err(crate::error::Error::invalid(
+                    "scenario",
+                    format!(
+                        "{}: step {}: `at` must be 0 to {MAX_AT} seconds (a year), not {}",
+                        path.display(),
+                        i + 1,
+                        step.at
+                    ),
+                ));
             }
             if let Some(f) = &step.fault {
                 f.validate()

@@ -216,3 +216,44 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Whatever a slug or kid holds, a control-API path keeps it in its own segment: as many
+    /// `/` as segments, no `..` step, nothing that ends the path, and it decodes back.
+    #[test]
+    fn control_paths_keep_every_segment_in_place(a in "\\PC{0,24}", b in "[./%?#\\\\a-z]{0,12}") {
+        let path = stepmint::paths::control_path(&["workspaces", &a, "keys", &b]);
+        prop_assert_eq!(path.matches('/').count(), 4, "{}", path);
+        prop_assert!(!path.contains(['?', '#', ' ', '\\']), "{}", path);
+        prop_assert!(path.split('/').all(|s| s != ".." && s != "."), "{}", path);
+        let decode = |s: &str| {
+            let bytes = s.as_bytes();
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i] == b'%' {
+                    out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+                    i += 3;
+                } else {
+                    out.push(bytes[i]);
+                    i += 1;
+                }
+            }
+            String::from_utf8(out).unwrap()
+        };
+        let parts: Vec<String> = path.split('/').skip(1).map(decode).collect();
+        prop_assert_eq!(parts, vec!["workspaces".to_string(), a, "keys".into(), b]);
+    }
+
+    /// Escaped text has nothing a terminal acts on, and text with nothing to escape is left alone.
+    #[test]
+    fn printable_text_is_terminal_safe(s in "\\PC{0,40}|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{202a}-\\u{202e}\\u{2066}-\\u{2069}a ]{0,40}") {
+        let shown = stepmint::printable(&s);
+        prop_assert!(!shown.chars().any(stepmint::is_unprintable), "{:?}", shown);
+        if !s.chars().any(stepmint::is_unprintable) {
+            prop_assert_eq!(shown.as_ref(), s.as_str());
+        }
+    }
+}

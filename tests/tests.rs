@@ -11,6 +11,7 @@ mod cli;
 mod control_api;
 mod endurance;
 mod faults;
+mod hardening;
 mod issuer_http;
 mod keys_and_verify;
 mod layers;
