@@ -87,6 +87,17 @@ impl ControlClient {
         self.send(self.http.get(self.url(segments))).await
     }
 
+    /// `GET` with a query string (`pairs` percent-encoded); segments as for
+    /// [`ControlClient::get`].
+    pub async fn get_query(&self, segments: &[&str], pairs: &[(&str, String)]) -> Result<Value> {
+        let query: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", paths::segment(k), paths::segment(v)))
+            .collect();
+        let url = format!("{}?{}", self.url(segments), query.join("&"));
+        self.send(self.http.get(url)).await
+    }
+
     /// `POST` with a JSON body; segments as for [`ControlClient::get`].
     pub async fn post(&self, segments: &[&str], body: &Value) -> Result<Value> {
         self.send(self.http.post(self.url(segments)).json(body))

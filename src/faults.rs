@@ -117,6 +117,31 @@ impl Fault {
         if self.fail_next == Some(0) {
             return Err(Error::invalid("fail_next", "must be at least 1"));
         }
+        if *self == Fault::default() {
+            return Err(Error::invalid(
+                "fault",
+                "nothing to inject: give at least one of latency, status, fail_next, reset, hang, truncate, non_json, content_type, cache_control, etag, empty_jwks, duplicate_kid",
+            ));
+        }
+        let endings = [
+            ("reset", self.reset),
+            ("hang", self.hang),
+            ("truncate", self.truncate),
+        ];
+        let chosen: Vec<&str> = endings
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(n, _)| *n)
+            .collect();
+        if chosen.len() > 1 {
+            return Err(Error::invalid(
+                chosen[1],
+                format!(
+                    "{} exclude each other: a response ends one way",
+                    chosen.join(" and ")
+                ),
+            ));
+        }
         for (name, v) in [
             ("content_type", &self.content_type),
             ("cache_control", &self.cache_control),
@@ -282,6 +307,15 @@ mod tests {
                 },
                 "content_type",
             ),
+            (Fault::default(), "fault"),
+            (
+                Fault {
+                    reset: true,
+                    hang: true,
+                    ..Default::default()
+                },
+                "hang",
+            ),
         ];
         for (f, field) in bad {
             assert!(
@@ -307,8 +341,12 @@ mod tests {
         assert!(t.take("a", FaultEndpoint::Jwks).unwrap().1);
         assert!(t.take("a", FaultEndpoint::Jwks).is_none());
         assert!(t.take("a", FaultEndpoint::Discovery).is_none());
-        t.set("a", FaultEndpoint::Jwks, Fault::default()).unwrap();
-        t.set("b", FaultEndpoint::Jwks, Fault::default()).unwrap();
+        let slow = Fault {
+            latency_ms: Some(vec![5]),
+            ..Default::default()
+        };
+        t.set("a", FaultEndpoint::Jwks, slow.clone()).unwrap();
+        t.set("b", FaultEndpoint::Jwks, slow).unwrap();
         assert_eq!(t.clear(Some("a"), None), 1);
         assert_eq!(t.list().len(), 1);
     }

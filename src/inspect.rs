@@ -22,8 +22,13 @@ pub struct DecodedToken {
     pub signature_len: usize,
     /// How many dot-separated parts the token has.
     pub parts: usize,
-    /// Things a careful reader should know (padding, non-JSON payload, extra parts...).
+    /// Things a careful reader should know (padding, non-JSON payload, extra parts, a member
+    /// given twice...).
     pub notes: Vec<String>,
+    /// The header as its raw text (invalid UTF-8 replaced).
+    pub raw_header: String,
+    /// The payload as its raw text (invalid UTF-8 replaced).
+    pub raw_payload: String,
 }
 
 /// Decodes `token`'s header and payload without checking the signature.
@@ -54,7 +59,9 @@ pub fn decode_unverified(token: &str) -> Result<DecodedToken> {
     let header_bytes = part(parts[0], "header", &mut notes)?;
     let header: Value = serde_json::from_slice(&header_bytes)
         .map_err(|e| Error::malformed(format!("header is not JSON: {e}")))?;
+    note_duplicates("header", &header_bytes, &mut notes);
     let payload_bytes = part(parts[1], "payload", &mut notes)?;
+    note_duplicates("payload", &payload_bytes, &mut notes);
     let claims = match serde_json::from_slice::<Value>(&payload_bytes) {
         Ok(v) => v,
         Err(_) => {
@@ -75,7 +82,62 @@ pub fn decode_unverified(token: &str) -> Result<DecodedToken> {
         signature_len,
         parts: parts.len(),
         notes,
+        raw_header: String::from_utf8_lossy(&header_bytes).into_owned(),
+        raw_payload: String::from_utf8_lossy(&payload_bytes).into_owned(),
     })
+}
+
+/// The members of a JSON object in the order written, duplicates kept.
+struct Members(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Members, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, Value>()? {
+                    out.push((k, v));
+                }
+                Ok(Members(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Notes each member of `part`'s top-level object that appears more than once: parsers differ
+/// on which one wins (this decoder, like most, shows the last).
+fn note_duplicates(part: &str, bytes: &[u8], notes: &mut Vec<String>) {
+    let Ok(Members(members)) = serde_json::from_slice::<Members>(bytes) else {
+        return;
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, _) in &members {
+        if seen.contains(&name.as_str()) {
+            continue;
+        }
+        let values: Vec<String> = members
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.to_string())
+            .collect();
+        if values.len() > 1 {
+            notes.push(format!(
+                "{part} has `{name}` {} times ({}); parsers differ on which wins, this shows the last: see the raw {part} (--raw)",
+                values.len(),
+                values.join(", ")
+            ));
+        }
+        seen.push(name);
+    }
 }
 
 fn part(text: &str, name: &str, notes: &mut Vec<String>) -> Result<Vec<u8>> {
@@ -105,5 +167,28 @@ mod tests {
         assert!(decode_unverified("abc").is_err());
         assert!(decode_unverified("!!.??.x").is_err());
         assert!(decode_unverified("").is_err());
+    }
+
+    #[test]
+    fn duplicate_members_are_noted_with_every_value() {
+        let payload = crate::encoding::b64url(
+            br#"{"aud":"https://attacker.invalid","sub":"x","aud":"good"}"#,
+        );
+        let t = format!("eyJhbGciOiJub25lIn0.{payload}.");
+        let d = decode_unverified(&t).unwrap();
+        assert_eq!(d.claims["aud"], "good");
+        let note = d
+            .notes
+            .iter()
+            .find(|n| n.contains("`aud` 2 times"))
+            .expect("noted");
+        assert!(
+            note.contains("\"https://attacker.invalid\"") && note.contains("\"good\""),
+            "{note}"
+        );
+        assert!(
+            d.raw_payload
+                .starts_with(r#"{"aud":"https://attacker.invalid""#)
+        );
     }
 }

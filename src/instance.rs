@@ -116,6 +116,7 @@ impl Instance {
             public_url: public_url.clone(),
             listening: format!("https://{local}"),
             pid: std::process::id(),
+            token_lifetime: Some(config.token_lifetime),
         };
         // Best effort: a read-only data directory must not stop the server.
         let _ = store::write_json(&issuer.data_dir().server_state(), &record);

@@ -23,10 +23,63 @@ pub struct PipelineStep {
     pub deployment: Option<String>,
     /// Custom audiences for the token.
     pub audiences: Vec<String>,
+    /// The branch (or tag, or pull-request source pattern) a `branches:`, `tags:` or
+    /// `pull-requests:` pipeline runs it for; `None` under `default` and `custom`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
 }
+
+/// Something in a pipelines file that is likely a mistake: Bitbucket would ignore it or refuse it,
+/// and the step would silently not be what its author meant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// 1-based line, when the text shows where.
+    pub line: Option<usize>,
+    /// 1-based column.
+    pub column: Option<usize>,
+    /// What is wrong, and the fix.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "line {l} column {c}: {}", self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+/// The keys Bitbucket knows under `step:`.
+const STEP_KEYS: [&str; 18] = [
+    "name",
+    "script",
+    "image",
+    "caches",
+    "services",
+    "artifacts",
+    "trigger",
+    "deployment",
+    "size",
+    "max-time",
+    "clone",
+    "oidc",
+    "after-script",
+    "condition",
+    "runs-on",
+    "runtime",
+    "fail-fast",
+    "output-variables",
+];
 
 /// Parses a pipelines file's text. `path` is for messages only.
 pub fn parse(text: &str, path: &Path) -> Result<Vec<PipelineStep>> {
+    parse_checked(text, path).map(|(steps, _)| steps)
+}
+
+/// Parses a pipelines file's text, with a warning for each likely mistake (unknown keys under a
+/// step, values of the wrong type, a step whose keys are not indented under it).
+pub fn parse_checked(text: &str, path: &Path) -> Result<(Vec<PipelineStep>, Vec<Warning>)> {
     let config_err = |message: String| ErrorKind::Config {
         path: path.to_path_buf(),
         message,
@@ -43,29 +96,82 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<PipelineStep>> {
     let Some(pipelines) = root.get("pipelines") else {
         return Err(config_err("no `pipelines` section".into()).into());
     };
-    let mut steps = Vec::new();
+    let mut walk = Walk {
+        global: global_audiences,
+        steps: Vec::new(),
+        warnings: Vec::new(),
+        trigger: None,
+    };
     for section in ["default", "branches", "tags", "pull-requests", "custom"] {
         let Some(node) = pipelines.get(section) else {
             continue;
         };
         if section == "default" {
-            walk_items(node, section.to_string(), &global_audiences, &mut steps);
+            walk.trigger = None;
+            walk.items(node, section.to_string());
         } else if let Some(map) = node.as_mapping() {
             for (key, items) in map {
                 let key = key
                     .as_str()
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("{key:?}"));
-                walk_items(
-                    items,
-                    format!("{section}.{key:?}"),
-                    &global_audiences,
-                    &mut steps,
-                );
+                walk.trigger = Some((section, key.clone()));
+                walk.items(items, format!("{section}.{key:?}"));
             }
         }
     }
-    Ok(steps)
+    let mut warnings = walk.warnings;
+    place(&mut warnings, text);
+    Ok((walk.steps, warnings))
+}
+
+/// Gives each warning about a key the line and column where that key is written (in file
+/// order, one occurrence per warning: the parsed tree keeps no positions).
+fn place(warnings: &mut [Warning], text: &str) {
+    let mut used: Vec<(usize, usize)> = Vec::new();
+    for w in warnings.iter_mut() {
+        let Some(key) = w.message.split('`').nth(1).map(str::to_string) else {
+            continue;
+        };
+        let found = text.lines().enumerate().find_map(|(i, l)| {
+            let body = l.trim_start().trim_start_matches("- ");
+            let col = l.len() - body.len() + 1;
+            (body.starts_with(&format!("{key}:")) && !used.contains(&(i, col))).then_some((i, col))
+        });
+        if let Some((i, col)) = found {
+            used.push((i, col));
+            w.line = Some(i + 1);
+            w.column = Some(col);
+        }
+    }
+}
+
+/// Levenshtein distance, for "did you mean".
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The closest of `options` to `word`, if it is close enough to be a typo of it.
+pub fn closest<'a>(word: &str, options: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    options
+        .into_iter()
+        .map(|o| (distance(&word.to_lowercase(), &o.to_lowercase()), o))
+        .filter(|(d, o)| *d <= (o.chars().count() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, o)| o)
 }
 
 /// The largest pipelines file read: Bitbucket's own limit on a configuration is far below it.
@@ -73,6 +179,11 @@ pub const MAX_FILE_LEN: u64 = 4 * 1024 * 1024;
 
 /// Reads and parses a pipelines file (at most [`MAX_FILE_LEN`] bytes).
 pub fn parse_file(path: &Path) -> Result<Vec<PipelineStep>> {
+    parse_file_checked(path).map(|(steps, _)| steps)
+}
+
+/// [`parse_file`] with the warnings of [`parse_checked`].
+pub fn parse_file_checked(path: &Path) -> Result<(Vec<PipelineStep>, Vec<Warning>)> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| crate::Error::io("read", path, e))?;
     let mut bytes = Vec::new();
@@ -92,79 +203,186 @@ pub fn parse_file(path: &Path) -> Result<Vec<PipelineStep>> {
     let text = String::from_utf8(bytes).map_err(|_| {
         crate::Error::invalid("pipelines", format!("{} is not UTF-8 text", path.display()))
     })?;
-    parse(&text, path)
+    parse_checked(&text, path)
 }
 
-/// The step named `name`: the first one with that name, in file order.
-pub fn find<'a>(steps: &'a [PipelineStep], name: &str) -> Result<&'a PipelineStep> {
-    steps
+/// The step `which` names: its location (`default[1].parallel[0]`, as `stepmint steps` lists
+/// them), or its name when exactly one step has it.
+pub fn find<'a>(steps: &'a [PipelineStep], which: &str) -> Result<&'a PipelineStep> {
+    if let Some(s) = steps.iter().find(|s| s.location == which) {
+        return Ok(s);
+    }
+    let named: Vec<&PipelineStep> = steps
         .iter()
-        .find(|s| s.name.as_deref() == Some(name))
-        .ok_or_else(|| {
-            let names: Vec<&str> = steps.iter().filter_map(|s| s.name.as_deref()).collect();
-            crate::Error::invalid(
+        .filter(|s| s.name.as_deref() == Some(which))
+        .collect();
+    match named.as_slice() {
+        [one] => Ok(one),
+        [] => {
+            let mut names: Vec<&str> = steps.iter().filter_map(|s| s.name.as_deref()).collect();
+            names.sort_unstable();
+            names.dedup();
+            let hint = closest(which, names.iter().copied())
+                .map(|c| format!(" (did you mean `{c}`?)"))
+                .unwrap_or_default();
+            Err(crate::Error::invalid(
                 "step",
-                format!("no step named `{name}`; the file has: {}", names.join(", ")),
-            )
-        })
+                format!(
+                    "no step named `{which}`{hint}; the file has: {} (or choose one by its location, as `stepmint steps` shows)",
+                    names.join(", ")
+                ),
+            ))
+        }
+        many => Err(crate::Error::invalid(
+            "step",
+            format!(
+                "{} steps are named `{which}`: choose one by its location ({})",
+                many.len(),
+                many.iter()
+                    .map(|s| s.location.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
 }
 
-fn walk_items(items: &Value, location: String, global: &[String], out: &mut Vec<PipelineStep>) {
-    let Some(list) = items.as_sequence() else {
-        return;
-    };
-    for (i, item) in list.iter().enumerate() {
-        let here = format!("{location}[{i}]");
-        if let Some(step) = item.get("step") {
-            out.push(step_of(step, here, global, None));
-        } else if let Some(parallel) = item.get("parallel") {
-            // `parallel: [...]` or `parallel: { steps: [...], fail-fast: ... }`.
-            let inner = parallel.get("steps").unwrap_or(parallel);
-            walk_items(inner, format!("{here}.parallel"), global, out);
-        } else if let Some(stage) = item.get("stage") {
-            let deployment = stage
-                .get("deployment")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            if let Some(seq) = stage.get("steps").and_then(Value::as_sequence) {
-                for (j, s) in seq.iter().enumerate() {
-                    if let Some(step) = s.get("step") {
-                        out.push(step_of(
-                            step,
-                            format!("{here}.stage.steps[{j}]"),
-                            global,
-                            deployment.clone(),
-                        ));
+/// The walk over a file's steps.
+struct Walk {
+    global: Vec<String>,
+    steps: Vec<PipelineStep>,
+    warnings: Vec<Warning>,
+    /// The section and key being walked (`branches`, `main`), for the steps' branch.
+    trigger: Option<(&'static str, String)>,
+}
+
+impl Walk {
+    fn warn(&mut self, message: String) {
+        self.warnings.push(Warning {
+            line: None,
+            column: None,
+            message,
+        });
+    }
+
+    fn items(&mut self, items: &Value, location: String) {
+        let Some(list) = items.as_sequence() else {
+            return;
+        };
+        for (i, item) in list.iter().enumerate() {
+            let here = format!("{location}[{i}]");
+            if let Some(step) = item.get("step") {
+                if !step.is_mapping() {
+                    let beside: Vec<String> = item
+                        .as_mapping()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|(k, _)| k.as_str())
+                        .filter(|k| *k != "step")
+                        .map(|k| format!("`{k}`"))
+                        .collect();
+                    let what = if beside.is_empty() {
+                        "nothing under it".to_string()
+                    } else {
+                        format!(
+                            "{} beside it instead of under it (indent them under `step:`)",
+                            beside.join(", ")
+                        )
+                    };
+                    self.warn(format!("`step` at {here} has {what}"));
+                }
+                self.step(step, here, None);
+            } else if let Some(parallel) = item.get("parallel") {
+                // `parallel: [...]` or `parallel: { steps: [...], fail-fast: ... }`.
+                let inner = parallel.get("steps").unwrap_or(parallel);
+                self.items(inner, format!("{here}.parallel"));
+            } else if let Some(stage) = item.get("stage") {
+                let deployment = stage
+                    .get("deployment")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                if let Some(seq) = stage.get("steps").and_then(Value::as_sequence) {
+                    for (j, s) in seq.iter().enumerate() {
+                        if let Some(step) = s.get("step") {
+                            self.step(step, format!("{here}.stage.steps[{j}]"), deployment.clone());
+                        }
                     }
                 }
             }
         }
     }
+
+    fn step(&mut self, step: &Value, location: String, stage_deployment: Option<String>) {
+        let name = step.get("name").and_then(Value::as_str).map(str::to_string);
+        let which = match &name {
+            Some(n) => format!("step `{n}` ({location})"),
+            None => format!("the step at {location}"),
+        };
+        for (k, _) in step.as_mapping().into_iter().flatten() {
+            let Some(k) = k.as_str() else { continue };
+            if !STEP_KEYS.contains(&k) {
+                let hint = closest(k, STEP_KEYS)
+                    .map(|c| format!(" (did you mean `{c}`?)"))
+                    .unwrap_or_default();
+                self.warn(format!("`{k}` is not a step key{hint}, under {which}"));
+            }
+        }
+        let oidc_node = step.get("oidc");
+        let oidc = match oidc_node {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::Mapping(_)) => true,
+            None => false,
+            Some(other) => {
+                self.warn(format!(
+                    "`oidc` under {which} is {}, not true, false or a mapping: Bitbucket gives this step no token",
+                    kind(other)
+                ));
+                false
+            }
+        };
+        for key in ["name", "deployment"] {
+            if let Some(v) = step.get(key)
+                && !v.is_string()
+            {
+                self.warn(format!(
+                    "`{key}` under {which} is {}, not a string",
+                    kind(v)
+                ));
+            }
+        }
+        let own = audiences(oidc_node);
+        self.steps.push(PipelineStep {
+            name,
+            location,
+            oidc,
+            deployment: step
+                .get("deployment")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .or(stage_deployment),
+            audiences: if own.is_empty() {
+                self.global.clone()
+            } else {
+                own
+            },
+            branch: match &self.trigger {
+                Some(("branches" | "pull-requests" | "tags", key)) => Some(key.clone()),
+                _ => None,
+            },
+        });
+    }
 }
 
-fn step_of(
-    step: &Value,
-    location: String,
-    global: &[String],
-    stage_deployment: Option<String>,
-) -> PipelineStep {
-    let oidc_node = step.get("oidc");
-    let oidc = match oidc_node {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Mapping(_)) => true,
-        _ => false,
-    };
-    let own = audiences(oidc_node);
-    PipelineStep {
-        name: step.get("name").and_then(Value::as_str).map(str::to_string),
-        location,
-        oidc,
-        deployment: step
-            .get("deployment")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .or(stage_deployment),
-        audiences: if own.is_empty() { global.to_vec() } else { own },
+/// A YAML value's kind, for messages.
+fn kind(v: &Value) -> String {
+    match v {
+        Value::Null => "empty".into(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("the string {s:?}"),
+        Value::Sequence(_) => "a list".into(),
+        Value::Mapping(_) => "a mapping".into(),
+        Value::Tagged(_) => "a tagged value".into(),
     }
 }
 

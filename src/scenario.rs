@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ErrorKind, Result};
 use crate::faults::{Fault, FaultEndpoint, FaultTable};
+use crate::http::RequestLog;
 use crate::issuer::Issuer;
 
 /// The latest a step may run, in seconds after start (a year): later ones cannot be timed.
@@ -119,40 +120,66 @@ impl Scenario {
 
     /// Applies the steps due at 0 s now, and returns the rest, to be spawned: each runs at its
     /// time from now. So whoever waits for the server to be ready sees the first steps.
+    /// Each step, as it fires, is one `EVENT` record in `log` (which the CLI prints to stderr).
     pub async fn start(
         self,
         issuer: Arc<Issuer>,
         faults: Arc<FaultTable>,
+        log: Arc<RequestLog>,
     ) -> impl Future<Output = ()> + Send + 'static {
         let begun = tokio::time::Instant::now();
         let mut steps = self.steps;
         steps.sort_by(|a, b| a.at.total_cmp(&b.at));
         let later = steps.split_off(steps.partition_point(|s| s.at <= 0.0));
         for step in steps {
-            apply(&issuer, &faults, step).await;
+            apply(&issuer, &faults, &log, step).await;
         }
         async move {
             for step in later {
                 tokio::time::sleep_until(begun + Duration::from_secs_f64(step.at)).await;
-                apply(&issuer, &faults, step).await;
+                apply(&issuer, &faults, &log, step).await;
             }
         }
     }
 }
 
-async fn apply(issuer: &Arc<Issuer>, faults: &FaultTable, step: Step) {
+async fn apply(issuer: &Arc<Issuer>, faults: &FaultTable, log: &RequestLog, step: Step) {
     let slug = match issuer.workspace_or_first(step.workspace.as_deref()) {
         Ok(w) => w.workspace.slug.clone(),
-        Err(_) => return,
+        Err(e) => {
+            log.event(
+                None,
+                format!("scenario step at {} s not applied: {e}", step.at),
+            );
+            return;
+        }
     };
-    if let Some(fault) = step.fault {
-        let _ = faults.set(&slug, step.endpoint.unwrap_or(FaultEndpoint::Jwks), fault);
+    let what = if let Some(fault) = step.fault {
+        let endpoint = step.endpoint.unwrap_or(FaultEndpoint::Jwks);
+        let described = fault.describe();
+        match faults.set(&slug, endpoint, fault) {
+            Ok(()) => format!("fault on {endpoint:?}: {described}"),
+            Err(e) => format!("fault not set: {e}"),
+        }
     } else if step.clear {
-        faults.clear(Some(&slug), step.endpoint);
+        let n = faults.clear(Some(&slug), step.endpoint);
+        format!("{n} fault(s) cleared")
     } else if let Some(r) = step.rotate {
         let i = issuer.clone();
-        let _ =
-            tokio::task::spawn_blocking(move || i.rotate_key(&slug, r.overlap, r.unpublished_for))
-                .await;
-    }
+        let s = slug.clone();
+        match tokio::task::spawn_blocking(move || i.rotate_key(&s, r.overlap, r.unpublished_for))
+            .await
+        {
+            Ok(Ok(rotated)) => format!(
+                "key rotated: {} signs, the old key published {} s more",
+                rotated.key.kid(),
+                rotated.overlap
+            ),
+            Ok(Err(e)) => format!("rotation failed: {e}"),
+            Err(e) => format!("rotation failed: {e}"),
+        }
+    } else {
+        return;
+    };
+    log.event(Some(slug), format!("scenario at {} s: {what}", step.at));
 }

@@ -203,6 +203,9 @@ pub struct ServerRecord {
     pub listening: String,
     /// The serving process.
     pub pid: u32,
+    /// The server's token lifetime in seconds, so offline mints match the server's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_lifetime: Option<u64>,
 }
 
 impl ServerRecord {

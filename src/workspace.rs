@@ -187,6 +187,43 @@ impl Workspace {
         ))
     }
 
+    /// Checks that a command may use workspace `slug` of `data` without creating it: it exists,
+    /// or it is the default one and none exists yet (a fresh data directory). A typo is an
+    /// error listing the known workspaces; nothing is written.
+    pub fn require_usable(data: &DataDir, slug: &str) -> Result<()> {
+        validate_slug(slug)?;
+        if slug == DEFAULT_WORKSPACE && Self::persisted(data)?.is_empty() {
+            return Ok(());
+        }
+        Self::require_persisted(data, slug)
+    }
+
+    /// Creates workspace `spec` in `data`, with its first key; an error if it exists.
+    pub fn create(data: &DataDir, spec: &WorkspaceSpec, now: i64) -> Result<Workspace> {
+        validate_slug(&spec.slug)?;
+        let _lock = data.lock()?;
+        if Self::persisted(data)?.contains(&spec.slug) {
+            return Err(Error::invalid(
+                "workspace",
+                format!("workspace `{}` exists already", spec.slug),
+            ));
+        }
+        Self::load_or_create(data, spec, &IdSource::random(), now)
+    }
+
+    /// Removes workspace `slug` and its keys from `data`. Its files are gone for good.
+    pub fn remove(data: &DataDir, slug: &str) -> Result<()> {
+        let _lock = data.lock()?;
+        Self::require_persisted(data, slug)?;
+        let dir = data.workspace_dir(slug);
+        // Renamed first, so a crash mid-removal never leaves a half workspace under its name.
+        let doomed = data
+            .workspaces_dir()
+            .join(format!(".removed-{slug}-{}", std::process::id()));
+        std::fs::rename(&dir, &doomed).map_err(|e| Error::io("remove", &dir, e))?;
+        std::fs::remove_dir_all(&doomed).map_err(|e| Error::io("remove", &doomed, e))
+    }
+
     /// Slugs of the workspaces persisted in `data`, sorted.
     pub fn persisted(data: &DataDir) -> Result<Vec<String>> {
         let dir = data.workspaces_dir();

@@ -210,6 +210,9 @@ fn private_files_are_mode_0600() {
 fn mint_flags_deterministic_mode_and_decode() {
     let dir = util::data_dir();
     let d = dir.path().to_str().unwrap();
+    // No command but `workspaces add` (and `serve`) creates a workspace.
+    let added = util::run(&["workspaces", "add", "acme", "--data-dir", d]);
+    assert!(added.status.success(), "{}", stderr(&added));
     let args = [
         "mint",
         "--data-dir",

@@ -440,7 +440,7 @@ fn cli_fault_commands_tls_fault_urls_and_scenarios() {
     let dir = util::data_dir();
     let d = dir.path().to_str().unwrap();
     // No server: a clear error.
-    let none = util::run(&["fault", "list", "--data-dir", d]);
+    let none = util::run(&["fault", "list", "--json", "--data-dir", d]);
     assert_eq!(none.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&none.stderr).contains("no `stepmint serve` is running"));
 
@@ -512,7 +512,8 @@ fn cli_fault_commands_tls_fault_urls_and_scenarios() {
     );
     assert_eq!(status(&jwks), "429");
     let listed: Value =
-        serde_json::from_slice(&util::run(&["fault", "list", "--data-dir", d]).stdout).unwrap();
+        serde_json::from_slice(&util::run(&["fault", "list", "--json", "--data-dir", d]).stdout)
+            .unwrap();
     assert_eq!(
         listed["faults"][0]["fault"],
         json!({ "status": 429, "retry_after": 7 })

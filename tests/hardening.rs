@@ -57,7 +57,7 @@ fn control_api_paths_cannot_be_steered_by_slugs_or_kids() {
     let out = util::run(&["fault", "clear", "--workspace", &sneaky, "--data-dir", d]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 
-    let faults = util::run(&["fault", "list", "--data-dir", d]);
+    let faults = util::run(&["fault", "list", "--json", "--data-dir", d]);
     let faults: Value = serde_json::from_slice(&faults.stdout).unwrap();
     assert_eq!(
         faults["faults"].as_array().map(Vec::len),

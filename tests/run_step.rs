@@ -127,9 +127,14 @@ fn exit_codes_pass_through() {
     let d = dir.path().to_str().unwrap();
     let out = util::run(&["run", "--data-dir", d, "--", "sh", "-c", "exit 7"]);
     assert_eq!(out.status.code(), Some(7));
+    // Not found: 127, as a shell says it; not runnable: 126.
     let out = util::run(&["run", "--data-dir", d, "--", "/nonexistent/program"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(127));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/program"));
+    let plain = dir.path().join("not-a-program");
+    std::fs::write(&plain, "data").unwrap();
+    let out = util::run(&["run", "--data-dir", d, "--", plain.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(126));
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod hardening;
 mod issuer_http;
 mod keys_and_verify;
 mod layers;
+mod newcomer;
 mod probe;
 mod probe_cli;
 mod probe_policy;

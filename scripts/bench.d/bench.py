@@ -56,10 +56,13 @@ def wait_tls(port, ca, started, limit=30.0):
     raise SystemExit(f"no TLS on port {port} after {limit}s")
 
 
-def wrk(url, seconds, connections=64, script=None, threads=2):
+def wrk(url, seconds, connections=64, script=None, threads=2, close=False):
     # wrk shares the two cores with the server; for CPU-bound minting one client thread leaves
-    # the server the most room.
+    # the server the most room. `close`: a new TLS connection per request, as JWKS clients with
+    # a cold cache make them.
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if close:
+        cmd += ["-H", "Connection: close"]
     if script:
         cmd += ["-s", script]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
@@ -253,19 +256,22 @@ def main():
             wrk(peer.token_url, warm, connections=16, script=peer.token_lua, threads=1)
         # Paired rounds: each ratio compares figures taken back to back, so the neighbours'
         # load on this shared machine moves both sides of it together; the medians are reported.
-        f = {k: [] for k in ["d", "j", "m", "limit", "pd", "pj", "pt", "r_m", "r_d", "r_j"]}
+        f = {k: [] for k in ["d", "j", "m", "limit", "pd", "pj", "pt", "r_m", "r_d", "r_j", "jc", "pjc", "r_jc"]}
         peak = 0
         for n in range(rounds):
             f["limit"].append(openssl_sign_rate())
             f["m"].append(checked("mint", wrk(ours.mint_url, DURATION, connections=16, script=ours.mint_lua, threads=1)))
             f["d"].append(checked("discovery", wrk(ours.discovery, DURATION)))
             f["j"].append(checked("jwks", wrk(ours.jwks, DURATION)))
+            f["jc"].append(checked("jwks, new connection each", wrk(ours.jwks, DURATION, connections=16, close=True)))
             peak = max(peak, rss_kb(ours.proc.pid))
             if f["limit"][-1]:
                 f["r_m"].append(f["m"][-1] / f["limit"][-1])
             if peer:
                 f["pd"].append(wrk(peer.discovery, DURATION)[0])
                 f["pj"].append(wrk(peer.jwks, DURATION)[0])
+                f["pjc"].append(wrk(peer.jwks, DURATION, connections=16, close=True)[0])
+                f["r_jc"].append(f["jc"][-1] / f["pjc"][-1])
                 f["pt"].append(wrk(peer.token_url, DURATION, connections=16, script=peer.token_lua, threads=1)[0])
                 f["r_d"].append(f["d"][-1] / f["pd"][-1])
                 f["r_j"].append(f["j"][-1] / f["pj"][-1])
@@ -275,6 +281,7 @@ def main():
         times = lambda x: f"{x:.1f}x"
         row("stepmint discovery (HTTPS, keep-alive)", f"{median(f['d']):.0f}", "req/s", spread(f["d"], k))
         row("stepmint JWKS (HTTPS, keep-alive)", f"{median(f['j']):.0f}", "req/s", spread(f["j"], k))
+        row("stepmint JWKS (HTTPS, a new TLS connection per request)", f"{median(f['jc']):.0f}", "req/s", spread(f["jc"], k))
         row("stepmint mint RS256 (control API)", f"{median(f['m']):.0f}", "tokens/s", spread(f["m"], k))
         row("stepmint RSS under load", f"{peak / 1024:.1f}", "MB")
         row(f"openssl speed -multi {os.cpu_count()} rsa2048", f"{median(f['limit']):.0f}", "signs/s", spread(f["limit"], k, lead="the physical limit for minting"))
@@ -285,6 +292,8 @@ def main():
             row("oauth2-mock-server idle RSS", f"{peer.idle_rss / 1024:.1f}", "MB")
             row("oauth2-mock-server discovery (HTTPS, keep-alive)", f"{median(f['pd']):.0f}", "req/s", spread(f["pd"], k))
             row("oauth2-mock-server JWKS (HTTPS, keep-alive)", f"{median(f['pj']):.0f}", "req/s", spread(f["pj"], k))
+            row("oauth2-mock-server JWKS (HTTPS, a new TLS connection per request)", f"{median(f['pjc']):.0f}", "req/s", spread(f["pjc"], k))
+            row("JWKS per new connection: stepmint / oauth2-mock-server", f"{median(f['r_jc']):.1f}", "x", spread(f["r_jc"], times))
             row("oauth2-mock-server RS256 token", f"{median(f['pt']):.0f}", "tokens/s", spread(f["pt"], k))
             row("discovery: stepmint / oauth2-mock-server", f"{median(f['r_d']):.1f}", "x", spread(f["r_d"], times, lead="target: at least 10x"))
             row("JWKS: stepmint / oauth2-mock-server", f"{median(f['r_j']):.1f}", "x", spread(f["r_j"], times, lead="target: at least 10x"))

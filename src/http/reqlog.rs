@@ -125,6 +125,25 @@ impl RequestLog {
         let _ = self.tx.send(record);
     }
 
+    /// Records something the server did on its own (a scenario step firing) in the same feed,
+    /// as an `EVENT` record whose path says what happened.
+    pub fn event(&self, workspace: Option<String>, what: String) {
+        self.push(RequestRecord {
+            id: 0,
+            time: LogTime(SystemTime::now()),
+            peer: None,
+            method: Cow::Borrowed("EVENT"),
+            path: what,
+            status: 0,
+            user_agent: None,
+            endpoint: Endpoint::Other,
+            workspace,
+            duration_ms: 0.0,
+            error: None,
+            fault: None,
+        });
+    }
+
     /// Records with an id above `since`, oldest first, at most `limit`.
     pub fn since(&self, since: u64, limit: usize, include_control: bool) -> Vec<RequestRecord> {
         let ring = self.inner.lock().unwrap_or_else(|p| p.into_inner());

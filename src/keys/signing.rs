@@ -43,10 +43,11 @@ impl KeyAlg {
 
     /// Parses a JOSE name (`RS256`, `ES256`, `EdDSA`).
     pub fn parse(text: &str) -> Result<KeyAlg> {
-        match text {
+        // Any case: `es256` is what people type.
+        match text.to_ascii_uppercase().as_str() {
             "RS256" => Ok(KeyAlg::Rs256),
             "ES256" => Ok(KeyAlg::Es256),
-            "EdDSA" => Ok(KeyAlg::EdDsa),
+            "EDDSA" => Ok(KeyAlg::EdDsa),
             other => Err(Error::invalid(
                 "alg",
                 format!("`{other}` is not a key algorithm (RS256, ES256, EdDSA)"),

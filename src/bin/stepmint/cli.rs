@@ -17,6 +17,9 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Global: every command takes `--data-dir`, before or after its name.
+    #[command(flatten)]
+    pub data: DataDirArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,6 +46,14 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Make a running server's discovery or JWKS misbehave (latency, errors, odd bodies...).
     Fault(FaultArgs),
+    /// List, add or remove workspaces (no other command creates one).
+    Workspaces(WorkspacesArgs),
+    /// Show a running server's request log (--follow: as it grows).
+    Log(LogArgs),
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) for stepmint and its commands.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -52,10 +63,14 @@ pub enum Command {
 pub struct FaultArgs {
     #[command(subcommand)]
     pub what: FaultCommand,
+    /// Print the server's answer as JSON
+    #[arg(long, global = true)]
+    pub json: bool,
     /// Workspace slug [default: the first served]
     #[arg(long, value_name = "SLUG", global = true)]
     pub workspace: Option<String>,
-    #[command(flatten)]
+    /// From the global `--data-dir` (see `Cli::data`).
+    #[arg(skip)]
     pub data: DataDirArg,
 }
 
@@ -94,10 +109,10 @@ pub struct FaultSetArgs {
     #[arg(long, value_name = "N")]
     pub fail_next: Option<u32>,
     /// Reset the connection mid-body
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["hang", "truncate"])]
     pub reset: bool,
     /// Never answer
-    #[arg(long)]
+    #[arg(long, conflicts_with = "truncate")]
     pub hang: bool,
     /// Send half the body
     #[arg(long)]
@@ -240,13 +255,14 @@ pub struct ProbeArgs {
     /// Write a JUnit XML report (one testcase per case)
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    #[command(flatten)]
+    /// From the global `--data-dir` (see `Cli::data`).
+    #[arg(skip)]
     pub data: DataDirArg,
 }
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint run -- env | grep BITBUCKET_\n  stepmint run --env production --audience sts.amazonaws.com --aws-role-arn arn:aws:iam::123456789012:role/deploy -- ./deploy.sh\n  stepmint run --pipelines bitbucket-pipelines.yml --step 'Deploy to production' -- ./deploy.sh\n\nThe command's exit code is stepmint's."
+    after_help = "Examples:\n  stepmint run -- env | grep BITBUCKET_\n  stepmint run --env production --audience sts.amazonaws.com --aws-role-arn arn:aws:iam::123456789012:role/deploy -- ./deploy.sh\n  stepmint run --pipelines bitbucket-pipelines.yml --step 'Deploy to production' -- ./deploy.sh\n  stepmint run --pipelines bitbucket-pipelines.yml --step 'default[1].parallel[0]' -- ./lint.sh\n\nExit codes: the command's own, whatever it is; 127 when the command is not found and 126 when it\ncannot be run (as a shell says it); stepmint's own errors (before the command runs) exit 2\nfor usage, 1 otherwise."
 )]
 pub struct RunArgs {
     /// Workspace slug [default: the first configured workspace]
@@ -282,7 +298,8 @@ pub struct RunArgs {
     /// The command and its arguments
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,
-    #[command(flatten)]
+    /// From the global `--data-dir` (see `Cli::data`).
+    #[arg(skip)]
     pub data: DataDirArg,
     #[command(flatten)]
     pub time: TimeArgs,
@@ -342,7 +359,8 @@ pub struct VerifyArgs {
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
-    #[command(flatten)]
+    /// From the global `--data-dir` (see `Cli::data`).
+    #[arg(skip)]
     pub data: DataDirArg,
     #[command(flatten)]
     pub time: TimeArgs,
@@ -377,7 +395,8 @@ pub struct KeysArgs {
     /// Print JSON
     #[arg(long, global = true)]
     pub json: bool,
-    #[command(flatten)]
+    /// From the global `--data-dir` (see `Cli::data`).
+    #[arg(skip)]
     pub data: DataDirArg,
 }
 
@@ -413,7 +432,7 @@ pub enum KeysCommand {
     },
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct DataDirArg {
     /// Data directory (CA, TLS leaf, keys, workspaces) [default: the platform data directory]
     #[arg(long, env = "STEPMINT_DATA_DIR", value_name = "DIR", global = true)]
@@ -468,7 +487,8 @@ pub struct ServeArgs {
     /// Run a scripted sequence of faults and key changes (TOML)
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
-    #[command(flatten)]
+    /// From the global `--data-dir` (see `Cli::data`).
+    #[arg(skip)]
     pub data: DataDirArg,
     #[command(flatten)]
     pub time: TimeArgs,
@@ -539,7 +559,8 @@ pub struct MintArgs {
     /// Print {token, header, claims} as JSON
     #[arg(long)]
     pub json: bool,
-    #[command(flatten)]
+    /// From the global `--data-dir` (see `Cli::data`).
+    #[arg(skip)]
     pub data: DataDirArg,
     #[command(flatten)]
     pub time: TimeArgs,
@@ -553,6 +574,9 @@ pub struct DecodeArgs {
     /// The token, or - (the default) to read it from stdin
     #[arg(value_name = "TOKEN|-", default_value = "-")]
     pub token: String,
+    /// Show the header and payload as the raw JSON text they are (duplicate members and all)
+    #[arg(long)]
+    pub raw: bool,
     /// Print {header, claims, ...} as JSON
     #[arg(long)]
     pub json: bool,
@@ -565,7 +589,8 @@ pub struct DecodeArgs {
 pub struct CaArgs {
     #[command(subcommand)]
     pub what: CaCommand,
-    #[command(flatten)]
+    /// From the global `--data-dir` (see `Cli::data`).
+    #[arg(skip)]
     pub data: DataDirArg,
 }
 
@@ -577,4 +602,75 @@ pub enum CaCommand {
     Pem,
     /// Print shell `export` lines that make Node, Python, curl, OpenSSL and AWS trust the CA
     Env,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint workspaces list\n  stepmint workspaces add acme\n  stepmint workspaces add acme={0b5f3c1e-2f3a-4d4b-9a55-1b2c3d4e5f60}\n  stepmint workspaces remove acme --yes\n\nA running server serves the workspaces it was started with: restart it to serve a new one."
+)]
+pub struct WorkspacesArgs {
+    #[command(subcommand)]
+    pub what: WorkspacesCommand,
+    /// Print JSON
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// From the global `--data-dir` (see `Cli::data`).
+    #[arg(skip)]
+    pub data: DataDirArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspacesCommand {
+    /// The workspaces of the data directory
+    List,
+    /// Create a workspace (SLUG, or SLUG=UUID to give its UUID) with its first key
+    Add {
+        /// SLUG or SLUG=UUID
+        #[arg(value_name = "SLUG[=UUID]")]
+        spec: String,
+    },
+    /// Delete a workspace and its keys
+    Remove {
+        /// The slug
+        slug: String,
+        /// Do it (the keys are gone for good)
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint log\n  stepmint log --follow\n  stepmint log --json --follow | jq -r .path"
+)]
+pub struct LogArgs {
+    /// Keep printing new requests until interrupted
+    #[arg(long, short)]
+    pub follow: bool,
+    /// One JSON object per line
+    #[arg(long)]
+    pub json: bool,
+    /// From the global `--data-dir` (see `Cli::data`).
+    #[arg(skip)]
+    pub data: DataDirArg,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint completions bash > ~/.local/share/bash-completion/completions/stepmint\n  stepmint completions zsh > \"${fpath[1]}/_stepmint\"\n  stepmint completions fish > ~/.config/fish/completions/stepmint.fish"
+)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint man > stepmint.1 && man ./stepmint.1\n  stepmint man --dir /usr/local/share/man/man1"
+)]
+pub struct ManArgs {
+    /// Write stepmint.1 and one page per command (stepmint-mint.1, ...) into DIR instead
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }

@@ -59,6 +59,22 @@ pub fn public_url(data_dir: &std::path::Path, flag: Option<&str>) -> Result<Stri
     )
 }
 
+/// The running server's settings a CLI mint must share: its public URL (unless `flag` gives
+/// one) and its token lifetime. Without a server: `https://localhost:8443` and the default.
+pub fn live_settings(data_dir: &std::path::Path, flag: Option<&str>) -> Result<(String, u64)> {
+    let record = stepmint::ServerRecord::read(&stepmint::DataDir::open(data_dir)?)?;
+    let lifetime = record
+        .as_ref()
+        .and_then(|r| r.token_lifetime)
+        .unwrap_or(stepmint::DEFAULT_TOKEN_LIFETIME);
+    let url = match (flag, record) {
+        (Some(url), _) => url.to_string(),
+        (None, Some(rec)) => rec.public_url,
+        (None, None) => format!("https://localhost:{}", stepmint::DEFAULT_PORT),
+    };
+    Ok((url, lifetime))
+}
+
 /// The token argument: the text itself, or stdin for `-` (trimmed, size-capped).
 pub fn token_arg(arg: String) -> Result<String> {
     use std::io::Read;
@@ -131,4 +147,23 @@ pub fn rfc3339(t: i64) -> String {
                 .ok()
         })
         .unwrap_or_else(|| format!("{t} (out of range)"))
+}
+
+/// The workspace `--workspace` names, which must exist already (or be the default one on a
+/// fresh data directory): a typo is an error listing the known ones, and nothing is created.
+pub fn existing_workspace(
+    dir: &std::path::Path,
+    arg: Option<&str>,
+) -> Result<Option<stepmint::WorkspaceSpec>> {
+    let Some(slug) = arg else { return Ok(None) };
+    if slug.contains('=') {
+        bail!(Usage(format!(
+            "--workspace {slug}: give the slug alone; a new workspace gets its UUID with `stepmint workspaces add SLUG=UUID`"
+        )));
+    }
+    stepmint::Workspace::require_usable(&stepmint::DataDir::open(dir)?, slug)?;
+    Ok(Some(stepmint::WorkspaceSpec {
+        slug: slug.to_string(),
+        uuid: None,
+    }))
 }

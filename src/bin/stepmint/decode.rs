@@ -25,14 +25,19 @@ pub fn run(args: DecodeArgs) -> Result<ExitCode> {
         std::io::stderr(),
         "NOT VERIFIED: decoded only; the signature and claims were not checked."
     );
-    human(&format!(
-        "Header:\n{}",
-        serde_json::to_string_pretty(&decoded.header)?
-    ))?;
-    human(&format!(
-        "Claims:\n{}",
-        serde_json::to_string_pretty(&decoded.claims)?
-    ))?;
+    if args.raw {
+        human(&format!("Header (raw):\n{}", decoded.raw_header))?;
+        human(&format!("Payload (raw):\n{}", decoded.raw_payload))?;
+    } else {
+        human(&format!(
+            "Header:\n{}",
+            serde_json::to_string_pretty(&decoded.header)?
+        ))?;
+        human(&format!(
+            "Claims:\n{}",
+            serde_json::to_string_pretty(&decoded.claims)?
+        ))?;
+    }
     for claim in ["iat", "nbf", "exp"] {
         if let Some(t) = decoded.claims.get(claim).and_then(Value::as_i64) {
             let when = time::OffsetDateTime::from_unix_timestamp(t)

@@ -92,7 +92,11 @@ pub fn run(args: FaultArgs) -> Result<ExitCode> {
                     .await?
             }
         };
-        crate::out::line(&serde_json::to_string_pretty(&out)?)?;
+        if args.json {
+            crate::out::line(&serde_json::to_string_pretty(&out)?)?;
+        } else {
+            print_human(&out)?;
+        }
         anyhow::Ok(ExitCode::SUCCESS)
     })
 }
@@ -101,4 +105,27 @@ fn parse_ms(text: &str) -> Result<u64> {
     text.trim()
         .parse()
         .map_err(|_| Usage(format!("--latency {text}: milliseconds, or MIN-MAX")).into())
+}
+
+fn print_human(out: &Value) -> Result<()> {
+    if let Some(n) = out["cleared"].as_u64() {
+        crate::out::human(&format!("cleared {n} fault(s)"))?;
+    }
+    let faults = out["faults"].as_array().cloned().unwrap_or_default();
+    if faults.is_empty() {
+        return crate::out::human("no fault is set");
+    }
+    for f in &faults {
+        let remaining = f["remaining"]
+            .as_u64()
+            .map(|n| format!(" ({n} failure(s) left)"))
+            .unwrap_or_default();
+        crate::out::human(&format!(
+            "{:<20} {:<10} {}{remaining}",
+            f["workspace"].as_str().unwrap_or_default(),
+            f["endpoint"].as_str().unwrap_or_default(),
+            f["fault"]
+        ))?;
+    }
+    Ok(())
 }

@@ -59,7 +59,7 @@ async fn remote(client: &ControlClient, args: &KeysArgs) -> Result<Value> {
         }
         KeysCommand::Add { alg, staged, publish_in } => {
             client
-                .post(&base, &json!({ "alg": alg, "staged": *staged || publish_in.is_some(), "publish_in": publish_in }))
+                .post(&base, &json!({ "alg": KeyAlg::parse(alg)?.as_str(), "staged": *staged || publish_in.is_some(), "publish_in": publish_in }))
                 .await?
         }
         KeysCommand::Retire { kid } => {

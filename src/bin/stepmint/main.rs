@@ -14,6 +14,7 @@ mod probe;
 mod run;
 mod serve;
 mod verify;
+mod workspaces;
 
 use std::process::ExitCode;
 
@@ -22,7 +23,22 @@ use std::io::Write as _;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let mut args = cli::Cli::parse();
+    // The global --data-dir reaches every command that uses one.
+    let data = args.data.clone();
+    match &mut args.command {
+        cli::Command::Serve(a) => a.data = data,
+        cli::Command::Mint(a) => a.data = data,
+        cli::Command::Ca(a) => a.data = data,
+        cli::Command::Keys(a) => a.data = data,
+        cli::Command::Verify(a) => a.data = data,
+        cli::Command::Run(a) => a.data = data,
+        cli::Command::Probe(a) => a.data = data,
+        cli::Command::Fault(a) => a.data = data,
+        cli::Command::Workspaces(a) => a.data = data,
+        cli::Command::Log(a) => a.data = data,
+        _ => {}
+    }
     let result = match args.command {
         cli::Command::Serve(a) => serve::run(a),
         cli::Command::Mint(a) => mint::run(a),
@@ -35,6 +51,10 @@ fn main() -> ExitCode {
         cli::Command::Steps(a) => run::steps(a),
         cli::Command::Probe(a) => probe::run(a),
         cli::Command::Fault(a) => fault::run(a),
+        cli::Command::Workspaces(a) => workspaces::run(a),
+        cli::Command::Log(a) => workspaces::log(a),
+        cli::Command::Completions(a) => workspaces::completions(a),
+        cli::Command::Man(a) => workspaces::man(a),
     };
     match result {
         Ok(code) => code,

@@ -4,17 +4,18 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use serde_json::{Map, Value};
-use stepmint::{Issuer, IssuerOptions, StepRequest, WorkspaceSpec};
+use stepmint::{Issuer, IssuerOptions, StepRequest};
 
 use crate::cli::MintArgs;
 use crate::common::{self, Usage};
 
 pub fn run(args: MintArgs) -> Result<ExitCode> {
     let data_dir = common::data_dir(&args.data)?;
-    let public_url = common::public_url(&data_dir, args.public_url.as_deref())?;
-    let mut options = IssuerOptions::new(data_dir, public_url);
-    if let Some(ws) = &args.workspace {
-        options.workspaces = vec![WorkspaceSpec::parse(ws)?];
+    let (public_url, lifetime) = common::live_settings(&data_dir, args.public_url.as_deref())?;
+    let mut options = IssuerOptions::new(&data_dir, public_url);
+    options.token_lifetime = lifetime;
+    if let Some(ws) = common::existing_workspace(&data_dir, args.workspace.as_deref())? {
+        options.workspaces = vec![ws];
     }
     let issuer = Issuer::open(options, common::clock(&args.time)?, common::ids(&args.time))?;
 
@@ -41,10 +42,7 @@ pub fn run(args: MintArgs) -> Result<ExitCode> {
         (None, None) => Vec::new(),
     };
     let req = StepRequest {
-        workspace: args
-            .workspace
-            .as_deref()
-            .map(|w| w.split('=').next().unwrap_or(w).to_string()),
+        workspace: args.workspace.clone(),
         repository_uuid: args.repo_uuid,
         step_uuid: args.step_uuid,
         pipeline_uuid: args.pipeline_uuid,

@@ -11,7 +11,7 @@ use stepmint::hostile::Recipe;
 use stepmint::probe::{self, FindingKind, FuzzOptions, ProbeOptions, Progress, Target};
 use stepmint::{
     Config, ControlClient, DataDir, IdSource, Instance, Issuer, IssuerOptions, StepRequest,
-    SystemClock, WorkspaceSpec, printable,
+    SystemClock, printable,
 };
 
 use crate::cli::ProbeArgs;
@@ -79,11 +79,9 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
     let live = !args.json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let report = runtime.block_on(async {
         let data = DataDir::open(&dir)?;
-        let workspaces = args
-            .workspace
-            .iter()
-            .map(|w| WorkspaceSpec::parse(w))
-            .collect::<stepmint::Result<Vec<_>>>()?;
+        let workspaces: Vec<_> = common::existing_workspace(&dir, args.workspace.as_deref())?
+            .into_iter()
+            .collect();
         // Relying parties are configured for an issuer URL: use the running server if there is one.
         let (issuer, instance) = if ControlClient::find_running(&data).await?.is_some() {
             let mut opts = IssuerOptions::new(&dir, common::public_url(&dir, None)?);

@@ -4,7 +4,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 use stepmint::step::{self, StepOptions};
-use stepmint::{ControlClient, DataDir, Issuer, IssuerOptions, LocalCa, WorkspaceSpec, pipelines};
+use stepmint::{ControlClient, DataDir, Issuer, IssuerOptions, LocalCa, pipelines};
 
 use crate::cli::{RunArgs, StepsArgs};
 use crate::common::{self, Usage};
@@ -23,7 +23,10 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         dir: std::env::current_dir().context("the current directory")?,
     };
     if let (Some(file), Some(name)) = (&args.pipelines, &args.step) {
-        let steps = pipelines::parse_file(file)?;
+        let (steps, warnings) = pipelines::parse_file_checked(file)?;
+        for w in &warnings {
+            note(&format!("warning: {}: {w}", file.display()));
+        }
         let found = pipelines::find(&steps, name)?;
         if !found.oidc {
             bail!(Usage(format!(
@@ -37,12 +40,31 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         if opts.audiences.is_empty() {
             opts.audiences = found.audiences.clone();
         }
+        // A step under `branches: main` runs for main, whatever this checkout is on.
+        if opts.branch.is_none()
+            && let Some(b) = &found.branch
+        {
+            let b = if b.contains(['*', '?', '{', '[']) {
+                // A glob: the local branch if it fits is not known here; a name it takes is.
+                b.replace("**", "x")
+                    .replace(['*', '?'], "x")
+                    .replace(['{', '}', '[', ']'], "")
+            } else {
+                b.clone()
+            };
+            note(&format!(
+                "step `{name}` ({}) runs for branch `{b}`; --branch chooses another",
+                found.location
+            ));
+            opts.branch = Some(b);
+        }
     }
-    let mut options =
-        IssuerOptions::new(&dir, common::public_url(&dir, args.public_url.as_deref())?);
-    if let Some(ws) = &args.workspace {
-        options.workspaces = vec![WorkspaceSpec::parse(ws)?];
-        opts.workspace = Some(options.workspaces[0].slug.clone());
+    let (public_url, lifetime) = common::live_settings(&dir, args.public_url.as_deref())?;
+    let mut options = IssuerOptions::new(&dir, public_url);
+    options.token_lifetime = lifetime;
+    if let Some(ws) = common::existing_workspace(&dir, args.workspace.as_deref())? {
+        opts.workspace = Some(ws.slug.clone());
+        options.workspaces = vec![ws];
     }
     let issuer = Issuer::open(options, common::clock(&args.time)?, common::ids(&args.time))?;
     let ca = {
@@ -57,10 +79,10 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .block_on(ControlClient::find_running(&data))?
         .is_none()
     {
-        eprintln!(
-            "stepmint: note: no `stepmint serve` is running on {}; relying parties cannot fetch its keys",
+        note(&format!(
+            "note: no `stepmint serve` is running on {}; relying parties cannot fetch its keys",
             dir.display()
-        );
+        ));
     }
     let env = step::prepare(
         &issuer,
@@ -70,11 +92,26 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         &bundle,
     )?;
     let (program, rest) = args.command.split_first().context("no command given")?;
-    let status = Command::new(program)
+    let status = match Command::new(program)
         .args(rest)
         .envs(env.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .status()
-        .with_context(|| format!("running `{program}`"))?;
+    {
+        Ok(status) => status,
+        // As a shell says it: 127 not found, 126 found but not runnable.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            note(&format!("{program}: command not found"));
+            return Ok(ExitCode::from(127));
+        }
+        // ENOEXEC (8): marked runnable, but not a program the system can run.
+        Err(e)
+            if e.kind() == std::io::ErrorKind::PermissionDenied || e.raw_os_error() == Some(8) =>
+        {
+            note(&format!("{program}: not executable"));
+            return Ok(ExitCode::from(126));
+        }
+        Err(e) => return Err(e).with_context(|| format!("running `{program}`")),
+    };
     drop(env);
     Ok(ExitCode::from(exit_code(&status)))
 }
@@ -93,8 +130,17 @@ fn exit_code(status: &std::process::ExitStatus) -> u8 {
         .unwrap_or(1)
 }
 
+/// A line on stderr for people, made terminal-safe; a full stderr is no reason to fail.
+fn note(text: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "stepmint: {}", stepmint::printable(text));
+}
+
 pub fn steps(args: StepsArgs) -> Result<ExitCode> {
-    let steps = pipelines::parse_file(&args.file)?;
+    let (steps, warnings) = pipelines::parse_file_checked(&args.file)?;
+    for w in &warnings {
+        note(&format!("warning: {}: {w}", args.file.display()));
+    }
     if args.json {
         crate::out::line(&serde_json::to_string_pretty(&steps)?)?;
         return Ok(ExitCode::SUCCESS);

@@ -55,21 +55,24 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         // Handlers first: a SIGTERM right after the JSON line must stop us cleanly, not kill us.
         let stop = ShutdownSignal::install()?;
         let instance = Instance::start(config.clone(), clock, ids).await?;
+        // The log printer first, so the scenario's first steps show in it too.
+        let printer = instance.log().print_to(std::io::stderr());
         if let Some(s) = scenario {
             // Steps at 0 s are in force before we say we are ready.
             let rest = s
-                .start(instance.issuer().clone(), instance.faults().clone())
+                .start(
+                    instance.issuer().clone(),
+                    instance.faults().clone(),
+                    instance.log().clone(),
+                )
                 .await;
             tokio::spawn(rest);
         }
         // Whatever happens from here (stdout closed, stderr full, a signal), the server stops
         // cleanly and removes its record.
         let served = async {
+            printer.context("starting the request-log printer")?;
             announce(&instance, &config, args.json)?;
-            instance
-                .log()
-                .print_to(std::io::stderr())
-                .context("starting the request-log printer")?;
             stop.wait().await;
             anyhow::Ok(())
         }
