@@ -50,6 +50,7 @@ pub fn https_client(ca_pems: &[&[u8]], timeout: Duration) -> Result<reqwest::Cli
 pub struct ControlClient {
     base: String,
     http: reqwest::Client,
+    token: Option<String>,
 }
 
 impl ControlClient {
@@ -58,6 +59,7 @@ impl ControlClient {
         Ok(ControlClient {
             base: paths::trim_base(base).to_string(),
             http: https_client(&[ca_pem], Duration::from_secs(30))?,
+            token: None,
         })
     }
 
@@ -70,11 +72,21 @@ impl ControlClient {
         let Some(ca) = crate::store::read_optional(&data.ca_cert())? else {
             return Ok(None);
         };
-        let client = ControlClient::new(&record.listening, &ca)?;
+        let mut client = ControlClient::new(&record.listening, &ca)?;
+        // A server beyond loopback wants its token; it left it for us in the data directory.
+        client.token = crate::store::read_optional(&data.control_token())?
+            .map(|t| String::from_utf8_lossy(&t).trim().to_string())
+            .filter(|t| !t.is_empty());
         match client.get(&["health"]).await {
             Ok(_) => Ok(Some(client)),
             Err(_) => Ok(None),
         }
+    }
+
+    /// The same client sending `token` (`Authorization: Bearer`) with every call.
+    pub fn with_token(mut self, token: impl Into<String>) -> ControlClient {
+        self.token = Some(token.into());
+        self
     }
 
     fn url(&self, segments: &[&str]) -> String {
@@ -116,6 +128,10 @@ impl ControlClient {
     }
 
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<Value> {
+        let req = match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
         let resp = req.send().await.map_err(|e| {
             Error::from(ErrorKind::Server(format!(
                 "control API at {}: {e}",

@@ -54,6 +54,11 @@ pub struct Config {
     pub max_connections: usize,
     /// Also serve on listeners with TLS faults. Default: false.
     pub tls_faults: bool,
+    /// The token the control API and console require. Default: none on loopback; beyond
+    /// loopback, one is generated and written to the data directory (`control-token`, 0600).
+    pub control_token: Option<String>,
+    /// Serve the web console at `/_stepmint/ui/`. Default: true.
+    pub console: bool,
 }
 
 impl Default for Config {
@@ -67,6 +72,8 @@ impl Default for Config {
             workspaces: Vec::new(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            control_token: None,
+            console: true,
             tls_faults: false,
         }
     }
@@ -128,6 +135,14 @@ impl Config {
         }
         if let Some(url) = &self.public_url {
             validate_public_url(url)?;
+        }
+        if let Some(t) = &self.control_token
+            && (t.len() < 16 || !t.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(Error::invalid(
+                "control-token",
+                "a control token is at least 16 visible ASCII characters",
+            ));
         }
         if self.max_connections == 0 {
             return Err(Error::invalid(

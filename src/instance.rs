@@ -12,7 +12,7 @@ use crate::ca::{LocalCa, TlsIdentity};
 use crate::clock::{Clock, IdSource};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{AppState, RequestLog, router};
+use crate::http::{Access, AppState, RequestLog, ServerFacts, router};
 use crate::issuer::{Issuer, IssuerOptions, WorkspaceInfo};
 use crate::server::{self, Server};
 use crate::store::{self, ServerRecord};
@@ -24,6 +24,8 @@ pub struct Instance {
     faults: Arc<crate::faults::FaultTable>,
     tls_faults: Option<crate::tls_faults::TlsFaultListeners>,
     server: Server,
+    control_token: Option<String>,
+    console: bool,
     /// Held while serving (see `DataDir::try_lock_serving`).
     _serving: crate::store::DirLock,
     base_url: String,
@@ -86,7 +88,22 @@ impl Instance {
         .await
         .map_err(|e| Error::from(ErrorKind::Server(format!("start-up task failed: {e}"))))??;
         let issuer = Arc::new(issuer);
-        let state = AppState::new(issuer.clone(), Some(Arc::from(ca.cert_pem())));
+        let control_token = control_token(&config, issuer.data_dir())?;
+        let access = access_for(&config, &public_url, local, control_token.clone());
+        let facts = ServerFacts {
+            bound: local.to_string(),
+            ca_path: issuer.data_dir().ca_cert(),
+            bundle_path: bundle_path.clone(),
+            bind: config.bind.to_string(),
+            port: config.port,
+        };
+        let state = AppState::serving(
+            issuer.clone(),
+            Some(Arc::from(ca.cert_pem())),
+            access,
+            Some(facts),
+            config.console,
+        );
         let log = state.log.clone();
         let faults = state.faults.clone();
         let app = router(state);
@@ -126,6 +143,8 @@ impl Instance {
             faults,
             tls_faults,
             server,
+            control_token,
+            console: config.console,
             _serving: serving,
             base_url: public_url,
             ca_path,
@@ -154,6 +173,27 @@ impl Instance {
             .as_ref()
             .map(|t| t.urls().clone())
             .unwrap_or_default()
+    }
+
+    /// The token the control API requires, if it requires one.
+    pub fn control_token(&self) -> Option<&str> {
+        self.control_token.as_deref()
+    }
+
+    /// The web console's URL, with the token in its fragment when one is required (the
+    /// fragment never reaches a server or its logs); `None` with `--no-console`.
+    pub fn console_url(&self) -> Option<String> {
+        self.console.then(|| {
+            let base = format!(
+                "{}{}/",
+                crate::paths::trim_base(&self.base_url),
+                crate::paths::CONSOLE_PREFIX
+            );
+            match &self.control_token {
+                Some(t) => format!("{base}#token={t}"),
+                None => base,
+            }
+        })
     }
 
     /// The public base URL (`https://localhost:PORT` unless configured).
@@ -214,4 +254,95 @@ fn connection_cap(wanted: usize) -> usize {
     let files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
     let room = usize::try_from(files.saturating_sub(128)).unwrap_or(usize::MAX);
     wanted.min(room).max(16)
+}
+
+/// The control token: the configured one; beyond loopback a new random one (control-plane
+/// access from another machine needs it); written to the data directory (0600) for the CLI,
+/// or its stale file removed when none is needed.
+fn control_token(config: &Config, data: &store::DataDir) -> Result<Option<String>> {
+    let token = match &config.control_token {
+        Some(t) => Some(t.clone()),
+        None if !config.bind.is_loopback() => {
+            let mut bytes = [0u8; 24];
+            aws_lc_rs::rand::fill(&mut bytes).map_err(|_| Error::crypto("no random bytes"))?;
+            Some(crate::encoding::b64url(&bytes))
+        }
+        None => None,
+    };
+    let path = data.control_token();
+    match &token {
+        Some(t) => store::write_atomic(&path, t.as_bytes())?,
+        None => {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+    Ok(token)
+}
+
+/// Whom the control plane answers: the names this server serves, on its ports.
+fn access_for(
+    config: &Config,
+    public_url: &str,
+    local: SocketAddr,
+    token: Option<String>,
+) -> Access {
+    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
+    let rest = public_url.split_once("://").map_or(public_url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or_default();
+    let (public_host, public_port) = crate::http::split_host(authority);
+    hosts.push(public_host);
+    hosts.extend(config.sans.iter().map(|s| s.to_ascii_lowercase()));
+    if !config.bind.is_unspecified() {
+        hosts.push(config.bind.to_string());
+    }
+    hosts.sort();
+    hosts.dedup();
+    let default_port = if public_url.starts_with("http://") {
+        80
+    } else {
+        443
+    };
+    let mut ports = vec![local.port(), public_port.unwrap_or(default_port)];
+    ports.dedup();
+    Access {
+        hosts,
+        ports,
+        token,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_made_beyond_loopback_and_kept_for_the_cli() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = store::DataDir::open(tmp.path()).unwrap();
+        let mut config = Config::default();
+        assert_eq!(
+            control_token(&config, &data).unwrap(),
+            None,
+            "loopback: none"
+        );
+        config.bind = "0.0.0.0".parse().unwrap();
+        let made = control_token(&config, &data)
+            .unwrap()
+            .expect("beyond loopback: one");
+        assert!(made.len() >= 32);
+        assert_eq!(std::fs::read_to_string(data.control_token()).unwrap(), made);
+        let again = control_token(&config, &data).unwrap().unwrap();
+        assert_ne!(made, again, "a new one each start");
+        config.bind = "127.0.0.1".parse().unwrap();
+        assert_eq!(control_token(&config, &data).unwrap(), None);
+        assert!(!data.control_token().exists(), "a stale token is removed");
+        let a = access_for(
+            &config,
+            "https://issuer.example:9443/prefix",
+            "127.0.0.1:8443".parse().unwrap(),
+            None,
+        );
+        assert!(a.hosts.contains(&"issuer.example".to_string()));
+        assert_eq!(a.ports, [8443, 9443]);
+    }
 }

@@ -7,6 +7,8 @@
 
 /// The control API's prefix (JSON; never affected by faults).
 pub const CONTROL_PREFIX: &str = "/_stepmint/v1";
+/// The web console's prefix (the built `ui/`, embedded).
+pub const CONSOLE_PREFIX: &str = "/_stepmint/ui";
 
 /// Axum route of a workspace's discovery document.
 pub const DISCOVERY_ROUTE: &str =

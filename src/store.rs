@@ -173,6 +173,11 @@ impl DataDir {
         self.root.join("attacker").join(format!("{name}.pem"))
     }
 
+    /// The control token of a server that needs one (beyond loopback), for the CLI to send.
+    pub fn control_token(&self) -> PathBuf {
+        self.root.join("control-token")
+    }
+
     /// The desktop app's settings.
     pub fn desktop_settings(&self) -> PathBuf {
         self.root.join("desktop.json")

@@ -8,6 +8,7 @@ mod arb;
 
 mod catalogue;
 mod cli;
+mod console;
 mod control_api;
 mod endurance;
 mod faults;

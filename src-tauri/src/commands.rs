@@ -249,21 +249,9 @@ pub async fn inspect(
     policy: Option<Map<String, Value>>,
 ) -> CmdResult<Value> {
     let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
-    let token = token.trim().to_string();
-    let decoded = stepmint::decode_unverified(&token);
-    let v = issuer
-        .verify(workspace.as_deref(), &token, |p| {
-            p.with_json(policy.unwrap_or_default())
-        })
-        .map_err(err)?;
-    Ok(json!({
-        "workspace": v.workspace,
-        "now": SystemClock.now(),
-        "decoded": decoded.as_ref().ok(),
-        "decode_error": decoded.err().map(|e| e.to_string()),
-        "policy": v.policy,
-        "report": v.report,
-    }))
+    issuer
+        .inspect(workspace.as_deref(), &token, policy.unwrap_or_default())
+        .map_err(err)
 }
 
 /// Relying-party requests after `since`.
@@ -293,87 +281,18 @@ pub async fn clear_history(desktop: State<'_, Desktop>) -> CmdResult<()> {
     blocking(move || history.clear()).await
 }
 
-/// Options of a probe run from the Probe screen.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ProbeRequest {
-    url: Option<String>,
-    exec: Option<String>,
-    /// Run `exec` with `sh -c`.
-    shell: bool,
-    headers: Vec<String>,
-    audiences: Vec<String>,
-    /// `sub` patterns (StringLike).
-    sub_like: Vec<String>,
-    /// Claim conditions, `KEY=PATTERN`.
-    claims: Vec<String>,
-    leeway: Option<u64>,
-    workspace: Option<String>,
-    /// Generated tokens to send after the fixed cases.
-    fuzz: Option<usize>,
-    seed: Option<u64>,
-    /// Skip the catalogue and the policy-boundary cases.
-    no_catalogue: bool,
-    /// Recipes as TOML texts.
-    recipes: Vec<String>,
-}
-
 /// Runs the catalogue, the policy-boundary cases, recipes and generated tokens against a relying
-/// party; returns the report with JUnit and JSON forms, findings with recipes to save.
+/// party (the same request and reply as the console's `POST /probe`), with live
+/// `probe-progress` events.
 #[tauri::command]
 pub async fn probe<R: tauri::Runtime>(
     app: tauri::AppHandle<R>,
     desktop: State<'_, Desktop>,
-    options: ProbeRequest,
+    options: stepmint::probe::ScreenRequest,
 ) -> CmdResult<Value> {
-    use stepmint::probe::{self as p, FuzzOptions, ProbeOptions, Target};
+    use stepmint::probe as p;
     let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
-    let target = match (
-        options.url.filter(|u| !u.is_empty()),
-        options.exec.filter(|e| !e.is_empty()),
-    ) {
-        (Some(url), None) => {
-            Target::http(url, "GET", &options.headers, None, 200..=299, Vec::new()).map_err(err)?
-        }
-        (None, Some(cmd)) if options.shell => Target::shell(&cmd).map_err(err)?,
-        (None, Some(cmd)) => Target::exec(&cmd).map_err(err)?,
-        _ => return Err("give either a URL or a command".into()),
-    };
-    let ws = issuer
-        .workspace_or_first(options.workspace.as_deref())
-        .map_err(err)?;
-    let mut policy = ws.default_policy();
-    if !options.audiences.is_empty() {
-        policy.audiences = options.audiences;
-    }
-    policy.sub_like = options.sub_like;
-    policy.conditions = options
-        .claims
-        .iter()
-        .map(|c| stepmint::validate::Condition::parse(c))
-        .collect::<stepmint::Result<_>>()
-        .map_err(err)?;
-    if let Some(l) = options.leeway {
-        policy.leeway = l;
-    }
-    let mut recipes = Vec::new();
-    for (i, text) in options.recipes.iter().enumerate() {
-        let origin = std::path::PathBuf::from(format!("recipe {}", i + 1));
-        recipes.push(stepmint::hostile::Recipe::from_toml(text, &origin).map_err(err)?);
-    }
-    let mut probe_options = ProbeOptions::new(target);
-    probe_options.policy = Some(policy);
-    probe_options.step = StepRequest {
-        workspace: Some(ws.workspace.slug.clone()),
-        ..Default::default()
-    };
-    probe_options.cases = !options.no_catalogue;
-    probe_options.recipes = recipes;
-    probe_options.fuzz = options.fuzz.map(|n| FuzzOptions {
-        count: Some(n),
-        seconds: None,
-        seed: options.seed.unwrap_or(1),
-    });
+    let probe_options = options.options(&issuer).map_err(err)?;
     // Live progress for the Probe screen: `probe-progress` events, at most every 100 ms.
     let last = std::sync::Mutex::new(std::time::Instant::now());
     let report = p::run(issuer, probe_options, move |pr: &p::Progress| {
@@ -389,63 +308,59 @@ pub async fn probe<R: tauri::Runtime>(
     })
     .await
     .map_err(err)?;
-    let label = |v: Value| v.as_str().unwrap_or_default().to_string();
-    let rows: Vec<Value> = std::iter::once(&report.baseline)
-        .chain(report.rows.iter())
-        .map(|r| {
-            json!({
-                "case": r.case,
-                "family": r.family,
-                "expected": label(json!(r.expected)),
-                "observed": label(serde_json::to_value(&r.observed).unwrap_or_default()),
-                "verdict": label(json!(r.verdict)),
-                "severity": r.severity.map(|s| label(json!(s))),
-                "reference": r.reference,
-                "detail": r.detail,
-            })
+    Ok(p::screen_json(&report))
+}
+
+/// The active faults.
+#[tauri::command]
+pub async fn faults(desktop: State<'_, Desktop>) -> CmdResult<Value> {
+    desktop
+        .with_instance(|i| json!({ "faults": i.faults().list() }))
+        .await
+}
+
+/// Sets (replaces) the fault of a workspace's endpoint.
+#[tauri::command]
+pub async fn fault_set(
+    desktop: State<'_, Desktop>,
+    workspace: String,
+    endpoint: String,
+    fault: stepmint::faults::Fault,
+) -> CmdResult<Value> {
+    let endpoint = stepmint::faults::FaultEndpoint::parse(&endpoint).map_err(err)?;
+    desktop
+        .with_instance(|i| {
+            let slug = i
+                .issuer()
+                .workspace(&workspace)
+                .map_err(err)?
+                .workspace
+                .slug
+                .clone();
+            i.faults().set(&slug, endpoint, fault).map_err(err)?;
+            Ok::<_, String>(json!({ "faults": i.faults().list() }))
         })
-        .collect();
-    let baseline = if report.tested() {
-        "baseline accepted".to_string()
-    } else {
-        format!("{}: {}", p::BASELINE_REFUSED, report.baseline.detail)
-    };
-    let findings: Vec<Value> = report
-        .fuzz
-        .iter()
-        .flat_map(|f| f.findings.iter().chain(&f.false_refusals))
-        .map(|f| {
-            let recipe = stepmint::hostile::Recipe {
-                name: f.id.clone(),
-                description: Some(f.difference.join("; ")),
-                expected: Some(match f.kind {
-                    p::FindingKind::Accepted => stepmint::hostile::Outcome::Refuse,
-                    p::FindingKind::FalseRefusal => stepmint::hostile::Outcome::Accept,
-                }),
-                edits: f.edits.clone(),
-            };
-            json!({
-                "id": f.id,
-                "kind": label(json!(f.kind)),
-                "severity": label(json!(f.severity)),
-                "difference": f.difference,
-                "validator": f.validator,
-                "detail": f.detail,
-                "occurrences": f.occurrences,
-                "reproduce": f.reproduce,
-                "recipe": recipe.to_toml().unwrap_or_default(),
-            })
+        .await?
+}
+
+/// Clears one fault, a workspace's, or every fault.
+#[tauri::command]
+pub async fn fault_clear(
+    desktop: State<'_, Desktop>,
+    workspace: Option<String>,
+    endpoint: Option<String>,
+) -> CmdResult<Value> {
+    let endpoint = endpoint
+        .as_deref()
+        .map(stepmint::faults::FaultEndpoint::parse)
+        .transpose()
+        .map_err(err)?;
+    desktop
+        .with_instance(|i| {
+            let cleared = i.faults().clear(workspace.as_deref(), endpoint);
+            json!({ "cleared": cleared, "faults": i.faults().list() })
         })
-        .collect();
-    Ok(json!({
-        "baseline": baseline,
-        "rows": rows,
-        "findings": findings,
-        "fuzz": report.fuzz.as_ref().map(|f| json!({"sent": f.sent, "rate": f.rate, "seed": f.seed})),
-        "summary": { "total": report.summary.total, "passed": report.summary.passed, "failed": report.summary.failed, "skipped": report.summary.skipped + report.summary.errors, "findings": report.summary.findings },
-        "junit": report.junit(),
-        "json": report,
-    }))
+        .await
 }
 
 /// The Crafter's request as a recipe (TOML text) named `name`.

@@ -34,6 +34,9 @@ pub fn builder<R: tauri::Runtime>(
             commands::clear_history,
             commands::probe,
             commands::recipe_from_request,
+            commands::faults,
+            commands::fault_set,
+            commands::fault_clear,
         ])
 }
 

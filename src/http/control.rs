@@ -195,9 +195,27 @@ async fn blocking<T: Send + 'static>(
 /// `POST /_stepmint/v1/tokens`: mint a step token (workspace from the body, default the first).
 pub async fn mint(
     State(state): State<AppState>,
+    query: axum::extract::RawQuery,
     ApiJson(req): ApiJson<StepRequest>,
 ) -> Result<Json<MintedToken>, ApiError> {
-    mint_token(state, req).await
+    let keep = super::screens::keeps_history(&query);
+    let minted = mint_token(state.clone(), req.clone()).await?;
+    if keep {
+        // The console's Crafter keeps what it mints, as the app does.
+        let (h, m) = (state.history.clone(), minted.0.clone());
+        let slug = match req.workspace {
+            Some(w) => w,
+            None => state
+                .issuer
+                .workspace_or_first(None)?
+                .workspace
+                .slug
+                .clone(),
+        };
+        let now = state.issuer.clock().now();
+        blocking(move || h.append(&m, &slug, now).map(|_| ())).await?;
+    }
+    Ok(minted)
 }
 
 /// `POST /_stepmint/v1/workspaces/{slug}/tokens`

@@ -3,12 +3,16 @@
 //! Relying-party paths (discovery, JWKS) mirror Bitbucket's; the control API lives under
 //! `/_stepmint/v1/`. Every request passes through the request log.
 
+mod access;
+mod console;
 mod control;
 mod error;
 mod faults;
 mod guard;
+mod live;
 mod oidc;
 mod reqlog;
+mod screens;
 mod state;
 
 use axum::Router;
@@ -16,10 +20,12 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, Uri};
 use axum::routing::{get, post};
 
+pub use access::{Access, TOKEN_HEADER, split_host};
+pub use console::built as console_built;
 pub use control::{MAX_BODY, parse_json};
 pub use error::ApiError;
 pub use reqlog::{Endpoint, LOG_CAPACITY, PeerAddr, RequestLog, RequestRecord};
-pub use state::{AppState, Shared};
+pub use state::{AppState, ServerFacts, Shared};
 
 use crate::paths::{DISCOVERY_ROUTE, JWKS_ROUTE};
 
@@ -41,6 +47,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/tokens", post(control::mint))
         .route("/requests", get(control::requests))
+        .route("/requests/stream", get(live::requests))
+        .route("/status", get(screens::status))
+        .route("/inspect", post(screens::inspect))
+        .route(
+            "/history",
+            get(screens::history).delete(screens::clear_history),
+        )
+        .route("/trust", get(screens::trust))
+        .route("/recipes", post(screens::recipe))
+        .route("/probe", post(live::probe_run))
         .route("/ca.pem", get(control::ca_pem))
         .route(
             "/faults",
@@ -58,11 +74,21 @@ pub fn router(state: AppState) -> Router {
         .route("/verify", post(control::verify))
         .route("/attacker/{slug}/jwks.json", get(control::attacker_jwks))
         .route("/attacker/{slug}/cert.pem", get(control::attacker_cert));
-    Router::new()
+    let mut app = Router::new()
         .route(DISCOVERY_ROUTE, get(oidc::discovery))
         .route(JWKS_ROUTE, get(oidc::jwks))
-        .nest(crate::paths::CONTROL_PREFIX, control)
-        .fallback(|uri: Uri| async move { ApiError::not_found(uri.path()) })
+        .nest(crate::paths::CONTROL_PREFIX, control);
+    if state.console {
+        let prefix = crate::paths::CONSOLE_PREFIX;
+        app = app
+            .route(
+                prefix,
+                get(|| async { axum::response::Redirect::permanent("/_stepmint/ui/") }),
+            )
+            .route(&format!("{prefix}/"), get(console::page))
+            .route(&format!("{prefix}/{{*path}}"), get(console::page));
+    }
+    app.fallback(|uri: Uri| async move { ApiError::not_found(uri.path()) })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -72,6 +98,10 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(guard::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::owner_only,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.log.clone(),
             reqlog::record,

@@ -312,4 +312,26 @@ impl Issuer {
             report,
         })
     }
+
+    /// What the Inspector shows for `token`: the unverified decoding (or why it failed) beside
+    /// the validator's report against workspace `slug` (default: the first) under its default
+    /// policy with `overrides` (policy members as JSON) over it.
+    pub fn inspect(
+        &self,
+        slug: Option<&str>,
+        token: &str,
+        overrides: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<serde_json::Value> {
+        let token = token.trim();
+        let decoded = crate::inspect::decode_unverified(token);
+        let v = self.verify(slug, token, |p| p.with_json(overrides))?;
+        Ok(serde_json::json!({
+            "workspace": v.workspace,
+            "now": self.clock.now(),
+            "decoded": decoded.as_ref().ok(),
+            "decode_error": decoded.err().map(|e| e.to_string()),
+            "policy": v.policy,
+            "report": v.report,
+        }))
+    }
 }

@@ -13,6 +13,7 @@
 
 mod fuzz;
 pub mod report;
+mod screen;
 pub mod send;
 mod shared;
 pub mod target;
@@ -27,6 +28,7 @@ pub use fuzz::FuzzOptions;
 pub use report::{
     Finding, FindingKind, FuzzReport, ProbeReport, ProbeRow, Severity, Summary, Verdict,
 };
+pub use screen::{ScreenRequest, screen_json};
 pub use send::{Answer, Observed};
 use shared::Shared;
 pub use shared::{Progress, expected_outcome, judge};

@@ -31,6 +31,12 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     if let Some(l) = args.lifetime {
         config.token_lifetime = l;
     }
+    if args.control_token.is_some() {
+        config.control_token = args.control_token.clone();
+    }
+    if args.no_console {
+        config.console = false;
+    }
     if let Some(n) = args.max_connections {
         config.max_connections = usize::try_from(n).unwrap_or(usize::MAX);
     }
@@ -106,6 +112,7 @@ fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
             "pid": std::process::id(),
             "workspaces": workspaces,
             "tls_faults": instance.tls_fault_urls(),
+            "console": instance.console_url(),
         });
         writeln!(out, "{line}")?;
     } else {
@@ -117,6 +124,21 @@ fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
             writeln!(out, "Public URL: {}", instance.base_url())?;
         }
         writeln!(out, "CA certificate: {}", instance.ca_path().display())?;
+        if let Some(url) = instance.console_url() {
+            writeln!(out, "Console: {url}")?;
+            if !stepmint::http::console_built() {
+                writeln!(
+                    out,
+                    "  (this build has no console: `cd ui && npm ci && npm run build`, then rebuild)"
+                )?;
+            }
+        }
+        if instance.control_token().is_some() {
+            writeln!(
+                out,
+                "Control token: required (the CLI reads it from the data directory; the console link carries it)"
+            )?;
+        }
         for w in &workspaces {
             writeln!(out, "\nWorkspace {} {}", w.slug, w.uuid)?;
             writeln!(out, "  issuer:    {}", w.issuer)?;
