@@ -181,11 +181,27 @@ pub async fn add_key(
     desktop: State<'_, Desktop>,
     workspace: String,
     alg: String,
+    staged: Option<bool>,
+    publish_in: Option<u64>,
 ) -> CmdResult<Value> {
     let alg = KeyAlg::parse(&alg).map_err(err)?;
     let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
     let slug = workspace.clone();
-    blocking(move || issuer.add_key(&slug, alg, false, None)).await?;
+    blocking(move || issuer.add_key(&slug, alg, staged.unwrap_or(false), publish_in)).await?;
+    keys(desktop, workspace).await
+}
+
+/// Drops a key from the ring (and the JWKS) now; the one that signs cannot go.
+#[tauri::command]
+pub async fn retire_key(
+    desktop: State<'_, Desktop>,
+    workspace: String,
+    kid: String,
+) -> CmdResult<Value> {
+    stepmint::validate_kid(&kid).map_err(err)?;
+    let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
+    let slug = workspace.clone();
+    blocking(move || issuer.retire_key(&slug, &kid)).await?;
     keys(desktop, workspace).await
 }
 

@@ -24,6 +24,7 @@ pub fn builder<R: tauri::Runtime>(
             commands::keys,
             commands::rotate_key,
             commands::add_key,
+            commands::retire_key,
             commands::trust_lines,
             commands::save_ca,
             commands::cases,

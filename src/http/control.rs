@@ -179,7 +179,7 @@ pub async fn retire_key(
 ) -> Result<Json<Value>, ApiError> {
     let issuer = state.issuer.clone();
     let k = kid.clone();
-    blocking(move || issuer.update_keys(&slug, |ring, _| ring.retire(&k))).await?;
+    blocking(move || issuer.retire_key(&slug, &k)).await?;
     Ok(Json(json!({ "retired": kid })))
 }
 

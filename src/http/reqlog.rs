@@ -257,6 +257,10 @@ impl fmt::Display for RequestRecord {
 
 /// Classifies a path: which endpoint, and for issuer paths which workspace.
 pub fn classify(path: &str) -> (Endpoint, Option<String>) {
+    // The console's pages belong to the control plane, not to relying-party traffic.
+    if path.starts_with(crate::paths::CONSOLE_PREFIX) {
+        return (Endpoint::Control, None);
+    }
     if let Some(rest) = path.strip_prefix(CONTROL_PREFIX) {
         if let Some(attacker) = rest.strip_prefix("/attacker/") {
             return (

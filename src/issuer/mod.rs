@@ -275,6 +275,11 @@ impl Issuer {
         })
     }
 
+    /// Drops key `kid` of workspace `slug` from the ring (and so from the JWKS) now.
+    pub fn retire_key(&self, slug: &str, kid: &str) -> Result<()> {
+        self.update_keys(slug, |ring, _| ring.retire(kid))
+    }
+
     /// Workspace `slug`, or without one the first served: what every "default: the first"
     /// option means.
     pub fn workspace_or_first(&self, slug: Option<&str>) -> Result<Arc<ServedWorkspace>> {

@@ -1,9 +1,14 @@
-// The one typed door to the Rust side: every invoke goes through here.
+// The one typed door to the Rust side: every invoke and every fetch goes through here.
+//
+// The same front end runs in two places: inside the desktop app (Tauri commands through `invoke`)
+// and in a plain browser as the web console `stepmint serve` offers at `/_stepmint/ui/` (the
+// control API's JSON endpoints under `/_stepmint/v1`, same origin). One transport is chosen at
+// start; every `api.*` method answers the same types in both.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type { Json, JsonObject } from "./lib/json";
 
-export interface KeyInfo { kid: string; alg: string; created: number; published: boolean; state: string; until?: number; publish_at?: number }
+export interface KeyInfo { kid: string; alg: string; created: number; published: boolean; state: string; until?: number; publish_at?: number; published_at?: number }
 export interface WorkspaceInfo { slug: string; uuid: string; issuer: string; discovery: string; jwks_uri: string; active_kid: string; default_audience: string; keys: KeyInfo[] }
 export interface Status {
   running: boolean;
@@ -26,7 +31,8 @@ export interface Inspection {
   decoded: null | { header: Json; claims: Json; signature_len: number; parts: number; notes: string[] };
   decode_error: string | null; policy: JsonObject; report: Report;
 }
-export interface RequestRecord { id: number; time: string; peer: string | null; method: string; path: string; status: number; user_agent: string | null; endpoint: string; workspace: string | null; duration_ms: number }
+/** One request in the issuer's log; `fault` describes the injected fault its answer carried. */
+export interface RequestRecord { id: number; time: string; peer: string | null; method: string; path: string; status: number; user_agent: string | null; endpoint: string; workspace: string | null; duration_ms: number; error?: string | null; fault?: string | null }
 export interface HistoryEntry { id: number; time: number; workspace: string; case?: string; summary: string; token: string }
 export type Verdict = "pass" | "fail" | "strict" | "error" | "skip";
 export type Severity = "bypass" | "policy" | "hygiene";
@@ -49,37 +55,476 @@ export interface ProbeOptions {
 /** A `probe-progress` event: where a run is (`total` is null when unknown; `findings` and `rate` are the fuzz phase's). */
 export interface ProbeProgress { phase: "cases" | "fuzz" | "shrink" | string; done: number; total: number | null; findings: number; rate: number }
 
-export const api = {
-  status: () => invoke<Status>("status"),
-  start: (bind?: string, port?: number) => invoke<Status>("start", { bind, port }),
-  stop: () => invoke<Status>("stop"),
-  restart: (bind?: string, port?: number) => invoke<Status>("restart", { bind, port }),
-  addWorkspace: (workspace: string) => invoke<Status>("add_workspace", { workspace }),
-  removeWorkspace: (slug: string) => invoke<Status>("remove_workspace", { slug }),
-  keys: (workspace: string) => invoke<KeyInfo[]>("keys", { workspace }),
-  rotateKey: (workspace: string, overlap?: number) => invoke<KeyInfo[]>("rotate_key", { workspace, overlap }),
-  addKey: (workspace: string, alg: string) => invoke<KeyInfo[]>("add_key", { workspace, alg }),
-  trustLines: () => invoke<string>("trust_lines"),
-  saveCa: (path: string) => invoke<string>("save_ca", { path }),
-  cases: () => invoke<CaseSummary[]>("cases"),
-  mint: (request: StepRequest) => invoke<Minted>("mint", { request }),
-  inspect: (token: string, workspace?: string, policy?: JsonObject) => invoke<Inspection>("inspect", { token, workspace, policy }),
-  requests: (since: number) => invoke<{ requests: RequestRecord[]; next: number }>("requests", { since }),
-  history: () => invoke<HistoryEntry[]>("history"),
-  clearHistory: () => invoke<void>("clear_history"),
-  probe: (options: ProbeOptions) => invoke<ProbeReport>("probe", { options }),
-  recipeFromRequest: (request: StepRequest, name: string) => invoke<string>("recipe_from_request", { request, name }),
-};
+/** The relying-party endpoints a fault applies to. */
+export type FaultEndpoint = "discovery" | "jwks";
+/** How an `ETag` misbehaves (the Rust enum is kebab-case). */
+export type EtagMode = "never-changes" | "always-changes";
+/** One injected fault; every member optional, at least one set (the Rust side checks the rest). */
+export interface Fault {
+  latency_ms?: number[]; status?: number; retry_after?: number; fail_next?: number;
+  reset?: boolean; hang?: boolean; truncate?: boolean; non_json?: boolean;
+  content_type?: string; cache_control?: string; etag?: EtagMode; empty_jwks?: boolean; duplicate_kid?: boolean;
+}
+/** An active fault: where, what, and how many failures are left of a `fail_next`. */
+export interface FaultEntry { workspace: string; endpoint: FaultEndpoint | string; fault: Fault; remaining?: number | null }
+/** What clearing faults answers: how many went, and those still active. */
+export interface Cleared { cleared: number; faults: FaultEntry[] }
+/** Options of a new key: staged keys sign nothing and stay out of the JWKS until `publishIn` seconds. */
+export interface AddKeyOptions { staged?: boolean; publishIn?: number | null }
 
-/** Calls `fn` with each `probe-progress` event until the returned function is called. */
+/** Every call the screens make; both transports implement all of it. */
+export interface Api {
+  status(): Promise<Status>;
+  /** App only (the console drives a running `stepmint serve`). */
+  start(bind?: string, port?: number): Promise<Status>;
+  stop(): Promise<Status>;
+  restart(bind?: string, port?: number): Promise<Status>;
+  addWorkspace(workspace: string): Promise<Status>;
+  removeWorkspace(slug: string): Promise<Status>;
+  keys(workspace: string): Promise<KeyInfo[]>;
+  rotateKey(workspace: string, overlap?: number | null): Promise<KeyInfo[]>;
+  addKey(workspace: string, alg: string, options?: AddKeyOptions): Promise<KeyInfo[]>;
+  retireKey(workspace: string, kid: string): Promise<KeyInfo[]>;
+  trustLines(): Promise<string>;
+  /** App only: copies the CA to a path; answers where. */
+  saveCa(path: string): Promise<string>;
+  /** Console only: the CA certificate's PEM text (the console offers it as a download). */
+  caPem(): Promise<string>;
+  cases(): Promise<CaseSummary[]>;
+  mint(request: StepRequest): Promise<Minted>;
+  inspect(token: string, workspace?: string, policy?: JsonObject): Promise<Inspection>;
+  requests(since: number): Promise<{ requests: RequestRecord[]; next: number }>;
+  /**
+   * Console only: calls `onRecords` with the log's records after `since` and then each new one
+   * as it comes (a server-sent event stream; polling when the stream fails). Returns a stop function.
+   */
+  watchRequests(since: number, onRecords: (records: RequestRecord[]) => void): () => void;
+  history(): Promise<HistoryEntry[]>;
+  clearHistory(): Promise<void>;
+  /** Runs a probe; `onProgress` gets the live progress events while it runs. */
+  probe(options: ProbeOptions, onProgress?: (p: ProbeProgress) => void): Promise<ProbeReport>;
+  recipeFromRequest(request: StepRequest, name: string): Promise<string>;
+  faults(): Promise<FaultEntry[]>;
+  setFault(workspace: string, endpoint: FaultEndpoint, fault: Fault): Promise<FaultEntry[]>;
+  /** Clears the faults of one workspace and endpoint, one workspace, or (no arguments) all. */
+  clearFaults(workspace?: string | null, endpoint?: FaultEndpoint | null): Promise<Cleared>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pure pieces (tested in test/api.test.ts).
+
+/** Where the control API lives, relative to the page's origin. */
+export const API_PREFIX = "/_stepmint/v1";
+
+/**
+ * One path segment percent-encoded as the Rust side's `paths::segment` does: everything but
+ * `A-Z a-z 0-9 - . _ ~` becomes `%XX` (UTF-8), and `.` or `..` alone are encoded too, so a slug
+ * or kid can never add a step, a query or a fragment.
+ */
+export function segment(text: string): string {
+  if (text === "." || text === "..") return text.replace(/\./g, "%2E");
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** A control API URL: each segment encoded, then the query (undefined and null values left out). */
+export function apiUrl(segments: string[], query: Record<string, string | number | boolean | null | undefined> = {}): string {
+  const q = Object.entries(query)
+    .filter(([, v]) => v !== undefined && v !== null)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  return `${API_PREFIX}${segments.map((s) => `/${segment(s)}`).join("")}${q.length ? `?${q.join("&")}` : ""}`;
+}
+
+/** One server-sent event. */
+export interface SseEvent { event: string; data: string; id?: string }
+
+/**
+ * Splits a server-sent event stream's text into its complete events and the unfinished rest (to
+ * be prefixed to the next chunk). Lines end in LF, CRLF or CR; `data:` lines join with LF;
+ * comments (`:`) and events without data are skipped; the event name defaults to "message".
+ */
+export function parseSse(text: string): { events: SseEvent[]; rest: string } {
+  // A CR at the very end may be half of a CRLF split across chunks: keep it for the next one.
+  const held = text.endsWith("\r") ? "\r" : "";
+  const body = (held ? text.slice(0, -1) : text).replace(/\r\n?/g, "\n");
+  const blocks = body.split("\n\n");
+  const rest = blocks.pop() ?? "";
+  const events: SseEvent[] = [];
+  for (const block of blocks) {
+    let event = "message";
+    let id: string | undefined;
+    const data: string[] = [];
+    for (const line of block.split("\n")) {
+      if (line === "" || line.startsWith(":")) continue;
+      const colon = line.indexOf(":");
+      const field = colon < 0 ? line : line.slice(0, colon);
+      let value = colon < 0 ? "" : line.slice(colon + 1);
+      if (value.startsWith(" ")) value = value.slice(1);
+      if (field === "event") event = value || "message";
+      else if (field === "data") data.push(value);
+      else if (field === "id") id = value;
+    }
+    if (data.length) events.push(id === undefined ? { event, data: data.join("\n") } : { event, data: data.join("\n"), id });
+  }
+  return { events, rest: rest + held };
+}
+
+/**
+ * A failed answer as a readable message: the JSON error's `message`, prefixed with its `field`
+ * when it names one; else the status and the start of the body.
+ */
+export function errorMessage(status: number, body: string, statusText = ""): string {
+  try {
+    const v = JSON.parse(body) as unknown;
+    if (v && typeof v === "object" && !Array.isArray(v)) {
+      const o = v as Record<string, unknown>;
+      const text = typeof o.message === "string" && o.message ? o.message : typeof o.error === "string" ? o.error : "";
+      if (text) return typeof o.field === "string" && o.field ? `${o.field}: ${text}` : text;
+    }
+  } catch {
+    // not JSON: described below
+  }
+  const head = `HTTP ${status}${statusText ? ` ${statusText}` : ""}`;
+  const hint = status === 401 ? " (open the console link `stepmint serve` printed, with its #token=…)" : "";
+  const snippet = body.trim().slice(0, 200);
+  return `${head}${hint}${snippet ? `: ${snippet}` : ""}`;
+}
+
+/**
+ * The console's one-time token in a page fragment (`#token=XYZ`, possibly among other
+ * `&`-separated members), and the fragment without it ("" when nothing else is left).
+ */
+export function tokenFromHash(hash: string): { token: string | null; hash: string } {
+  const members = hash.replace(/^#/, "").split("&").filter((m) => m !== "");
+  let token: string | null = null;
+  const kept: string[] = [];
+  for (const m of members) {
+    if (m.startsWith("token=")) {
+      try {
+        token = decodeURIComponent(m.slice("token=".length)) || null;
+      } catch {
+        token = m.slice("token=".length) || null;
+      }
+    } else kept.push(m);
+  }
+  return { token, hash: kept.length ? `#${kept.join("&")}` : "" };
+}
+
+/** Reads SSE events off a byte stream, calling `fn` with each until the stream ends. */
+export async function readSse(body: ReadableStream<Uint8Array>, fn: (e: SseEvent) => void, signal?: AbortSignal): Promise<void> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  const onAbort = () => void reader.cancel().catch(() => {});
+  signal?.addEventListener("abort", onAbort);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const parsed = parseSse(buffer + decoder.decode(value, { stream: true }));
+      buffer = parsed.rest;
+      for (const e of parsed.events) fn(e);
+    }
+    // A last event without its blank line still counts.
+    const tail = parseSse(`${buffer}${decoder.decode()}\n\n`);
+    for (const e of tail.events) fn(e);
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The console's token.
+
+const TOKEN_KEY = "stepmint-console-token";
+let tokenRead = false;
+let consoleToken: string | null = null;
+
+/**
+ * Takes the one-time token off the address (`#token=…`, as `stepmint serve` prints the console
+ * link), keeps it in sessionStorage for reloads, and removes the fragment from the address bar.
+ * Safe to call more than once and outside a browser.
+ */
+export function initAuth(): void {
+  if (tokenRead) return;
+  tokenRead = true;
+  if (typeof window === "undefined") return;
+  try {
+    const { token, hash } = tokenFromHash(window.location.hash);
+    if (token) {
+      consoleToken = token;
+      window.sessionStorage?.setItem(TOKEN_KEY, token);
+      window.history.replaceState(window.history.state, "", `${window.location.pathname}${window.location.search}${hash}`);
+    } else {
+      consoleToken = window.sessionStorage?.getItem(TOKEN_KEY) ?? null;
+    }
+  } catch {
+    // Storage refused (a sandboxed page): the token lives for this page only.
+  }
+}
+
+function authToken(): string | null {
+  initAuth();
+  return consoleToken;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The transports.
+
+type Invoke = <T>(cmd: string, args?: Record<string, unknown>) => Promise<T>;
+type Listen = <T>(event: string, fn: (e: { payload: T }) => void) => Promise<() => void>;
+
+const notInConsole = (what: string) => Promise.reject(new Error(`${what} is not available in the web console: restart \`stepmint serve\` to change its settings`));
+
+/** The desktop app's transport: Tauri commands. */
+export function tauriApi(call: Invoke, on: Listen): Api {
+  return {
+    status: () => call<Status>("status"),
+    start: (bind, port) => call<Status>("start", { bind, port }),
+    stop: () => call<Status>("stop"),
+    restart: (bind, port) => call<Status>("restart", { bind, port }),
+    addWorkspace: (workspace) => call<Status>("add_workspace", { workspace }),
+    removeWorkspace: (slug) => call<Status>("remove_workspace", { slug }),
+    keys: (workspace) => call<KeyInfo[]>("keys", { workspace }),
+    rotateKey: (workspace, overlap) => call<KeyInfo[]>("rotate_key", { workspace, overlap: overlap ?? undefined }),
+    addKey: (workspace, alg, o = {}) => call<KeyInfo[]>("add_key", { workspace, alg, staged: o.staged ?? false, publishIn: o.publishIn ?? undefined }),
+    retireKey: (workspace, kid) => call<KeyInfo[]>("retire_key", { workspace, kid }),
+    trustLines: () => call<string>("trust_lines"),
+    saveCa: (path) => call<string>("save_ca", { path }),
+    caPem: () => Promise.reject(new Error("the app saves the CA with save_ca")),
+    cases: () => call<CaseSummary[]>("cases"),
+    mint: (request) => call<Minted>("mint", { request }),
+    inspect: (token, workspace, policy) => call<Inspection>("inspect", { token, workspace, policy }),
+    requests: (since) => call<{ requests: RequestRecord[]; next: number }>("requests", { since }),
+    watchRequests: () => () => {},
+    history: () => call<HistoryEntry[]>("history"),
+    clearHistory: () => call<void>("clear_history"),
+    probe: async (options, onProgress) => {
+      let unlisten: () => void = () => {};
+      if (onProgress) {
+        try {
+          // Listening before the run starts, so its first events are not missed.
+          const off = await on<ProbeProgress>("probe-progress", (e) => onProgress(e.payload));
+          // The Rust side's answer to dropping the handler is of no use, and a refusal must not
+          // surface as an unhandled rejection.
+          unlisten = () => void Promise.resolve(off()).catch(() => {});
+        } catch {
+          // No live progress (events not allowed): the run still reports when it ends.
+        }
+      }
+      try {
+        return await call<ProbeReport>("probe", { options });
+      } finally {
+        unlisten();
+      }
+    },
+    recipeFromRequest: (request, name) => call<string>("recipe_from_request", { request, name }),
+    faults: async () => (await call<{ faults: FaultEntry[] }>("faults")).faults,
+    setFault: async (workspace, endpoint, fault) => (await call<{ faults: FaultEntry[] }>("fault_set", { workspace, endpoint, fault })).faults,
+    clearFaults: (workspace, endpoint) => call<Cleared>("fault_clear", { workspace: workspace ?? null, endpoint: endpoint ?? null }),
+  };
+}
+
+type Fetch = (url: string, init: RequestInit) => Promise<Response>;
+
+/** The web console's transport: the control API over fetch, relative to the page's origin. */
+export function httpApi(fetchFn: Fetch, token: () => string | null = () => null, pollMs = 1000): Api {
+  const send = async (method: string, url: string, body?: unknown, accept = "application/json", signal?: AbortSignal): Promise<Response> => {
+    const headers: Record<string, string> = { Accept: accept };
+    const t = token();
+    if (t) headers.Authorization = `Bearer ${t}`;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let res: Response;
+    try {
+      res = await fetchFn(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store", signal });
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      throw new Error(`cannot reach the issuer (${message(e)})`);
+    }
+    if (!res.ok) throw new Error(errorMessage(res.status, await res.text().catch(() => ""), res.statusText));
+    return res;
+  };
+  const json = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
+    const text = await (await send(method, url, body)).text();
+    if (text.trim() === "") return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new Error(`${method} ${url}: the answer is not JSON`);
+    }
+  };
+  const keysUrl = (slug: string) => apiUrl(["workspaces", slug, "keys"]);
+  const keys = async (slug: string) => (await json<{ keys: KeyInfo[] }>("GET", keysUrl(slug))).keys;
+  const requests = (since: number) => json<{ requests: RequestRecord[]; next: number }>("GET", apiUrl(["requests"], { since }));
+
+  return {
+    status: () => json<Status>("GET", apiUrl(["status"])),
+    start: () => notInConsole("Start"),
+    stop: () => notInConsole("Stop"),
+    restart: () => notInConsole("Restart"),
+    addWorkspace: () => notInConsole("Adding a workspace"),
+    removeWorkspace: () => notInConsole("Removing a workspace"),
+    keys,
+    rotateKey: async (slug, overlap) => {
+      await json("POST", apiUrl(["workspaces", slug, "keys", "rotate"]), { overlap: overlap ?? null });
+      return keys(slug);
+    },
+    addKey: async (slug, alg, o = {}) => {
+      await json("POST", keysUrl(slug), { alg, staged: o.staged ?? false, publish_in: o.publishIn ?? null });
+      return keys(slug);
+    },
+    retireKey: async (slug, kid) => {
+      await json("DELETE", apiUrl(["workspaces", slug, "keys", kid]));
+      return keys(slug);
+    },
+    trustLines: async () => (await json<{ lines: string }>("GET", apiUrl(["trust"]))).lines,
+    saveCa: () => notInConsole("Saving the CA to a path"),
+    caPem: async () => (await send("GET", apiUrl(["ca.pem"]), undefined, "application/x-pem-file, text/plain")).text(),
+    cases: async () => (await json<{ cases: CaseSummary[] }>("GET", apiUrl(["cases"]))).cases,
+    mint: (request) => json<Minted>("POST", apiUrl(["tokens"], { history: true }), request),
+    inspect: (tok, workspace, policy) => json<Inspection>("POST", apiUrl(["inspect"]), { token: tok, workspace: workspace ?? null, policy: policy ?? null }),
+    requests,
+    watchRequests: (since, onRecords) => {
+      let last = since;
+      let stopped = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const abort = new AbortController();
+      // Records reach the screen once and in order, whichever way they came.
+      const deliver = (recs: RequestRecord[]) => {
+        const fresh = recs.filter((r) => r.id > last && r.endpoint !== "control");
+        last = Math.max(last, ...recs.map((r) => r.id));
+        if (fresh.length && !stopped) onRecords(fresh);
+      };
+      const poll = async () => {
+        if (stopped) return;
+        try {
+          const r = await requests(last);
+          // A restarted server counts from 1 again.
+          if (r.next < last) last = 0;
+          deliver(r.requests);
+        } catch {
+          // The server is away; keep trying.
+        }
+        if (!stopped) timer = setTimeout(poll, pollMs);
+      };
+      void (async () => {
+        // While the log is fetched (at the start, and after the server skipped records for a slow
+        // reader), streamed records are held, so none is lost, repeated or reordered.
+        let held: RequestRecord[] | null = null;
+        let lagged = false;
+        let catching: Promise<void> = Promise.resolve();
+        const catchUp = () => {
+          if (held) {
+            // Skipped while catching up: fetch once more before the held records go out.
+            lagged = true;
+            return;
+          }
+          held = [];
+          catching = (async () => {
+            do {
+              lagged = false;
+              try {
+                deliver((await requests(last)).requests);
+              } catch {
+                // the held records still go out below
+              }
+            } while (lagged && !stopped);
+            const h = held ?? [];
+            held = null;
+            deliver(h);
+          })();
+        };
+        try {
+          const res = await send("GET", apiUrl(["requests", "stream"]), undefined, "text/event-stream", abort.signal);
+          if (!res.body) throw new Error("no stream");
+          catchUp();
+          await readSse(
+            res.body,
+            (e) => {
+              if (e.event === "lagged") catchUp();
+              if (e.event !== "message" && e.event !== "request") return;
+              let rec: RequestRecord;
+              try {
+                rec = JSON.parse(e.data) as RequestRecord;
+              } catch {
+                return;
+              }
+              if (held) held.push(rec);
+              else deliver([rec]);
+            },
+            abort.signal,
+          );
+          await catching;
+        } catch {
+          // No stream (or it broke): poll below.
+        }
+        if (!stopped) void poll();
+      })();
+      return () => {
+        stopped = true;
+        abort.abort();
+        if (timer !== undefined) clearTimeout(timer);
+      };
+    },
+    history: async () => (await json<{ history: HistoryEntry[] }>("GET", apiUrl(["history"]))).history,
+    clearHistory: async () => {
+      await json("DELETE", apiUrl(["history"]));
+    },
+    probe: async (options, onProgress) => {
+      const res = await send("POST", apiUrl(["probe"]), options, "text/event-stream");
+      // A server may answer the report as plain JSON.
+      if ((res.headers.get("content-type") ?? "").includes("application/json")) return (await res.json()) as ProbeReport;
+      if (!res.body) throw new Error("the probe answered no stream");
+      let report: ProbeReport | null = null;
+      let failure: string | null = null;
+      await readSse(res.body, (e) => {
+        if (e.event === "progress") {
+          try {
+            onProgress?.(JSON.parse(e.data) as ProbeProgress);
+          } catch {
+            // a progress line we cannot read is only a missed update
+          }
+        } else if (e.event === "report") {
+          report = JSON.parse(e.data) as ProbeReport;
+        } else if (e.event === "error") {
+          failure = errorMessage(500, e.data);
+        }
+      });
+      if (failure !== null) throw new Error(failure);
+      if (report === null) throw new Error("the probe's stream ended without a report");
+      return report;
+    },
+    recipeFromRequest: async (request, name) => (await json<{ toml: string }>("POST", apiUrl(["recipes"]), { request, name })).toml,
+    faults: async () => (await json<{ faults: FaultEntry[] }>("GET", apiUrl(["faults"]))).faults,
+    setFault: async (slug, endpoint, fault) => (await json<{ faults: FaultEntry[] }>("PUT", apiUrl(["faults", slug, endpoint]), fault)).faults,
+    clearFaults: (slug, endpoint) => {
+      if (endpoint && !slug) return Promise.reject(new Error("clearing one endpoint's faults needs its workspace"));
+      const segments = ["faults", ...(slug ? [slug] : []), ...(slug && endpoint ? [endpoint] : [])];
+      return json<Cleared>("DELETE", apiUrl(segments));
+    },
+  };
+}
+
+/** Whether this page runs in a plain browser (the web console), not in the desktop app. */
+export function isBrowser(): boolean {
+  return !(typeof window !== "undefined" && "__TAURI_INTERNALS__" in window);
+}
+
+/** The transport, chosen once: Tauri inside the app, the control API over fetch in a browser. */
+export const api: Api = isBrowser()
+  ? httpApi((url, init) => fetch(url, init), authToken)
+  : tauriApi((cmd, args) => invoke(cmd, args), (event, fn) => listen(event, fn));
+
+/**
+ * Calls `fn` with each `probe-progress` event until the returned function is called (the app's
+ * events; in the console progress comes with `api.probe`'s own stream, so this listens to nothing).
+ */
 export async function onProbeProgress(fn: (p: ProbeProgress) => void): Promise<() => void> {
+  if (isBrowser()) return () => {};
   const unlisten = await listen<ProbeProgress>("probe-progress", (e) => fn(e.payload));
-  // The handler is dropped at once; the Rust side's answer to that is of no use, and a refusal
-  // must not surface as an unhandled rejection.
   return () => void Promise.resolve(unlisten()).catch(() => {});
 }
 
-/** A rejected invoke's value as a readable message. */
+/** A rejected call's value as a readable message. */
 export function message(e: unknown): string {
   if (typeof e === "string") return e;
   if (e instanceof Error) return e.message;

@@ -1,6 +1,7 @@
 // The bootstrap, and nothing else: screens, state and navigation live in their own modules, so
 // importing any of them (as the tests do) runs none of this.
 import "./style.css";
+import { initAuth } from "./api";
 import { byId } from "./lib/dom";
 import { onOpenInInspector, onShow, wireNavigation } from "./nav";
 import { badge, currentStatus, onStatus, onStatusError, refresh } from "./state";
@@ -10,6 +11,10 @@ import { renderInspector, inspectToken } from "./screens/inspector";
 import { renderLog, startLog } from "./screens/log";
 import { renderHistory, refreshHistory } from "./screens/history";
 import { renderProbe } from "./screens/probe";
+import { renderFaults } from "./screens/faults";
+
+// The web console's one-time token leaves the address bar before anything is fetched.
+initAuth();
 
 // Uncaught errors are kept where the end-to-end test can read them (and the UI never hides them).
 const seenErrors: string[] = [];
@@ -36,6 +41,7 @@ renderInspector(byId("screen-inspector"));
 renderLog(byId("screen-log"));
 renderHistory(byId("screen-history"));
 renderProbe(byId("screen-probe"));
+renderFaults(byId("screen-faults"));
 startLog();
 
 // The issuer starts in the background; poll until it is up, then every few seconds.

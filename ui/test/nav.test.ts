@@ -1,18 +1,22 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { arrowScreen, screens, shortcutScreen } from "../src/nav";
 
 describe("keyboard navigation", () => {
-  it("maps Ctrl/Cmd + 1..6 to the tabs in order", () => {
+  it("maps Ctrl/Cmd + 1..7 to the tabs in order, the first six as they always were", () => {
     expect(shortcutScreen("1", true)).toBe("issuer");
     expect(shortcutScreen("6", true)).toBe("probe");
-    expect(shortcutScreen("7", true)).toBeUndefined();
+    expect(shortcutScreen("7", true)).toBe("faults");
+    expect(shortcutScreen("8", true)).toBeUndefined();
     expect(shortcutScreen("0", true)).toBeUndefined();
     expect(shortcutScreen("a", true)).toBeUndefined();
     expect(shortcutScreen("1", false)).toBeUndefined();
   });
   it("moves between tabs with the arrows, wrapping around", () => {
     expect(arrowScreen(0, "ArrowRight")).toBe("crafter");
-    expect(arrowScreen(0, "ArrowLeft")).toBe("probe");
+    expect(arrowScreen(0, "ArrowLeft")).toBe("faults");
     expect(arrowScreen(screens.length - 1, "ArrowRight")).toBe("issuer");
     expect(arrowScreen(2, "Enter")).toBeUndefined();
     expect(arrowScreen(-1, "ArrowRight")).toBeUndefined();
@@ -30,6 +34,18 @@ function fakePage() {
   vi.stubGlobal("document", { getElementById: (id: string) => els[id] ?? null });
   return els;
 }
+
+describe("the tab list", () => {
+  it("keeps the first six screens in their order and adds Faults last", () => {
+    expect(screens).toEqual(["issuer", "crafter", "inspector", "log", "history", "probe", "faults"]);
+  });
+  it("matches index.html: a tab and a panel per screen, tabs in the same order", () => {
+    const html = readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), "../index.html"), "utf8");
+    const tabs = [...html.matchAll(/role="tab" data-screen="([a-z]+)" id="tab-\1"/g)].map((m) => m[1]);
+    expect(tabs).toEqual([...screens]);
+    for (const s of screens) expect(html).toContain(`<section id="screen-${s}" class="screen" role="tabpanel" aria-labelledby="tab-${s}"`);
+  });
+});
 
 describe("show and the hooks", () => {
   afterEach(() => vi.unstubAllGlobals());

@@ -3,12 +3,12 @@
 import { describe, expect, it } from "vitest";
 import type { HistoryEntry, KeyInfo, RequestRecord } from "../src/api";
 import { historyCells } from "../src/screens/history";
-import { keyState, listenArgs } from "../src/screens/issuer";
-import { logCells } from "../src/screens/log";
+import { consoleNote, keyState, listenArgs } from "../src/screens/issuer";
+import { bucketRequests, logCells, shownInLog, timelineRow } from "../src/screens/log";
 
 describe("importing", () => {
   it("any screen, the state or the navigation touches no DOM", async () => {
-    for (const m of ["issuer", "crafter", "inspector", "log", "history", "probe"]) await import(`../src/screens/${m}.ts`);
+    for (const m of ["issuer", "crafter", "inspector", "log", "history", "probe", "faults"]) await import(`../src/screens/${m}.ts`);
     await import("../src/state");
     await import("../src/nav");
     expect(typeof document).toBe("undefined");
@@ -47,5 +47,71 @@ describe("issuer", () => {
     const k: KeyInfo = { kid: "k1", alg: "RS256", created: 0, published: true, state: "active" };
     expect(keyState(k)).toBe("active");
     expect(keyState({ ...k, state: "retiring", until: 1893456000 })).toBe("retiring until 2030-01-01T00:00:00Z");
+  });
+});
+
+describe("log filter", () => {
+  it("shows relying-party traffic, not the control API or the console's own page", () => {
+    expect(shownInLog({ endpoint: "jwks", path: "/2.0/workspaces/a/pipelines-config/identity/oidc/keys.json" })).toBe(true);
+    expect(shownInLog({ endpoint: "attacker", path: "/_stepmint/v1/attacker/a/jwks.json" })).toBe(true);
+    expect(shownInLog({ endpoint: "other", path: "/favicon.ico" })).toBe(true);
+    expect(shownInLog({ endpoint: "other", path: "/_stepmint/uix" })).toBe(true);
+    expect(shownInLog({ endpoint: "control", path: "/_stepmint/v1/status" })).toBe(false);
+    expect(shownInLog({ endpoint: "console", path: "/_stepmint/ui/" })).toBe(false);
+    expect(shownInLog({ endpoint: "other", path: "/_stepmint/ui/assets/index.js" })).toBe(false);
+    expect(shownInLog({ endpoint: "other", path: "/_stepmint/ui" })).toBe(false);
+  });
+});
+
+describe("log timeline", () => {
+  const at = (iso: string, over: Partial<RequestRecord> = {}): RequestRecord => ({ id: 1, time: iso, peer: null, method: "GET", path: "/", status: 200, user_agent: null, endpoint: "jwks", workspace: "acme", duration_ms: 1, ...over });
+  const now = Date.parse("2030-01-01T00:05:02.000Z");
+
+  it("puts each endpoint in its row, anything unknown in other, the control API nowhere", () => {
+    expect(["discovery", "jwks", "attacker", "other", "weird", "control"].map(timelineRow)).toEqual(["discovery", "jwks", "attacker", "other", "other", null]);
+  });
+  it("buckets per 5 s over the window, the last bucket holding now, by status class", () => {
+    const t = bucketRequests(
+      [
+        at("2030-01-01T00:05:01.000Z"),
+        at("2030-01-01T00:05:00.000Z", { status: 304 }),
+        at("2030-01-01T00:04:59.999Z", { status: 404 }),
+        at("2030-01-01T00:04:58.000Z", { status: 503, endpoint: "discovery" }),
+        at("2030-01-01T00:00:05.000Z", { endpoint: "attacker" }),
+        at("2030-01-01T00:00:04.999Z"), // before the window
+        at("2030-01-01T00:05:05.000Z"), // after it
+        at("not a time"),
+        at("2030-01-01T00:05:01.000Z", { endpoint: "control" }),
+      ],
+      now,
+    );
+    expect(t.end).toBe(Date.parse("2030-01-01T00:05:05.000Z"));
+    expect(t.start).toBe(Date.parse("2030-01-01T00:00:05.000Z"));
+    expect(t.rows.jwks).toHaveLength(60);
+    expect(t.rows.jwks[59]).toEqual({ ok: 2, client: 0, server: 0, fault: 0 });
+    expect(t.rows.jwks[58]).toEqual({ ok: 0, client: 1, server: 0, fault: 0 });
+    expect(t.rows.discovery[58]).toEqual({ ok: 0, client: 0, server: 1, fault: 0 });
+    expect(t.rows.attacker[0].ok).toBe(1);
+    const total = (Object.values(t.rows) as { ok: number; client: number; server: number }[][]).flat().reduce((s, b) => s + b.ok + b.client + b.server, 0);
+    expect(total).toBe(5);
+    expect(t.max).toEqual({ discovery: 1, jwks: 2, attacker: 1, other: 1 });
+  });
+  it("marks the buckets where requests carried a fault, across rows", () => {
+    const t = bucketRequests([at("2030-01-01T00:04:51.000Z", { status: 503, fault: '{"status":503}' }), at("2030-01-01T00:04:52.000Z", { endpoint: "discovery" })], now);
+    expect(t.faulted.map((f, i) => (f ? i : -1)).filter((i) => i >= 0)).toEqual([57]);
+    expect(t.rows.jwks[57]).toEqual({ ok: 0, client: 0, server: 1, fault: 1 });
+    expect(t.rows.discovery[57].fault).toBe(0);
+  });
+  it("takes other window and bucket sizes", () => {
+    const t = bucketRequests([at("2030-01-01T00:05:00.000Z")], now, 60_000, 10_000);
+    expect(t.rows.jwks).toHaveLength(6);
+    expect(t.rows.jwks[5].ok).toBe(1);
+  });
+});
+
+describe("web console note", () => {
+  it("says the console drives the running server and settings need a restart", () => {
+    expect(consoleNote).toMatch(/running `stepmint serve`/);
+    expect(consoleNote).toMatch(/restart `stepmint serve`/);
   });
 });

@@ -76,3 +76,13 @@ export function fileName(name: string, ext: string): string {
   const base = name.trim().replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[.-]+/, "") || "recipe";
   return base.endsWith(ext) ? base : `${base}${ext}`;
 }
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** Creates an SVG element (`h` makes HTML ones) with attributes and children. */
+export function svg(tag: string, attrs: Record<string, string | number | undefined> = {}, ...children: (Node | string | null | undefined)[]): SVGElement {
+  const el = document.createElementNS(SVG_NS, tag) as SVGElement;
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) el.setAttribute(k, String(v));
+  for (const c of children) if (c !== null && c !== undefined) el.append(c);
+  return el;
+}

@@ -1,7 +1,7 @@
 // Issuer: status, per-workspace URLs with copy buttons, CA and trust lines, listen address,
 // start/stop/restart, workspaces and keys.
-import { api, message, type KeyInfo, type Status, type WorkspaceInfo } from "../api";
-import { copy, h, toast } from "../lib/dom";
+import { api, isBrowser, message, type KeyInfo, type Status, type WorkspaceInfo } from "../api";
+import { copy, download, h, toast } from "../lib/dom";
 import { isoDate } from "../lib/time";
 import { onStatus, refresh, setStatus } from "../state";
 
@@ -50,12 +50,26 @@ function workspacePanel(ws: WorkspaceInfo): HTMLElement {
       { class: "row" },
       h("button", { class: "rotate-key", onclick: () => act(() => api.rotateKey(ws.slug), `rotated ${ws.slug}'s key`) }, "Rotate key"),
       h("button", { onclick: () => act(() => api.addKey(ws.slug, "ES256"), "ES256 key added") }, "Add ES256 key"),
-      h("button", { onclick: () => act(() => api.removeWorkspace(ws.slug), `stopped serving ${ws.slug}`) }, "Stop serving"),
+      // The console drives a running server, whose workspaces are fixed when it starts.
+      isBrowser() ? null : h("button", { onclick: () => act(() => api.removeWorkspace(ws.slug), `stopped serving ${ws.slug}`) }, "Stop serving"),
     ),
   );
 }
 
+/** The Issuer screen's note in the web console, where the server's settings are fixed. */
+export const consoleNote = "This web console drives the running `stepmint serve`: keys, faults, tokens and probes change live; to change its address, port or workspaces, restart `stepmint serve` with new options.";
+
+async function downloadCa(): Promise<void> {
+  try {
+    download("stepmint-ca.pem", await api.caPem(), "application/x-pem-file");
+    toast("CA certificate downloaded as stepmint-ca.pem");
+  } catch (e) {
+    toast(message(e), true);
+  }
+}
+
 export function renderIssuer(root: HTMLElement): void {
+  const app = !isBrowser();
   const state = h("div", { id: "issuer-state", class: "panel" });
   const bind = h("input", { id: "bind", value: "127.0.0.1", "aria-label": "Bind address", size: 16 });
   const port = h("input", { id: "port", type: "number", min: 0, max: 65535, value: 8443, "aria-label": "Port", size: 6 });
@@ -73,20 +87,22 @@ export function renderIssuer(root: HTMLElement): void {
   const listen = () => listenArgs(bind.value, port.value);
   root.append(
     state,
-    h(
-      "div",
-      { class: "panel" },
-      h("h2", { text: "Listen" }),
-      h(
-        "div",
-        { class: "row" },
-        h("label", {}, "Bind address", bind),
-        h("label", {}, "Port (0 = any free)", port),
-        h("button", { id: "btn-start", class: "primary", onclick: () => guard(() => api.start(...listen())) }, "Start"),
-        h("button", { id: "btn-stop", onclick: () => guard(() => api.stop()) }, "Stop"),
-        h("button", { id: "btn-restart", onclick: () => guard(() => api.restart(...listen())) }, "Restart"),
-      ),
-    ),
+    app
+      ? h(
+          "div",
+          { class: "panel" },
+          h("h2", { text: "Listen" }),
+          h(
+            "div",
+            { class: "row" },
+            h("label", {}, "Bind address", bind),
+            h("label", {}, "Port (0 = any free)", port),
+            h("button", { id: "btn-start", class: "primary", onclick: () => guard(() => api.start(...listen())) }, "Start"),
+            h("button", { id: "btn-stop", onclick: () => guard(() => api.stop()) }, "Stop"),
+            h("button", { id: "btn-restart", onclick: () => guard(() => api.restart(...listen())) }, "Restart"),
+          ),
+        )
+      : h("div", { class: "panel" }, h("h2", { text: "Web console" }), h("p", { id: "console-note", class: "note", text: consoleNote })),
     h(
       "div",
       { class: "panel" },
@@ -96,17 +112,19 @@ export function renderIssuer(root: HTMLElement): void {
         "div",
         { class: "row" },
         h("button", { id: "copy-trust", onclick: async () => copy(await api.trustLines(), "Trust environment lines") }, "Copy trust environment lines"),
-        caPath,
-        h("button", { id: "btn-save-ca", onclick: async () => {
-          try {
-            toast(`CA saved to ${await api.saveCa(caPath.value)}`);
-          } catch (e) {
-            toast(message(e), true);
-          }
-        } }, "Save CA as…"),
+        app ? caPath : null,
+        app
+          ? h("button", { id: "btn-save-ca", onclick: async () => {
+              try {
+                toast(`CA saved to ${await api.saveCa(caPath.value)}`);
+              } catch (e) {
+                toast(message(e), true);
+              }
+            } }, "Save CA as…")
+          : h("button", { id: "btn-download-ca", onclick: downloadCa }, "Download CA certificate"),
       ),
     ),
-    h("div", { class: "panel" }, h("h2", { text: "Workspaces" }), h("div", { class: "row" }, newWs, h("button", { id: "btn-add-workspace", onclick: () => guard(() => api.addWorkspace(newWs.value)) }, "Add workspace"))),
+    ...(app ? [h("div", { class: "panel" }, h("h2", { text: "Workspaces" }), h("div", { class: "row" }, newWs, h("button", { id: "btn-add-workspace", onclick: () => guard(() => api.addWorkspace(newWs.value)) }, "Add workspace")))] : []),
     workspaces,
   );
   onStatus((s) => {
@@ -118,8 +136,8 @@ export function renderIssuer(root: HTMLElement): void {
       s.error && !s.running ? h("div", { class: "error", id: "issuer-error", text: s.error }) : null,
     ];
     state.replaceChildren(...parts.filter((p): p is HTMLElement => p !== null));
-    if (document.activeElement !== bind) bind.value = s.settings.bind;
-    if (document.activeElement !== port) port.value = String(s.settings.port);
+    if (s.settings && document.activeElement !== bind) bind.value = s.settings.bind;
+    if (s.settings && document.activeElement !== port) port.value = String(s.settings.port);
     const ca = document.getElementById("ca-path");
     if (ca) ca.textContent = s.server?.ca_path ?? "(start the issuer)";
     workspaces.replaceChildren(...(s.server?.workspaces ?? []).map(workspacePanel));

@@ -1,7 +1,7 @@
 // Probe: point the catalogue, the policy-boundary cases, recipes and generated tokens at a live
 // relying party under a declared policy; read which hostile tokens it accepts, each generated
 // one shrunk to its minimal difference and saved as a recipe.
-import { api, message, onProbeProgress, type Finding, type ProbeOptions, type ProbeProgress, type ProbeReport, type ProbeRow } from "../api";
+import { api, message, type Finding, type ProbeOptions, type ProbeProgress, type ProbeReport, type ProbeRow } from "../api";
 import { byId, copy, download, fileName, h, td, toast, type Cell } from "../lib/dom";
 import { parseConditions, splitLines, splitList } from "../lib/json";
 
@@ -240,22 +240,15 @@ export function renderProbe(root: HTMLElement): void {
     const button = byId<HTMLButtonElement>("btn-probe");
     button.disabled = true;
     progress.textContent = "probing the relying party…";
-    let unlisten: () => void = () => {};
     try {
-      // Listening before the run starts, so its first events are not missed.
-      unlisten = await onProbeProgress((p) => (progress.textContent = progressText(p)));
-    } catch {
-      // No live progress (events not allowed): the run still reports when it ends.
-    }
-    try {
-      last = await api.probe(options);
+      // Live progress: the app's probe-progress events, or the console's event stream.
+      last = await api.probe(options, (p) => (progress.textContent = progressText(p)));
       progress.textContent = probeSummary(last);
       renderResults(last);
     } catch (e) {
       progress.textContent = "";
       toast(message(e), true);
     } finally {
-      unlisten();
       button.disabled = false;
     }
   };

@@ -1,0 +1,38 @@
+// Relying party: fast-jwt + get-jwks, configured as their docs recommend:
+//   https://github.com/nearform/fast-jwt#createverifier (allowedIss, allowedAud, algorithms, clockTolerance, requiredClaims)
+//   https://github.com/nearform/get-jwks#fast-jwt (key: async ({header}) => getJwks.getPublicKey({kid, alg, domain}))
+//   https://github.com/nearform/get-jwks#options (jwksPath for a non-default JWKS location, fetchOptions)
+// One long-lived getJwks (LRU cache of keys), one verifier; exact issuer, audience,
+// algorithms ["RS256"], clockTolerance 30 000 ms.
+//
+// CA trust: get-jwks calls the global fetch with its documented `fetchOptions` (a RequestInit);
+// an undici Agent({connect: {ca}}) is passed there as `dispatcher`. No NODE_EXTRA_CA_CERTS.
+import { createVerifier } from "fast-jwt";
+import buildGetJwks from "get-jwks";
+import { Agent } from "undici";
+import { args, serve } from "./_rp.mjs";
+
+const { issuer, audience, ca, port } = args();
+
+// get-jwks appends jwksPath to the domain: Bitbucket's JWKS is `${issuer}/keys.json`.
+const getJwks = buildGetJwks({
+  jwksPath: "/keys.json",
+  issuersWhitelist: [issuer],
+  fetchOptions: { dispatcher: new Agent({ connect: { ca } }) },
+});
+
+const verify = createVerifier({
+  key: async ({ header }) =>
+    getJwks.getPublicKey({ kid: header.kid, alg: header.alg, domain: issuer }),
+  // As documented; note that fast-jwt applies allowedIss/allowedAud only to claims that are present
+  // (left as is: the probe's missing-iss / missing-aud cases show it; requiredClaims would close it).
+  allowedIss: issuer,
+  allowedAud: audience,
+  algorithms: ["RS256"],
+  clockTolerance: 30_000,
+  // DOCS-GAP: fast-jwt checks `exp` only when present ("By default, no claim is marked as
+  // required"); the documented `requiredClaims` makes it mandatory.
+  requiredClaims: ["exp"],
+});
+
+serve(port, (token) => verify(token));
