@@ -182,12 +182,38 @@ GAINS = {
     "parser": ("parser differentials: one parser sees other claims than another", "refuse padded or non-canonical base64url, duplicate members and oversized tokens"),
     "time": ("replay tokens outside their validity window", "check exp, nbf and iat with a small leeway"),
     "identity": ("use a token issued to someone else (another issuer, audience or repository)", "compare iss exactly and require aud to contain your audience"),
+    "policy:claim": ("a token whose claim only resembles the declared value", "compare the claim exactly, as a string"),
     "policy:aud": ("use a token meant for another audience", "compare each aud value exactly (no prefix, substring, case folding or coercion)"),
     "policy:iss": ("accept tokens from a look-alike issuer", "compare iss exactly"),
     "policy:sub": ("run as another repository or environment", "match sub with anchored, case-sensitive patterns"),
     "policy:time": ("use tokens past the declared leeway", "use the leeway you declare"),
     "recipe": ("whatever the recipe's edits give", "see the recipe"),
     "fuzz": ("a generated token the reference validator refuses", "see the finding's minimal difference"),
+}
+
+
+# Per case: what an attacker gains, what avoids it, and a reference.
+NOTES = {
+    "duplicate-aud-good-last": ("a token whose `aud` reads as the attacker's audience to one parser and yours to another (a gateway and a service that disagree)", "parse JSON strictly: refuse duplicate members", "RFC 7515 §5.2, RFC 8259 §4"),
+    "iat-future": ("tokens dated ahead (a signing clock pushed forward keeps them usable longer than their issuer meant)", "refuse `iat` beyond the leeway in the future", "OIDC Core §3.1.3.7 step 10"),
+    "policy-time-iat-beyond-leeway": ("tokens dated ahead of the declared leeway", "refuse `iat` beyond the leeway in the future", "OIDC Core §3.1.3.7"),
+    "missing-iat": ("a token with no issue time: no maximum age can apply", "require `iat` (Bitbucket always sends it)", "OIDC Core §2 (iat REQUIRED)"),
+    "non-canonical-base64url": ("several encodings of one signed token (malleability: replay caches and deny lists keyed on the token text miss it)", "decode base64url strictly: no spare bits set", "RFC 4648 §3.5, RFC 7515 §2"),
+    "padded-base64url": ("several encodings of one token (malleability)", "refuse padding: JOSE's base64url has none", "RFC 7515 §2"),
+    "missing-kid": ("a token checked against every published key (harmless with one key; with a key of lesser trust published, a confusion)", "require `kid` and use only that key (Bitbucket always sends one)", "RFC 7515 §4.1.4"),
+    "missing-sub": ("a token naming no repository or step: any policy on `sub` is skipped", "require `sub`", "OIDC Core §2 (sub REQUIRED)"),
+    "crit-unknown": ("a token that demands an extension the verifier does not implement, accepted anyway", "refuse `crit` members the verifier does not understand", "RFC 7515 §4.1.11"),
+    "exp-string": ("an expiry that some parsers read and others skip (a string where a number belongs)", "type-check `exp` as a number", "RFC 7519 §4.1.4"),
+    "nbf-future": ("tokens used before they are valid", "check `nbf`", "RFC 7519 §4.1.5"),
+    "policy-time-nbf-beyond-leeway": ("tokens used before they are valid", "check `nbf` with the declared leeway", "RFC 7519 §4.1.5"),
+    "sub-number": ("a subject another parser reads differently (a number where a string belongs)", "type-check `sub` as a string", "RFC 7519 §4.1.2"),
+    "deep-nesting": ("a parser driven into deep recursion (denial of service)", "bound the JSON depth", "RFC 8259 §9"),
+    "missing-exp": ("a token that never expires", "require `exp`", "OIDC Core §2 (exp REQUIRED)"),
+    "huge-token": ("memory and CPU spent on oversized tokens (denial of service)", "bound the token's size", ""),
+    "missing-aud": ("a token meant for no one in particular, accepted by every service that trusts the issuer", "require `aud` (an `aud` check that skips an absent claim is no check)", "OIDC Core §2 (aud REQUIRED)"),
+    "missing-iss": ("a token from no issuer in particular", "require `iss`", "OIDC Core §2 (iss REQUIRED)"),
+    "b64-false": ("a payload the verifier reads differently from what was signed", "refuse `b64: false` unless implemented and critical", "RFC 7797"),
+    "ps256-with-rs256-key": ("a signature scheme the key was not published for (algorithm confusion)", "pin the algorithm to the key's", "RFC 7518 §3.1"),
 }
 
 
@@ -296,8 +322,13 @@ def write_markdown(doc):
         lines.append(f"### {r['id']} ({r['package']} {r['version']})")
         lines.append("")
         for c in bad:
-            gain, fix = GAINS.get(family_of(c["name"], c["family"]), GAINS.get(c["family"], ("a token a strict relying party refuses", "configure the check this case names")))
-            lines.append(f"- `{c['name']}` ({c['family']}): an attacker can {gain}. Avoided by: {fix}.")
+            if c["name"] in NOTES:
+                gain, fix, ref = NOTES[c["name"]]
+            else:
+                gain, fix = GAINS.get(family_of(c["name"], c["family"]), GAINS.get(c["family"], ("a token a strict relying party refuses", "configure the check this case names")))
+                ref = ""
+            ref = f" ({ref})" if ref else ""
+            lines.append(f"- `{c['name']}` ({c['family']}). Gains: {gain}. Avoided by: {fix}{ref}.")
         for f in finds:
             lines.append(f"- fuzz finding ({f['severity']}, {f['occurrences']} tokens): `{'; '.join(f['difference'])}`")
         lines.append("")
