@@ -326,8 +326,18 @@ try {
   }
 
   await step("the console opens from serve's link and shows the workspace and issuer URL", async () => {
+    // Measured for the README: serve's idle memory with the console embedded, and the time from
+    // navigation to the Issuer screen showing the workspace (the page's own clock).
+    try {
+      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${info.pid}/status`, "utf8"));
+      if (rss) console.log(`# serve idle RSS with the console embedded: ${(Number(rss[1]) / 1024).toFixed(1)} MB`);
+    } catch {
+      // Not Linux: no figure.
+    }
     await browser.url(consoleUrl);
     await $(".issuer-url").waitForDisplayed({ timeout: 30_000 });
+    const shown = await browser.execute(() => Math.round(performance.now()));
+    console.log(`# first paint: navigation to the Issuer screen with its workspace in ${shown} ms`);
     issuerUrl = await $(".issuer-url").getText();
     jwksUrl = await $(".jwks-url").getText();
     const slug = ws.slug ?? "stepmint";
