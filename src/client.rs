@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -45,7 +47,8 @@ pub fn https_client(ca_pems: &[&[u8]], timeout: Duration) -> Result<reqwest::Cli
         .map_err(|e| ErrorKind::Server(format!("building an HTTPS client: {e}")).into())
 }
 
-/// A client for a running server's control API.
+/// A client for a running server's control API. Every call is generic over its reply type:
+/// the types in [`crate::api`] (or [`serde_json::Value`] for a raw look).
 #[derive(Debug, Clone)]
 pub struct ControlClient {
     base: String,
@@ -77,7 +80,7 @@ impl ControlClient {
         client.token = crate::store::read_optional(&data.control_token())?
             .map(|t| String::from_utf8_lossy(&t).trim().to_string())
             .filter(|t| !t.is_empty());
-        match client.get(&["health"]).await {
+        match client.get::<crate::api::Health>(&["health"]).await {
             Ok(_) => Ok(Some(client)),
             Err(_) => Ok(None),
         }
@@ -95,13 +98,17 @@ impl ControlClient {
 
     /// `GET {base}/_stepmint/v1/{segments...}`, each segment percent-encoded (a slug or kid
     /// cannot reach another route).
-    pub async fn get(&self, segments: &[&str]) -> Result<Value> {
+    pub async fn get<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T> {
         self.send(self.http.get(self.url(segments))).await
     }
 
     /// `GET` with a query string (`pairs` percent-encoded); segments as for
     /// [`ControlClient::get`].
-    pub async fn get_query(&self, segments: &[&str], pairs: &[(&str, String)]) -> Result<Value> {
+    pub async fn get_query<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        pairs: &[(&str, String)],
+    ) -> Result<T> {
         let query: Vec<String> = pairs
             .iter()
             .map(|(k, v)| format!("{}={}", paths::segment(k), paths::segment(v)))
@@ -111,23 +118,39 @@ impl ControlClient {
     }
 
     /// `POST` with a JSON body; segments as for [`ControlClient::get`].
-    pub async fn post(&self, segments: &[&str], body: &Value) -> Result<Value> {
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        body: &impl Serialize,
+    ) -> Result<T> {
         self.send(self.http.post(self.url(segments)).json(body))
             .await
     }
 
     /// `PUT` with a JSON body; segments as for [`ControlClient::get`].
-    pub async fn put(&self, segments: &[&str], body: &Value) -> Result<Value> {
+    pub async fn put<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        body: &impl Serialize,
+    ) -> Result<T> {
         self.send(self.http.put(self.url(segments)).json(body))
             .await
     }
 
     /// `DELETE`; segments as for [`ControlClient::get`].
-    pub async fn delete(&self, segments: &[&str]) -> Result<Value> {
+    pub async fn delete<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T> {
         self.send(self.http.delete(self.url(segments))).await
     }
 
-    async fn send(&self, req: reqwest::RequestBuilder) -> Result<Value> {
+    /// The default workspace's slug (the first the server serves).
+    pub async fn default_workspace(&self) -> Result<String> {
+        let list: crate::api::WorkspaceList = self.get(&["workspaces"]).await?;
+        list.default_slug()
+            .map(str::to_string)
+            .ok_or_else(|| ErrorKind::Server(format!("{} serves no workspace", self.base)).into())
+    }
+
+    async fn send<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> Result<T> {
         let req = match &self.token {
             Some(t) => req.bearer_auth(t),
             None => req,
@@ -146,7 +169,13 @@ impl ControlClient {
             )))
         })?;
         if status.is_success() {
-            return Ok(body);
+            return serde_json::from_value(body).map_err(|e| {
+                ErrorKind::Server(format!(
+                    "control API at {}: unexpected reply: {e}",
+                    self.base
+                ))
+                .into()
+            });
         }
         let message = body["message"]
             .as_str()

@@ -24,6 +24,14 @@ pub enum FaultEndpoint {
 }
 
 impl FaultEndpoint {
+    /// Its name in paths and JSON: `discovery` or `jwks`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultEndpoint::Discovery => "discovery",
+            FaultEndpoint::Jwks => "jwks",
+        }
+    }
+
     /// Parses `discovery` or `jwks`.
     pub fn parse(text: &str) -> Result<FaultEndpoint> {
         match text {

@@ -55,15 +55,16 @@ pub use config::{Config, DEFAULT_PORT, DEFAULT_TOKEN_LIFETIME, validate_public_u
 pub use encoding::{b64url, b64url_decode, is_unprintable, printable};
 pub use error::{Error, ErrorKind, Result};
 pub use history::{HISTORY_LIMIT, History, HistoryEntry};
+pub use http::api;
 pub use inspect::{DecodedToken, MAX_DECODE_LEN, decode_unverified};
 pub use instance::Instance;
 pub use issuer::{
     CLAIMS_SUPPORTED, Issuer, IssuerOptions, MintedToken, Rotated, ServedWorkspace, Verified,
-    WorkspaceInfo,
+    WorkspaceDetails, WorkspaceInfo,
 };
 pub use keys::{
-    KeyAlg, KeyEntry, KeyRing, KeyState, PublicJwk, RS256, SigningKey, rsa_thumbprint, thumbprint,
-    validate_kid,
+    KeyAlg, KeyEntry, KeyRing, KeyState, KeyStatus, KeyView, PublicJwk, RS256, SigningKey,
+    rsa_thumbprint, thumbprint, validate_kid,
 };
 pub use server::Server;
 pub use store::{DATA_DIR_ENV, DataDir, ServerRecord, write_atomic};

@@ -383,3 +383,143 @@ async fn workspaces_health_and_request_log() {
     .await;
     assert!(all["requests"].as_array().unwrap().len() > 2);
 }
+
+/// The raw reply to one call.
+async fn raw(app: &axum::Router, method: &str, uri: &str, body: &str) -> (StatusCode, Vec<u8>) {
+    let resp = app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .method(method)
+                .uri(uri)
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = resp.status();
+    (
+        status,
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+}
+
+/// Reads a reply as its `api` type and writes it back: the bytes must not change, so the type
+/// names every field the server sends, in the order it sends them.
+fn same_bytes<T: serde::de::DeserializeOwned + serde::Serialize>(what: &str, bytes: &[u8]) -> T {
+    let typed: T = serde_json::from_slice(bytes)
+        .unwrap_or_else(|e| panic!("{what}: not a {}: {e}", std::any::type_name::<T>()));
+    assert_eq!(
+        String::from_utf8_lossy(&serde_json::to_vec(&typed).unwrap()),
+        String::from_utf8_lossy(bytes),
+        "{what}"
+    );
+    typed
+}
+
+#[tokio::test]
+async fn every_reply_is_its_api_type_byte_for_byte() {
+    use stepmint::api;
+    let dir = util_dir();
+    let (app, _state) = app(dir.path());
+    let v1 = "/_stepmint/v1";
+    // Keys in every state: a rotation leaves a retiring key, an add a published and a staged one.
+    let (s, b) = raw(
+        &app,
+        "POST",
+        &format!("{v1}/workspaces/acme/keys/rotate"),
+        r#"{"overlap":60}"#,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let rotation: api::Rotation = same_bytes("rotate", &b);
+    let (s, b) = raw(
+        &app,
+        "POST",
+        &format!("{v1}/workspaces/acme/keys"),
+        r#"{"alg":"ES256"}"#,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let added: api::KeyAdded = same_bytes("add", &b);
+    let (s, b) = raw(
+        &app,
+        "POST",
+        &format!("{v1}/workspaces/acme/keys"),
+        r#"{"alg":"EdDSA","staged":true,"publish_in":300}"#,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let staged: api::KeyAdded = same_bytes("add staged", &b);
+    let (_, b) = raw(&app, "GET", &format!("{v1}/workspaces/acme/keys"), "").await;
+    let keys: api::KeyList = same_bytes("keys", &b);
+    let states: Vec<_> = keys
+        .keys
+        .iter()
+        .map(|k| (k.kid.clone(), k.status))
+        .collect();
+    assert!(
+        states.contains(&(rotation.active_kid.clone(), api::KeyStatus::Active)),
+        "{states:?}"
+    );
+    assert!(
+        states
+            .iter()
+            .any(|(_, s)| matches!(s, api::KeyStatus::Retiring { .. })),
+        "{states:?}"
+    );
+    assert!(states.contains(&(added.kid, api::KeyStatus::Published { published_at: None })));
+    assert!(states.iter().any(|(k, s)| *k == staged.kid
+        && matches!(
+            s,
+            api::KeyStatus::Staged {
+                publish_at: Some(_)
+            }
+        )));
+    let (_, b) = raw(&app, "GET", &format!("{v1}/workspaces/acme"), "").await;
+    let details: api::WorkspaceDetails = same_bytes("workspace", &b);
+    assert_eq!(details.info.slug, "acme");
+    let (_, b) = raw(&app, "GET", &format!("{v1}/workspaces"), "").await;
+    let list: api::WorkspaceList = same_bytes("workspaces", &b);
+    assert_eq!(list.default_slug(), Some("acme"));
+    let (_, b) = raw(&app, "GET", &format!("{v1}/health"), "").await;
+    let health: api::Health = same_bytes("health", &b);
+    assert_eq!(health.workspaces, 2);
+    let (_, b) = raw(&app, "POST", &format!("{v1}/tokens"), "").await;
+    let minted: api::MintedToken = serde_json::from_slice(&b).unwrap();
+    let body = serde_json::json!({ "token": minted.token }).to_string();
+    let (s, b) = raw(&app, "POST", &format!("{v1}/verify"), &body).await;
+    assert_eq!(s, 200);
+    let verification: api::Verification = same_bytes("verify", &b);
+    assert!(verification.report.accepted, "{verification:?}");
+    let (_, b) = raw(&app, "GET", &format!("{v1}/cases"), "").await;
+    let cases: api::CaseList = same_bytes("cases", &b);
+    assert!(cases.cases.len() > 20);
+    let fault = r#"{"status":503,"fail_next":2}"#;
+    let (s, b) = raw(&app, "PUT", &format!("{v1}/faults/acme/jwks"), fault).await;
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+    let set: api::FaultList = same_bytes("fault set", &b);
+    assert_eq!(set.faults.len(), 1);
+    let (_, b) = raw(&app, "GET", &format!("{v1}/faults"), "").await;
+    same_bytes::<api::FaultList>("faults", &b);
+    let (_, b) = raw(&app, "DELETE", &format!("{v1}/faults"), "").await;
+    let cleared: api::FaultsCleared = same_bytes("faults cleared", &b);
+    assert_eq!((cleared.cleared, cleared.faults.len()), (1, 0));
+    let (_, b) = raw(&app, "GET", &format!("{v1}/requests?all=true"), "").await;
+    let page: api::RequestsPage = same_bytes("requests", &b);
+    assert_eq!(page.next, page.requests.last().map_or(0, |r| r.id));
+    let (_, b) = raw(
+        &app,
+        "DELETE",
+        &format!("{v1}/workspaces/acme/keys/{}", staged.kid),
+        "",
+    )
+    .await;
+    let retired: api::KeyRetired = same_bytes("retire", &b);
+    assert_eq!(retired.retired, staged.kid);
+}

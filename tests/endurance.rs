@@ -95,7 +95,10 @@ fn kill_9_during_rotation_and_minting_loses_nothing() {
             let minter = {
                 let (client, kids) = (client.clone(), minted_kids.clone());
                 tokio::spawn(async move {
-                    while let Ok(v) = client.post(&["tokens"], &json!({})).await {
+                    while let Ok(v) = client
+                        .post::<serde_json::Value>(&["tokens"], &json!({}))
+                        .await
+                    {
                         kids.lock()
                             .unwrap()
                             .insert(v["header"]["kid"].as_str().unwrap_or_default().to_string());
@@ -110,7 +113,10 @@ fn kill_9_during_rotation_and_minting_loses_nothing() {
                 let (client, slug, confirmed) = (client.clone(), slug.clone(), confirmed.clone());
                 tokio::spawn(async move {
                     let path = ["workspaces", slug.as_str(), "keys", "rotate"];
-                    while let Ok(v) = client.post(&path, &json!({ "overlap": 3600 })).await {
+                    while let Ok(v) = client
+                        .post::<serde_json::Value>(&path, &json!({ "overlap": 3600 }))
+                        .await
+                    {
                         let kid = v["active_kid"].as_str().unwrap_or_default().to_string();
                         confirmed.lock().unwrap().insert(kid);
                     }

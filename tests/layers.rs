@@ -13,15 +13,13 @@ const LAYERS: &[(&str, &[&str])] = &[
         "foundations",
         &["error", "clock", "encoding", "store", "paths", "client"],
     ),
-    ("identity", &["ca", "keys", "workspace"]),
+    ("identity", &["ca", "keys", "workspace", "trust"]),
     ("validation", &["validate"]),
     ("tokens", &["token", "inspect", "hostile"]),
     ("issuer", &["config", "issuer", "history", "faults"]),
-    (
-        "serving",
-        &["http", "server", "instance", "trust", "tls_faults"],
-    ),
-    ("harness", &["probe", "step", "pipelines", "scenario"]),
+    ("probing", &["probe"]),
+    ("serving", &["http", "server", "instance", "tls_faults"]),
+    ("harness", &["step", "pipelines", "scenario"]),
 ];
 
 fn src() -> PathBuf {

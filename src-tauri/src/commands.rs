@@ -2,8 +2,12 @@
 //! UI as readable strings.
 
 use serde_json::{Map, Value, json};
+use stepmint::api::{FaultList, FaultsCleared, KeyView, RequestsPage};
 use stepmint::hostile::{self, CaseSummary};
-use stepmint::{Clock, HistoryEntry, KeyAlg, MintedToken, StepRequest, SystemClock, WorkspaceSpec};
+use stepmint::{
+    Clock, HistoryEntry, KeyAlg, MintedToken, StepRequest, SystemClock, WorkspaceDetails,
+    WorkspaceSpec,
+};
 use tauri::State;
 
 use crate::state::Desktop;
@@ -30,7 +34,7 @@ pub async fn status(desktop: State<'_, Desktop>) -> CmdResult<Value> {
     let running = desktop
         .with_instance(|i| {
             let now = SystemClock.now();
-            let workspaces: Vec<Value> = i
+            let workspaces: Vec<WorkspaceDetails> = i
                 .issuer()
                 .workspaces()
                 .iter()
@@ -156,7 +160,7 @@ pub async fn remove_workspace(desktop: State<'_, Desktop>, slug: String) -> CmdR
 
 /// A workspace's keys.
 #[tauri::command]
-pub async fn keys(desktop: State<'_, Desktop>, workspace: String) -> CmdResult<Value> {
+pub async fn keys(desktop: State<'_, Desktop>, workspace: String) -> CmdResult<Vec<KeyView>> {
     let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
     let ws = issuer.workspace(&workspace).map_err(err)?;
     Ok(ws.workspace.keys.describe(SystemClock.now()))
@@ -168,7 +172,7 @@ pub async fn rotate_key(
     desktop: State<'_, Desktop>,
     workspace: String,
     overlap: Option<u64>,
-) -> CmdResult<Value> {
+) -> CmdResult<Vec<KeyView>> {
     let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
     let slug = workspace.clone();
     blocking(move || issuer.rotate_key(&slug, overlap, None)).await?;
@@ -183,7 +187,7 @@ pub async fn add_key(
     alg: String,
     staged: Option<bool>,
     publish_in: Option<u64>,
-) -> CmdResult<Value> {
+) -> CmdResult<Vec<KeyView>> {
     let alg = KeyAlg::parse(&alg).map_err(err)?;
     let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
     let slug = workspace.clone();
@@ -197,7 +201,7 @@ pub async fn retire_key(
     desktop: State<'_, Desktop>,
     workspace: String,
     kid: String,
-) -> CmdResult<Value> {
+) -> CmdResult<Vec<KeyView>> {
     stepmint::validate_kid(&kid).map_err(err)?;
     let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
     let slug = workspace.clone();
@@ -272,12 +276,12 @@ pub async fn inspect(
 
 /// Relying-party requests after `since`.
 #[tauri::command]
-pub async fn requests(desktop: State<'_, Desktop>, since: u64) -> CmdResult<Value> {
+pub async fn requests(desktop: State<'_, Desktop>, since: u64) -> CmdResult<RequestsPage> {
     desktop
         .with_instance(|i| {
-            let records = i.log().since(since, 500, false);
-            let next = records.last().map_or(since, |r| r.id);
-            json!({ "requests": records, "next": next })
+            let requests = i.log().since(since, 500, false);
+            let next = requests.last().map_or(since, |r| r.id);
+            RequestsPage { requests, next }
         })
         .await
 }
@@ -329,9 +333,11 @@ pub async fn probe<R: tauri::Runtime>(
 
 /// The active faults.
 #[tauri::command]
-pub async fn faults(desktop: State<'_, Desktop>) -> CmdResult<Value> {
+pub async fn faults(desktop: State<'_, Desktop>) -> CmdResult<FaultList> {
     desktop
-        .with_instance(|i| json!({ "faults": i.faults().list() }))
+        .with_instance(|i| FaultList {
+            faults: i.faults().list(),
+        })
         .await
 }
 
@@ -342,7 +348,7 @@ pub async fn fault_set(
     workspace: String,
     endpoint: String,
     fault: stepmint::faults::Fault,
-) -> CmdResult<Value> {
+) -> CmdResult<FaultList> {
     let endpoint = stepmint::faults::FaultEndpoint::parse(&endpoint).map_err(err)?;
     desktop
         .with_instance(|i| {
@@ -354,7 +360,9 @@ pub async fn fault_set(
                 .slug
                 .clone();
             i.faults().set(&slug, endpoint, fault).map_err(err)?;
-            Ok::<_, String>(json!({ "faults": i.faults().list() }))
+            Ok::<_, String>(FaultList {
+                faults: i.faults().list(),
+            })
         })
         .await?
 }
@@ -365,7 +373,7 @@ pub async fn fault_clear(
     desktop: State<'_, Desktop>,
     workspace: Option<String>,
     endpoint: Option<String>,
-) -> CmdResult<Value> {
+) -> CmdResult<FaultsCleared> {
     let endpoint = endpoint
         .as_deref()
         .map(stepmint::faults::FaultEndpoint::parse)
@@ -374,7 +382,10 @@ pub async fn fault_clear(
     desktop
         .with_instance(|i| {
             let cleared = i.faults().clear(workspace.as_deref(), endpoint);
-            json!({ "cleared": cleared, "faults": i.faults().list() })
+            FaultsCleared {
+                cleared,
+                faults: i.faults().list(),
+            }
         })
         .await
 }

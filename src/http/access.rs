@@ -7,6 +7,8 @@
 //! relying-party paths (discovery, JWKS, the attacker's documents) stay open to any client, as
 //! the real issuer's are.
 
+use std::sync::Arc;
+
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, HOST, ORIGIN};
 use axum::http::{Method, StatusCode};
@@ -14,7 +16,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
-use super::state::AppState;
 use crate::paths::{CONSOLE_PREFIX, CONTROL_PREFIX};
 
 /// The header a token may also come in (besides `Authorization: Bearer`).
@@ -86,21 +87,27 @@ fn refuse(status: StatusCode, code: &'static str, message: &str) -> Response {
 }
 
 /// The middleware.
-pub async fn owner_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn owner_only(
+    State(access): State<Arc<Access>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path();
     if !is_control(path) {
         return next.run(request).await;
     }
-    let access = &state.access;
     let authority = request
         .headers()
         .get(HOST)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
         .or_else(|| request.uri().authority().map(|a| a.to_string()));
+    // No Host at all (HTTP/1.0, an in-process call) is no browser's: DNS rebinding needs a
+    // browser, and every browser names the host it thinks it reaches.
     match authority {
+        None => {}
         Some(a) if access.host_ok(&a) => {}
-        _ => {
+        Some(_) => {
             return refuse(
                 StatusCode::FORBIDDEN,
                 "foreign_host",

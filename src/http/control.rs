@@ -2,110 +2,44 @@
 //! CA certificate. JSON in and out; request bodies are capped at 64 KiB.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, RawQuery, Request, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::api::{
+    AddKeyRequest, CaseList, FaultList, FaultsCleared, Health, KeyAdded, KeyList, KeyRetired,
+    RequestsPage, RotateRequest, Rotation, Verification, VerifyRequest, WorkspaceDetails,
+    WorkspaceList,
+};
+use super::body::ApiJson;
 use super::error::ApiError;
 use super::state::AppState;
 use crate::issuer::MintedToken;
-use crate::keys::KeyAlg;
 use crate::token::StepRequest;
 
-/// The largest request body the control API reads.
-pub const MAX_BODY: usize = 64 * 1024;
-
-/// A JSON request body whose errors are JSON too, naming the field at fault.
-/// An empty body reads as `{}`.
-pub struct ApiJson<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
-                    format!("request bodies are limited to {MAX_BODY} bytes"),
-                )
-            } else {
-                ApiError::new(StatusCode::BAD_REQUEST, "bad_body", e.body_text())
-            }
-        })?;
-        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-            None => parse_json(b"{}").map(ApiJson),
-            // serde would read a struct from an array too; the API speaks objects only.
-            Some(b'{') => parse_json(&bytes).map(ApiJson),
-            Some(_) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_json",
-                "the body must be a JSON object",
-            )),
-        }
-    }
-}
-
-/// Parses a JSON body, reporting the path of the offending field.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        let field = unknown_field_name(&inner.to_string()).or(if path == "." || path == "?" {
-            None
-        } else {
-            Some(path)
-        });
-        (inner, field)
-    });
-    let result = value.and_then(|v| de.end().map(|()| v).map_err(|e| (e, None)));
-    result.map_err(|(inner, field)| {
-        let code = if inner.is_syntax() || inner.is_eof() {
-            "invalid_json"
-        } else {
-            "invalid_input"
-        };
-        let e = ApiError::new(StatusCode::BAD_REQUEST, code, inner.to_string());
-        match field {
-            Some(f) => e.with_field(f),
-            None => e,
-        }
+/// `GET /_stepmint/v1/health`
+pub async fn health(State(state): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        uptime_s: state.started.elapsed().as_secs(),
+        workspaces: state.issuer.workspaces().len(),
     })
 }
 
-fn unknown_field_name(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("unknown field `")?;
-    Some(rest.split('`').next()?.to_string())
-}
-
-/// `GET /_stepmint/v1/health`
-pub async fn health(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({
-        "status": "ok",
-        "version": env!("CARGO_PKG_VERSION"),
-        "uptime_s": state.started.elapsed().as_secs(),
-        "workspaces": state.issuer.workspaces().len(),
-    }))
-}
-
 /// `GET /_stepmint/v1/workspaces`
-pub async fn workspaces(State(state): State<AppState>) -> Json<Value> {
-    let list: Vec<_> = state.issuer.workspaces().iter().map(|w| w.info()).collect();
-    Json(json!({ "workspaces": list }))
+pub async fn workspaces(State(state): State<AppState>) -> Json<WorkspaceList> {
+    let workspaces = state.issuer.workspaces().iter().map(|w| w.info()).collect();
+    Json(WorkspaceList { workspaces })
 }
 
 /// `GET /_stepmint/v1/workspaces/{slug}`
 pub async fn workspace(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WorkspaceDetails>, ApiError> {
     let ws = state.issuer.workspace(&slug)?;
     Ok(Json(ws.details(state.issuer.clock().now())))
 }
@@ -114,21 +48,11 @@ pub async fn workspace(
 pub async fn keys(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<KeyList>, ApiError> {
     let ws = state.issuer.workspace(&slug)?;
-    Ok(Json(
-        json!({ "keys": ws.workspace.keys.describe(state.issuer.clock().now()) }),
-    ))
-}
-
-/// Body of `POST .../keys/rotate`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RotateRequest {
-    /// Seconds the old key stays published. Default: the token lifetime.
-    pub overlap: Option<u64>,
-    /// Seconds the new key signs before it is published. Default: 0.
-    pub unpublished_for: Option<u64>,
+    Ok(Json(KeyList {
+        keys: ws.workspace.keys.describe(state.issuer.clock().now()),
+    }))
 }
 
 /// `POST /_stepmint/v1/workspaces/{slug}/keys/rotate`
@@ -136,29 +60,17 @@ pub async fn rotate(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     ApiJson(req): ApiJson<RotateRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Rotation>, ApiError> {
     let issuer = state.issuer.clone();
     let slug2 = slug.clone();
     let rotated =
         blocking(move || issuer.rotate_key(&slug2, req.overlap, req.unpublished_for)).await?;
     let ws = state.issuer.workspace(&slug)?;
-    Ok(Json(
-        json!({ "active_kid": rotated.key.kid(), "overlap": rotated.overlap, "keys": ws.workspace.keys.describe(state.issuer.clock().now()) }),
-    ))
-}
-
-/// Body of `POST .../keys`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AddKeyRequest {
-    /// `RS256`, `ES256` or `EdDSA`.
-    pub alg: KeyAlg,
-    /// `published` (default) or `staged`.
-    #[serde(default)]
-    pub staged: bool,
-    /// For a staged key: publish it this many seconds from now.
-    #[serde(default)]
-    pub publish_in: Option<u64>,
+    Ok(Json(Rotation {
+        active_kid: rotated.key.kid().to_string(),
+        overlap: rotated.overlap,
+        keys: ws.workspace.keys.describe(state.issuer.clock().now()),
+    }))
 }
 
 /// `POST /_stepmint/v1/workspaces/{slug}/keys`: add a key.
@@ -166,21 +78,24 @@ pub async fn add_key(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     ApiJson(req): ApiJson<AddKeyRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<KeyAdded>, ApiError> {
     let issuer = state.issuer.clone();
     let key = blocking(move || issuer.add_key(&slug, req.alg, req.staged, req.publish_in)).await?;
-    Ok(Json(json!({ "kid": key.kid(), "alg": key.alg() })))
+    Ok(Json(KeyAdded {
+        kid: key.kid().to_string(),
+        alg: key.alg(),
+    }))
 }
 
 /// `DELETE /_stepmint/v1/workspaces/{slug}/keys/{kid}`: retire a key now.
 pub async fn retire_key(
     State(state): State<AppState>,
     Path((slug, kid)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<KeyRetired>, ApiError> {
     let issuer = state.issuer.clone();
     let k = kid.clone();
     blocking(move || issuer.retire_key(&slug, &k)).await?;
-    Ok(Json(json!({ "retired": kid })))
+    Ok(Json(KeyRetired { retired: kid }))
 }
 
 async fn blocking<T: Send + 'static>(
@@ -256,7 +171,7 @@ async fn mint_token(state: AppState, req: StepRequest) -> Result<Json<MintedToke
 pub async fn requests(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RequestsPage>, ApiError> {
     let mut since = 0u64;
     let mut limit = 500usize;
     let mut all = false;
@@ -289,9 +204,9 @@ pub async fn requests(
             }
         }
     }
-    let records = state.log.since(since, limit, all);
-    let next = records.last().map(|r| r.id).unwrap_or(since);
-    Ok(Json(json!({ "requests": records, "next": next })))
+    let requests = state.log.since(since, limit, all);
+    let next = requests.last().map(|r| r.id).unwrap_or(since);
+    Ok(Json(RequestsPage { requests, next }))
 }
 
 /// `GET /_stepmint/v1/ca.pem`: the CA certificate (public), for clients to trust.
@@ -309,8 +224,10 @@ pub async fn ca_pem(State(state): State<AppState>) -> Result<Response, ApiError>
 }
 
 /// `GET /_stepmint/v1/cases`: the hostile catalogue.
-pub async fn cases() -> Json<Value> {
-    Json(json!({ "cases": crate::hostile::summaries() }))
+pub async fn cases() -> Json<CaseList> {
+    Json(CaseList {
+        cases: crate::hostile::summaries(),
+    })
 }
 
 /// `GET /_stepmint/v1/attacker/{slug}/jwks.json`: the attacker JWKS a `jku` case points at.
@@ -335,38 +252,28 @@ pub async fn attacker_cert(
     Ok(([(CONTENT_TYPE, "application/x-pem-file")], pem).into_response())
 }
 
-/// Body of `POST /_stepmint/v1/verify`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VerifyRequest {
-    /// The token.
-    pub token: String,
-    /// The workspace whose keys and issuer to use. Default: the first.
-    #[serde(default)]
-    pub workspace: Option<String>,
-    /// Policy members over the workspace's default policy (issuer and default audience).
-    #[serde(default)]
-    pub policy: serde_json::Map<String, Value>,
-}
-
 /// `POST /_stepmint/v1/verify`: the validator's report for a token.
 pub async fn verify(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<VerifyRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Verification>, ApiError> {
     let v = state
         .issuer
         .verify(req.workspace.as_deref(), &req.token, |p| {
             p.with_json(req.policy)
         })?;
-    Ok(Json(
-        json!({ "workspace": v.workspace, "policy": v.policy, "report": v.report }),
-    ))
+    Ok(Json(Verification {
+        workspace: v.workspace,
+        policy: v.policy,
+        report: v.report,
+    }))
 }
 
 /// `GET /_stepmint/v1/faults`
-pub async fn list_faults(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({ "faults": state.faults.list() }))
+pub async fn list_faults(State(state): State<AppState>) -> Json<FaultList> {
+    Json(FaultList {
+        faults: state.faults.list(),
+    })
 }
 
 /// `PUT /_stepmint/v1/faults/{slug}/{endpoint}`: set a fault (body: the fault).
@@ -374,36 +281,43 @@ pub async fn set_fault(
     State(state): State<AppState>,
     Path((slug, endpoint)): Path<(String, String)>,
     ApiJson(fault): ApiJson<crate::faults::Fault>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FaultList>, ApiError> {
     state.issuer.workspace(&slug)?;
     let endpoint = crate::faults::FaultEndpoint::parse(&endpoint)?;
     state.faults.set(&slug, endpoint, fault)?;
-    Ok(Json(json!({ "faults": state.faults.list() })))
+    Ok(Json(FaultList {
+        faults: state.faults.list(),
+    }))
 }
 
 /// `DELETE /_stepmint/v1/faults/{slug}/{endpoint}`
 pub async fn clear_fault(
     State(state): State<AppState>,
     Path((slug, endpoint)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FaultsCleared>, ApiError> {
     let endpoint = crate::faults::FaultEndpoint::parse(&endpoint)?;
     let cleared = state.faults.clear(Some(&slug), Some(endpoint));
-    Ok(Json(
-        json!({ "cleared": cleared, "faults": state.faults.list() }),
-    ))
+    Ok(Json(cleared_reply(&state, cleared)))
 }
 
 /// `DELETE /_stepmint/v1/faults/{slug}`
 pub async fn clear_workspace_faults(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-) -> Json<Value> {
+) -> Json<FaultsCleared> {
     let cleared = state.faults.clear(Some(&slug), None);
-    Json(json!({ "cleared": cleared, "faults": state.faults.list() }))
+    Json(cleared_reply(&state, cleared))
 }
 
 /// `DELETE /_stepmint/v1/faults`
-pub async fn clear_all_faults(State(state): State<AppState>) -> Json<Value> {
+pub async fn clear_all_faults(State(state): State<AppState>) -> Json<FaultsCleared> {
     let cleared = state.faults.clear(None, None);
-    Json(json!({ "cleared": cleared, "faults": state.faults.list() }))
+    Json(cleared_reply(&state, cleared))
+}
+
+fn cleared_reply(state: &AppState, cleared: usize) -> FaultsCleared {
+    FaultsCleared {
+        cleared,
+        faults: state.faults.list(),
+    }
 }

@@ -14,7 +14,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::control::MAX_BODY;
+use super::body::MAX_BODY;
 use super::error::ApiError;
 
 /// The longest path and query accepted, in bytes: no route of ours comes near it.

@@ -13,7 +13,7 @@ use axum::response::Response;
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 
-use super::control::ApiJson;
+use super::body::ApiJson;
 use super::error::ApiError;
 use super::reqlog::Endpoint;
 use super::state::AppState;

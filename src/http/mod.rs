@@ -4,6 +4,8 @@
 //! `/_stepmint/v1/`. Every request passes through the request log.
 
 mod access;
+pub mod api;
+mod body;
 mod console;
 mod control;
 mod error;
@@ -21,8 +23,8 @@ use axum::http::{StatusCode, Uri};
 use axum::routing::{get, post};
 
 pub use access::{Access, TOKEN_HEADER, split_host};
+pub use body::{MAX_BODY, parse_json};
 pub use console::built as console_built;
-pub use control::{MAX_BODY, parse_json};
 pub use error::ApiError;
 pub use reqlog::{Endpoint, LOG_CAPACITY, PeerAddr, RequestLog, RequestRecord};
 pub use state::{AppState, ServerFacts, Shared};
@@ -99,7 +101,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(guard::guard))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.access.clone(),
             access::owner_only,
         ))
         .layer(axum::middleware::from_fn_with_state(

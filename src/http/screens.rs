@@ -7,15 +7,16 @@ use axum::response::Json;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::control::ApiJson;
+use super::body::ApiJson;
 use super::error::ApiError;
 use super::state::AppState;
+use crate::issuer::WorkspaceDetails;
 use crate::token::StepRequest;
 
 /// `GET /_stepmint/v1/status`: the Issuer screen's document for this running server.
 pub async fn status(State(state): State<AppState>) -> Json<Value> {
     let now = state.issuer.clock().now();
-    let workspaces: Vec<Value> = state
+    let workspaces: Vec<WorkspaceDetails> = state
         .issuer
         .workspaces()
         .iter()

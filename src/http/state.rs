@@ -42,7 +42,7 @@ pub struct Shared {
     /// Injected faults on the relying-party paths.
     pub faults: Arc<crate::faults::FaultTable>,
     /// Who may drive the control plane.
-    pub access: Access,
+    pub access: Arc<Access>,
     /// The server's own facts, when it is one.
     pub facts: Option<ServerFacts>,
     /// Minted-token history (the console's History screen).
@@ -72,7 +72,7 @@ impl AppState {
             ca_pem,
             started: Instant::now(),
             faults: Arc::default(),
-            access,
+            access: Arc::new(access),
             facts,
             history,
             console,

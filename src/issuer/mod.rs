@@ -19,7 +19,7 @@ use crate::validate::Policy;
 use crate::workspace::{DEFAULT_WORKSPACE, Workspace, WorkspaceSpec};
 
 pub use minted::MintedToken;
-pub use served::{CLAIMS_SUPPORTED, ServedWorkspace, WorkspaceInfo};
+pub use served::{CLAIMS_SUPPORTED, ServedWorkspace, WorkspaceDetails, WorkspaceInfo};
 
 /// How to open an [`Issuer`].
 #[derive(Debug, Clone)]

@@ -58,6 +58,20 @@ pub struct WorkspaceInfo {
     pub active_kid: String,
 }
 
+/// A workspace with its keys and token defaults: the control API's workspace document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct WorkspaceDetails {
+    /// The summary.
+    #[serde(flatten)]
+    pub info: WorkspaceInfo,
+    /// The key ring, as of the request.
+    pub keys: Vec<crate::keys::KeyView>,
+    /// The audience a token gets when the request names none.
+    pub default_audience: String,
+    /// The repository UUID a token gets when the request names none, in braces.
+    pub default_repository_uuid: String,
+}
+
 impl ServedWorkspace {
     /// Serves `workspace` under `base`: its issuer URL and the discovery and JWKS documents
     /// current at `now`.
@@ -124,11 +138,12 @@ impl ServedWorkspace {
 
     /// The summary with the key ring as of `now` and the token defaults: what the control
     /// API's workspace document and the desktop's Issuer screen show.
-    pub fn details(&self, now: i64) -> serde_json::Value {
-        let mut v = serde_json::to_value(self.info()).unwrap_or_default();
-        v["keys"] = self.workspace.keys.describe(now);
-        v["default_audience"] = self.workspace.default_audience().into();
-        v["default_repository_uuid"] = braced(&self.workspace.default_repository_uuid).into();
-        v
+    pub fn details(&self, now: i64) -> WorkspaceDetails {
+        WorkspaceDetails {
+            info: self.info(),
+            keys: self.workspace.keys.describe(now),
+            default_audience: self.workspace.default_audience(),
+            default_repository_uuid: braced(&self.workspace.default_repository_uuid),
+        }
     }
 }

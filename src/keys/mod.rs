@@ -10,5 +10,5 @@
 mod ring;
 mod signing;
 
-pub use ring::{KeyEntry, KeyRing, KeyState};
+pub use ring::{KeyEntry, KeyRing, KeyState, KeyStatus, KeyView};
 pub use signing::{KeyAlg, PublicJwk, RS256, SigningKey, rsa_thumbprint, thumbprint, validate_kid};

@@ -34,6 +34,49 @@ pub enum KeyState {
     },
 }
 
+/// One key as the control API, the CLI and the app list it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyView {
+    /// The key id.
+    pub kid: String,
+    /// Its algorithm.
+    pub alg: KeyAlg,
+    /// When it was generated (Unix seconds).
+    pub created: i64,
+    /// Whether it is in the JWKS now.
+    pub published: bool,
+    /// Its state, as of now.
+    #[serde(flatten)]
+    pub status: KeyStatus,
+}
+
+/// A key's state as listed: [`KeyState`] as of a moment, so a staged key whose time has come
+/// reads as published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum KeyStatus {
+    /// Not in the JWKS; published at `publish_at`, if scheduled.
+    Staged {
+        /// When it appears in the JWKS (Unix seconds), if scheduled.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        publish_at: Option<i64>,
+    },
+    /// Signs new step tokens.
+    Active,
+    /// In the JWKS, not signing step tokens; `published_at` for a staged key published on
+    /// schedule.
+    Published {
+        /// When a scheduled key was published (Unix seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        published_at: Option<i64>,
+    },
+    /// In the JWKS until `until` (Unix seconds).
+    Retiring {
+        /// When it leaves the JWKS.
+        until: i64,
+    },
+}
+
 impl KeyState {
     /// Whether a key in this state is in the JWKS at `now`.
     pub fn is_published(&self, now: i64) -> bool {
@@ -205,33 +248,28 @@ impl KeyRing {
         }
     }
 
-    /// Every key as JSON: `kid`, `alg`, `created`, `published` (at `now`), `state` and its fields.
-    pub fn describe(&self, now: i64) -> serde_json::Value {
+    /// Every key as the control API shows it: `kid`, `alg`, `created`, `published` (at `now`)
+    /// and its state with the state's fields.
+    pub fn describe(&self, now: i64) -> Vec<KeyView> {
         self.entries
             .iter()
-            .map(|e| {
-                let mut v = serde_json::json!({
-                    "kid": e.key.kid(),
-                    "alg": e.key.alg(),
-                    "created": e.key.created(),
-                    "published": e.is_published(now),
-                });
-                if let (Some(o), Ok(serde_json::Value::Object(st))) =
-                    (v.as_object_mut(), serde_json::to_value(e.state))
-                {
-                    o.extend(st);
+            .map(|e| KeyView {
+                kid: e.key.kid().to_string(),
+                alg: e.key.alg(),
+                created: e.key.created(),
+                published: e.is_published(now),
+                status: match e.state {
                     // A staged key whose time has come is published, whatever the file says.
-                    if let KeyState::Staged {
+                    KeyState::Staged {
                         publish_at: Some(t),
-                    } = e.state
-                        && t <= now
-                    {
-                        o.insert("state".into(), "published".into());
-                        o.remove("publish_at");
-                        o.insert("published_at".into(), t.into());
-                    }
-                }
-                v
+                    } if t <= now => KeyStatus::Published {
+                        published_at: Some(t),
+                    },
+                    KeyState::Staged { publish_at } => KeyStatus::Staged { publish_at },
+                    KeyState::Active => KeyStatus::Active,
+                    KeyState::Published => KeyStatus::Published { published_at: None },
+                    KeyState::Retiring { until } => KeyStatus::Retiring { until },
+                },
             })
             .collect()
     }

@@ -12,6 +12,7 @@
 //! and back, bounded), [`report`] (rows, findings, JUnit), `fuzz` (the generative phase).
 
 mod fuzz;
+mod options;
 pub mod report;
 mod screen;
 pub mod send;
@@ -19,12 +20,13 @@ mod shared;
 pub mod target;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{Map, Value};
 use tokio::sync::Semaphore;
 
 pub use fuzz::FuzzOptions;
+pub use options::{BASELINE_REFUSED, MAX_CONCURRENCY, ProbeOptions};
 pub use report::{
     Finding, FindingKind, FuzzReport, ProbeReport, ProbeRow, Severity, Summary, Verdict,
 };
@@ -36,64 +38,10 @@ pub use target::{Target, Vars, fill, fill_template, parse_range, split_command};
 
 use crate::error::{Error, Result};
 use crate::hostile::boundary::boundary_cases;
-use crate::hostile::{CATALOGUE, Edit, Expected, Outcome, Recipe};
+use crate::hostile::{CATALOGUE, Edit, Expected, Outcome};
 use crate::issuer::Issuer;
 use crate::token::StepRequest;
 use crate::validate::{Policy, Test};
-
-/// How to probe.
-#[derive(Debug, Clone)]
-pub struct ProbeOptions {
-    /// The relying party.
-    pub target: Target,
-    /// What the relying party declares it accepts. `None`: the workspace's default policy (its
-    /// issuer and default audience); otherwise start from
-    /// [`ServedWorkspace::default_policy`](crate::ServedWorkspace::default_policy) and set
-    /// fields.
-    pub policy: Option<Policy>,
-    /// The step the tokens describe (workspace, repository, environment, branch, audiences).
-    /// Unset values the policy pins (a `branchName` condition, say) are taken from it.
-    pub step: StepRequest,
-    /// Only these cases: names, or families (`policy:aud`, `identity`). Default: all.
-    pub only: Vec<String>,
-    /// Not these cases (names or families).
-    pub skip: Vec<String>,
-    /// Send the catalogue and the policy-boundary cases. Default: true.
-    pub cases: bool,
-    /// Recipes run beside the cases.
-    pub recipes: Vec<Recipe>,
-    /// Generated tokens after the fixed cases.
-    pub fuzz: Option<FuzzOptions>,
-    /// Per-token timeout.
-    pub timeout: Duration,
-    /// Tokens in flight at once.
-    pub concurrency: usize,
-}
-
-impl ProbeOptions {
-    /// The defaults for `target`: every case, the workspace's policy, 10 s per token, 4 at once.
-    pub fn new(target: Target) -> ProbeOptions {
-        ProbeOptions {
-            target,
-            policy: None,
-            step: StepRequest::default(),
-            only: Vec::new(),
-            skip: Vec::new(),
-            cases: true,
-            recipes: Vec::new(),
-            fuzz: None,
-            timeout: Duration::from_secs(10),
-            concurrency: 4,
-        }
-    }
-}
-
-/// How a refused baseline is reported: the start of the message, before the relying party's
-/// answer.
-pub const BASELINE_REFUSED: &str = "baseline refused: the relying party could not be tested";
-
-/// The most tokens in flight at once.
-pub const MAX_CONCURRENCY: usize = 256;
 
 /// What decides a case's expected outcome.
 #[derive(Debug, Clone, Copy)]

@@ -4,9 +4,10 @@
 
 use serde_json::{Value, json};
 
+use super::fuzz::FuzzOptions;
+use super::options::{BASELINE_REFUSED, ProbeOptions};
 use super::report::{FindingKind, ProbeReport};
 use super::target::Target;
-use super::{BASELINE_REFUSED, FuzzOptions, ProbeOptions};
 use crate::error::{Error, Result};
 use crate::hostile::{Outcome, Recipe};
 use crate::issuer::Issuer;

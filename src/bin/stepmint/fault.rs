@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use serde_json::{Value, json};
+use stepmint::api::{FaultEntry, FaultList, FaultsCleared};
 use stepmint::faults::{Fault, FaultEndpoint};
 use stepmint::{ControlClient, DataDir};
 
@@ -27,28 +27,17 @@ pub fn run(args: FaultArgs) -> Result<ExitCode> {
                 stepmint::validate_slug(w)?;
                 w.clone()
             }
-            None => client.get(&["workspaces"]).await?["workspaces"][0]["slug"]
-                .as_str()
-                .context("no workspace")?
-                .to_string(),
+            None => client.default_workspace().await?,
         };
-        let out: Value = match &args.what {
-            FaultCommand::List => client.get(&["faults"]).await?,
+        let out = match &args.what {
+            FaultCommand::List => Outcome::Listed(client.get(&["faults"]).await?),
             FaultCommand::Clear { endpoint, all } => {
-                if *all {
-                    client.delete(&["faults"]).await?
-                } else {
-                    let ep = endpoint.as_deref().map(FaultEndpoint::parse).transpose()?;
-                    match ep {
-                        Some(e) => {
-                            let ep = json!(e);
-                            client
-                                .delete(&["faults", &workspace, ep.as_str().unwrap_or_default()])
-                                .await?
-                        }
-                        None => client.delete(&["faults", &workspace]).await?,
-                    }
-                }
+                let ep = endpoint.as_deref().map(FaultEndpoint::parse).transpose()?;
+                Outcome::Cleared(match ep {
+                    _ if *all => client.delete(&["faults"]).await?,
+                    Some(e) => client.delete(&["faults", &workspace, e.as_str()]).await?,
+                    None => client.delete(&["faults", &workspace]).await?,
+                })
             }
             FaultCommand::Set(s) => {
                 let endpoint = FaultEndpoint::parse(&s.endpoint)?;
@@ -83,19 +72,18 @@ pub fn run(args: FaultArgs) -> Result<ExitCode> {
                     duplicate_kid: s.duplicate_kid,
                 };
                 fault.validate()?;
-                let ep = json!(endpoint);
-                client
-                    .put(
-                        &["faults", &workspace, ep.as_str().unwrap_or_default()],
-                        &serde_json::to_value(&fault)?,
-                    )
-                    .await?
+                let path = ["faults", workspace.as_str(), endpoint.as_str()];
+                Outcome::Listed(client.put(&path, &fault).await?)
             }
         };
-        if args.json {
-            crate::out::line(&serde_json::to_string_pretty(&out)?)?;
-        } else {
-            print_human(&out)?;
+        match (&out, args.json) {
+            (Outcome::Listed(l), true) => crate::out::line(&serde_json::to_string_pretty(l)?)?,
+            (Outcome::Cleared(c), true) => crate::out::line(&serde_json::to_string_pretty(c)?)?,
+            (Outcome::Listed(l), false) => print_faults(&l.faults)?,
+            (Outcome::Cleared(c), false) => {
+                crate::out::human(&format!("cleared {} fault(s)", c.cleared))?;
+                print_faults(&c.faults)?;
+            }
         }
         anyhow::Ok(ExitCode::SUCCESS)
     })
@@ -107,24 +95,26 @@ fn parse_ms(text: &str) -> Result<u64> {
         .map_err(|_| Usage(format!("--latency {text}: milliseconds, or MIN-MAX")).into())
 }
 
-fn print_human(out: &Value) -> Result<()> {
-    if let Some(n) = out["cleared"].as_u64() {
-        crate::out::human(&format!("cleared {n} fault(s)"))?;
-    }
-    let faults = out["faults"].as_array().cloned().unwrap_or_default();
+/// What the server answered: the faults set, or how many were cleared and what is left.
+enum Outcome {
+    Listed(FaultList),
+    Cleared(FaultsCleared),
+}
+
+fn print_faults(faults: &[FaultEntry]) -> Result<()> {
     if faults.is_empty() {
         return crate::out::human("no fault is set");
     }
-    for f in &faults {
-        let remaining = f["remaining"]
-            .as_u64()
+    for f in faults {
+        let remaining = f
+            .remaining
             .map(|n| format!(" ({n} failure(s) left)"))
             .unwrap_or_default();
         crate::out::human(&format!(
             "{:<20} {:<10} {}{remaining}",
-            f["workspace"].as_str().unwrap_or_default(),
-            f["endpoint"].as_str().unwrap_or_default(),
-            f["fault"]
+            f.workspace,
+            f.endpoint.as_str(),
+            f.fault.describe()
         ))?;
     }
     Ok(())

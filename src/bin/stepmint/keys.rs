@@ -4,7 +4,10 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use serde_json::{Value, json};
+use serde::Serialize;
+use stepmint::api::{
+    AddKeyRequest, KeyAdded, KeyList, KeyRetired, KeyStatus, KeyView, RotateRequest, Rotation,
+};
 use stepmint::{
     Clock, ControlClient, DataDir, IdSource, Issuer, IssuerOptions, KeyAlg, SystemClock, Workspace,
     WorkspaceSpec,
@@ -42,39 +45,95 @@ pub fn run(args: KeysArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn remote(client: &ControlClient, args: &KeysArgs) -> Result<Value> {
+/// What `keys` prints with `--json`: the change made (if any), the ring after it, and whether
+/// it went through the server or the files.
+#[derive(Debug, Default, Serialize)]
+struct KeysOutcome {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    active_kid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    overlap: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alg: Option<KeyAlg>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retired: Option<String>,
+    keys: Vec<KeyView>,
+    workspace: String,
+    via: &'static str,
+}
+
+impl KeysOutcome {
+    fn rotated(active_kid: String, overlap: u64) -> KeysOutcome {
+        KeysOutcome {
+            active_kid: Some(active_kid),
+            overlap: Some(overlap),
+            ..KeysOutcome::default()
+        }
+    }
+
+    fn added(added: KeyAdded) -> KeysOutcome {
+        KeysOutcome {
+            kid: Some(added.kid),
+            alg: Some(added.alg),
+            ..KeysOutcome::default()
+        }
+    }
+
+    fn retired(retired: KeyRetired) -> KeysOutcome {
+        KeysOutcome {
+            retired: Some(retired.retired),
+            ..KeysOutcome::default()
+        }
+    }
+}
+
+async fn remote(client: &ControlClient, args: &KeysArgs) -> Result<KeysOutcome> {
     let slug = match &args.workspace {
         Some(s) => s.clone(),
-        None => client.get(&["workspaces"]).await?["workspaces"][0]["slug"]
-            .as_str()
-            .context("the server has no workspace")?
-            .to_string(),
+        None => client.default_workspace().await?,
     };
     let base = ["workspaces", slug.as_str(), "keys"];
     let mut out = match &args.what {
-        KeysCommand::List => client.get(&base).await?,
-        KeysCommand::Rotate { overlap, unpublished_for } => {
+        KeysCommand::List => KeysOutcome::default(),
+        KeysCommand::Rotate {
+            overlap,
+            unpublished_for,
+        } => {
             let path = ["workspaces", slug.as_str(), "keys", "rotate"];
-            client.post(&path, &json!({ "overlap": overlap, "unpublished_for": unpublished_for })).await?
+            let request = RotateRequest {
+                overlap: *overlap,
+                unpublished_for: *unpublished_for,
+            };
+            let rotation: Rotation = client.post(&path, &request).await?;
+            KeysOutcome::rotated(rotation.active_kid, rotation.overlap)
         }
-        KeysCommand::Add { alg, staged, publish_in } => {
+        KeysCommand::Add {
+            alg,
+            staged,
+            publish_in,
+        } => {
+            let request = AddKeyRequest {
+                alg: KeyAlg::parse(alg)?,
+                staged: *staged || publish_in.is_some(),
+                publish_in: *publish_in,
+            };
+            KeysOutcome::added(client.post(&base, &request).await?)
+        }
+        KeysCommand::Retire { kid } => KeysOutcome::retired(
             client
-                .post(&base, &json!({ "alg": KeyAlg::parse(alg)?.as_str(), "staged": *staged || publish_in.is_some(), "publish_in": publish_in }))
-                .await?
-        }
-        KeysCommand::Retire { kid } => {
-            client.delete(&["workspaces", slug.as_str(), "keys", kid.as_str()]).await?
-        }
+                .delete(&["workspaces", slug.as_str(), "keys", kid.as_str()])
+                .await?,
+        ),
     };
-    if !matches!(args.what, KeysCommand::List | KeysCommand::Rotate { .. }) {
-        out["keys"] = client.get(&base).await?["keys"].clone();
-    }
-    out["workspace"] = slug.into();
-    out["via"] = "server".into();
+    out.keys = client.get::<KeyList>(&base).await?.keys;
+    out.workspace = slug;
+    out.via = "server";
     Ok(out)
 }
 
-fn local(dir: &std::path::Path, args: &KeysArgs) -> Result<Value> {
+fn local(dir: &std::path::Path, args: &KeysArgs) -> Result<KeysOutcome> {
     let mut options =
         IssuerOptions::new(dir, format!("https://localhost:{}", stepmint::DEFAULT_PORT));
     if let Some(ws) = &args.workspace {
@@ -92,13 +151,13 @@ fn local(dir: &std::path::Path, args: &KeysArgs) -> Result<Value> {
     )?;
     let slug = issuer.workspaces()[0].workspace.slug.clone();
     let mut out = match &args.what {
-        KeysCommand::List => json!({}),
+        KeysCommand::List => KeysOutcome::default(),
         KeysCommand::Rotate {
             overlap,
             unpublished_for,
         } => {
             let rotated = issuer.rotate_key(&slug, *overlap, *unpublished_for)?;
-            json!({ "active_kid": rotated.key.kid(), "overlap": rotated.overlap })
+            KeysOutcome::rotated(rotated.key.kid().to_string(), rotated.overlap)
         }
         KeysCommand::Add {
             alg,
@@ -107,56 +166,61 @@ fn local(dir: &std::path::Path, args: &KeysArgs) -> Result<Value> {
         } => {
             let alg = KeyAlg::parse(alg)?;
             let key = issuer.add_key(&slug, alg, *staged, *publish_in)?;
-            json!({ "kid": key.kid(), "alg": key.alg() })
+            KeysOutcome::added(KeyAdded {
+                kid: key.kid().to_string(),
+                alg: key.alg(),
+            })
         }
         KeysCommand::Retire { kid } => {
             issuer.update_keys(&slug, |ring, _| ring.retire(kid))?;
-            json!({ "retired": kid })
+            KeysOutcome::retired(KeyRetired {
+                retired: kid.clone(),
+            })
         }
     };
-    out["keys"] = issuer
+    out.keys = issuer
         .workspace(&slug)?
         .workspace
         .keys
         .describe(SystemClock.now());
-    out["workspace"] = slug.into();
-    out["via"] = "files".into();
+    out.workspace = slug;
+    out.via = "files";
     Ok(out)
 }
 
-fn print_human(out: &Value) -> Result<()> {
-    if let Some(kid) = out["active_kid"].as_str() {
+fn print_human(out: &KeysOutcome) -> Result<()> {
+    if let (Some(kid), Some(overlap)) = (&out.active_kid, out.overlap) {
         crate::out::human(&format!(
-            "rotated: {kid} now signs (old key published for {} s more)",
-            out["overlap"]
+            "rotated: {kid} now signs (old key published for {overlap} s more)"
         ))?;
     }
-    if let Some(kid) = out["kid"].as_str() {
-        crate::out::human(&format!(
-            "added: {kid} ({})",
-            out["alg"].as_str().unwrap_or_default()
-        ))?;
+    if let (Some(kid), Some(alg)) = (&out.kid, out.alg) {
+        crate::out::human(&format!("added: {kid} ({})", alg.as_str()))?;
     }
-    if let Some(kid) = out["retired"].as_str() {
+    if let Some(kid) = &out.retired {
         crate::out::human(&format!("retired: {kid}"))?;
     }
-    crate::out::human(&format!(
-        "workspace {} (via {}):",
-        out["workspace"].as_str().unwrap_or_default(),
-        out["via"].as_str().unwrap_or_default()
-    ))?;
-    for k in out["keys"].as_array().into_iter().flatten() {
-        let extra = match (k["until"].as_i64(), k["publish_at"].as_i64()) {
-            (Some(t), _) => format!(" until {}", common::rfc3339(t)),
-            (_, Some(t)) => format!(" publish at {}", common::rfc3339(t)),
+    crate::out::human(&format!("workspace {} (via {}):", out.workspace, out.via))?;
+    for k in &out.keys {
+        let extra = match k.status {
+            KeyStatus::Retiring { until } => format!(" until {}", common::rfc3339(until)),
+            KeyStatus::Staged {
+                publish_at: Some(t),
+            } => format!(" publish at {}", common::rfc3339(t)),
             _ => String::new(),
+        };
+        let state = match k.status {
+            KeyStatus::Staged { .. } => "staged",
+            KeyStatus::Active => "active",
+            KeyStatus::Published { .. } => "published",
+            KeyStatus::Retiring { .. } => "retiring",
         };
         crate::out::human(&format!(
             "  {}  {:<5}  {:<9}{}{}",
-            k["kid"].as_str().unwrap_or_default(),
-            k["alg"].as_str().unwrap_or_default(),
-            k["state"].as_str().unwrap_or_default(),
-            if k["published"].as_bool() == Some(true) {
+            k.kid,
+            k.alg.as_str(),
+            state,
+            if k.published {
                 "  published"
             } else {
                 "  not published"

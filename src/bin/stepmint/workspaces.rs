@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::CommandFactory;
-use serde_json::{Value, json};
+use stepmint::api::{RequestsPage, WorkspaceList};
 use stepmint::{
     Clock, ControlClient, DataDir, IdSource, Issuer, IssuerOptions, SystemClock, Workspace,
-    WorkspaceSpec, braced,
+    WorkspaceInfo, WorkspaceSpec, braced,
 };
 
 use crate::cli::{CompletionsArgs, LogArgs, ManArgs, WorkspacesArgs, WorkspacesCommand};
@@ -40,13 +40,8 @@ pub fn run(args: WorkspacesArgs) -> Result<ExitCode> {
         WorkspacesCommand::Remove { slug, yes } => {
             stepmint::validate_slug(slug)?;
             if let Some(client) = &running {
-                let served = client.get(&["workspaces"]).await_blocking(&runtime)?;
-                let serves = served["workspaces"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|w| w["slug"] == slug.as_str());
-                if serves {
+                let served: WorkspaceList = runtime.block_on(client.get(&["workspaces"]))?;
+                if served.workspaces.iter().any(|w| w.slug == *slug) {
                     bail!(Usage(format!(
                         "the running server serves `{slug}`: stop it first (its keys would be removed under it)"
                     )));
@@ -63,25 +58,23 @@ pub fn run(args: WorkspacesArgs) -> Result<ExitCode> {
             }
         }
     }
-    let list = describe(&dir)?;
+    let workspaces = describe(&dir)?;
     if args.json {
-        line(&serde_json::to_string_pretty(
-            &json!({ "workspaces": list }),
-        )?)?;
+        line(&serde_json::to_string_pretty(&WorkspaceList {
+            workspaces,
+        })?)?;
     } else if matches!(args.what, WorkspacesCommand::List) {
-        if list.is_empty() {
+        if workspaces.is_empty() {
             human(&format!(
                 "no workspace in {} yet (`stepmint serve` or `stepmint mint` creates `{}`)",
                 dir.display(),
                 stepmint::DEFAULT_WORKSPACE
             ))?;
         }
-        for w in &list {
+        for w in &workspaces {
             human(&format!(
                 "{:<20} {}  signs with {}",
-                w["slug"].as_str().unwrap_or_default(),
-                w["uuid"].as_str().unwrap_or_default(),
-                w["active_kid"].as_str().unwrap_or_default()
+                w.slug, w.uuid, w.active_kid
             ))?;
         }
     }
@@ -89,7 +82,7 @@ pub fn run(args: WorkspacesArgs) -> Result<ExitCode> {
 }
 
 /// Every persisted workspace, as `serve --json` describes them.
-fn describe(dir: &std::path::Path) -> Result<Vec<Value>> {
+fn describe(dir: &std::path::Path) -> Result<Vec<WorkspaceInfo>> {
     let data = DataDir::open(dir)?;
     let slugs = Workspace::persisted(&data)?;
     if slugs.is_empty() {
@@ -105,21 +98,7 @@ fn describe(dir: &std::path::Path) -> Result<Vec<Value>> {
         std::sync::Arc::new(SystemClock),
         std::sync::Arc::new(IdSource::random()),
     )?;
-    Ok(issuer
-        .workspaces()
-        .iter()
-        .map(|w| serde_json::to_value(w.info()).unwrap_or_default())
-        .collect())
-}
-
-trait Blocking {
-    fn await_blocking(self, runtime: &tokio::runtime::Runtime) -> stepmint::Result<Value>;
-}
-
-impl<F: std::future::Future<Output = stepmint::Result<Value>>> Blocking for F {
-    fn await_blocking(self, runtime: &tokio::runtime::Runtime) -> stepmint::Result<Value> {
-        runtime.block_on(self)
-    }
+    Ok(issuer.workspaces().iter().map(|w| w.info()).collect())
 }
 
 pub fn log(args: LogArgs) -> Result<ExitCode> {
@@ -137,20 +116,21 @@ pub fn log(args: LogArgs) -> Result<ExitCode> {
         })?;
         let mut since = 0u64;
         loop {
-            let page = client
+            let page: RequestsPage = client
                 .get_query(
                     &["requests"],
                     &[("since", since.to_string()), ("all", "true".into())],
                 )
                 .await?;
-            for r in page["requests"].as_array().into_iter().flatten() {
+            for r in &page.requests {
                 if args.json {
-                    line(&r.to_string())?;
+                    line(&serde_json::to_string(r)?)?;
                 } else {
-                    human(&format_record(r))?;
+                    // The server's own access-log line.
+                    human(&r.to_string())?;
                 }
             }
-            since = page["next"].as_u64().unwrap_or(since);
+            since = page.next;
             if !args.follow {
                 break;
             }
@@ -159,27 +139,6 @@ pub fn log(args: LogArgs) -> Result<ExitCode> {
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// A record as the server's stderr log prints it.
-fn format_record(r: &Value) -> String {
-    let s = |k: &str| r[k].as_str().unwrap_or("-").to_string();
-    let mut out = format!(
-        "{} {} {} {} {} {:.1}ms",
-        s("time"),
-        s("peer"),
-        s("method"),
-        s("path"),
-        r["status"],
-        r["duration_ms"].as_f64().unwrap_or_default()
-    );
-    if let Some(ua) = r["user_agent"].as_str() {
-        out.push_str(&format!(" \"{ua}\""));
-    }
-    if let Some(f) = r["fault"].as_str() {
-        out.push_str(&format!(" fault={f}"));
-    }
-    out
 }
 
 pub fn completions(args: CompletionsArgs) -> Result<ExitCode> {
