@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// Which relying-party endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultEndpoint {
     /// `.well-known/openid-configuration`
@@ -46,7 +48,7 @@ impl FaultEndpoint {
 }
 
 /// How an `ETag` misbehaves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum EtagMode {
     /// The same ETag whatever the content (a cache never sees changes).
@@ -56,8 +58,9 @@ pub enum EtagMode {
 }
 
 /// One fault. Every member is optional; several combine (latency then status, say).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default, deny_unknown_fields)]
+#[ts(optional_fields = nullable)]
 pub struct Fault {
     /// Added latency in milliseconds: `[fixed]` or `[min, max]` (uniformly random).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -185,7 +188,7 @@ pub struct FaultTable {
 }
 
 /// A listed fault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct FaultEntry {
     /// Workspace slug.
     pub workspace: String,

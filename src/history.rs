@@ -13,7 +13,7 @@ pub const HISTORY_LIMIT: usize = 200;
 pub const HISTORY_MAX_TOKEN: usize = 64 * 1024;
 
 /// One minted token.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct HistoryEntry {
     /// Increasing id.
     pub id: u64,

@@ -2,7 +2,7 @@
 //! the desktop Inspector). Lenient on purpose: it shows what is there and notes oddities; the
 //! validator is where strictness lives.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::encoding::b64url_decode;
@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 pub const MAX_DECODE_LEN: usize = 4 * 1024 * 1024;
 
 /// A token's parts, decoded but NOT verified.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct DecodedToken {
     /// The protected header.
     pub header: Value,
@@ -29,6 +29,23 @@ pub struct DecodedToken {
     pub raw_header: String,
     /// The payload as its raw text (invalid UTF-8 replaced).
     pub raw_payload: String,
+}
+
+/// A token decoded and judged side by side: what the Inspector shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Inspection {
+    /// The workspace whose keys and policy judged it.
+    pub workspace: String,
+    /// The time it was judged at (Unix seconds).
+    pub now: i64,
+    /// The token as decoded, without verification; `None` when it does not decode.
+    pub decoded: Option<DecodedToken>,
+    /// Why it does not decode.
+    pub decode_error: Option<String>,
+    /// The policy applied.
+    pub policy: crate::validate::Policy,
+    /// The validator's report.
+    pub report: crate::validate::Report,
 }
 
 /// Decodes `token`'s header and payload without checking the signature.

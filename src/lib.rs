@@ -56,7 +56,7 @@ pub use encoding::{b64url, b64url_decode, is_unprintable, printable};
 pub use error::{Error, ErrorKind, Result};
 pub use history::{HISTORY_LIMIT, History, HistoryEntry};
 pub use http::api;
-pub use inspect::{DecodedToken, MAX_DECODE_LEN, decode_unverified};
+pub use inspect::{DecodedToken, Inspection, MAX_DECODE_LEN, decode_unverified};
 pub use instance::Instance;
 pub use issuer::{
     CLAIMS_SUPPORTED, Issuer, IssuerOptions, MintedToken, Rotated, ServedWorkspace, Verified,

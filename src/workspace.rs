@@ -19,8 +19,9 @@ use crate::store::{self, DataDir};
 pub const DEFAULT_WORKSPACE: &str = "stepmint";
 
 /// A workspace as configured: its slug and, optionally, a fixed UUID.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
+#[ts(optional_fields = nullable)]
 pub struct WorkspaceSpec {
     /// The workspace slug (lower-case letters, digits, `-`, `_`, `.`).
     pub slug: String,

@@ -6,6 +6,8 @@ mod util;
 
 mod arb;
 
+mod api_types;
+
 mod catalogue;
 mod cli;
 mod console;

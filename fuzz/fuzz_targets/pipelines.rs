@@ -1,5 +1,6 @@
 //! Arbitrary text as bitbucket-pipelines.yml: never panics; every step found is placed in one
-//! of the pipeline sections and carries at most what Bitbucket allows it to name.
+//! of the pipeline sections, and is found by its location and (when the name is unique) by its
+//! name.
 
 #![no_main]
 
@@ -16,10 +17,21 @@ fuzz_target!(|data: &[u8]| {
             "{}",
             step.location
         );
+        // Finding a step by its location finds a step there.
+        let at = stepmint::pipelines::find(&steps, &step.location).expect("find by location");
+        assert_eq!(at.location, step.location);
         if let Some(name) = &step.name {
-            // Finding a step by its own name finds a step with that name.
-            let found = stepmint::pipelines::find(&steps, name).expect("find by name");
-            assert_eq!(found.name.as_deref(), Some(name.as_str()));
+            // By its name: that step when the name is unique (and no location reads the same);
+            // an error naming the locations when several steps share it.
+            let same = steps.iter().filter(|s| s.name.as_deref() == Some(name.as_str())).count();
+            match stepmint::pipelines::find(&steps, name) {
+                Ok(found) => assert!(
+                    found.location == *name || (same == 1 && found.name.as_deref() == Some(name.as_str())),
+                    "{name}: found {}",
+                    found.location
+                ),
+                Err(e) => assert!(same > 1 && e.to_string().contains(&step.location), "{name}: {e}"),
+            }
         }
     }
 });

@@ -1,13 +1,12 @@
 //! The commands the front end invokes. Each is a thin wrapper over the core; errors reach the
 //! UI as readable strings.
 
-use serde_json::{Map, Value, json};
-use stepmint::api::{FaultList, FaultsCleared, KeyView, RequestsPage};
-use stepmint::hostile::{self, CaseSummary};
-use stepmint::{
-    Clock, HistoryEntry, KeyAlg, MintedToken, StepRequest, SystemClock, WorkspaceDetails,
-    WorkspaceSpec,
+use serde_json::{Map, Value};
+use stepmint::api::{
+    FaultList, FaultsCleared, IssuerStatus, KeyView, ListenSettings, RequestsPage, ServerView,
 };
+use stepmint::hostile::{self, CaseSummary};
+use stepmint::{Clock, HistoryEntry, KeyAlg, MintedToken, StepRequest, SystemClock, WorkspaceSpec};
 use tauri::State;
 
 use crate::state::Desktop;
@@ -29,34 +28,37 @@ async fn blocking<T: Send + 'static>(
 
 /// Everything the Issuer screen shows.
 #[tauri::command]
-pub async fn status(desktop: State<'_, Desktop>) -> CmdResult<Value> {
+pub async fn status(desktop: State<'_, Desktop>) -> CmdResult<IssuerStatus> {
     let settings = desktop.settings().await;
     let running = desktop
         .with_instance(|i| {
             let now = SystemClock.now();
-            let workspaces: Vec<WorkspaceDetails> = i
-                .issuer()
-                .workspaces()
-                .iter()
-                .map(|w| w.details(now))
-                .collect();
-            json!({
-                "base_url": i.base_url(),
-                "bound": i.local_addr().to_string(),
-                "ca_path": i.ca_path(),
-                "bundle_path": i.bundle_path(),
-                "workspaces": workspaces,
-            })
+            ServerView {
+                base_url: i.base_url().to_string(),
+                bound: i.local_addr().to_string(),
+                ca_path: i.ca_path().clone(),
+                bundle_path: i.bundle_path().clone(),
+                workspaces: i
+                    .issuer()
+                    .workspaces()
+                    .iter()
+                    .map(|w| w.details(now))
+                    .collect(),
+            }
         })
         .await;
-    Ok(json!({
-        "running": running.is_ok(),
-        "server": running.ok(),
-        "data_dir": desktop.data_dir,
-        "settings": settings,
-        "note": desktop.note().await,
-        "error": desktop.last_error().await,
-    }))
+    Ok(IssuerStatus {
+        running: running.is_ok(),
+        server: running.ok(),
+        data_dir: desktop.data_dir.clone(),
+        settings: ListenSettings {
+            bind: settings.bind.to_string(),
+            port: settings.port,
+            workspaces: settings.workspaces,
+        },
+        note: desktop.note().await,
+        error: desktop.last_error().await,
+    })
 }
 
 async fn apply_listen(desktop: &Desktop, bind: Option<String>, port: Option<u16>) -> CmdResult<()> {
@@ -79,7 +81,7 @@ pub async fn start(
     desktop: State<'_, Desktop>,
     bind: Option<String>,
     port: Option<u16>,
-) -> CmdResult<Value> {
+) -> CmdResult<IssuerStatus> {
     apply_listen(&desktop, bind, port).await?;
     desktop.start().await.map_err(err)?;
     status(desktop).await
@@ -87,7 +89,7 @@ pub async fn start(
 
 /// Stops the issuer.
 #[tauri::command]
-pub async fn stop(desktop: State<'_, Desktop>) -> CmdResult<Value> {
+pub async fn stop(desktop: State<'_, Desktop>) -> CmdResult<IssuerStatus> {
     desktop.stop().await;
     status(desktop).await
 }
@@ -98,7 +100,7 @@ pub async fn restart(
     desktop: State<'_, Desktop>,
     bind: Option<String>,
     port: Option<u16>,
-) -> CmdResult<Value> {
+) -> CmdResult<IssuerStatus> {
     apply_listen(&desktop, bind, port).await?;
     desktop.stop().await;
     desktop.start().await.map_err(err)?;
@@ -127,7 +129,10 @@ async fn served_slugs(desktop: &Desktop) -> Vec<WorkspaceSpec> {
 
 /// Serves another workspace (`SLUG` or `SLUG=UUID`) and restarts.
 #[tauri::command]
-pub async fn add_workspace(desktop: State<'_, Desktop>, workspace: String) -> CmdResult<Value> {
+pub async fn add_workspace(
+    desktop: State<'_, Desktop>,
+    workspace: String,
+) -> CmdResult<IssuerStatus> {
     let spec = WorkspaceSpec::parse(workspace.trim()).map_err(err)?;
     let mut list = served_slugs(&desktop).await;
     if list.iter().any(|w| w.slug == spec.slug) {
@@ -142,7 +147,10 @@ pub async fn add_workspace(desktop: State<'_, Desktop>, workspace: String) -> Cm
 
 /// Stops serving a workspace (its keys stay in the data directory) and restarts.
 #[tauri::command]
-pub async fn remove_workspace(desktop: State<'_, Desktop>, slug: String) -> CmdResult<Value> {
+pub async fn remove_workspace(
+    desktop: State<'_, Desktop>,
+    slug: String,
+) -> CmdResult<IssuerStatus> {
     let mut list = served_slugs(&desktop).await;
     let before = list.len();
     list.retain(|w| w.slug != slug);
@@ -267,7 +275,7 @@ pub async fn inspect(
     token: String,
     workspace: Option<String>,
     policy: Option<Map<String, Value>>,
-) -> CmdResult<Value> {
+) -> CmdResult<stepmint::Inspection> {
     let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
     issuer
         .inspect(workspace.as_deref(), &token, policy.unwrap_or_default())
@@ -309,7 +317,7 @@ pub async fn probe<R: tauri::Runtime>(
     app: tauri::AppHandle<R>,
     desktop: State<'_, Desktop>,
     options: stepmint::probe::ScreenRequest,
-) -> CmdResult<Value> {
+) -> CmdResult<stepmint::probe::ScreenReport> {
     use stepmint::probe as p;
     let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
     let probe_options = options.options(&issuer).map_err(err)?;
@@ -320,15 +328,12 @@ pub async fn probe<R: tauri::Runtime>(
         let mut at = last.lock().unwrap_or_else(|e| e.into_inner());
         if at.elapsed() >= std::time::Duration::from_millis(100) || pr.total == Some(pr.done) {
             *at = std::time::Instant::now();
-            let _ = app.emit(
-                "probe-progress",
-                json!({"phase": pr.phase, "done": pr.done, "total": pr.total, "findings": pr.findings, "rate": pr.rate}),
-            );
+            let _ = app.emit("probe-progress", pr.clone());
         }
     })
     .await
     .map_err(err)?;
-    Ok(p::screen_json(&report))
+    Ok(p::screen_report(&report))
 }
 
 /// The active faults.

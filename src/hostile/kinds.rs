@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A case's family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Family {
     /// A genuine token, for comparison.
@@ -25,7 +25,7 @@ pub enum Family {
 }
 
 /// What a relying party does with a token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Accepts it.
@@ -83,7 +83,7 @@ pub enum Needs {
 }
 
 /// A catalogue case as data (for listings, the control API and reports).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct CaseSummary {
     /// Stable kebab-case name.
     pub name: String,

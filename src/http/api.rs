@@ -4,21 +4,31 @@
 //! so a renamed field is a compile error rather than a front end that silently shows nothing.
 //!
 //! The JSON is pinned by the integration tests (`tests/control_api.rs` and others): field
-//! order is declaration order, as the handlers wrote it before these types existed.
+//! order is declaration order, as the handlers wrote it before these types existed. The front
+//! end's types are generated from these ([`typescript`], written to `ui/src/generated/api.ts`;
+//! a test fails when that file is stale), so `ui/src/api.ts` declares no shape of its own.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
+use ts_rs::{TS, TypeVisitor};
 
 pub use super::reqlog::{Endpoint, RequestRecord};
 pub use crate::faults::{Fault, FaultEndpoint, FaultEntry};
+pub use crate::history::HistoryEntry;
 pub use crate::hostile::CaseSummary;
+pub use crate::inspect::{DecodedToken, Inspection};
 pub use crate::issuer::{MintedToken, WorkspaceDetails, WorkspaceInfo};
 pub use crate::keys::{KeyAlg, KeyStatus, KeyView};
+pub use crate::probe::{Progress, ScreenReport, ScreenRequest};
 pub use crate::token::StepRequest;
 pub use crate::validate::{Policy, Report};
+pub use crate::workspace::WorkspaceSpec;
 
 /// `GET /health`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Health {
     /// `ok`.
     pub status: String,
@@ -31,7 +41,7 @@ pub struct Health {
 }
 
 /// `GET /workspaces`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct WorkspaceList {
     /// Every served workspace, the default first.
     pub workspaces: Vec<WorkspaceInfo>,
@@ -45,15 +55,16 @@ impl WorkspaceList {
 }
 
 /// `GET /workspaces/{slug}/keys`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct KeyList {
     /// The key ring.
     pub keys: Vec<KeyView>,
 }
 
 /// Body of `POST /workspaces/{slug}/keys/rotate`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(default, deny_unknown_fields)]
+#[ts(optional_fields = nullable)]
 pub struct RotateRequest {
     /// Seconds the old key stays published. Default: the token lifetime.
     pub overlap: Option<u64>,
@@ -62,7 +73,7 @@ pub struct RotateRequest {
 }
 
 /// Reply to `POST /workspaces/{slug}/keys/rotate`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Rotation {
     /// The key that signs now.
     pub active_kid: String,
@@ -73,7 +84,7 @@ pub struct Rotation {
 }
 
 /// Body of `POST /workspaces/{slug}/keys`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct AddKeyRequest {
     /// `RS256`, `ES256` or `EdDSA`.
@@ -83,11 +94,12 @@ pub struct AddKeyRequest {
     pub staged: bool,
     /// For a staged key: publish it this many seconds from now.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub publish_in: Option<u64>,
 }
 
 /// Reply to `POST /workspaces/{slug}/keys`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct KeyAdded {
     /// The new key's id.
     pub kid: String,
@@ -96,14 +108,14 @@ pub struct KeyAdded {
 }
 
 /// Reply to `DELETE /workspaces/{slug}/keys/{kid}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct KeyRetired {
     /// The retired key's id.
     pub retired: String,
 }
 
 /// `GET /requests`: one page of the request log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct RequestsPage {
     /// The requests after `since`, oldest first.
     pub requests: Vec<RequestRecord>,
@@ -112,21 +124,22 @@ pub struct RequestsPage {
 }
 
 /// Body of `POST /verify`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     /// The token.
     pub token: String,
     /// The workspace whose keys and issuer to use. Default: the first.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub workspace: Option<String>,
     /// Policy members over the workspace's default policy (issuer and default audience).
     #[serde(default)]
-    pub policy: serde_json::Map<String, Value>,
+    pub policy: Map<String, Value>,
 }
 
 /// Reply to `POST /verify`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Verification {
     /// The workspace whose keys were used.
     pub workspace: String,
@@ -137,24 +150,180 @@ pub struct Verification {
 }
 
 /// `GET /cases`: the hostile catalogue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct CaseList {
     /// Every case.
     pub cases: Vec<CaseSummary>,
 }
 
 /// `GET /faults` and `PUT /faults/{slug}/{endpoint}`: the faults set now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct FaultList {
     /// Every fault, by workspace and endpoint.
     pub faults: Vec<FaultEntry>,
 }
 
 /// `DELETE /faults...`: how many faults were cleared and what is left.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct FaultsCleared {
     /// How many were cleared.
     pub cleared: usize,
     /// The faults left.
     pub faults: Vec<FaultEntry>,
+}
+
+/// `GET /status` and the app's `status` command: what the Issuer screen shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(rename = "Status")]
+pub struct IssuerStatus {
+    /// Whether a server runs (the app can stop its own; the console's always runs).
+    pub running: bool,
+    /// The running server.
+    pub server: Option<ServerView>,
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// What the server listens on and serves.
+    pub settings: ListenSettings,
+    /// A note for the user (a port that was busy, say).
+    pub note: Option<String>,
+    /// Why the server is not running.
+    pub error: Option<String>,
+}
+
+/// A running server, as the Issuer screen shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ServerView {
+    /// The public base URL.
+    pub base_url: String,
+    /// The address bound.
+    pub bound: String,
+    /// The CA certificate file.
+    pub ca_path: PathBuf,
+    /// System roots plus the CA.
+    pub bundle_path: PathBuf,
+    /// The served workspaces, with keys.
+    pub workspaces: Vec<WorkspaceDetails>,
+}
+
+/// What a server listens on and serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ListenSettings {
+    /// The listen address.
+    pub bind: String,
+    /// The port.
+    pub port: u16,
+    /// The workspaces asked for.
+    pub workspaces: Vec<WorkspaceSpec>,
+}
+
+/// Body of `POST /inspect`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct InspectRequest {
+    /// The token.
+    pub token: String,
+    /// The workspace whose keys and policy judge it. Default: the first.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub workspace: Option<String>,
+    /// Policy members over the workspace's default policy.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub policy: Option<Map<String, Value>>,
+}
+
+/// `GET`/`DELETE /history`: minted tokens, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct HistoryList {
+    /// The entries.
+    pub history: Vec<HistoryEntry>,
+}
+
+/// `GET /trust`: the shell lines that make clients trust the CA.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TrustLines {
+    /// `export ...` lines.
+    pub lines: String,
+}
+
+/// Body of `POST /recipes`: the Crafter's "save as recipe".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct RecipeRequest {
+    /// The Crafter's request.
+    pub request: StepRequest,
+    /// The recipe's name. Default: `crafted`.
+    #[serde(default)]
+    #[ts(optional)]
+    pub name: Option<String>,
+}
+
+/// Reply to `POST /recipes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RecipeText {
+    /// The recipe as TOML.
+    pub toml: String,
+}
+
+/// Every request and reply type of the control API and the screens, as TypeScript: one
+/// `export type` per type (and per type they use), sorted by name. `ui/src/generated/api.ts`
+/// holds this text; `tests/api_types.rs` fails when it is stale.
+pub fn typescript() -> String {
+    struct Collect(BTreeMap<String, String>);
+    impl TypeVisitor for Collect {
+        fn visit<T: TS + 'static + ?Sized>(&mut self) {
+            // Only declared types (the derived ones and serde_json's `JsonValue`) have a file.
+            if T::output_path().is_none() {
+                return;
+            }
+            let name = T::name();
+            if self.0.contains_key(&name) {
+                return;
+            }
+            // serde writes u64 and i64 as plain JSON numbers, which JavaScript reads as
+            // `number`; ts-rs names them `bigint` (no type here is wider than 64 bits).
+            let decl = T::decl().replace("bigint", "number");
+            self.0.insert(name, format!("export {decl}"));
+            T::visit_dependencies(self);
+        }
+    }
+    let mut c = Collect(BTreeMap::new());
+    c.visit::<Health>();
+    c.visit::<WorkspaceList>();
+    c.visit::<WorkspaceDetails>();
+    c.visit::<KeyList>();
+    c.visit::<RotateRequest>();
+    c.visit::<Rotation>();
+    c.visit::<AddKeyRequest>();
+    c.visit::<KeyAdded>();
+    c.visit::<KeyRetired>();
+    c.visit::<StepRequest>();
+    c.visit::<MintedToken>();
+    c.visit::<RequestsPage>();
+    c.visit::<VerifyRequest>();
+    c.visit::<Verification>();
+    c.visit::<CaseList>();
+    c.visit::<Fault>();
+    c.visit::<FaultList>();
+    c.visit::<FaultsCleared>();
+    c.visit::<IssuerStatus>();
+    c.visit::<InspectRequest>();
+    c.visit::<Inspection>();
+    c.visit::<HistoryList>();
+    c.visit::<TrustLines>();
+    c.visit::<RecipeRequest>();
+    c.visit::<RecipeText>();
+    c.visit::<ScreenRequest>();
+    c.visit::<ScreenReport>();
+    c.visit::<Progress>();
+    let mut out = String::from(
+        "// Generated from the Rust types in src/http/api.rs: do not edit.\n\
+         // Regenerate with `STEPMINT_BLESS=1 cargo test --test integration api_types`.\n",
+    );
+    for decl in c.0.values() {
+        out.push('\n');
+        out.push_str(decl);
+        out.push('\n');
+    }
+    out
 }

@@ -30,12 +30,13 @@ impl futures_core::Stream for Chunks {
     }
 }
 
-fn event(name: Option<&str>, data: &serde_json::Value) -> Bytes {
+fn event(name: Option<&str>, data: &impl serde::Serialize) -> Bytes {
     let mut out = String::new();
     if let Some(n) = name {
         out.push_str(&format!("event: {n}\n"));
     }
     // JSON text has no raw newline, so one `data:` line holds it.
+    let data = serde_json::to_string(data).unwrap_or_else(|_| "null".into());
     out.push_str(&format!("data: {data}\n\n"));
     Bytes::from(out)
 }
@@ -88,14 +89,11 @@ pub async fn probe_run(
         let progress_tx = tx.clone();
         let result = probe::run(issuer, options, move |p: &Progress| {
             // Progress may be dropped when the reader is slow; the report never is.
-            let _ = progress_tx.try_send(event(
-                Some("progress"),
-                &json!({"phase": p.phase, "done": p.done, "total": p.total, "findings": p.findings, "rate": p.rate}),
-            ));
+            let _ = progress_tx.try_send(event(Some("progress"), p));
         })
         .await;
         let last = match result {
-            Ok(report) => event(Some("report"), &probe::screen_json(&report)),
+            Ok(report) => event(Some("report"), &probe::screen_report(&report)),
             Err(e) => event(Some("error"), &json!({ "message": e.to_string() })),
         };
         let _ = tx.send(last).await;

@@ -34,7 +34,7 @@ pub const LOG_CAPACITY: usize = 2000;
 pub struct PeerAddr(pub SocketAddr);
 
 /// Which part of the server a request was for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Endpoint {
     /// A workspace's discovery document.
@@ -50,11 +50,12 @@ pub enum Endpoint {
 }
 
 /// One request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RequestRecord {
     /// Increasing id (use as `since`).
     pub id: u64,
     /// When it arrived; RFC 3339 UTC with milliseconds in JSON.
+    #[ts(type = "string")]
     pub time: LogTime,
     /// The client's address (`"127.0.0.1:5000"` in JSON).
     pub peer: Option<SocketAddr>,

@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::hostile::{CaseSummary, Forged};
 
 /// A signed token with the header and claims it carries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct MintedToken {
     /// The token (compact JWS, or whatever shape a crafted case has).
     pub token: String,

@@ -326,17 +326,21 @@ impl Issuer {
         slug: Option<&str>,
         token: &str,
         overrides: serde_json::Map<String, serde_json::Value>,
-    ) -> Result<serde_json::Value> {
+    ) -> Result<crate::inspect::Inspection> {
         let token = token.trim();
         let decoded = crate::inspect::decode_unverified(token);
         let v = self.verify(slug, token, |p| p.with_json(overrides))?;
-        Ok(serde_json::json!({
-            "workspace": v.workspace,
-            "now": self.clock.now(),
-            "decoded": decoded.as_ref().ok(),
-            "decode_error": decoded.err().map(|e| e.to_string()),
-            "policy": v.policy,
-            "report": v.report,
-        }))
+        let (decoded, decode_error) = match decoded {
+            Ok(d) => (Some(d), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        Ok(crate::inspect::Inspection {
+            workspace: v.workspace,
+            now: self.clock.now(),
+            decoded,
+            decode_error,
+            policy: v.policy,
+            report: v.report,
+        })
     }
 }

@@ -42,7 +42,7 @@ pub struct ServedWorkspace {
 }
 
 /// A summary of one workspace, as the control API and `serve --json` report it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct WorkspaceInfo {
     /// The slug.
     pub slug: String,
@@ -59,7 +59,7 @@ pub struct WorkspaceInfo {
 }
 
 /// A workspace with its keys and token defaults: the control API's workspace document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct WorkspaceDetails {
     /// The summary.
     #[serde(flatten)]

@@ -35,7 +35,7 @@ pub enum KeyState {
 }
 
 /// One key as the control API, the CLI and the app list it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct KeyView {
     /// The key id.
     pub kid: String,
@@ -52,7 +52,7 @@ pub struct KeyView {
 
 /// A key's state as listed: [`KeyState`] as of a moment, so a staged key whose time has come
 /// reads as published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum KeyStatus {
     /// Not in the JWKS; published at `publish_at`, if scheduled.

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 pub const RS256: &str = "RS256";
 
 /// The algorithm a key signs with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 pub enum KeyAlg {
     /// RSASSA-PKCS1-v1_5 with SHA-256, RSA-2048 (Bitbucket's).
     #[serde(rename = "RS256")]

@@ -30,7 +30,10 @@ pub use options::{BASELINE_REFUSED, MAX_CONCURRENCY, ProbeOptions};
 pub use report::{
     Finding, FindingKind, FuzzReport, ProbeReport, ProbeRow, Severity, Summary, Verdict,
 };
-pub use screen::{ScreenRequest, screen_json};
+pub use screen::{
+    FuzzFigures, ScreenFinding, ScreenReport, ScreenRequest, ScreenRow, ScreenSummary,
+    screen_report,
+};
 pub use send::{Answer, Observed};
 use shared::Shared;
 pub use shared::{Progress, expected_outcome, judge};

@@ -7,7 +7,7 @@ use super::send::Observed;
 use crate::hostile::{Edit, Family, Outcome};
 
 /// The verdict on one case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// The relying party did what a strict one must.
@@ -23,7 +23,7 @@ pub enum Verdict {
 }
 
 /// How bad a wrongly accepted token is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Anyone can make such a token: signature, algorithm or key checks are bypassed.
@@ -91,7 +91,7 @@ pub struct ProbeRow {
 }
 
 /// What a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     /// The relying party accepted a token the reference validator refuses.

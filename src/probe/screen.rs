@@ -1,12 +1,13 @@
 //! The probe as the Probe screen asks for it and shows it, in the app and in the console alike:
-//! one request shape ([`ScreenRequest`]) and one reply ([`screen_json`]), so both front ends
+//! one request shape ([`ScreenRequest`]) and one reply ([`ScreenReport`]), so both front ends
 //! send and read the same thing.
 
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::fuzz::FuzzOptions;
 use super::options::{BASELINE_REFUSED, ProbeOptions};
-use super::report::{FindingKind, ProbeReport};
+use super::report::{FindingKind, ProbeReport, Severity, Verdict};
 use super::target::Target;
 use crate::error::{Error, Result};
 use crate::hostile::{Outcome, Recipe};
@@ -15,8 +16,9 @@ use crate::token::StepRequest;
 use crate::validate::Condition;
 
 /// A probe as the Probe screen sends it.
-#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default, deny_unknown_fields)]
+#[ts(rename = "ProbeOptions", optional_fields = nullable)]
 pub struct ScreenRequest {
     /// The relying party's URL (or `exec`).
     pub url: Option<String>,
@@ -107,20 +109,113 @@ fn label(v: Value) -> String {
 
 /// The report as the Probe screen reads it: rows (baseline first), findings with the recipe
 /// that replays each, the fuzz figures, counts, and the JUnit and JSON forms.
-pub fn screen_json(report: &ProbeReport) -> Value {
-    let rows: Vec<Value> = std::iter::once(&report.baseline)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "ProbeReport")]
+pub struct ScreenReport {
+    /// `baseline accepted`, or why the relying party could not be tested.
+    pub baseline: String,
+    /// Every case, the baseline first.
+    pub rows: Vec<ScreenRow>,
+    /// Generated tokens the relying party and the validator disagree on.
+    pub findings: Vec<ScreenFinding>,
+    /// The fuzz phase's figures, when it ran.
+    pub fuzz: Option<FuzzFigures>,
+    /// Counts.
+    pub summary: ScreenSummary,
+    /// The report as JUnit XML.
+    pub junit: String,
+    /// The whole report, as `stepmint probe --json` prints it.
+    #[ts(type = "JsonValue")]
+    pub json: Value,
+}
+
+/// One case's result; `severity` is set on wrongly accepted rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "ProbeRow")]
+pub struct ScreenRow {
+    /// The case.
+    pub case: String,
+    /// Its family.
+    pub family: String,
+    /// What the token should get.
+    pub expected: Outcome,
+    /// What the relying party did.
+    pub observed: String,
+    /// How the relying party did.
+    pub verdict: Verdict,
+    /// How bad a wrongly accepted token is.
+    pub severity: Option<Severity>,
+    /// CVE, RFC section or rule.
+    pub reference: String,
+    /// The relying party's answer, in short.
+    pub detail: String,
+}
+
+/// A generated token the relying party and the reference validator disagree on, shrunk to its
+/// minimal difference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "Finding")]
+pub struct ScreenFinding {
+    /// Stable id.
+    pub id: String,
+    /// A hostile token accepted, or a genuine one refused.
+    pub kind: FindingKind,
+    /// How bad it is.
+    pub severity: Severity,
+    /// The minimal difference from a genuine token.
+    pub difference: Vec<String>,
+    /// What the reference validator said.
+    pub validator: String,
+    /// What the relying party said.
+    pub detail: String,
+    /// How many generated tokens shrank to it.
+    pub occurrences: usize,
+    /// The command that replays it.
+    pub reproduce: String,
+    /// The recipe (TOML) that replays it.
+    pub recipe: String,
+}
+
+/// The fuzz phase's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct FuzzFigures {
+    /// Generated tokens sent.
+    pub sent: usize,
+    /// Tokens per second.
+    pub rate: f64,
+    /// The seed.
+    pub seed: u64,
+}
+
+/// The counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "ProbeSummary")]
+pub struct ScreenSummary {
+    /// Rows.
+    pub total: usize,
+    /// Rows that passed.
+    pub passed: usize,
+    /// Rows that failed.
+    pub failed: usize,
+    /// Rows skipped or in error.
+    pub skipped: usize,
+    /// Fuzz findings.
+    pub findings: usize,
+}
+
+/// Builds the [`ScreenReport`] for `report`.
+pub fn screen_report(report: &ProbeReport) -> ScreenReport {
+    let rows = std::iter::once(&report.baseline)
         .chain(report.rows.iter())
-        .map(|r| {
-            json!({
-                "case": r.case,
-                "family": r.family,
-                "expected": label(json!(r.expected)),
-                "observed": label(serde_json::to_value(&r.observed).unwrap_or_default()),
-                "verdict": label(json!(r.verdict)),
-                "severity": r.severity.map(|s| label(json!(s))),
-                "reference": r.reference,
-                "detail": r.detail,
-            })
+        .map(|r| ScreenRow {
+            case: r.case.clone(),
+            family: r.family.clone(),
+            expected: r.expected,
+            observed: label(serde_json::to_value(&r.observed).unwrap_or_default()),
+            verdict: r.verdict,
+            severity: r.severity,
+            reference: r.reference.clone(),
+            detail: r.detail.clone(),
         })
         .collect();
     let baseline = if report.tested() {
@@ -128,7 +223,7 @@ pub fn screen_json(report: &ProbeReport) -> Value {
     } else {
         format!("{BASELINE_REFUSED}: {}", report.baseline.detail)
     };
-    let findings: Vec<Value> = report
+    let findings = report
         .fuzz
         .iter()
         .flat_map(|f| f.findings.iter().chain(&f.false_refusals))
@@ -142,32 +237,36 @@ pub fn screen_json(report: &ProbeReport) -> Value {
                 }),
                 edits: f.edits.clone(),
             };
-            json!({
-                "id": f.id,
-                "kind": label(json!(f.kind)),
-                "severity": label(json!(f.severity)),
-                "difference": f.difference,
-                "validator": f.validator,
-                "detail": f.detail,
-                "occurrences": f.occurrences,
-                "reproduce": f.reproduce,
-                "recipe": recipe.to_toml().unwrap_or_default(),
-            })
+            ScreenFinding {
+                id: f.id.clone(),
+                kind: f.kind,
+                severity: f.severity,
+                difference: f.difference.clone(),
+                validator: f.validator.clone(),
+                detail: f.detail.clone(),
+                occurrences: f.occurrences,
+                reproduce: f.reproduce.clone(),
+                recipe: recipe.to_toml().unwrap_or_default(),
+            }
         })
         .collect();
-    json!({
-        "baseline": baseline,
-        "rows": rows,
-        "findings": findings,
-        "fuzz": report.fuzz.as_ref().map(|f| json!({"sent": f.sent, "rate": f.rate, "seed": f.seed})),
-        "summary": {
-            "total": report.summary.total,
-            "passed": report.summary.passed,
-            "failed": report.summary.failed,
-            "skipped": report.summary.skipped + report.summary.errors,
-            "findings": report.summary.findings,
+    ScreenReport {
+        baseline,
+        rows,
+        findings,
+        fuzz: report.fuzz.as_ref().map(|f| FuzzFigures {
+            sent: f.sent,
+            rate: f.rate,
+            seed: f.seed,
+        }),
+        summary: ScreenSummary {
+            total: report.summary.total,
+            passed: report.summary.passed,
+            failed: report.summary.failed,
+            skipped: report.summary.skipped + report.summary.errors,
+            findings: report.summary.findings,
         },
-        "junit": report.junit(),
-        "json": report,
-    })
+        junit: report.junit(),
+        json: serde_json::to_value(report).unwrap_or_default(),
+    }
 }

@@ -10,8 +10,9 @@ use crate::validate::{self, Policy};
 
 use super::send;
 
-/// Where a run is, for live progress.
-#[derive(Debug, Clone, PartialEq)]
+/// Where a run is, for live progress (the Probe screen's `progress` events).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
+#[ts(rename = "ProbeProgress")]
 pub struct Progress {
     /// `cases`, `fuzz` or `shrink`.
     pub phase: &'static str,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// One change to a genuine token.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Edit {
     /// Sets (adds or replaces) a claim.
@@ -15,6 +15,7 @@ pub enum Edit {
         name: String,
         /// Its new value (any JSON; see [`nullable`] for how `null` is written in TOML).
         #[serde(with = "nullable")]
+        #[ts(as = "Value")]
         value: Value,
     },
     /// Removes a claim.
@@ -35,6 +36,7 @@ pub enum Edit {
         name: String,
         /// Its new value.
         #[serde(with = "nullable")]
+        #[ts(as = "Value")]
         value: Value,
     },
     /// Removes a header member.
@@ -66,7 +68,7 @@ pub enum Edit {
 }
 
 /// Changes to the compact serialisation itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum EncodingEdit {
     /// `=` padding on every part, inside the signed text.

@@ -32,8 +32,9 @@ pub const MAX_LIFETIME: u64 = 365 * 86_400;
 ///
 /// Field names are snake_case; the claim names (`repositoryUuid`, `branchName`, ...) are
 /// accepted as aliases.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default, deny_unknown_fields)]
+#[ts(optional_fields = nullable)]
 pub struct StepRequest {
     /// Workspace slug. Default: the first served workspace.
     pub workspace: Option<String>,

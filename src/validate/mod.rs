@@ -25,7 +25,7 @@ pub use remote::RemoteKeys;
 pub use strict_json::parse_object;
 
 /// Why a check failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Refusal {
@@ -62,8 +62,9 @@ pub enum Refusal {
 }
 
 /// A check's outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(rename = "CheckStatus")]
 pub enum Status {
     /// Passed.
     Pass,
@@ -74,7 +75,7 @@ pub enum Status {
 }
 
 /// One check in a report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Check {
     /// `structure`, `header`, `key`, `signature`, `iss`, `aud`, `exp`, `nbf`, `iat`, `sub`,
     /// `claims`, or `condition:NAME`.
@@ -89,7 +90,7 @@ pub struct Check {
 }
 
 /// The result of validating one token.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Report {
     /// True when every check passed or was skipped, and the signature verified.
     pub accepted: bool,

@@ -11,8 +11,9 @@ pub const FORBIDDEN_HEADERS: [&str; 7] = ["crit", "b64", "zip", "jku", "x5u", "j
 /// Validation rules for step tokens. `Policy::default()` checks structure, signature and the
 /// registered claims but names no issuer or audience: use [`Policy::for_issuer`] for a
 /// workspace.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default, deny_unknown_fields)]
+#[ts(optional_fields = nullable)]
 pub struct Policy {
     /// `iss` must equal this exactly. Default: none (not checked).
     pub issuer: Option<String>,
@@ -102,7 +103,7 @@ impl Policy {
 }
 
 /// A condition on one claim.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Condition {
     /// The claim name.
     pub claim: String,
@@ -112,7 +113,7 @@ pub struct Condition {
 }
 
 /// How a claim is tested.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Test {
     /// Equal to this JSON value.

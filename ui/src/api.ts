@@ -6,69 +6,29 @@
 // start; every `api.*` method answers the same types in both.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import type { Json, JsonObject } from "./lib/json";
+import type { JsonObject } from "./lib/json";
 
-export interface KeyInfo { kid: string; alg: string; created: number; published: boolean; state: string; until?: number; publish_at?: number; published_at?: number }
-export interface WorkspaceInfo { slug: string; uuid: string; issuer: string; discovery: string; jwks_uri: string; active_kid: string; default_audience: string; keys: KeyInfo[] }
-export interface Status {
-  running: boolean;
-  server: null | { base_url: string; bound: string; ca_path: string; bundle_path: string; workspaces: WorkspaceInfo[] };
-  data_dir: string;
-  settings: { bind: string; port: number; workspaces: { slug: string; uuid?: string }[] };
-  note: string | null;
-  error: string | null;
-}
-export interface CaseSummary { name: string; family: string; description: string; expected: string; rule?: string; default_outcome: string; reference: string }
-export interface StepRequest {
-  workspace?: string; repository_uuid?: string; deployment_environment_uuid?: string; branch?: string;
-  audiences?: string[]; lifetime?: number; claims?: JsonObject; header?: JsonObject; case?: string;
-}
-export interface Minted { token: string; header: Json; claims: Json; case?: CaseSummary; notes?: string[] }
-export interface Check { name: string; status: "pass" | "fail" | "skip"; detail: string }
-export interface Report { accepted: boolean; verdict: string; reason?: string; checks: Check[] }
-export interface Inspection {
-  workspace: string; now: number;
-  decoded: null | { header: Json; claims: Json; signature_len: number; parts: number; notes: string[] };
-  decode_error: string | null; policy: JsonObject; report: Report;
-}
-/** One request in the issuer's log; `fault` describes the injected fault its answer carried. */
-export interface RequestRecord { id: number; time: string; peer: string | null; method: string; path: string; status: number; user_agent: string | null; endpoint: string; workspace: string | null; duration_ms: number; error?: string | null; fault?: string | null }
-export interface HistoryEntry { id: number; time: number; workspace: string; case?: string; summary: string; token: string }
-export type Verdict = "pass" | "fail" | "strict" | "error" | "skip";
-export type Severity = "bypass" | "policy" | "hygiene";
-/** One case's result; `severity` is set on wrongly accepted rows. The first row is the baseline. */
-export interface ProbeRow { case: string; family: string; expected: string; observed: string; verdict: Verdict | string; severity?: Severity | string | null; reference: string; detail: string }
-/** A generated token the relying party and the reference validator disagree on, shrunk to its minimal difference. */
-export interface Finding {
-  id: string; kind: "accepted" | "false_refusal" | string; severity: Severity | string; difference: string[];
-  validator: string; detail: string; occurrences: number; reproduce: string; recipe: string;
-}
-export interface ProbeReport {
-  baseline: string; rows: ProbeRow[]; findings: Finding[]; fuzz: null | { sent: number; rate: number; seed: number };
-  summary: { total: number; passed: number; failed: number; skipped: number; findings: number }; junit: string; json: Json;
-}
-/** What the `probe` command takes; every key optional, unknown ones rejected by the Rust side. */
-export interface ProbeOptions {
-  url?: string | null; exec?: string | null; shell?: boolean; headers?: string[]; audiences?: string[]; sub_like?: string[];
-  claims?: string[]; leeway?: number | null; workspace?: string; fuzz?: number | null; seed?: number | null; no_catalogue?: boolean; recipes?: string[];
-}
-/** A `probe-progress` event: where a run is (`total` is null when unknown; `findings` and `rate` are the fuzz phase's). */
-export interface ProbeProgress { phase: "cases" | "fuzz" | "shrink" | string; done: number; total: number | null; findings: number; rate: number }
-
-/** The relying-party endpoints a fault applies to. */
-export type FaultEndpoint = "discovery" | "jwks";
-/** How an `ETag` misbehaves (the Rust enum is kebab-case). */
-export type EtagMode = "never-changes" | "always-changes";
-/** One injected fault; every member optional, at least one set (the Rust side checks the rest). */
-export interface Fault {
-  latency_ms?: number[]; status?: number; retry_after?: number; fail_next?: number;
-  reset?: boolean; hang?: boolean; truncate?: boolean; non_json?: boolean;
-  content_type?: string; cache_control?: string; etag?: EtagMode; empty_jwks?: boolean; duplicate_kid?: boolean;
-}
-/** An active fault: where, what, and how many failures are left of a `fail_next`. */
-export interface FaultEntry { workspace: string; endpoint: FaultEndpoint | string; fault: Fault; remaining?: number | null }
+// Every wire shape comes from the Rust types (src/http/api.rs) through the generated file; the
+// names below are the screens' names for some of them.
+import type * as Wire from "./generated/api";
+import type {
+  CaseSummary, Check, CheckStatus, Endpoint, EtagMode, Fault, FaultEndpoint, FaultEntry, Finding, HistoryEntry, Inspection, ProbeOptions,
+  Policy, ProbeProgress, ProbeReport, ProbeRow, Report, RequestRecord, Severity, Status, Verdict,
+} from "./generated/api";
+export type {
+  CaseSummary, Check, CheckStatus, Endpoint, EtagMode, Fault, FaultEndpoint, FaultEntry, Finding, HistoryEntry, Inspection, ProbeOptions,
+  Policy, ProbeProgress, ProbeReport, ProbeRow, Report, RequestRecord, Severity, Status, Verdict,
+};
+/** A key as listed: its state's fields (`until`, `publish_at`, `published_at`) with the state. */
+export type KeyInfo = Wire.KeyView;
+/** A served workspace with its keys and token defaults. */
+export type WorkspaceInfo = Wire.WorkspaceDetails;
+/** What a mint answers. */
+export type Minted = Wire.MintedToken;
 /** What clearing faults answers: how many went, and those still active. */
-export interface Cleared { cleared: number; faults: FaultEntry[] }
+export type Cleared = Wire.FaultsCleared;
+/** What the Crafter sends: any members of the Rust `StepRequest` (the rest take their defaults). */
+export type StepRequest = Partial<Wire.StepRequest>;
 /** Options of a new key: staged keys sign nothing and stay out of the JWKS until `publishIn` seconds. */
 export interface AddKeyOptions { staged?: boolean; publishIn?: number | null }
 
@@ -93,7 +53,7 @@ export interface Api {
   cases(): Promise<CaseSummary[]>;
   mint(request: StepRequest): Promise<Minted>;
   inspect(token: string, workspace?: string, policy?: JsonObject): Promise<Inspection>;
-  requests(since: number): Promise<{ requests: RequestRecord[]; next: number }>;
+  requests(since: number): Promise<Wire.RequestsPage>;
   /**
    * Console only: calls `onRecords` with the log's records after `since` and then each new one
    * as it comes (a server-sent event stream; polling when the stream fails). Returns a stop function.
@@ -102,10 +62,11 @@ export interface Api {
   history(): Promise<HistoryEntry[]>;
   clearHistory(): Promise<void>;
   /** Runs a probe; `onProgress` gets the live progress events while it runs. */
-  probe(options: ProbeOptions, onProgress?: (p: ProbeProgress) => void): Promise<ProbeReport>;
+  probe(options: Partial<ProbeOptions>, onProgress?: (p: ProbeProgress) => void): Promise<ProbeReport>;
   recipeFromRequest(request: StepRequest, name: string): Promise<string>;
   faults(): Promise<FaultEntry[]>;
-  setFault(workspace: string, endpoint: FaultEndpoint, fault: Fault): Promise<FaultEntry[]>;
+  /** Sets a fault: any members of `Fault` (the rest off). */
+  setFault(workspace: string, endpoint: FaultEndpoint, fault: Partial<Fault>): Promise<FaultEntry[]>;
   /** Clears the faults of one workspace and endpoint, one workspace, or (no arguments) all. */
   clearFaults(workspace?: string | null, endpoint?: FaultEndpoint | null): Promise<Cleared>;
 }
@@ -294,7 +255,7 @@ export function tauriApi(call: Invoke, on: Listen): Api {
     cases: () => call<CaseSummary[]>("cases"),
     mint: (request) => call<Minted>("mint", { request }),
     inspect: (token, workspace, policy) => call<Inspection>("inspect", { token, workspace, policy }),
-    requests: (since) => call<{ requests: RequestRecord[]; next: number }>("requests", { since }),
+    requests: (since) => call<Wire.RequestsPage>("requests", { since }),
     watchRequests: () => () => {},
     history: () => call<HistoryEntry[]>("history"),
     clearHistory: () => call<void>("clear_history"),
@@ -318,8 +279,8 @@ export function tauriApi(call: Invoke, on: Listen): Api {
       }
     },
     recipeFromRequest: (request, name) => call<string>("recipe_from_request", { request, name }),
-    faults: async () => (await call<{ faults: FaultEntry[] }>("faults")).faults,
-    setFault: async (workspace, endpoint, fault) => (await call<{ faults: FaultEntry[] }>("fault_set", { workspace, endpoint, fault })).faults,
+    faults: async () => (await call<Wire.FaultList>("faults")).faults,
+    setFault: async (workspace, endpoint, fault) => (await call<Wire.FaultList>("fault_set", { workspace, endpoint, fault })).faults,
     clearFaults: (workspace, endpoint) => call<Cleared>("fault_clear", { workspace: workspace ?? null, endpoint: endpoint ?? null }),
   };
 }
@@ -353,8 +314,8 @@ export function httpApi(fetchFn: Fetch, token: () => string | null = () => null,
     }
   };
   const keysUrl = (slug: string) => apiUrl(["workspaces", slug, "keys"]);
-  const keys = async (slug: string) => (await json<{ keys: KeyInfo[] }>("GET", keysUrl(slug))).keys;
-  const requests = (since: number) => json<{ requests: RequestRecord[]; next: number }>("GET", apiUrl(["requests"], { since }));
+  const keys = async (slug: string) => (await json<Wire.KeyList>("GET", keysUrl(slug))).keys;
+  const requests = (since: number) => json<Wire.RequestsPage>("GET", apiUrl(["requests"], { since }));
 
   return {
     status: () => json<Status>("GET", apiUrl(["status"])),
@@ -376,10 +337,10 @@ export function httpApi(fetchFn: Fetch, token: () => string | null = () => null,
       await json("DELETE", apiUrl(["workspaces", slug, "keys", kid]));
       return keys(slug);
     },
-    trustLines: async () => (await json<{ lines: string }>("GET", apiUrl(["trust"]))).lines,
+    trustLines: async () => (await json<Wire.TrustLines>("GET", apiUrl(["trust"]))).lines,
     saveCa: () => notInConsole("Saving the CA to a path"),
     caPem: async () => (await send("GET", apiUrl(["ca.pem"]), undefined, "application/x-pem-file, text/plain")).text(),
-    cases: async () => (await json<{ cases: CaseSummary[] }>("GET", apiUrl(["cases"]))).cases,
+    cases: async () => (await json<Wire.CaseList>("GET", apiUrl(["cases"]))).cases,
     mint: (request) => json<Minted>("POST", apiUrl(["tokens"], { history: true }), request),
     inspect: (tok, workspace, policy) => json<Inspection>("POST", apiUrl(["inspect"]), { token: tok, workspace: workspace ?? null, policy: policy ?? null }),
     requests,
@@ -465,7 +426,7 @@ export function httpApi(fetchFn: Fetch, token: () => string | null = () => null,
         if (timer !== undefined) clearTimeout(timer);
       };
     },
-    history: async () => (await json<{ history: HistoryEntry[] }>("GET", apiUrl(["history"]))).history,
+    history: async () => (await json<Wire.HistoryList>("GET", apiUrl(["history"]))).history,
     clearHistory: async () => {
       await json("DELETE", apiUrl(["history"]));
     },
@@ -493,9 +454,9 @@ export function httpApi(fetchFn: Fetch, token: () => string | null = () => null,
       if (report === null) throw new Error("the probe's stream ended without a report");
       return report;
     },
-    recipeFromRequest: async (request, name) => (await json<{ toml: string }>("POST", apiUrl(["recipes"]), { request, name })).toml,
-    faults: async () => (await json<{ faults: FaultEntry[] }>("GET", apiUrl(["faults"]))).faults,
-    setFault: async (slug, endpoint, fault) => (await json<{ faults: FaultEntry[] }>("PUT", apiUrl(["faults", slug, endpoint]), fault)).faults,
+    recipeFromRequest: async (request, name) => (await json<Wire.RecipeText>("POST", apiUrl(["recipes"]), { request, name })).toml,
+    faults: async () => (await json<Wire.FaultList>("GET", apiUrl(["faults"]))).faults,
+    setFault: async (slug, endpoint, fault) => (await json<Wire.FaultList>("PUT", apiUrl(["faults", slug, endpoint]), fault)).faults,
     clearFaults: (slug, endpoint) => {
       if (endpoint && !slug) return Promise.reject(new Error("clearing one endpoint's faults needs its workspace"));
       const segments = ["faults", ...(slug ? [slug] : []), ...(slug && endpoint ? [endpoint] : [])];

@@ -1,7 +1,7 @@
 // The transports' pure pieces, and both transports against fake back ends: the console's
 // control API over fetch and the app's Tauri commands answer the screens the same types.
 import { describe, expect, it, vi } from "vitest";
-import { apiUrl, errorMessage, httpApi, parseSse, readSse, segment, tauriApi, tokenFromHash, type ProbeProgress, type RequestRecord, type SseEvent } from "../src/api";
+import { apiUrl, errorMessage, httpApi, parseSse, readSse, segment, tauriApi, tokenFromHash, type Endpoint, type ProbeProgress, type RequestRecord, type SseEvent } from "../src/api";
 
 describe("URL building", () => {
   it("percent-encodes each segment as the Rust side does", () => {
@@ -212,7 +212,7 @@ describe("the console transport (fetch)", () => {
   });
 });
 
-const rec = (id: number, endpoint = "jwks"): RequestRecord => ({ id, time: "2030-01-01T00:00:00.000Z", peer: null, method: "GET", path: "/keys.json", status: 200, user_agent: null, endpoint, workspace: "acme", duration_ms: 1 });
+const rec = (id: number, endpoint: Endpoint = "jwks"): RequestRecord => ({ id, time: "2030-01-01T00:00:00.000Z", peer: null, method: "GET", path: "/keys.json", status: 200, user_agent: null, endpoint, workspace: "acme", duration_ms: 1 });
 
 describe("watching the request log in the console", () => {
   it("delivers the backlog, then streamed records, once each and in order, without control traffic", async () => {

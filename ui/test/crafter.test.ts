@@ -39,7 +39,7 @@ describe("crafter: the mint request", () => {
 });
 
 describe("crafter: texts", () => {
-  const c: CaseSummary = { name: "alg-none", family: "alg", description: "An unsigned token", expected: "refuse", default_outcome: "refused", reference: "RFC 8725 3.1" };
+  const c: CaseSummary = { name: "alg-none", family: "algorithm", description: "An unsigned token", expected: "refuse", default_outcome: "refuse", reference: "RFC 8725 3.1" };
   it("describes a case, with its rule when it has one", () => {
     expect(caseInfo(c)).toBe("An unsigned token. A strict relying party: refuse. Reference: RFC 8725 3.1.");
     expect(caseInfo({ ...c, rule: "alg allow-list" })).toBe("An unsigned token. A strict relying party: refuse (alg allow-list). Reference: RFC 8725 3.1.");

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { KeyInfo } from "../src/api";
+import { fault } from "./fixtures";
 import { blankFaultForm, faultCells, faultFromForm, faultSummary, keyStateText, parseLatency, retirable, seconds } from "../src/screens/faults";
 
 const form = (over: Partial<typeof blankFaultForm>) => ({ ...blankFaultForm, ...over });
@@ -47,8 +48,8 @@ describe("fault table", () => {
     expect(faultSummary({})).toBe("(none)");
   });
   it("fills the columns, with what is left of a fail-next", () => {
-    expect(faultCells({ workspace: "acme", endpoint: "jwks", fault: { status: 503 } }).map((c) => c.text)).toEqual(["acme", "jwks", "status 503", ""]);
-    expect(faultCells({ workspace: "acme", endpoint: "discovery", fault: { fail_next: 3 }, remaining: 2 })[3].text).toBe("2 left");
+    expect(faultCells({ workspace: "acme", endpoint: "jwks", fault: fault({ status: 503 }) }).map((c) => c.text)).toEqual(["acme", "jwks", "status 503", ""]);
+    expect(faultCells({ workspace: "acme", endpoint: "discovery", fault: fault({ fail_next: 3 }), remaining: 2 })[3].text).toBe("2 left");
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Inspection, Report } from "../src/api";
+import { policy } from "./fixtures";
 import { inspectionNotes, policyFrom, verdictText } from "../src/screens/inspector";
 
 describe("inspector: the policy overrides", () => {
@@ -33,16 +34,16 @@ describe("inspector: the report", () => {
     const r: Inspection = {
       workspace: "stepmint",
       now: 1000,
-      decoded: { header: {}, claims: { iat: 940, exp: 4600 }, signature_len: 256, parts: 3, notes: ["kid is unknown"] },
+      decoded: { header: {}, claims: { iat: 940, exp: 4600 }, signature_len: 256, parts: 3, notes: ["kid is unknown"], raw_header: "{}", raw_payload: "" },
       decode_error: null,
-      policy: {},
+      policy: policy(),
       report,
     };
     expect(inspectionNotes(r)).toEqual(["iat: 1970-01-01T00:15:40Z (issued 1 min ago)", "exp: 1970-01-01T01:16:40Z (expires in 1 h)", "kid is unknown"]);
   });
   it("has no notes for a token that does not decode, or whose claims are not an object", () => {
-    const r: Inspection = { workspace: "stepmint", now: 0, decoded: null, decode_error: "not a JWT", policy: {}, report };
+    const r: Inspection = { workspace: "stepmint", now: 0, decoded: null, decode_error: "not a JWT", policy: policy(), report };
     expect(inspectionNotes(r)).toEqual([]);
-    expect(inspectionNotes({ ...r, decoded: { header: {}, claims: [1, 2], signature_len: 0, parts: 3, notes: [] } })).toEqual([]);
+    expect(inspectionNotes({ ...r, decoded: { header: {}, claims: [1, 2], signature_len: 0, parts: 3, notes: [], raw_header: "{}", raw_payload: "[1,2]" } })).toEqual([]);
   });
 });

@@ -57,7 +57,6 @@ describe("log filter", () => {
     expect(shownInLog({ endpoint: "other", path: "/favicon.ico" })).toBe(true);
     expect(shownInLog({ endpoint: "other", path: "/_stepmint/uix" })).toBe(true);
     expect(shownInLog({ endpoint: "control", path: "/_stepmint/v1/status" })).toBe(false);
-    expect(shownInLog({ endpoint: "console", path: "/_stepmint/ui/" })).toBe(false);
     expect(shownInLog({ endpoint: "other", path: "/_stepmint/ui/assets/index.js" })).toBe(false);
     expect(shownInLog({ endpoint: "other", path: "/_stepmint/ui" })).toBe(false);
   });

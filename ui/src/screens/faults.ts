@@ -58,8 +58,8 @@ function headerValue(text: string, what: string): string | null {
  * The fault the form describes, as the control API and the `fault_set` command take it; throws a
  * readable error for an empty form, a bad number, or settings that exclude each other.
  */
-export function faultFromForm(f: FaultForm): Fault {
-  const fault: Fault = {};
+export function faultFromForm(f: FaultForm): Partial<Fault> {
+  const fault: Partial<Fault> = {};
   const latency = parseLatency(f.latency);
   if (latency) fault.latency_ms = latency;
   const status = whole(f.status, "status");
@@ -98,7 +98,7 @@ export function faultFromForm(f: FaultForm): Fault {
 }
 
 /** A fault in a few words, for the table: "503, retry-after 5 s, 200-800 ms, truncate". */
-export function faultSummary(f: Fault): string {
+export function faultSummary(f: Partial<Fault>): string {
   const parts: string[] = [];
   if (f.fail_next !== undefined) parts.push(`fail next ${f.fail_next} with ${f.status ?? 503}`);
   else if (f.status !== undefined) parts.push(`status ${f.status}`);
@@ -130,8 +130,8 @@ export function retirable(k: KeyInfo): boolean {
 
 /** A key's state in words, with its date when it has one. */
 export function keyStateText(k: KeyInfo): string {
-  if (k.until) return `${k.state} until ${isoDate(k.until)}`;
-  if (k.publish_at) return `${k.state}, published at ${isoDate(k.publish_at)}`;
+  if (k.state === "retiring") return `${k.state} until ${isoDate(k.until)}`;
+  if (k.state === "staged" && k.publish_at) return `${k.state}, published at ${isoDate(k.publish_at)}`;
   return k.state;
 }
 
@@ -241,7 +241,7 @@ export function renderFaults(root: HTMLElement): void {
     contentType: contentType.value, cacheControl: cacheControl.value, etag: etag.value as FaultForm["etag"],
   });
   const setFault = () => {
-    let fault: Fault;
+    let fault: Partial<Fault>;
     try {
       fault = faultFromForm(form());
     } catch (e) {

@@ -12,7 +12,7 @@ export function listenArgs(bind: string, port: string): readonly [string | undef
 
 /** A key's state, and the date it ends if it has one (a retiring key). */
 export function keyState(k: KeyInfo): string {
-  return k.state + (k.until ? ` until ${isoDate(k.until)}` : "");
+  return k.state + (k.state === "retiring" ? ` until ${isoDate(k.until)}` : "");
 }
 
 function urlRow(label: string, url: string, cls: string): HTMLElement {

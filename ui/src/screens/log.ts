@@ -24,10 +24,10 @@ export function logCells(rec: RequestRecord): Cell[] {
 
 /**
  * Whether the Log shows a record: relying-party traffic only, so neither the control API nor the
- * web console's own page and assets (which a server may log as "other").
+ * web console's own page and assets (logged as "control"; an older server logged them as "other").
  */
 export function shownInLog(rec: Pick<RequestRecord, "endpoint" | "path">): boolean {
-  if (rec.endpoint === "control" || rec.endpoint === "console") return false;
+  if (rec.endpoint === "control") return false;
   return !(rec.endpoint === "other" && /^\/_stepmint\/ui(\/|\?|$)/.test(rec.path));
 }
 
