@@ -39,7 +39,8 @@ pub fn is_unprintable(c: char) -> bool {
 /// an escape (`\n`, `\u{1b}`), everything else as it is. Untrusted text (a token's `kid`, a
 /// YAML step name, a request path) goes through this before it reaches human-readable output.
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(is_unprintable) {
+    // Printable ASCII, what nearly every log line is, needs no per-character decoding.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) || !text.chars().any(is_unprintable) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);

@@ -7,12 +7,9 @@
 //! relying-party paths (discovery, JWKS, the attacker's documents) stay open to any client, as
 //! the real issuer's are.
 
-use std::sync::Arc;
-
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header::{AUTHORIZATION, HOST, ORIGIN};
 use axum::http::{Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
@@ -86,15 +83,12 @@ fn refuse(status: StatusCode, code: &'static str, message: &str) -> Response {
     ApiError::new(status, code, message).into_response()
 }
 
-/// The middleware.
-pub async fn owner_only(
-    State(access): State<Arc<Access>>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// The refusal for a request the owner checks turn away, `None` for one that may pass. Called by
+/// [`super::guard::guard`], the one middleware every request goes through.
+pub fn refusal(access: &Access, request: &Request) -> Option<Response> {
     let path = request.uri().path();
     if !is_control(path) {
-        return next.run(request).await;
+        return None;
     }
     let authority = request
         .headers()
@@ -108,11 +102,11 @@ pub async fn owner_only(
         None => {}
         Some(a) if access.host_ok(&a) => {}
         Some(_) => {
-            return refuse(
+            return Some(refuse(
                 StatusCode::FORBIDDEN,
                 "foreign_host",
                 "this server answers its control plane only under the names it serves (localhost, the loopback addresses, its public URL's host and --san names)",
-            );
+            ));
         }
     }
     let changes = !matches!(
@@ -123,14 +117,14 @@ pub async fn owner_only(
         && let Some(origin) = request.headers().get(ORIGIN)
         && !origin.to_str().is_ok_and(|o| access.origin_ok(o))
     {
-        return refuse(
+        return Some(refuse(
             StatusCode::FORBIDDEN,
             "cross_origin",
             "a page of another origin may not change this server (no CORS here)",
-        );
+        ));
     }
     // The console's pages hold no secret; every call they make does.
-    let page = request.uri().path().starts_with(CONSOLE_PREFIX);
+    let page = path.starts_with(CONSOLE_PREFIX);
     if let Some(token) = &access.token
         && !page
     {
@@ -146,14 +140,14 @@ pub async fn owner_only(
                     .and_then(|v| v.to_str().ok())
             });
         if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), token.as_bytes())) {
-            return refuse(
+            return Some(refuse(
                 StatusCode::UNAUTHORIZED,
                 "token_required",
                 "this control plane needs its token (`Authorization: Bearer TOKEN`): the CLI reads it from the data directory; the console gets it from the link `stepmint serve` prints",
-            );
+            ));
         }
     }
-    next.run(request).await
+    None
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

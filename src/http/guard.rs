@@ -1,21 +1,25 @@
-//! What every request passes before a handler sees it, and every error answer after: a URI too
+//! What every request passes before a handler sees it, and every error answer after: the owner
+//! checks of the control plane ([`super::access`]); a URI too
 //! long for anything we serve is refused (414), so are headers over 64 KiB (431; the connection
 //! reads heads of up to 256 KiB so that both get an answer rather than a closed socket); a body is refused at once when its declared
 //! length is over the limit (413), read whole within a time limit (408) so a client trickling
 //! it cannot hold a worker, and handed on buffered; and an error answer that is not JSON (an
 //! extractor's plain-text rejection, a path that is not UTF-8) is rewritten as JSON.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, to_bytes};
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::access::{self, Access};
 use super::body::MAX_BODY;
 use super::error::ApiError;
+use super::reqlog::{Pending, RequestLog};
 
 /// The longest path and query accepted, in bytes: no route of ours comes near it.
 pub const MAX_URI: usize = 16 * 1024;
@@ -25,7 +29,30 @@ pub const MAX_HEADERS: usize = 64 * 1024;
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The middleware.
-pub async fn guard(request: Request, next: Next) -> Response {
+/// What the one middleware needs: the request log and the owner's access rules.
+#[derive(Clone)]
+pub struct Edge {
+    /// Where every request is recorded.
+    pub log: Arc<RequestLog>,
+    /// Who may drive the control plane.
+    pub access: Arc<Access>,
+}
+
+/// The middleware every request passes: logged (outermost, so the record has the final answer,
+/// refusals included), then the owner checks, then the limits below, then the handler.
+// One middleware, not one per concern: each `from_fn` layer costs boxed futures and a service
+// clone per request, several per cent of the keep-alive JWKS path (scripts/bench).
+pub async fn guard(State(edge): State<Arc<Edge>>, request: Request, next: Next) -> Response {
+    let pending = Pending::start(&request);
+    let response = match access::refusal(&edge.access, &request) {
+        Some(refused) => refused,
+        None => limits(request, next).await,
+    };
+    pending.finish(&edge.log, &response);
+    response
+}
+
+async fn limits(request: Request, next: Next) -> Response {
     let uri_len = request
         .uri()
         .path_and_query()

@@ -17,6 +17,8 @@ mod reqlog;
 mod screens;
 mod state;
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, Uri};
@@ -99,14 +101,12 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::from_fn(guard::guard))
         .layer(axum::middleware::from_fn_with_state(
-            state.access.clone(),
-            access::owner_only,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.log.clone(),
-            reqlog::record,
+            Arc::new(guard::Edge {
+                log: state.log.clone(),
+                access: state.access.clone(),
+            }),
+            guard::guard,
         ))
         .with_state(state)
 }

@@ -14,10 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Instant, SystemTime};
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::Method;
 use axum::http::header::USER_AGENT;
-use axum::middleware::Next;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -286,44 +285,66 @@ pub fn classify(path: &str) -> (Endpoint, Option<String>) {
     (Endpoint::Other, None)
 }
 
-/// Middleware that records every request.
-pub async fn record(State(log): State<Arc<RequestLog>>, request: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let time = LogTime(SystemTime::now());
-    let method = method_name(request.method());
-    let path = request
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| request.uri().path().to_string());
-    let user_agent = request
-        .headers()
-        .get(USER_AGENT)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let peer = request.extensions().get::<PeerAddr>().map(|p| p.0);
-    let (endpoint, workspace) = classify(request.uri().path());
-    let response = next.run(request).await;
-    log.push(RequestRecord {
-        id: 0,
-        time,
-        peer,
-        method,
-        path,
-        status: response.status().as_u16(),
-        user_agent,
-        endpoint,
-        workspace,
-        duration_ms: start.elapsed().as_secs_f64() * 1000.0,
-        error: response
-            .extensions()
-            .get::<InternalDetail>()
-            .map(|d| d.0.clone()),
-        fault: response
-            .extensions()
-            .get::<super::faults::AppliedFault>()
-            .map(|f| f.0.clone()),
-    });
-    response
+/// What the log keeps of a request, taken before it is handled; [`Pending::finish`] adds the
+/// response and pushes the record. Called by [`super::guard::guard`], the one middleware every
+/// request passes.
+pub struct Pending {
+    start: Instant,
+    time: LogTime,
+    method: Cow<'static, str>,
+    path: String,
+    user_agent: Option<String>,
+    peer: Option<SocketAddr>,
+    endpoint: Endpoint,
+    workspace: Option<String>,
+}
+
+impl Pending {
+    /// Notes `request`'s method, path, user agent, peer and endpoint.
+    pub fn start(request: &Request) -> Pending {
+        let (endpoint, workspace) = classify(request.uri().path());
+        Pending {
+            start: Instant::now(),
+            time: LogTime(SystemTime::now()),
+            method: method_name(request.method()),
+            path: request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| request.uri().path().to_string()),
+            user_agent: request
+                .headers()
+                .get(USER_AGENT)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+            peer: request.extensions().get::<PeerAddr>().map(|p| p.0),
+            endpoint,
+            workspace,
+        }
+    }
+
+    /// Logs the request with `response`'s status, time, internal detail and injected fault.
+    pub fn finish(self, log: &RequestLog, response: &Response) {
+        log.push(RequestRecord {
+            id: 0,
+            time: self.time,
+            peer: self.peer,
+            method: self.method,
+            path: self.path,
+            status: response.status().as_u16(),
+            user_agent: self.user_agent,
+            endpoint: self.endpoint,
+            workspace: self.workspace,
+            duration_ms: self.start.elapsed().as_secs_f64() * 1000.0,
+            error: response
+                .extensions()
+                .get::<InternalDetail>()
+                .map(|d| d.0.clone()),
+            fault: response
+                .extensions()
+                .get::<super::faults::AppliedFault>()
+                .map(|f| f.0.clone()),
+        });
+    }
 }
 
 /// The method without an allocation for the ones a server meets.
