@@ -160,7 +160,7 @@ def start_rp(rp, issuer):
 def probe(rp, issuer):
     p, port = start_rp(rp, issuer)
     try:
-        out = subprocess.run([BIN, "probe", "--url", f"http://127.0.0.1:{port}/", "--audience", issuer.audience, "--fuzz", str(FUZZ), "--seed", str(SEED), "--concurrency", "4", "--timeout", "10", "--json", "--data-dir", issuer.data], capture_output=True, text=True)
+        out = subprocess.run([BIN, "probe", "--url", f"http://127.0.0.1:{port}/", "--audience", issuer.audience, "--fuzz", str(FUZZ), "--seed", str(SEED), "--concurrency", "1", "--timeout", "10", "--json", "--data-dir", issuer.data], capture_output=True, text=True)
     finally:
         p.terminate()
         try:
