@@ -39,16 +39,6 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const H2_PING: Duration = Duration::from_secs(20);
 pub use crate::config::DEFAULT_MAX_CONNECTIONS;
 
-/// A task that ends when its handle goes: a connection's task, so that shedding a connection,
-/// its idle timeout and the server's shutdown (which aborts the watchers) all close it.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 /// How much a server holds open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -266,15 +256,13 @@ async fn accept_loop(
                 TokioIo::new(tls),
                 TowerToHyperService::new(service),
             );
-            // The connection runs in a task of its own and this one watches it: a watcher in the
-            // same task would be polled on every request the connection serves (a lock in
-            // `Notified`, a timer check), which costs the keep-alive paths several per cent.
-            let mut served = AbortOnDrop(tokio::spawn(watcher.watch(conn.into_owned())));
+            let conn = watcher.watch(conn.into_owned());
+            tokio::pin!(conn);
             loop {
                 tokio::select! {
-                    _ = &mut served.0 => break,
-                    // Shed for a new client, or past its idle time: aborting the connection's
-                    // task drops it, which closes it (only ever with no request in flight).
+                    _ = &mut conn => break,
+                    // Shed for a new client, or past its idle time: dropping the connection
+                    // closes it (only ever with no request in flight).
                     _ = slot.close.notified() => break,
                     _ = tokio::time::sleep(IDLE_TIMEOUT / 4) => {
                         let idle_ms = registry.now_ms().saturating_sub(slot.last.load(Ordering::Relaxed));
@@ -284,7 +272,6 @@ async fn accept_loop(
                     }
                 }
             }
-            drop(served);
             registry.close(id);
         });
     }

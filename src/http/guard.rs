@@ -28,7 +28,6 @@ pub const MAX_HEADERS: usize = 64 * 1024;
 /// How long a client may take to send a whole request body.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The middleware.
 /// What the one middleware needs: the request log and the owner's access rules.
 #[derive(Clone)]
 pub struct Edge {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { KeyInfo } from "../src/api";
 import { fault } from "./fixtures";
-import { blankFaultForm, faultCells, faultFromForm, faultSummary, keyStateText, parseLatency, retirable, seconds } from "../src/screens/faults";
+import { blankFaultForm, faultCells, faultFromForm, faultSummary, keyStateText, parseLatency, retirable, scenarioLines, seconds } from "../src/screens/faults";
 
 const form = (over: Partial<typeof blankFaultForm>) => ({ ...blankFaultForm, ...over });
 
@@ -70,5 +70,23 @@ describe("key lifecycle", () => {
     expect(seconds("", "overlap")).toBeNull();
     expect(seconds("60", "overlap")).toBe(60);
     expect(() => seconds("1.5", "overlap")).toThrow(/overlap/);
+  });
+});
+
+describe("scenario lines", () => {
+  const rec = (method: string, path: string, workspace: string | null = "acme") => ({
+    id: 1, time: "2030-01-01T00:00:00.000Z", peer: null, method, path, status: 0, user_agent: null,
+    endpoint: "other" as const, workspace, duration_ms: 0,
+  });
+  it("keeps the scenario's own events and nothing a client sent", () => {
+    expect(scenarioLines([
+      rec("EVENT", "scenario at 5 s: jwks fault set"),
+      rec("GET", "/scenario at 5 s"),
+      rec("EVENT", "something else"),
+      rec("EVENT", "scenario at 9 s: key rotated", null),
+    ])).toEqual([
+      { time: "2030-01-01T00:00:00.000Z", workspace: "acme", what: "scenario at 5 s: jwks fault set" },
+      { time: "2030-01-01T00:00:00.000Z", workspace: "", what: "scenario at 9 s: key rotated" },
+    ]);
   });
 });

@@ -2,7 +2,7 @@
 // statuses, broken bodies, bad caching headers, empty or ambiguous key sets), see the active
 // faults and clear them; and drive the key lifecycle (rotate, add, retire) a relying party must
 // survive. Works the same in the app and in the web console.
-import { api, message, type EtagMode, type Fault, type FaultEndpoint, type FaultEntry, type KeyInfo } from "../api";
+import { api, message, type EtagMode, type Fault, type FaultEndpoint, type FaultEntry, type KeyInfo, type RequestRecord } from "../api";
 import { byId, h, td, toast, type Cell } from "../lib/dom";
 import { isoDate } from "../lib/time";
 import { onShow } from "../nav";
@@ -140,6 +140,36 @@ export function seconds(text: string, what: string): number | null {
   return whole(text, what);
 }
 
+/** A scenario step as the server logged it (`serve --scenario FILE`). */
+export interface ScenarioLine { time: string; workspace: string; what: string }
+
+/** The scenario steps among log records: the server's own `EVENT` records that a scenario wrote. */
+export function scenarioLines(records: RequestRecord[]): ScenarioLine[] {
+  return records
+    .filter((r) => r.method === "EVENT" && r.path.startsWith("scenario"))
+    .map((r) => ({ time: r.time, workspace: r.workspace ?? "", what: r.path }));
+}
+
+// The log is read from where the last look stopped, a few pages at a time, so a busy server
+// costs the screen little; the newest steps are kept.
+let scenarioSince = 0;
+const scenarioSeen: ScenarioLine[] = [];
+
+async function refreshScenario(): Promise<void> {
+  for (let page = 0; page < 4; page++) {
+    const r = await api.requests(scenarioSince);
+    scenarioSeen.push(...scenarioLines(r.requests));
+    scenarioSince = r.next;
+    if (r.requests.length < 500) break;
+  }
+  scenarioSeen.splice(0, Math.max(0, scenarioSeen.length - 20));
+  byId("flt-scenario").replaceChildren(
+    ...(scenarioSeen.length
+      ? scenarioSeen.map((l) => h("li", {}, h("span", { class: "mono muted", text: `${l.time} ` }), `${l.workspace}: ${l.what}`))
+      : [h("li", { class: "muted", text: "no scenario step yet (serve --scenario FILE runs one)" })]),
+  );
+}
+
 function currentWorkspace(): string {
   return byId<HTMLSelectElement>("flt-workspace").value;
 }
@@ -182,6 +212,7 @@ export async function refreshFaults(quiet = false): Promise<void> {
     renderFaultTable(await api.faults());
     const ws = currentWorkspace();
     if (ws) renderKeys(await api.keys(ws));
+    await refreshScenario();
   } catch (e) {
     if (!quiet) toast(message(e), true);
   }
@@ -304,6 +335,7 @@ export function renderFaults(root: HTMLElement): void {
       table,
       h("div", { class: "row" }, h("button", { id: "btn-fault-clear-all", onclick: () => act(() => api.clearFaults(), "cleared every fault") }, "Clear all"), h("button", { id: "btn-fault-refresh", onclick: () => void refreshFaults() }, "Refresh")),
     ),
+    h("div", { class: "panel" }, h("h2", { text: "Scenario" }), h("ul", { id: "flt-scenario", class: "plain" })),
   );
   workspace.addEventListener("change", () => void refreshFaults());
   onStatus((s) => {
