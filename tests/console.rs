@@ -296,14 +296,13 @@ async fn the_screens_endpoints_answer_as_the_app_does() {
         "https://localhost:{}/_stepmint/v1",
         instance.local_addr().port()
     );
-    let status: Value = client
-        .get(format!("{base}/status"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status: Value = call_json(
+        &client,
+        reqwest::Method::GET,
+        format!("{base}/status"),
+        None::<&Value>,
+    )
+    .await;
     assert_eq!(status["running"], true);
     assert_eq!(
         status["server"]["workspaces"][0]["slug"],
@@ -317,33 +316,28 @@ async fn the_screens_endpoints_answer_as_the_app_does() {
     );
 
     // A mint kept in the history, inspected, then the history cleared.
-    let minted: Value = client
-        .post(format!("{base}/tokens?history=true"))
-        .json(&json!({ "claims": { "team": "qa" } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let history: Value = client
-        .get(format!("{base}/history"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let minted: Value = call_json(
+        &client,
+        reqwest::Method::POST,
+        format!("{base}/tokens?history=true"),
+        Some(&json!({ "claims": { "team": "qa" } })),
+    )
+    .await;
+    let history: Value = call_json(
+        &client,
+        reqwest::Method::GET,
+        format!("{base}/history"),
+        None::<&Value>,
+    )
+    .await;
     assert_eq!(history["history"][0]["token"], minted["token"]);
-    let inspected: Value = client
-        .post(format!("{base}/inspect"))
-        .json(&json!({ "token": minted["token"] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let inspected: Value = call_json(
+        &client,
+        reqwest::Method::POST,
+        format!("{base}/inspect"),
+        Some(&json!({ "token": minted["token"] })),
+    )
+    .await;
     assert_eq!(inspected["report"]["accepted"], true, "{inspected}");
     assert_eq!(inspected["decoded"]["claims"]["team"], "qa");
     let cleared = client
@@ -352,29 +346,26 @@ async fn the_screens_endpoints_answer_as_the_app_does() {
         .await
         .unwrap();
     assert_eq!(cleared.status(), 200);
-    let trust: Value = client
-        .get(format!("{base}/trust"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let trust: Value = call_json(
+        &client,
+        reqwest::Method::GET,
+        format!("{base}/trust"),
+        None::<&Value>,
+    )
+    .await;
     assert!(
         trust["lines"]
             .as_str()
             .unwrap()
             .contains("export SSL_CERT_FILE=")
     );
-    let recipe: Value = client
-        .post(format!("{base}/recipes"))
-        .json(&json!({ "request": { "claims": { "aud": "x" } }, "name": "mine" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let recipe: Value = call_json(
+        &client,
+        reqwest::Method::POST,
+        format!("{base}/recipes"),
+        Some(&json!({ "request": { "claims": { "aud": "x" } }, "name": "mine" })),
+    )
+    .await;
     assert!(
         recipe["toml"].as_str().unwrap().contains("name = \"mine\""),
         "{recipe}"
@@ -434,4 +425,19 @@ async fn the_screens_endpoints_answer_as_the_app_does() {
         .unwrap();
     assert_eq!(bad.status(), 400);
     instance.stop().await;
+}
+
+/// The JSON answer to one call (the test fails on a transport error or a body that is not JSON).
+async fn call_json(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<&Value>,
+) -> Value {
+    let request = client.request(method, url);
+    let request = match body {
+        Some(b) => request.json(b),
+        None => request,
+    };
+    request.send().await.unwrap().json().await.unwrap()
 }
