@@ -70,20 +70,45 @@ impl ControlClient {
     /// check; `None` when no server runs on this data directory.
     pub async fn find_running(data: &DataDir) -> Result<Option<ControlClient>> {
         let Some(record) = ServerRecord::read(data)? else {
-            return Ok(None);
+            return Self::none_unless_held(data, None, "it left no server.json");
         };
         let Some(ca) = crate::store::read_optional(&data.ca_cert())? else {
-            return Ok(None);
+            return Self::none_unless_held(data, Some(&record), "the CA certificate is missing");
         };
         let mut client = ControlClient::new(&record.listening, &ca)?;
-        // A server beyond loopback wants its token; it left it for us in the data directory.
+        // The server left its token for us in the data directory.
         client.token = crate::store::read_optional(&data.control_token())?
             .map(|t| String::from_utf8_lossy(&t).trim().to_string())
             .filter(|t| !t.is_empty());
         match client.get::<crate::api::Health>(&["health"]).await {
             Ok(_) => Ok(Some(client)),
-            Err(_) => Ok(None),
+            Err(e) => Self::none_unless_held(data, Some(&record), &e.to_string()),
         }
+    }
+
+    /// No server to talk to, which callers take as leave to work on the files themselves:
+    /// true only when no process holds the serving lock. A live server we cannot reach (a
+    /// wildcard bind recorded by an old version, a changed token, a probe's own issuer) would
+    /// go on serving the old keys while the files changed under it, so that is an error
+    /// naming who holds the directory.
+    fn none_unless_held(
+        data: &DataDir,
+        record: Option<&ServerRecord>,
+        why: &str,
+    ) -> Result<Option<ControlClient>> {
+        if data.try_lock_serving()?.is_some() {
+            return Ok(None);
+        }
+        let who = match record {
+            Some(r) => format!("the server at {} (pid {})", r.listening, r.pid),
+            None => "another Stepmint process (a server, or a `stepmint probe` run)".to_string(),
+        };
+        Err(ErrorKind::AlreadyServing(format!(
+            "{who} holds {} but its control API cannot be reached ({}): stop it, or use it, before changing these files",
+            data.root().display(),
+            crate::encoding::printable(why)
+        ))
+        .into())
     }
 
     /// The same client sending `token` (`Authorization: Bearer`) with every call.

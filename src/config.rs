@@ -54,11 +54,19 @@ pub struct Config {
     pub max_connections: usize,
     /// Also serve on listeners with TLS faults. Default: false.
     pub tls_faults: bool,
-    /// The token the control API and console require. Default: none on loopback; beyond
-    /// loopback, one is generated and written to the data directory (`control-token`, 0600).
+    /// The token the control API and console require. Default: `None`, meaning a new random
+    /// one each start. Either way it is written to the data directory (`control-token`, 0600)
+    /// for the CLI, and the console link carries it: loopback is not a boundary (other local
+    /// users, containers sharing the network and tunnels reach it).
     pub control_token: Option<String>,
     /// Serve the web console at `/_stepmint/ui/`. Default: true.
     pub console: bool,
+    /// Let the control API's probe run commands (`exec` targets), still only for the token's
+    /// holder. Default: false: HTTP targets only.
+    pub allow_exec: bool,
+    /// Serve the control API and console at all. Default: true. `stepmint probe`'s own issuer
+    /// turns it off: it serves the relying-party paths only, and records no `server.json`.
+    pub control_plane: bool,
 }
 
 impl Default for Config {
@@ -75,6 +83,8 @@ impl Default for Config {
             control_token: None,
             console: true,
             tls_faults: false,
+            allow_exec: false,
+            control_plane: true,
         }
     }
 }

@@ -102,7 +102,11 @@ impl Instance {
             Some(Arc::from(ca.cert_pem())),
             access,
             Some(facts),
-            config.console,
+            crate::http::Serving {
+                console: config.console && config.control_plane,
+                control: config.control_plane,
+                allow_exec: config.allow_exec,
+            },
         );
         let log = state.log.clone();
         let faults = state.faults.clone();
@@ -129,14 +133,18 @@ impl Instance {
             },
         )?;
         let ca_path = issuer.data_dir().ca_cert();
-        let record = ServerRecord {
-            public_url: public_url.clone(),
-            listening: format!("https://{local}"),
-            pid: std::process::id(),
-            token_lifetime: Some(config.token_lifetime),
-        };
-        // Best effort: a read-only data directory must not stop the server.
-        let _ = store::write_json(&issuer.data_dir().server_state(), &record);
+        // Only a server with a control plane is one the CLI can drive; a probe's own issuer
+        // leaves no record for `mint` or `keys` to find.
+        if config.control_plane {
+            let record = ServerRecord {
+                public_url: public_url.clone(),
+                listening: reachable(local),
+                pid: std::process::id(),
+                token_lifetime: Some(config.token_lifetime),
+            };
+            // Best effort: a read-only data directory must not stop the server.
+            let _ = store::write_json(&issuer.data_dir().server_state(), &record);
+        }
         Ok(Instance {
             issuer,
             log,
@@ -144,7 +152,7 @@ impl Instance {
             tls_faults,
             server,
             control_token,
-            console: config.console,
+            console: config.console && config.control_plane,
             _serving: serving,
             base_url: public_url,
             ca_path,
@@ -256,27 +264,41 @@ fn connection_cap(wanted: usize) -> usize {
     wanted.min(room).max(16)
 }
 
-/// The control token: the configured one; beyond loopback a new random one (control-plane
-/// access from another machine needs it); written to the data directory (0600) for the CLI,
-/// or its stale file removed when none is needed.
+/// The control token: the configured one, else a new random one. Always one: loopback is not a
+/// boundary (other local users, containers sharing the network namespace, `ssh -L` and tunnels
+/// all reach 127.0.0.1), and the control plane can mint, change keys and, with `--allow-exec`,
+/// run commands. Written to the data directory (0600) for the CLI; a server without a control
+/// plane removes a stale one.
 fn control_token(config: &Config, data: &store::DataDir) -> Result<Option<String>> {
+    let path = data.control_token();
+    if !config.control_plane {
+        return Ok(None);
+    }
     let token = match &config.control_token {
-        Some(t) => Some(t.clone()),
-        None if !config.bind.is_loopback() => {
+        Some(t) => t.clone(),
+        None => {
             let mut bytes = [0u8; 24];
             aws_lc_rs::rand::fill(&mut bytes).map_err(|_| Error::crypto("no random bytes"))?;
-            Some(crate::encoding::b64url(&bytes))
+            crate::encoding::b64url(&bytes)
         }
-        None => None,
     };
-    let path = data.control_token();
-    match &token {
-        Some(t) => store::write_atomic(&path, t.as_bytes())?,
-        None => {
-            let _ = std::fs::remove_file(&path);
+    store::write_atomic(&path, token.as_bytes())?;
+    Ok(Some(token))
+}
+
+/// A URL a client on this machine can reach the server at: a wildcard bind (`0.0.0.0`, `::`)
+/// is no address to connect to, so it becomes the matching loopback one.
+fn reachable(local: SocketAddr) -> String {
+    let ip = match local.ip() {
+        std::net::IpAddr::V4(v4) if v4.is_unspecified() => {
+            std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
         }
-    }
-    Ok(token)
+        std::net::IpAddr::V6(v6) if v6.is_unspecified() => {
+            std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
+        }
+        ip => ip,
+    };
+    format!("https://{}", SocketAddr::new(ip, local.port()))
 }
 
 /// Whom the control plane answers: the names this server serves, on its ports.
@@ -316,26 +338,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_token_is_made_beyond_loopback_and_kept_for_the_cli() {
+    fn a_token_is_made_on_loopback_too_and_kept_for_the_cli() {
         let tmp = tempfile::tempdir().unwrap();
         let data = store::DataDir::open(tmp.path()).unwrap();
         let mut config = Config::default();
-        assert_eq!(
-            control_token(&config, &data).unwrap(),
-            None,
-            "loopback: none"
-        );
-        config.bind = "0.0.0.0".parse().unwrap();
+        assert!(config.bind.is_loopback());
         let made = control_token(&config, &data)
             .unwrap()
-            .expect("beyond loopback: one");
+            .expect("loopback is no boundary: a token");
         assert!(made.len() >= 32);
         assert_eq!(std::fs::read_to_string(data.control_token()).unwrap(), made);
         let again = control_token(&config, &data).unwrap().unwrap();
         assert_ne!(made, again, "a new one each start");
-        config.bind = "127.0.0.1".parse().unwrap();
+        config.control_token = Some("a-configured-token-0123".into());
+        assert_eq!(
+            control_token(&config, &data).unwrap().as_deref(),
+            Some("a-configured-token-0123")
+        );
+        config.control_plane = false;
         assert_eq!(control_token(&config, &data).unwrap(), None);
-        assert!(!data.control_token().exists(), "a stale token is removed");
         let a = access_for(
             &config,
             "https://issuer.example:9443/prefix",
@@ -344,5 +365,21 @@ mod tests {
         );
         assert!(a.hosts.contains(&"issuer.example".to_string()));
         assert_eq!(a.ports, [8443, 9443]);
+    }
+
+    #[test]
+    fn a_wildcard_bind_is_recorded_as_loopback() {
+        assert_eq!(
+            reachable("0.0.0.0:8443".parse().unwrap()),
+            "https://127.0.0.1:8443"
+        );
+        assert_eq!(
+            reachable("[::]:9000".parse().unwrap()),
+            "https://[::1]:9000"
+        );
+        assert_eq!(
+            reachable("192.0.2.7:1".parse().unwrap()),
+            "https://192.0.2.7:1"
+        );
     }
 }

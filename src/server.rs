@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use hyper::body::{Body as HttpBody, Frame, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -116,6 +117,45 @@ impl Busy {
     fn enter(slot: &Arc<Slot>, registry: &Arc<Registry>) -> Busy {
         slot.busy.fetch_add(1, Ordering::AcqRel);
         Busy(slot.clone(), registry.clone())
+    }
+}
+
+impl Busy {
+    /// A response whose body is a stream (the console's live log, a probe's progress) keeps
+    /// its connection busy until the body ends, so the idle reaper and the shedding at the cap
+    /// leave it alone. A body of known length (nearly every answer) ends the request at once,
+    /// at no cost to the hot paths.
+    fn hold_while_streaming(self, response: axum::response::Response) -> axum::response::Response {
+        if response.body().size_hint().exact().is_some() {
+            return response;
+        }
+        response.map(|inner| axum::body::Body::new(HeldBody { inner, _busy: self }))
+    }
+}
+
+/// A streamed body with its connection's [`Busy`] mark.
+struct HeldBody {
+    inner: axum::body::Body,
+    _busy: Busy,
+}
+
+impl HttpBody for HeldBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<std::result::Result<Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -233,9 +273,8 @@ async fn accept_loop(
             .map_future(move |fut| {
                 let busy = Busy::enter(&busy_slot, &busy_registry);
                 async move {
-                    let out = fut.await;
-                    drop(busy);
-                    out
+                    fut.await
+                        .map(|response| busy.hold_while_streaming(response))
                 }
             });
         let builder = builder.clone();
@@ -279,4 +318,46 @@ async fn accept_loop(
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
     // Whatever outlived the grace period (a hanging fault, a stuck client) ends with the server.
     connections.abort_all();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry() -> Arc<Registry> {
+        Arc::new(Registry {
+            started: Instant::now(),
+            next: AtomicU64::new(0),
+            slots: Mutex::new(HashMap::new()),
+        })
+    }
+
+    #[test]
+    fn a_streamed_body_keeps_its_connection_busy_until_it_ends() {
+        let registry = registry();
+        let (_, slot) = registry.open(4).unwrap();
+        // A stream (the live log, a probe): busy while the body lives, idle after.
+        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<axum::body::Bytes>>(1);
+        struct Rx(tokio::sync::mpsc::Receiver<std::io::Result<axum::body::Bytes>>);
+        impl futures_core::Stream for Rx {
+            type Item = std::io::Result<axum::body::Bytes>;
+            fn poll_next(
+                mut self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<Option<Self::Item>> {
+                self.0.poll_recv(cx)
+            }
+        }
+        let streamed = axum::response::Response::new(axum::body::Body::from_stream(Rx(rx)));
+        let held = Busy::enter(&slot, &registry).hold_while_streaming(streamed);
+        assert_eq!(slot.busy.load(Ordering::Acquire), 1, "busy while streaming");
+        drop(tx);
+        drop(held);
+        assert_eq!(slot.busy.load(Ordering::Acquire), 0);
+        // A body of known length: the request ends with its response.
+        let whole = axum::response::Response::new(axum::body::Body::from("{}"));
+        let answered = Busy::enter(&slot, &registry).hold_while_streaming(whole);
+        assert_eq!(slot.busy.load(Ordering::Acquire), 0);
+        drop(answered);
+    }
 }

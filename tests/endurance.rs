@@ -78,7 +78,10 @@ fn kill_9_during_rotation_and_minting_loses_nothing() {
             .as_str()
             .unwrap()
             .to_string();
-        let client = stepmint::ControlClient::new(&base, &ca_before).unwrap();
+        let token = std::fs::read_to_string(dir.path().join("control-token")).unwrap();
+        let client = stepmint::ControlClient::new(&base, &ca_before)
+            .unwrap()
+            .with_token(token);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -185,7 +188,7 @@ async fn slow_clients_do_not_block_others() {
         }
         idle.push(s);
     }
-    let client = util::client(&util::ca_pem(&instance));
+    let client = util::owner(&instance);
     let url = instance.workspaces()[0].jwks_uri.clone();
     for _ in 0..20 {
         let resp = tokio::time::timeout(Duration::from_secs(10), client.get(&url).send()).await;
@@ -204,7 +207,7 @@ async fn slow_clients_do_not_block_others() {
 async fn oversized_headers_and_bodies_are_refused_and_serving_goes_on() {
     let dir = util::data_dir();
     let instance = util::start(dir.path(), &[]).await;
-    let client = util::client(&util::ca_pem(&instance));
+    let client = util::owner(&instance);
     let base = format!("https://localhost:{}", instance.local_addr().port());
     let url = instance.workspaces()[0].jwks_uri.clone();
 

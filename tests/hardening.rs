@@ -467,7 +467,8 @@ async fn odd_requests_get_json_answers_and_bodies_cannot_stall_a_worker() {
     }
     // A declared length of a terabyte: refused at once, before any body byte.
     let mut tls = tls_connect(port, &ca, b"http/1.1").await;
-    tls.write_all(b"POST /_stepmint/v1/tokens HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n")
+    let token = instance.control_token().unwrap();
+    tls.write_all(format!("POST /_stepmint/v1/tokens HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n").as_bytes())
         .await
         .unwrap();
     let mut head = vec![0u8; 512];

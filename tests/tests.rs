@@ -19,6 +19,7 @@ mod issuer_http;
 mod keys_and_verify;
 mod layers;
 mod newcomer;
+mod owner_only;
 mod probe;
 mod probe_cli;
 mod probe_policy;

@@ -63,6 +63,25 @@ pub fn client(ca_pem: &[u8]) -> reqwest::Client {
     client_builder(ca_pem).build().expect("client")
 }
 
+/// A client of `instance`'s owner: trusts its CA and sends its control token with every
+/// request (the relying-party paths ignore it).
+pub fn owner(instance: &Instance) -> reqwest::Client {
+    owner_builder(instance).build().expect("client")
+}
+
+/// The builder behind [`owner`].
+pub fn owner_builder(instance: &Instance) -> reqwest::ClientBuilder {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let token = instance
+        .control_token()
+        .expect("a server has a control token");
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("header value"),
+    );
+    client_builder(&ca_pem(instance)).default_headers(headers)
+}
+
 /// The builder behind [`client`], for tests that need more (HTTP/1.1 only, a resolve entry).
 pub fn client_builder(ca_pem: &[u8]) -> reqwest::ClientBuilder {
     reqwest::Client::builder()

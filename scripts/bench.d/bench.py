@@ -109,8 +109,12 @@ class Stepmint:
         self.jwks = base + "/keys.json"
         self.mint_url = f"https://localhost:{self.port}/_stepmint/v1/tokens"
         self.mint_lua = os.path.join(self.data, "mint.lua")
+        # The control API wants the token the server wrote into its data directory.
+        with open(os.path.join(self.data, "control-token")) as f:
+            token = f.read().strip()
         with open(self.mint_lua, "w") as f:
-            f.write('wrk.method = "POST"\nwrk.body = "{}"\nwrk.headers["Content-Type"] = "application/json"\n')
+            f.write('wrk.method = "POST"\nwrk.body = "{}"\nwrk.headers["Content-Type"] = "application/json"\n'
+                    f'wrk.headers["Authorization"] = "Bearer {token}"\n')
 
     def tls_files(self):
         return os.path.join(self.data, "tls", "leaf-key.pem"), os.path.join(self.data, "tls", "leaf.pem")

@@ -29,7 +29,7 @@ pub use body::{MAX_BODY, parse_json};
 pub use console::built as console_built;
 pub use error::ApiError;
 pub use reqlog::{Endpoint, LOG_CAPACITY, PeerAddr, RequestLog, RequestRecord};
-pub use state::{AppState, ServerFacts, Shared};
+pub use state::{AppState, MAX_CONCURRENT_PROBES, ServerFacts, Serving, Shared};
 
 use crate::paths::{DISCOVERY_ROUTE, JWKS_ROUTE};
 
@@ -80,9 +80,28 @@ pub fn router(state: AppState) -> Router {
         .route("/attacker/{slug}/cert.pem", get(control::attacker_cert));
     let mut app = Router::new()
         .route(DISCOVERY_ROUTE, get(oidc::discovery))
-        .route(JWKS_ROUTE, get(oidc::jwks))
-        .nest(crate::paths::CONTROL_PREFIX, control);
-    if state.console {
+        .route(JWKS_ROUTE, get(oidc::jwks));
+    app = if state.serving.control {
+        app.nest(crate::paths::CONTROL_PREFIX, control)
+    } else {
+        // The attacker's documents are relying-party traffic (hostile `jku`/`x5u` cases point
+        // at them); nothing else of the control plane is served.
+        app.route(
+            &format!(
+                "{}/attacker/{{slug}}/jwks.json",
+                crate::paths::CONTROL_PREFIX
+            ),
+            get(control::attacker_jwks),
+        )
+        .route(
+            &format!(
+                "{}/attacker/{{slug}}/cert.pem",
+                crate::paths::CONTROL_PREFIX
+            ),
+            get(control::attacker_cert),
+        )
+    };
+    if state.serving.console {
         let prefix = crate::paths::CONSOLE_PREFIX;
         app = app
             .route(

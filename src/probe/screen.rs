@@ -48,9 +48,27 @@ pub struct ScreenRequest {
     pub recipes: Vec<String>,
 }
 
+/// The most generated tokens one probe over the control API may ask for: a bound on the work
+/// (and memory) a single request can start in the server.
+pub const MAX_SCREEN_FUZZ: usize = 100_000;
+
 impl ScreenRequest {
+    /// Whether this probe runs a command (which the control API allows only with
+    /// `serve --allow-exec`).
+    pub fn runs_command(&self) -> bool {
+        self.exec.as_deref().is_some_and(|e| !e.is_empty())
+    }
+
     /// The probe options this asks for, against `issuer`'s workspace.
     pub fn options(&self, issuer: &Issuer) -> Result<ProbeOptions> {
+        if let Some(n) = self.fuzz
+            && n > MAX_SCREEN_FUZZ
+        {
+            return Err(Error::invalid(
+                "fuzz",
+                format!("{n} generated tokens: at most {MAX_SCREEN_FUZZ} per probe"),
+            ));
+        }
         let target = match (
             self.url.as_deref().filter(|u| !u.is_empty()),
             self.exec.as_deref().filter(|e| !e.is_empty()),

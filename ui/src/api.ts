@@ -61,8 +61,11 @@ export interface Api {
   watchRequests(since: number, onRecords: (records: RequestRecord[]) => void): () => void;
   history(): Promise<HistoryEntry[]>;
   clearHistory(): Promise<void>;
-  /** Runs a probe; `onProgress` gets the live progress events while it runs. */
-  probe(options: Partial<ProbeOptions>, onProgress?: (p: ProbeProgress) => void): Promise<ProbeReport>;
+  /**
+   * Runs a probe; `onProgress` gets the live progress events while it runs. In the console,
+   * aborting `signal` cancels it: the server stops a probe whose stream is gone.
+   */
+  probe(options: Partial<ProbeOptions>, onProgress?: (p: ProbeProgress) => void, signal?: AbortSignal): Promise<ProbeReport>;
   recipeFromRequest(request: StepRequest, name: string): Promise<string>;
   faults(): Promise<FaultEntry[]>;
   /** Sets a fault: any members of `Fault` (the rest off). */
@@ -430,8 +433,8 @@ export function httpApi(fetchFn: Fetch, token: () => string | null = () => null,
     clearHistory: async () => {
       await json("DELETE", apiUrl(["history"]));
     },
-    probe: async (options, onProgress) => {
-      const res = await send("POST", apiUrl(["probe"]), options, "text/event-stream");
+    probe: async (options, onProgress, signal) => {
+      const res = await send("POST", apiUrl(["probe"]), options, "text/event-stream", signal);
       // A server may answer the report as plain JSON.
       if ((res.headers.get("content-type") ?? "").includes("application/json")) return (await res.json()) as ProbeReport;
       if (!res.body) throw new Error("the probe answered no stream");
@@ -449,7 +452,8 @@ export function httpApi(fetchFn: Fetch, token: () => string | null = () => null,
         } else if (e.event === "error") {
           failure = errorMessage(500, e.data);
         }
-      });
+      }, signal);
+      if (signal?.aborted) throw new Error("probe cancelled");
       if (failure !== null) throw new Error(failure);
       if (report === null) throw new Error("the probe's stream ended without a report");
       return report;

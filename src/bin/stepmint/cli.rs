@@ -243,9 +243,10 @@ pub struct ProbeArgs {
     /// Tokens in flight at once
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub concurrency: u64,
-    /// Port of the in-process issuer (when no server runs on the data directory)
-    #[arg(long, default_value_t = stepmint::DEFAULT_PORT)]
-    pub port: u16,
+    /// Port of the in-process issuer (when no server runs on the data directory) [default: a
+    /// free one]. It serves the relying-party paths only, never a control API
+    #[arg(long)]
+    pub port: Option<u16>,
     /// Base URL of the in-process issuer
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
@@ -478,10 +479,17 @@ pub struct ServeArgs {
     /// Open connections above which the one idle the longest is closed for a new client [default: 4096]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: Option<u64>,
-    /// The token the control API and console require (default: none on loopback; beyond it, a
-    /// generated one written to the data directory)
-    #[arg(long, value_name = "TOKEN", env = "STEPMINT_CONTROL_TOKEN")]
+    /// A file holding the token the control API and console require [default:
+    /// $STEPMINT_CONTROL_TOKEN, else a new random one each start]. Either way it is written to the
+    /// data directory (0600) for the CLI, and the console link carries it
+    #[arg(long, value_name = "FILE")]
+    pub control_token_file: Option<PathBuf>,
+    /// Refused: a token on the command line is visible to every local user (`ps`)
+    #[arg(long, value_name = "TOKEN", hide = true)]
     pub control_token: Option<String>,
+    /// Let a probe over the control API run commands (`exec`), still only for the token's holder
+    #[arg(long)]
+    pub allow_exec: bool,
     /// Do not serve the web console at /_stepmint/ui/
     #[arg(long)]
     pub no_console: bool,

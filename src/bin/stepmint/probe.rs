@@ -20,7 +20,32 @@ use crate::common::{self, Usage};
 /// Exit code when the relying party could not be tested at all.
 const UNTESTED: u8 = 3;
 
+/// Runs the probe. An operational failure (the in-process issuer cannot listen, the data
+/// directory is unusable, the report cannot be written) is "could not test" (3), or a usage
+/// error (2), never 1, which means a hostile token was accepted; with `--json` it is also a JSON
+/// object on stdout, so a script reading the report never parses nothing.
 pub fn run(args: ProbeArgs) -> Result<ExitCode> {
+    let json = args.json;
+    match probe(args) {
+        Ok(code) => Ok(code),
+        Err(err) if err.chain().any(|e| e.is::<crate::out::Closed>()) => Err(err),
+        Err(err) => {
+            let code = match common::exit_code(&err) {
+                2 => 2,
+                _ => UNTESTED,
+            };
+            let message = printable(&format!("{err:#}")).into_owned();
+            if json {
+                let body = serde_json::json!({ "error": { "message": message, "exit": code } });
+                crate::out::line(&serde_json::to_string_pretty(&body)?)?;
+            }
+            eprintln!("stepmint: error: {message}");
+            Ok(ExitCode::from(code))
+        }
+    }
+}
+
+fn probe(args: ProbeArgs) -> Result<ExitCode> {
     let target = if let Some(cmd) = &args.exec {
         if args.shell {
             Target::shell(cmd)?
@@ -97,7 +122,10 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
         } else {
             let config = Config {
                 data_dir: Some(dir.clone()),
-                port: args.port,
+                port: args.port.unwrap_or(0),
+                // The relying party's paths only: nothing here may drive this issuer or run a
+                // command through it while the probe runs.
+                control_plane: false,
                 public_url: args.public_url.clone(),
                 workspaces,
                 ..Config::default()
