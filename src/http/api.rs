@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use ts_rs::{TS, TypeVisitor};
 
 pub use super::reqlog::{Endpoint, RequestRecord};
@@ -24,7 +23,7 @@ pub use crate::issuer::{MintedToken, WorkspaceDetails, WorkspaceInfo};
 pub use crate::keys::{KeyAlg, KeyStatus, KeyView};
 pub use crate::probe::{Progress, ScreenReport, ScreenRequest};
 pub use crate::token::StepRequest;
-pub use crate::validate::{Policy, Report};
+pub use crate::validate::{Policy, PolicyOverrides, Report};
 pub use crate::workspace::WorkspaceSpec;
 
 /// `GET /health`.
@@ -135,7 +134,7 @@ pub struct VerifyRequest {
     pub workspace: Option<String>,
     /// Policy members over the workspace's default policy (issuer and default audience).
     #[serde(default)]
-    pub policy: Map<String, Value>,
+    pub policy: PolicyOverrides,
 }
 
 /// Reply to `POST /verify`.
@@ -229,7 +228,7 @@ pub struct InspectRequest {
     /// Policy members over the workspace's default policy.
     #[serde(default)]
     #[ts(optional = nullable)]
-    pub policy: Option<Map<String, Value>>,
+    pub policy: Option<PolicyOverrides>,
 }
 
 /// `GET`/`DELETE /history`: minted tokens, newest first.

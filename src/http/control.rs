@@ -259,9 +259,7 @@ pub async fn verify(
 ) -> Result<Json<Verification>, ApiError> {
     let v = state
         .issuer
-        .verify(req.workspace.as_deref(), &req.token, |p| {
-            p.with_json(req.policy)
-        })?;
+        .verify(req.workspace.as_deref(), &req.token, &req.policy)?;
     Ok(Json(Verification {
         workspace: v.workspace,
         policy: v.policy,

@@ -54,7 +54,7 @@ pub async fn inspect(
     Ok(Json(state.issuer.inspect(
         req.workspace.as_deref(),
         &req.token,
-        req.policy.unwrap_or_default(),
+        &req.policy.unwrap_or_default(),
     )?))
 }
 

@@ -10,6 +10,7 @@
 
 mod claims;
 mod keyset;
+mod overrides;
 mod policy;
 mod remote;
 mod report;
@@ -17,6 +18,7 @@ mod strict_json;
 mod verify;
 
 pub use keyset::KeySet;
+pub use overrides::PolicyOverrides;
 pub use policy::{Condition, FORBIDDEN_HEADERS, Policy, Test, string_like};
 pub use remote::RemoteKeys;
 pub use report::{Check, Refusal, Report, Status};

@@ -76,20 +76,6 @@ impl Policy {
         }
     }
 
-    /// This policy with `overrides` (members as JSON, as the control API and the app send
-    /// them) merged over it; a bad member is an error naming it (`policy.leeway`). Rust callers
-    /// set the fields instead.
-    pub fn with_json(self, overrides: serde_json::Map<String, Value>) -> crate::Result<Policy> {
-        let mut merged = match serde_json::to_value(self) {
-            Ok(Value::Object(map)) => map,
-            _ => serde_json::Map::new(),
-        };
-        merged.extend(overrides);
-        serde_path_to_error::deserialize(Value::Object(merged)).map_err(|e| {
-            crate::Error::invalid(format!("policy.{}", e.path()), e.inner().to_string())
-        })
-    }
-
     /// Structure and signature only, for `algorithms` (JOSE test vectors).
     pub fn signature_only(algorithms: &[&str]) -> Policy {
         Policy {

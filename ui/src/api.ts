@@ -6,18 +6,17 @@
 // start; every `api.*` method answers the same types in both.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import type { JsonObject } from "./lib/json";
 
 // Every wire shape comes from the Rust types (src/http/api.rs) through the generated file; the
 // names below are the screens' names for some of them.
 import type * as Wire from "./generated/api";
 import type {
   CaseSummary, Check, CheckStatus, Endpoint, EtagMode, Fault, FaultEndpoint, FaultEntry, Finding, HistoryEntry, Inspection, ProbeOptions,
-  Policy, ProbeProgress, ProbeReport, ProbeRow, Report, RequestRecord, Severity, Status, Verdict,
+  Policy, PolicyOverrides, ProbeProgress, ProbeReport, ProbeRow, Report, RequestRecord, Severity, Status, Verdict,
 } from "./generated/api";
 export type {
   CaseSummary, Check, CheckStatus, Endpoint, EtagMode, Fault, FaultEndpoint, FaultEntry, Finding, HistoryEntry, Inspection, ProbeOptions,
-  Policy, ProbeProgress, ProbeReport, ProbeRow, Report, RequestRecord, Severity, Status, Verdict,
+  Policy, PolicyOverrides, ProbeProgress, ProbeReport, ProbeRow, Report, RequestRecord, Severity, Status, Verdict,
 };
 /** A key as listed: its state's fields (`until`, `publish_at`, `published_at`) with the state. */
 export type KeyInfo = Wire.KeyView;
@@ -52,7 +51,7 @@ export interface Api {
   caPem(): Promise<string>;
   cases(): Promise<CaseSummary[]>;
   mint(request: StepRequest): Promise<Minted>;
-  inspect(token: string, workspace?: string, policy?: JsonObject): Promise<Inspection>;
+  inspect(token: string, workspace?: string, policy?: Partial<PolicyOverrides>): Promise<Inspection>;
   requests(since: number): Promise<Wire.RequestsPage>;
   /**
    * Console only: calls `onRecords` with the log's records after `since` and then each new one

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use stepmint::hostile::Recipe;
 use stepmint::probe::{self, FindingKind, FuzzOptions, ProbeOptions, Progress, Target};
+use stepmint::validate::PolicyOverrides;
 use stepmint::{
     Config, ControlClient, DataDir, IdSource, Instance, Issuer, IssuerOptions, StepRequest,
     SystemClock, printable,
@@ -67,7 +68,8 @@ fn probe(args: ProbeArgs) -> Result<ExitCode> {
             ca,
         )?
     };
-    let conditions = common::claim_conditions(&args.claims)?;
+    // Bad --claim lines are usage errors before anything starts.
+    common::claim_conditions(&args.claims)?;
     let recipes = match &args.recipes {
         Some(dir) => {
             let r = Recipe::load_dir(dir)?;
@@ -137,22 +139,23 @@ fn probe(args: ProbeArgs) -> Result<ExitCode> {
             (instance.issuer().clone(), Some(instance))
         };
         // What the relying party declares: the workspace's policy with the flags over it.
-        let mut policy = issuer
-            .workspace_or_first(
-                args.workspace
-                    .as_deref()
-                    .map(|w| w.split('=').next().unwrap_or(w)),
-            )?
-            .default_policy();
-        if !args.audiences.is_empty() {
-            policy.audiences = args.audiences.clone();
-        }
-        policy.sub_like = args.sub_like.clone();
-        policy.conditions = conditions;
-        if let Some(l) = args.leeway {
-            policy.leeway = l;
-        }
-        policy.max_age = args.max_age;
+        let declared = PolicyOverrides {
+            audiences: args.audiences.clone(),
+            sub_like: args.sub_like.clone(),
+            claims: args.claims.clone(),
+            leeway: args.leeway,
+            max_age: args.max_age,
+            ..PolicyOverrides::default()
+        };
+        let policy = declared.apply(
+            issuer
+                .workspace_or_first(
+                    args.workspace
+                        .as_deref()
+                        .map(|w| w.split('=').next().unwrap_or(w)),
+                )?
+                .default_policy(),
+        )?;
         let mut options = ProbeOptions::new(target);
         options.policy = Some(policy);
         options.step = StepRequest {

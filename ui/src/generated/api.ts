@@ -374,7 +374,7 @@ workspace?: string | null,
 /**
  * Policy members over the workspace's default policy.
  */
-policy?: { [key in string]?: JsonValue } | null, };
+policy?: PolicyOverrides | null, };
 
 export type Inspection = { 
 /**
@@ -551,6 +551,64 @@ forbidden_headers: Array<string>,
  */
 check_claims: boolean, };
 
+export type PolicyOverrides = { 
+/**
+ * `iss` must equal this.
+ */
+issuer?: string | null, 
+/**
+ * `aud` must contain one of these (given: replaces the base's).
+ */
+audiences: Array<string>, 
+/**
+ * Allowed `alg` values (given: replaces the base's).
+ */
+algorithms: Array<string>, 
+/**
+ * Clock-skew allowance in seconds.
+ */
+leeway?: number | null, 
+/**
+ * The oldest `iat` accepted, in seconds before now.
+ */
+max_age?: number | null, 
+/**
+ * `sub` patterns, AWS `StringLike` (given: replaces the base's).
+ */
+sub_like: Array<string>, 
+/**
+ * Claim conditions, added to the base's.
+ */
+conditions: Array<Condition>, 
+/**
+ * Claim conditions as `KEY=PATTERN` text (the CLI's `--claim`), added to the base's.
+ */
+claims: Array<string>, 
+/**
+ * Claims that must be present (given: replaces the base's).
+ */
+required_claims?: Array<string> | null, 
+/**
+ * Refuse tokens without `kid`.
+ */
+require_kid?: boolean | null, 
+/**
+ * Longest token accepted, in bytes.
+ */
+max_token_len?: number | null, 
+/**
+ * Deepest JSON nesting accepted.
+ */
+max_depth?: number | null, 
+/**
+ * Header members that make a token refused (given: replaces the base's).
+ */
+forbidden_headers?: Array<string> | null, 
+/**
+ * Check the payload's claims at all.
+ */
+check_claims?: boolean | null, };
+
 export type ProbeOptions = { 
 /**
  * The relying party's URL (or `exec`).
@@ -584,6 +642,10 @@ claims: Array<string>,
  * Leeway in seconds.
  */
 leeway?: number | null, 
+/**
+ * The oldest `iat` the relying party accepts, in seconds before now.
+ */
+max_age?: number | null, 
 /**
  * The workspace (default: the first).
  */
@@ -994,7 +1056,7 @@ workspace?: string | null,
 /**
  * Policy members over the workspace's default policy (issuer and default audience).
  */
-policy: { [key in string]?: JsonValue }, };
+policy: PolicyOverrides, };
 
 export type WorkspaceDetails = { 
 /**
