@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::http::calls::{self, Call, NoBody, NoQuery};
 use crate::paths;
 use crate::store::{DataDir, ServerRecord};
 
@@ -80,7 +80,10 @@ impl ControlClient {
         client.token = crate::store::read_optional(&data.control_token())?
             .map(|t| String::from_utf8_lossy(&t).trim().to_string())
             .filter(|t| !t.is_empty());
-        match client.get::<crate::api::Health>(&["health"]).await {
+        match client
+            .call::<calls::HealthCall>(&[], &NoQuery {}, &NoBody {})
+            .await
+        {
             Ok(_) => Ok(Some(client)),
             Err(e) => Self::none_unless_held(data, Some(&record), &e.to_string()),
         }
@@ -117,59 +120,35 @@ impl ControlClient {
         self
     }
 
-    fn url(&self, segments: &[&str]) -> String {
-        paths::control_url(&self.base, &paths::control_path(segments))
-    }
-
-    /// `GET {base}/_stepmint/v1/{segments...}`, each segment percent-encoded (a slug or kid
-    /// cannot reach another route).
-    pub async fn get<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T> {
-        self.send(self.http.get(self.url(segments))).await
-    }
-
-    /// `GET` with a query string (`pairs` percent-encoded); segments as for
-    /// [`ControlClient::get`].
-    pub async fn get_query<T: DeserializeOwned>(
+    /// Call `C` of the control API's call table, its path parameters filled by `params` (each
+    /// percent-encoded, so a slug or kid cannot reach another route), with its query and body,
+    /// answered as its reply type.
+    pub async fn call<C: Call>(
         &self,
-        segments: &[&str],
-        pairs: &[(&str, String)],
-    ) -> Result<T> {
-        let query: Vec<String> = pairs
-            .iter()
-            .map(|(k, v)| format!("{}={}", paths::segment(k), paths::segment(v)))
-            .collect();
-        let url = format!("{}?{}", self.url(segments), query.join("&"));
-        self.send(self.http.get(url)).await
-    }
-
-    /// `POST` with a JSON body; segments as for [`ControlClient::get`].
-    pub async fn post<T: DeserializeOwned>(
-        &self,
-        segments: &[&str],
-        body: &impl Serialize,
-    ) -> Result<T> {
-        self.send(self.http.post(self.url(segments)).json(body))
-            .await
-    }
-
-    /// `PUT` with a JSON body; segments as for [`ControlClient::get`].
-    pub async fn put<T: DeserializeOwned>(
-        &self,
-        segments: &[&str],
-        body: &impl Serialize,
-    ) -> Result<T> {
-        self.send(self.http.put(self.url(segments)).json(body))
-            .await
-    }
-
-    /// `DELETE`; segments as for [`ControlClient::get`].
-    pub async fn delete<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T> {
-        self.send(self.http.delete(self.url(segments))).await
+        params: &[&str],
+        query: &C::Query,
+        body: &C::Body,
+    ) -> Result<C::Reply> {
+        let path = calls::path_of::<C>(params).ok_or_else(|| {
+            Error::invalid(
+                "path",
+                format!("`{}` takes the parameters of {}", C::NAME, C::PATH),
+            )
+        })?;
+        let url = paths::control_url(&self.base, &path);
+        let req = self.http.request(C::METHOD, url).query(query);
+        let req = match C::METHOD {
+            reqwest::Method::GET | reqwest::Method::DELETE => req,
+            _ => req.json(body),
+        };
+        self.send(req).await
     }
 
     /// The default workspace's slug (the first the server serves).
     pub async fn default_workspace(&self) -> Result<String> {
-        let list: crate::api::WorkspaceList = self.get(&["workspaces"]).await?;
+        let list = self
+            .call::<calls::ListWorkspaces>(&[], &NoQuery {}, &NoBody {})
+            .await?;
         list.default_slug()
             .map(str::to_string)
             .ok_or_else(|| ErrorKind::Server(format!("{} serves no workspace", self.base)).into())

@@ -315,10 +315,13 @@ pub fn typescript() -> String {
     c.visit::<ScreenRequest>();
     c.visit::<ScreenReport>();
     c.visit::<Progress>();
+    super::calls::visit_types(&mut c);
     let mut out = String::from(
-        "// Generated from the Rust types in src/http/api.rs: do not edit.\n\
+        "// Generated from the Rust types in src/http/api.rs and the call table in\n\
+         // src/http/calls.rs: do not edit.\n\
          // Regenerate with `STEPMINT_BLESS=1 cargo test --test integration api_types`.\n",
     );
+    out.push_str(&super::calls::typescript());
     for decl in c.0.values() {
         out.push('\n');
         out.push_str(decl);

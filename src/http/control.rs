@@ -13,7 +13,7 @@ use super::api::{
     RequestsPage, RotateRequest, Rotation, Verification, VerifyRequest, WorkspaceDetails,
     WorkspaceList,
 };
-use super::body::ApiJson;
+use super::body::{ApiJson, ApiQuery};
 use super::error::ApiError;
 use super::state::AppState;
 use crate::issuer::MintedToken;
@@ -110,10 +110,10 @@ async fn blocking<T: Send + 'static>(
 /// `POST /_stepmint/v1/tokens`: mint a step token (workspace from the body, default the first).
 pub async fn mint(
     State(state): State<AppState>,
-    query: axum::extract::RawQuery,
+    ApiQuery(query): ApiQuery<super::calls::MintQuery>,
     ApiJson(req): ApiJson<StepRequest>,
 ) -> Result<Json<MintedToken>, ApiError> {
-    let keep = super::screens::keeps_history(&query);
+    let keep = query.history;
     let minted = mint_token(state.clone(), req.clone()).await?;
     if keep {
         // The console's Crafter keeps what it mints, as the app does.

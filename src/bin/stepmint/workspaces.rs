@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::CommandFactory;
-use stepmint::api::{RequestsPage, WorkspaceList};
+use stepmint::api::WorkspaceList;
+use stepmint::http::calls::{self, NoBody, NoQuery};
 use stepmint::{
     Clock, ControlClient, DataDir, IdSource, Issuer, IssuerOptions, SystemClock, Workspace,
     WorkspaceInfo, WorkspaceSpec, braced,
@@ -40,7 +41,11 @@ pub fn run(args: WorkspacesArgs) -> Result<ExitCode> {
         WorkspacesCommand::Remove { slug, yes } => {
             stepmint::validate_slug(slug)?;
             if let Some(client) = &running {
-                let served: WorkspaceList = runtime.block_on(client.get(&["workspaces"]))?;
+                let served = runtime.block_on(client.call::<calls::ListWorkspaces>(
+                    &[],
+                    &NoQuery {},
+                    &NoBody {},
+                ))?;
                 if served.workspaces.iter().any(|w| w.slug == *slug) {
                     bail!(Usage(format!(
                         "the running server serves `{slug}`: stop it first (its keys would be removed under it)"
@@ -116,11 +121,13 @@ pub fn log(args: LogArgs) -> Result<ExitCode> {
         })?;
         let mut since = 0u64;
         loop {
-            let page: RequestsPage = client
-                .get_query(
-                    &["requests"],
-                    &[("since", since.to_string()), ("all", "true".into())],
-                )
+            let query = calls::RequestsQuery {
+                since,
+                all: true,
+                ..Default::default()
+            };
+            let page = client
+                .call::<calls::Requests>(&[], &query, &NoBody {})
                 .await?;
             for r in &page.requests {
                 if args.json {

@@ -1,5 +1,64 @@
-// Generated from the Rust types in src/http/api.rs: do not edit.
+// Generated from the Rust types in src/http/api.rs and the call table in
+// src/http/calls.rs: do not edit.
 // Regenerate with `STEPMINT_BLESS=1 cargo test --test integration api_types`.
+
+export const CALLS = {
+  health: { method: "GET", path: "/health", answer: "json" },
+  workspaces: { method: "GET", path: "/workspaces", answer: "json" },
+  workspace: { method: "GET", path: "/workspaces/{slug}", answer: "json" },
+  mintFor: { method: "POST", path: "/workspaces/{slug}/tokens", answer: "json" },
+  keys: { method: "GET", path: "/workspaces/{slug}/keys", answer: "json" },
+  addKey: { method: "POST", path: "/workspaces/{slug}/keys", answer: "json" },
+  rotateKey: { method: "POST", path: "/workspaces/{slug}/keys/rotate", answer: "json" },
+  retireKey: { method: "DELETE", path: "/workspaces/{slug}/keys/{kid}", answer: "json" },
+  mint: { method: "POST", path: "/tokens", answer: "json" },
+  requests: { method: "GET", path: "/requests", answer: "json" },
+  requestStream: { method: "GET", path: "/requests/stream", answer: "events" },
+  status: { method: "GET", path: "/status", answer: "json" },
+  inspect: { method: "POST", path: "/inspect", answer: "json" },
+  history: { method: "GET", path: "/history", answer: "json" },
+  clearHistory: { method: "DELETE", path: "/history", answer: "json" },
+  trust: { method: "GET", path: "/trust", answer: "json" },
+  recipe: { method: "POST", path: "/recipes", answer: "json" },
+  probe: { method: "POST", path: "/probe", answer: "events" },
+  caPem: { method: "GET", path: "/ca.pem", answer: "pem" },
+  faults: { method: "GET", path: "/faults", answer: "json" },
+  clearAllFaults: { method: "DELETE", path: "/faults", answer: "json" },
+  clearWorkspaceFaults: { method: "DELETE", path: "/faults/{slug}", answer: "json" },
+  setFault: { method: "PUT", path: "/faults/{slug}/{endpoint}", answer: "json" },
+  clearFault: { method: "DELETE", path: "/faults/{slug}/{endpoint}", answer: "json" },
+  cases: { method: "GET", path: "/cases", answer: "json" },
+  verify: { method: "POST", path: "/verify", answer: "json" },
+} as const;
+
+export type Calls = {
+  health: { query: NoQuery, body: NoBody, reply: Health },
+  workspaces: { query: NoQuery, body: NoBody, reply: WorkspaceList },
+  workspace: { query: NoQuery, body: NoBody, reply: WorkspaceDetails },
+  mintFor: { query: NoQuery, body: StepRequest, reply: MintedToken },
+  keys: { query: NoQuery, body: NoBody, reply: KeyList },
+  addKey: { query: NoQuery, body: AddKeyRequest, reply: KeyAdded },
+  rotateKey: { query: NoQuery, body: RotateRequest, reply: Rotation },
+  retireKey: { query: NoQuery, body: NoBody, reply: KeyRetired },
+  mint: { query: MintQuery, body: StepRequest, reply: MintedToken },
+  requests: { query: RequestsQuery, body: NoBody, reply: RequestsPage },
+  requestStream: { query: NoQuery, body: NoBody, reply: RequestsPage },
+  status: { query: NoQuery, body: NoBody, reply: Status },
+  inspect: { query: NoQuery, body: InspectRequest, reply: Inspection },
+  history: { query: NoQuery, body: NoBody, reply: HistoryList },
+  clearHistory: { query: NoQuery, body: NoBody, reply: HistoryList },
+  trust: { query: NoQuery, body: NoBody, reply: TrustLines },
+  recipe: { query: NoQuery, body: RecipeRequest, reply: RecipeText },
+  probe: { query: NoQuery, body: ProbeOptions, reply: ProbeReport },
+  caPem: { query: NoQuery, body: NoBody, reply: string },
+  faults: { query: NoQuery, body: NoBody, reply: FaultList },
+  clearAllFaults: { query: NoQuery, body: NoBody, reply: FaultsCleared },
+  clearWorkspaceFaults: { query: NoQuery, body: NoBody, reply: FaultsCleared },
+  setFault: { query: NoQuery, body: Fault, reply: FaultList },
+  clearFault: { query: NoQuery, body: NoBody, reply: FaultsCleared },
+  cases: { query: NoQuery, body: NoBody, reply: CaseList },
+  verify: { query: NoQuery, body: VerifyRequest, reply: Verification },
+};
 
 export type AddKeyRequest = { 
 /**
@@ -472,6 +531,12 @@ port: number,
  */
 workspaces: Array<WorkspaceSpec>, };
 
+export type MintQuery = { 
+/**
+ * Keep the token in the history (the console's Crafter). Default: false.
+ */
+history: boolean, };
+
 export type MintedToken = { 
 /**
  * The token (compact JWS, or whatever shape a crafted case has).
@@ -493,6 +558,10 @@ case?: CaseSummary | null,
  * What is deliberately odd about it.
  */
 notes?: Array<string>, };
+
+export type NoBody = Record<string, never>;
+
+export type NoQuery = Record<string, never>;
 
 export type Outcome = "accept" | "refuse";
 
@@ -878,6 +947,20 @@ requests: Array<RequestRecord>,
  * The `since` for the next page.
  */
 next: number, };
+
+export type RequestsQuery = { 
+/**
+ * Records after this id. Default: 0 (from the oldest kept).
+ */
+since: number, 
+/**
+ * At most this many (default 500; more reads as the cap).
+ */
+limit: number, 
+/**
+ * Control-plane traffic too. Default: false (relying-party traffic only).
+ */
+all: boolean, };
 
 export type RotateRequest = { 
 /**
