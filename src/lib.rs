@@ -37,6 +37,7 @@ mod issuer;
 mod keys;
 pub mod paths;
 pub mod pipelines;
+pub mod policy;
 pub mod probe;
 pub mod scenario;
 mod server;

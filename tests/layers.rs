@@ -15,6 +15,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("identity", &["ca", "keys", "workspace", "trust"]),
     ("validation", &["validate"]),
+    ("policies", &["policy"]),
     ("tokens", &["token", "inspect", "hostile"]),
     ("issuer", &["config", "issuer", "history", "faults"]),
     ("probing", &["probe"]),
