@@ -20,7 +20,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("issuer", &["config", "issuer", "history", "faults"]),
     ("probing", &["probe"]),
     ("serving", &["http", "server", "instance", "tls_faults"]),
-    ("harness", &["step", "pipelines", "scenario"]),
+    ("harness", &["step", "pipelines", "scenario", "policy_check"]),
 ];
 
 fn src() -> PathBuf {
