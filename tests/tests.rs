@@ -19,6 +19,8 @@ mod issuer_http;
 mod keys_and_verify;
 mod layers;
 mod newcomer;
+mod policy;
+mod policy_vectors;
 mod probe;
 mod probe_cli;
 mod probe_policy;
