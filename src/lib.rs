@@ -37,6 +37,8 @@ mod issuer;
 mod keys;
 pub mod paths;
 pub mod pipelines;
+pub mod policy;
+pub mod policy_check;
 pub mod probe;
 pub mod scenario;
 mod server;
@@ -68,7 +70,7 @@ pub use keys::{
 };
 pub use server::Server;
 pub use store::{DATA_DIR_ENV, DataDir, ServerRecord, write_atomic};
-pub use token::{MAX_AUDIENCE_LEN, MAX_AUDIENCES, StepRequest, merge};
+pub use token::{MAX_AUDIENCE_LEN, MAX_AUDIENCES, StepIdentity, StepRequest, merge, step_claims};
 pub use trust::{env_vars, shell_exports, shell_quote, write_bundle};
 pub use workspace::{
     DEFAULT_WORKSPACE, Workspace, WorkspaceSpec, braced, parse_uuid, validate_slug,

@@ -15,11 +15,12 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("identity", &["ca", "keys", "workspace", "trust"]),
     ("validation", &["validate"]),
+    ("policies", &["policy"]),
     ("tokens", &["token", "inspect", "hostile"]),
     ("issuer", &["config", "issuer", "history", "faults"]),
     ("probing", &["probe"]),
     ("serving", &["http", "server", "instance", "tls_faults"]),
-    ("harness", &["step", "pipelines", "scenario"]),
+    ("harness", &["step", "pipelines", "scenario", "policy_check"]),
 ];
 
 fn src() -> PathBuf {

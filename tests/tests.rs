@@ -20,6 +20,8 @@ mod keys_and_verify;
 mod layers;
 mod newcomer;
 mod owner_only;
+mod policy;
+mod policy_vectors;
 mod probe;
 mod probe_cli;
 mod probe_policy;

@@ -44,6 +44,8 @@ pub enum Command {
     Steps(StepsArgs),
     /// Send hostile, policy-boundary and generated tokens to a live relying party; exit 1 if it accepts one.
     Probe(ProbeArgs),
+    /// Judge a token or a pipelines file by an AWS, Vault/OpenBao, GCP or Azure trust policy.
+    Policy(PolicyArgs),
     /// Make a running server's discovery or JWKS misbehave (latency, errors, odd bodies...).
     Fault(FaultArgs),
     /// List, add or remove workspaces (no other command creates one).
@@ -688,4 +690,104 @@ pub struct ManArgs {
     /// Write stepmint.1 and one page per command (stepmint-mint.1, ...) into DIR instead
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    #[command(subcommand)]
+    pub what: PolicyCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Verify a token as the relying party would, then judge it; exit 0 allowed, 1 denied, 2 usage
+    Eval(PolicyEvalArgs),
+    /// Which steps of a pipelines file get in, which boundary tokens do, and lint findings
+    Check(PolicyCheckArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint policy eval trust-policy.json --token \"$(stepmint mint)\"\n  stepmint mint --env-uuid {ENV} | stepmint policy eval trust-policy.json --token - --json\n  stepmint policy eval vault-role.json --token-file token.jwt --kind vault\n\nThe token is verified with the keys of the local workspace that issued it, then judged with\nthat relying party's rules (AWS: no leeway; Vault: its leeways). Exit codes: 0 allowed,\n1 denied, 2 usage (bad file, unknown kind, malformed policy)."
+)]
+pub struct PolicyEvalArgs {
+    /// The policy file (IAM trust policy, Vault role JSON, GCP provider JSON, Azure credential JSON)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The token text, or - to read it from stdin
+    #[arg(long, value_name = "TOKEN", required_unless_present = "token_file", conflicts_with = "token_file")]
+    pub token: Option<String>,
+    /// Read the token from this file
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// aws, vault, gcp or azure [default: detected from the file]
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<String>,
+    /// Verify with this workspace's keys [default: the one whose issuer the token names]
+    #[arg(long, value_name = "SLUG")]
+    pub workspace: Option<String>,
+    /// AWS: the role's account; the Federated principal must be in it
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+    /// AWS: a client ID (audience) registered on the IAM OIDC provider (repeatable)
+    #[arg(long = "client-id", value_name = "AUD")]
+    pub client_ids: Vec<String>,
+    /// AWS: the RoleSessionName of the call (sts:RoleSessionName)
+    #[arg(long, value_name = "NAME")]
+    pub session_name: Option<String>,
+    /// GCP: the provider's resource name when the file has no `name`
+    #[arg(long, value_name = "NAME")]
+    pub gcp_provider: Option<String>,
+    /// Print every step of the evaluation
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Print {"allowed", "kind", "decided_by", "reason", "trace", ...} as JSON
+    #[arg(long)]
+    pub json: bool,
+    #[arg(skip)]
+    pub data: DataDirArg,
+    #[command(flatten)]
+    pub time: TimeArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint policy check trust-policy.json --pipelines bitbucket-pipelines.yml\n  stepmint policy check trust-policy.json --pipelines bitbucket-pipelines.yml --env Production={ENV-UUID}\n  stepmint policy check vault-role.json --json | jq '.access[] | select(.allowed)'\n  stepmint policy check trust-policy.json --sarif policy.sarif --junit policy.xml\n\nThe steps' tokens are minted as the issuer would, for the workspace, repository and\nenvironments the policy pins (override with --workspace-uuid, --repository, --env).\nExit codes: 0 ok, 1 a step or boundary token gets in that the policy evidently means to\nkeep out, or an error finding; 2 usage."
+)]
+pub struct PolicyCheckArgs {
+    /// The policy file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The pipelines file whose steps make the access table
+    #[arg(long, value_name = "FILE")]
+    pub pipelines: Option<PathBuf>,
+    /// aws, vault, gcp or azure [default: detected from the file]
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<String>,
+    /// A deployment environment's UUID: NAME=UUID (repeatable)
+    #[arg(long = "env", value_name = "NAME=UUID")]
+    pub envs: Vec<String>,
+    /// The repository's UUID [default: the one the policy pins]
+    #[arg(long, value_name = "UUID")]
+    pub repository: Option<String>,
+    /// The workspace's UUID [default: the one in the policy's aud]
+    #[arg(long, value_name = "UUID")]
+    pub workspace_uuid: Option<String>,
+    /// The issuer URL of the steps' tokens [default: the policy's]
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// AWS: the role's account
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Also write SARIF 2.1.0 here
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+    /// Also write JUnit XML here
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    #[command(flatten)]
+    pub time: TimeArgs,
 }
