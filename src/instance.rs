@@ -120,14 +120,15 @@ impl Instance {
         } else {
             None
         };
-        let server = Server::spawn(
-            listener,
-            tls,
-            app,
+        let server = Server::spawn(listener, tls, app, {
+            let max_connections = connection_cap(config.max_connections);
             server::Limits {
-                max_connections: connection_cap(config.max_connections),
-            },
-        )?;
+                max_connections,
+                per_peer: config
+                    .max_connections_per_peer
+                    .unwrap_or_else(|| crate::config::default_per_peer(max_connections)),
+            }
+        })?;
         let ca_path = issuer.data_dir().ca_cert();
         let record = ServerRecord {
             public_url: public_url.clone(),

@@ -167,7 +167,9 @@ async fn mint_token(state: AppState, req: StepRequest) -> Result<Json<MintedToke
 }
 
 /// `GET /_stepmint/v1/requests?since=ID&limit=N&all=true`: the request log, relying-party
-/// traffic only unless `all=true`.
+/// traffic only unless `all=true`. `limit` is 500 unless given and at most
+/// [`super::reqlog::MAX_PAGE`] (1000): a larger one reads as that, and the page's `next` reads
+/// on, as a page cut short by `limit` does.
 pub async fn requests(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,

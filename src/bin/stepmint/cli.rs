@@ -478,6 +478,10 @@ pub struct ServeArgs {
     /// Open connections above which the one idle the longest is closed for a new client [default: 4096]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: Option<u64>,
+    /// Open connections one client address may hold (its idlest makes way for its next)
+    /// [default: a quarter of --max-connections]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections_per_peer: Option<u64>,
     /// The token the control API and console require (default: none on loopback; beyond it, a
     /// generated one written to the data directory)
     #[arg(long, value_name = "TOKEN", env = "STEPMINT_CONTROL_TOKEN")]
