@@ -30,6 +30,8 @@ const REPORT_EVERY: Duration = Duration::from_secs(1);
 const GATHER: Duration = Duration::from_millis(5);
 /// The most bytes one `write` carries.
 const BATCH: usize = 64 * 1024;
+/// Fewer bytes than any access-log line (a time, an address, a method, a path, a status).
+const SHORTEST_LINE: usize = 40;
 
 impl RequestLog {
     /// Prints every new record to `out`, one [`RequestRecord`] line each, from a thread of its
@@ -61,12 +63,17 @@ impl Budget {
         }
     }
 
-    /// Whether `len` bytes may be written at `now`, spending them if so.
-    fn spend(&mut self, len: usize, now: Instant) -> bool {
+    /// The bytes that may be written at `now`.
+    fn room(&mut self, now: Instant) -> usize {
         let refill = now.saturating_duration_since(self.at).as_secs_f64() * PRINT_RATE as f64;
         self.bytes = (self.bytes + refill).min(PRINT_BURST as f64);
         self.at = self.at.max(now);
-        if self.bytes < len as f64 {
+        self.bytes as usize
+    }
+
+    /// Whether `len` bytes may be written at `now`, spending them if so.
+    fn spend(&mut self, len: usize, now: Instant) -> bool {
+        if self.room(now) < len {
             return false;
         }
         self.bytes -= len as f64;
@@ -116,9 +123,14 @@ fn print_feed(
             match next {
                 Ok(record) => {
                     lines += 1;
+                    let now = clock();
+                    // With no room for even a short line, not even formatted: a flood costs the
+                    // printer a count, not its CPU.
                     let mark = batch.len();
-                    let _ = writeln!(batch, "{record}");
-                    if !budget.spend(batch.len() - mark, clock()) {
+                    if budget.room(now) >= SHORTEST_LINE {
+                        let _ = writeln!(batch, "{record}");
+                    }
+                    if batch.len() == mark || !budget.spend(batch.len() - mark, now) {
                         batch.truncate(mark);
                         suppressed += 1;
                     }
