@@ -248,6 +248,20 @@ mod tests {
     }
 
     #[test]
+    fn a_client_gets_a_quarter_of_the_connections_unless_told_otherwise() {
+        assert_eq!(default_per_peer(DEFAULT_MAX_CONNECTIONS), 1024);
+        assert_eq!(default_per_peer(20), 5);
+        assert_eq!(default_per_peer(2), 1);
+        let config = Config {
+            max_connections_per_peer: Some(0),
+            data_dir: Some("/tmp".into()),
+            ..Config::default()
+        };
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("max-connections-per-peer"), "{err}");
+    }
+
+    #[test]
     fn public_url() {
         assert_eq!(
             validate_public_url("https://api.bitbucket.org/").unwrap(),
