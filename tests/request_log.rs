@@ -158,3 +158,50 @@ async fn a_flood_from_one_client_leaves_another_clients_records_in_the_log() {
     assert_eq!(from_ip([127, 0, 0, 1]), LOG_CAPACITY - 3);
     instance.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stepmint_log_prints_the_whole_log_a_page_at_a_time() {
+    let dir = util::data_dir();
+    let serve = util::ServeProcess::start(dir.path(), &[]).expect("serve");
+    let ca = std::fs::read(serve.info["ca"].as_str().unwrap()).unwrap();
+    let jwks = serve.info["workspaces"][0]["jwks_uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let client = util::client(&ca);
+    let sent = MAX_PAGE + 200;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (client, url) = (client.clone(), jwks.clone());
+        tasks.spawn(async move {
+            for _ in 0..sent / 8 {
+                client
+                    .get(&url)
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap();
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    let d = dir.path().to_str().unwrap().to_string();
+    let out = tokio::task::spawn_blocking(move || util::run(&["log", "--json", "--data-dir", &d]))
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fetched = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["endpoint"] == "jwks")
+        .count();
+    assert_eq!(fetched, sent);
+}

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::CommandFactory;
 use stepmint::api::{RequestsPage, WorkspaceList};
+use stepmint::http::MAX_PAGE;
 use stepmint::{
     Clock, ControlClient, DataDir, IdSource, Issuer, IssuerOptions, SystemClock, Workspace,
     WorkspaceInfo, WorkspaceSpec, braced,
@@ -119,7 +120,11 @@ pub fn log(args: LogArgs) -> Result<ExitCode> {
             let page: RequestsPage = client
                 .get_query(
                     &["requests"],
-                    &[("since", since.to_string()), ("all", "true".into())],
+                    &[
+                        ("since", since.to_string()),
+                        ("all", "true".into()),
+                        ("limit", MAX_PAGE.to_string()),
+                    ],
                 )
                 .await?;
             for r in &page.requests {
@@ -131,6 +136,10 @@ pub fn log(args: LogArgs) -> Result<ExitCode> {
                 }
             }
             since = page.next;
+            // A full page: the log holds more (it keeps twice a page), read on at once.
+            if page.requests.len() >= MAX_PAGE {
+                continue;
+            }
             if !args.follow {
                 break;
             }
