@@ -124,14 +124,15 @@ impl Instance {
         } else {
             None
         };
-        let server = Server::spawn(
-            listener,
-            tls,
-            app,
+        let server = Server::spawn(listener, tls, app, {
+            let max_connections = connection_cap(config.max_connections);
             server::Limits {
-                max_connections: connection_cap(config.max_connections),
-            },
-        )?;
+                max_connections,
+                per_peer: config
+                    .max_connections_per_peer
+                    .unwrap_or_else(|| crate::config::default_per_peer(max_connections)),
+            }
+        })?;
         let ca_path = issuer.data_dir().ca_cert();
         // Only a server with a control plane is one the CLI can drive; a probe's own issuer
         // leaves no record for `mint` or `keys` to find.

@@ -10,6 +10,7 @@ mod api_types;
 
 mod catalogue;
 mod cli;
+mod connections;
 mod console;
 mod control_api;
 mod endurance;
@@ -27,5 +28,6 @@ mod probe_cli;
 mod probe_policy;
 mod properties;
 mod relying_parties;
+mod request_log;
 mod run_step;
 mod vectors;

@@ -116,7 +116,7 @@ pub struct KeyRetired {
 /// `GET /requests`: one page of the request log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct RequestsPage {
-    /// The requests after `since`, oldest first.
+    /// The requests after `since`, oldest first: at most `limit`, and never more than 1000.
     pub requests: Vec<RequestRecord>,
     /// The `since` for the next page.
     pub next: u64,

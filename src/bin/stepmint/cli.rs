@@ -481,6 +481,10 @@ pub struct ServeArgs {
     /// Open connections above which the one idle the longest is closed for a new client [default: 4096]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: Option<u64>,
+    /// Open connections one client address may hold (its idlest makes way for its next)
+    /// [default: a quarter of --max-connections]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections_per_peer: Option<u64>,
     /// A file holding the token the control API and console require [default:
     /// $STEPMINT_CONTROL_TOKEN, else a new random one each start]. Either way it is written to the
     /// data directory (0600) for the CLI, and the console link carries it
@@ -715,7 +719,12 @@ pub struct PolicyEvalArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// The token text, or - to read it from stdin
-    #[arg(long, value_name = "TOKEN", required_unless_present = "token_file", conflicts_with = "token_file")]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        required_unless_present = "token_file",
+        conflicts_with = "token_file"
+    )]
     pub token: Option<String>,
     /// Read the token from this file
     #[arg(long, value_name = "PATH")]

@@ -906,7 +906,7 @@ peer: string | null,
  */
 method: string, 
 /**
- * Path and query.
+ * Path and query (at most 512 bytes, then `... [N bytes cut]`).
  */
 path: string, 
 /**
@@ -914,7 +914,7 @@ path: string,
  */
 status: number, 
 /**
- * The `User-Agent` header.
+ * The `User-Agent` header (at most 512 bytes, then `... [N bytes cut]`).
  */
 user_agent: string | null, 
 /**
@@ -940,7 +940,7 @@ fault?: string | null, };
 
 export type RequestsPage = { 
 /**
- * The requests after `since`, oldest first.
+ * The requests after `since`, oldest first: at most `limit`, and never more than 1000.
  */
 requests: Array<RequestRecord>, 
 /**
