@@ -16,6 +16,7 @@ mod control_api;
 mod endurance;
 mod faults;
 mod hardening;
+mod install;
 mod issuer_http;
 mod keys_and_verify;
 mod layers;

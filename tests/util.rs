@@ -164,10 +164,20 @@ impl ServeProcess {
     /// Starts `stepmint serve --json --port 0 --data-dir DIR EXTRA...` and waits (up to 60 s)
     /// for its first stdout line.
     pub fn start(dir: &Path, extra: &[&str]) -> Result<ServeProcess, String> {
+        Self::start_with_env(dir, extra, &[])
+    }
+
+    /// [`ServeProcess::start`] with these environment variables set.
+    pub fn start_with_env(
+        dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<ServeProcess, String> {
         let mut child = Command::new(bin())
             .args(["serve", "--json", "--port", "0", "--data-dir"])
             .arg(dir)
             .args(extra)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::access::{self, Access};
 use super::body::MAX_BODY;
-use super::error::ApiError;
+use super::error::{ApiError, ForAPerson};
 use super::reqlog::{Pending, RequestLog};
 
 /// The longest path and query accepted, in bytes: no route of ours comes near it.
@@ -228,7 +228,12 @@ async fn json_errors(response: Response) -> Response {
         .extensions()
         .get::<super::faults::AppliedFault>()
         .is_some();
-    if !(status.is_client_error() || status.is_server_error()) || is_json || injected {
+    let for_a_person = response.extensions().get::<ForAPerson>().is_some();
+    if !(status.is_client_error() || status.is_server_error())
+        || is_json
+        || injected
+        || for_a_person
+    {
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -250,4 +255,25 @@ async fn json_errors(response: Response) -> Response {
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     out.extensions_mut().extend(parts.extensions);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn html(status: StatusCode) -> Response {
+        (status, [(CONTENT_TYPE, "text/html")], "<p>why</p>").into_response()
+    }
+
+    #[tokio::test]
+    async fn an_error_page_for_a_person_stays_a_page_and_any_other_becomes_json() {
+        let mut page = html(StatusCode::NOT_IMPLEMENTED);
+        page.extensions_mut().insert(ForAPerson);
+        let kept = json_errors(page).await;
+        assert_eq!(kept.status(), StatusCode::NOT_IMPLEMENTED);
+        assert_eq!(kept.headers()[CONTENT_TYPE], "text/html");
+        let wrapped = json_errors(html(StatusCode::NOT_IMPLEMENTED)).await;
+        assert_eq!(wrapped.status(), StatusCode::NOT_IMPLEMENTED);
+        assert_eq!(wrapped.headers()[CONTENT_TYPE], "application/json");
+    }
 }
