@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use serde_json::json;
 use stepmint::api::Health;
+use stepmint::http::calls::{self, NoBody, NoQuery};
 use stepmint::{ControlClient, DataDir, ServerRecord};
 
 use crate::cli::HealthArgs;
@@ -24,8 +25,11 @@ pub fn run(args: HealthArgs) -> Result<ExitCode> {
             // A check never creates the directory it looks at.
             if dir.is_dir() {
                 let data = DataDir::open(&dir)?;
-                if let Some(client) = ControlClient::find_running(&data).await? {
-                    let health: Health = client.get(&["health"]).await?;
+                // A server still starting holds the directory before it answers: not ready yet.
+                if let Ok(Some(client)) = ControlClient::find_running(&data).await {
+                    let health: Health = client
+                        .call::<calls::HealthCall>(&[], &NoQuery {}, &NoBody {})
+                        .await?;
                     let url = ServerRecord::read(&data)?.map(|r| r.public_url);
                     return anyhow::Ok(Some((health, url)));
                 }
