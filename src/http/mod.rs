@@ -6,6 +6,7 @@
 mod access;
 pub mod api;
 mod body;
+mod client;
 mod console;
 mod control;
 mod error;
@@ -26,6 +27,7 @@ use axum::routing::{get, post};
 
 pub use access::{Access, TOKEN_HEADER, split_host};
 pub use body::{MAX_BODY, parse_json};
+pub use client::ControlClient;
 pub use console::built as console_built;
 pub use error::ApiError;
 pub use reqlog::{Endpoint, LOG_CAPACITY, PeerAddr, RequestLog, RequestRecord};
