@@ -22,7 +22,6 @@
 #![warn(missing_docs)]
 
 mod ca;
-mod client;
 mod clock;
 mod config;
 mod encoding;
@@ -31,6 +30,7 @@ pub mod faults;
 mod history;
 pub mod hostile;
 pub mod http;
+mod https;
 mod inspect;
 mod instance;
 mod issuer;
@@ -51,13 +51,13 @@ pub mod validate;
 mod workspace;
 
 pub use ca::{CA_COMMON_NAME, DEFAULT_SANS, LocalCa, TlsIdentity, san_set};
-pub use client::{ControlClient, https_client};
 pub use clock::{Clock, FixedClock, IdSource, NOW_RANGE, SystemClock};
 pub use config::{Config, DEFAULT_PORT, DEFAULT_TOKEN_LIFETIME, validate_public_url};
 pub use encoding::{b64url, b64url_decode, is_unprintable, printable};
 pub use error::{Error, ErrorKind, Result};
 pub use history::{HISTORY_LIMIT, History, HistoryEntry};
-pub use http::api;
+pub use http::{ControlClient, api};
+pub use https::https_client;
 pub use inspect::{DecodedToken, Inspection, MAX_DECODE_LEN, decode_unverified};
 pub use instance::Instance;
 pub use issuer::{

@@ -1,5 +1,5 @@
 //! The control API's wire contract: the request and reply type of every call under
-//! `/_stepmint/v1/`. The handlers answer with these, [`crate::ControlClient`] reads them back
+//! `/_stepmint/v1/`. The handlers answer with these, [`super::ControlClient`] reads them back
 //! (`client.get::<api::FaultList>(..)`), the CLI prints them and the desktop app returns them,
 //! so a renamed field is a compile error rather than a front end that silently shows nothing.
 //!

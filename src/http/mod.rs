@@ -7,6 +7,7 @@ mod access;
 pub mod api;
 mod body;
 pub mod calls;
+mod client;
 mod console;
 mod control;
 mod error;
@@ -27,6 +28,7 @@ use axum::routing::get;
 
 pub use access::{Access, TOKEN_HEADER, split_host};
 pub use body::{MAX_BODY, parse_json};
+pub use client::ControlClient;
 pub use console::built as console_built;
 pub use error::ApiError;
 pub use reqlog::{
