@@ -8,7 +8,6 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::api::Health;
 use super::calls::{self, Call, NoBody, NoQuery};
 use crate::encoding::printable;
 use crate::error::{Error, ErrorKind, Result};
