@@ -33,9 +33,13 @@ async fn one_client_holding_its_share_of_connections_cannot_keep_another_out() {
         else {
             continue;
         };
-        let head = "POST /_stepmint/v1/tokens HTTP/1.1\r\nHost: localhost\r\n\
-                    Content-Type: application/json\r\nContent-Length: 100\r\n\
-                    Expect: 100-continue\r\n\r\n";
+        let head = format!(
+            "POST /_stepmint/v1/tokens HTTP/1.1\r\nHost: localhost\r\n\
+             Authorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nContent-Length: 100\r\n\
+             Expect: 100-continue\r\n\r\n",
+            instance.control_token().unwrap()
+        );
         if tls.write_all(head.as_bytes()).await.is_err() {
             continue;
         }
@@ -122,7 +126,15 @@ async fn refusals_before_the_body_reach_an_http2_client_whole() {
         ),
     ];
     for (extra, body, status, code) in cases {
-        let shown = curl_post(instance.ca_path(), &url, extra, body).await;
+        let auth = format!(
+            "Authorization: Bearer {}",
+            instance.control_token().unwrap()
+        );
+        let extra: Vec<&str> = ["-H", auth.as_str()]
+            .into_iter()
+            .chain(extra.iter().copied())
+            .collect();
+        let shown = curl_post(instance.ca_path(), &url, &extra, body).await;
         let (json, last) = shown.rsplit_once('\n').unwrap();
         assert_eq!(last, status, "{shown}");
         let json: Value = serde_json::from_str(json).expect("a JSON body");

@@ -57,7 +57,7 @@ async fn huge_request_heads_are_logged_clipped() {
         );
     }
     // As the control API hands them out.
-    let client = util::client(&ca);
+    let client = util::owner(&instance);
     let url = format!("https://localhost:{port}/_stepmint/v1/requests");
     let page = util::get_bytes(&client, url).await;
     let log: Value = serde_json::from_slice(&page).unwrap();
@@ -80,7 +80,7 @@ async fn a_read_of_the_log_returns_at_most_a_page() {
     for n in 0..MAX_PAGE + 500 {
         instance.log().event(None, format!("event {n}"));
     }
-    let client = util::client(&util::ca_pem(&instance));
+    let client = util::owner(&instance);
     let base = format!("https://localhost:{}", instance.local_addr().port());
     let page: Value = util::get_json(
         &client,
