@@ -53,7 +53,17 @@ impl Instance {
         // One server per data directory, held for the server's life: a second would serve
         // key changes the first never sees, and delete the record the first still needs.
         let data = crate::store::DataDir::open(&data_dir)?;
-        let serving = data.try_lock_serving()?.ok_or_else(|| {
+        let mut serving = data.try_lock_serving()?;
+        // Without a record the holder is a server just stopped in this process (a child it
+        // forked may hold the lock's descriptor for the instant before its exec closes it) or
+        // one still starting: give it a moment before calling the directory taken.
+        let mut tries = 0;
+        while serving.is_none() && tries < 20 && matches!(ServerRecord::read(&data), Ok(None)) {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            serving = data.try_lock_serving()?;
+            tries += 1;
+        }
+        let serving = serving.ok_or_else(|| {
             let who = match ServerRecord::read(&data) {
                 Ok(Some(r)) => format!("{} (pid {})", r.listening, r.pid),
                 _ => "another process".into(),
