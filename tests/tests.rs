@@ -18,6 +18,7 @@ mod hardening;
 mod issuer_http;
 mod keys_and_verify;
 mod layers;
+mod local_ca;
 mod newcomer;
 mod owner_only;
 mod probe;

@@ -166,7 +166,7 @@ pub fn fill(template: &str, vars: &Vars, shell: bool) -> String {
                     _ => vars.token.clone(),
                 };
                 if shell {
-                    out.push_str(&crate::trust::shell_quote(&value));
+                    out.push_str(&crate::encoding::shell_quote(&value));
                 } else {
                     out.push_str(&value);
                 }
