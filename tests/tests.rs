@@ -19,6 +19,7 @@ mod issuer_http;
 mod keys_and_verify;
 mod layers;
 mod local_ca;
+mod local_inputs;
 mod newcomer;
 mod owner_only;
 mod probe;
