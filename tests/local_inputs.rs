@@ -62,3 +62,97 @@ fn a_shell_command_gets_a_hostile_audience_byte_for_byte_and_runs_none_of_it() {
         }
     }
 }
+
+/// Runs the CLI, failing the test (and killing it) if it has not finished within a minute: a
+/// blocking read of a FIFO never would.
+fn run_bounded(args: &[&str]) -> Output {
+    let child = std::process::Command::new(util::bin())
+        .args(args)
+        .env_remove("STEPMINT_DATA_DIR")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
+            panic!("stepmint {args:?} blocked");
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn recipe_links_out_and_fifos_are_skipped_said_and_never_read() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("credentials");
+    std::fs::write(&secret, "root:$6$SECRET-hash:19000:0:99999:7:::\n").unwrap();
+    let recipes = tempfile::tempdir().unwrap();
+    let r = recipes.path();
+    std::fs::write(
+        r.join("good.toml"),
+        "name = \"no-sub\"\n[[edits]]\nop = \"remove_claim\"\nname = \"sub\"\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&secret, r.join("leak.toml")).unwrap();
+    let fifo = r.join("pipe.toml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = run_bounded(&[
+        "probe",
+        "--exec",
+        "true",
+        "--no-catalogue",
+        "--recipes",
+        r.to_str().unwrap(),
+        "--json",
+        "--data-dir",
+        d,
+    ]);
+    let all = text(&out);
+    assert!(!all.contains("SECRET"), "{all}");
+    assert!(
+        all.contains("skipped") && all.contains("leak.toml: a symbolic link that leads out"),
+        "{all}"
+    );
+    assert!(
+        all.contains("pipe.toml: not a regular file (a FIFO)"),
+        "{all}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = report["rows"].as_array().unwrap();
+    assert!(rows.iter().any(|r| r["case"] == "no-sub"), "{report}");
+    // Named directly: refused at once, never blocked on.
+    let out = run_bounded(&["mint", "--recipe", fifo.to_str().unwrap(), "--data-dir", d]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("not a regular file (a FIFO)"),
+        "{}",
+        text(&out)
+    );
+    // A secret named directly is not shown either.
+    let out = run_bounded(&[
+        "mint",
+        "--recipe",
+        secret.to_str().unwrap(),
+        "--data-dir",
+        d,
+    ]);
+    assert!(!out.status.success());
+    assert!(!text(&out).contains("SECRET"), "{}", text(&out));
+}
