@@ -31,6 +31,7 @@ pub struct Instance {
     base_url: String,
     ca_path: PathBuf,
     bundle_path: PathBuf,
+    warnings: Vec<String>,
 }
 
 impl std::fmt::Debug for Instance {
@@ -151,6 +152,10 @@ impl Instance {
             }
         })?;
         let ca_path = issuer.data_dir().ca_cert();
+        let warnings = ca
+            .unconstrained_warning(issuer.data_dir())
+            .into_iter()
+            .collect();
         // Only a server with a control plane is one the CLI can drive; a probe's own issuer
         // leaves no record for `mint` or `keys` to find.
         if config.control_plane {
@@ -175,6 +180,7 @@ impl Instance {
             base_url: public_url,
             ca_path,
             bundle_path,
+            warnings,
         })
     }
 
@@ -242,6 +248,12 @@ impl Instance {
         &self.bundle_path
     }
 
+    /// What the owner should know but that did not stop the start (a CA without name
+    /// constraints), for the front ends to show.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
     /// Every served workspace.
     pub fn workspaces(&self) -> Vec<WorkspaceInfo> {
         self.issuer.workspaces().iter().map(|w| w.info()).collect()
@@ -268,7 +280,8 @@ fn tls_identity(issuer: &Issuer, extra_sans: &[String]) -> Result<(LocalCa, TlsI
     let data = issuer.data_dir();
     let _lock = data.lock()?;
     let now = issuer.clock().now();
-    let ca = LocalCa::load_or_create(data, now)?;
+    // A new CA may vouch for the names this server is started with, and no others.
+    let ca = LocalCa::load_or_create(data, extra_sans, now)?;
     let leaf = ca.leaf(data, extra_sans, now)?;
     Ok((ca, leaf))
 }

@@ -50,10 +50,10 @@ mod trust;
 pub mod validate;
 mod workspace;
 
-pub use ca::{CA_COMMON_NAME, DEFAULT_SANS, LocalCa, TlsIdentity, san_set};
+pub use ca::{CA_COMMON_NAME, DEFAULT_SANS, LocalCa, Permitted, TlsIdentity, san_set};
 pub use clock::{Clock, FixedClock, IdSource, NOW_RANGE, SystemClock};
 pub use config::{Config, DEFAULT_PORT, DEFAULT_TOKEN_LIFETIME, validate_public_url};
-pub use encoding::{b64url, b64url_decode, is_unprintable, printable};
+pub use encoding::{b64url, b64url_decode, is_unprintable, printable, shell_quote};
 pub use error::{Error, ErrorKind, Result};
 pub use history::{HISTORY_LIMIT, History, HistoryEntry};
 pub use http::{ControlClient, api};
@@ -71,7 +71,7 @@ pub use keys::{
 pub use server::Server;
 pub use store::{DATA_DIR_ENV, DataDir, ServerRecord, write_atomic};
 pub use token::{MAX_AUDIENCE_LEN, MAX_AUDIENCES, StepIdentity, StepRequest, merge, step_claims};
-pub use trust::{env_vars, shell_exports, shell_quote, write_bundle};
+pub use trust::{env_vars, shell_exports, write_bundle};
 pub use workspace::{
     DEFAULT_WORKSPACE, Workspace, WorkspaceSpec, braced, parse_uuid, validate_slug,
 };

@@ -20,6 +20,8 @@ mod install;
 mod issuer_http;
 mod keys_and_verify;
 mod layers;
+mod local_ca;
+mod local_inputs;
 mod newcomer;
 mod owner_only;
 mod policy;

@@ -20,6 +20,7 @@ mod forge;
 pub mod fuzz;
 mod kinds;
 pub mod recipe;
+mod recipe_files;
 mod summary;
 
 use serde_json::Map;
@@ -31,6 +32,7 @@ pub use cases::{CATALOGUE, Case, find};
 pub use forge::Forged;
 pub use kinds::{CaseSummary, Expected, Family, Needs, Outcome};
 pub use recipe::Recipe;
+pub use recipe_files::{MAX_RECIPE_DIR_LEN, MAX_RECIPE_LEN, RecipeDir, Skipped};
 pub use summary::{markdown_table, summaries};
 
 use crate::error::{Error, Result};

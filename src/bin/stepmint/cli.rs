@@ -177,8 +177,11 @@ Placeholders in --url, --header, --body and --exec: {token}, {token_json} (a JSO
 A command also gets the token in BITBUCKET_STEP_OIDC_TOKEN and on stdin, STEPMINT_ISSUER,
 STEPMINT_AUDIENCE, and the CA trust variables of `stepmint run`; exit 0 means accepted.
 --exec splits the text into words itself (no shell: `;`, `|`, `>&2` and `$VAR` are plain
-text); add --shell to run it with sh -c (placeholders are then filled shell-quoted). A
-command that calls setsid(2) leaves the process group the timeout kills.
+text); add --shell to run it with sh -c. There no value is pasted into the text: each
+placeholder becomes a variable reference (STEPMINT_TOKEN, STEPMINT_TOKEN_JSON,
+STEPMINT_TOKEN_URL, STEPMINT_ISSUER, STEPMINT_AUDIENCE, STEPMINT_CA) quoted to suit where it
+stands, so a value reaches the command as it is and never runs. A command that calls
+setsid(2) leaves the process group the timeout kills.
 
 Exit codes: 0 no hostile token accepted; 1 a hostile token accepted; 2 usage error;
 3 the relying party could not be tested (its baseline was refused or unreachable).")]

@@ -72,15 +72,27 @@ fn probe(args: ProbeArgs) -> Result<ExitCode> {
     common::claim_conditions(&args.claims)?;
     let recipes = match &args.recipes {
         Some(dir) => {
-            let r = Recipe::load_dir(dir)?;
-            if r.is_empty() {
+            let loaded = Recipe::load_dir(dir)?;
+            for s in &loaded.skipped {
+                eprintln!(
+                    "stepmint: --recipes: skipped {}: {}",
+                    printable(&s.path.display().to_string()),
+                    s.why
+                );
+            }
+            if loaded.recipes.is_empty() {
                 return Err(Usage(format!(
-                    "--recipes {}: no *.toml recipe there",
-                    dir.display()
+                    "--recipes {}: no *.toml recipe there{}",
+                    dir.display(),
+                    if loaded.skipped.is_empty() {
+                        ""
+                    } else {
+                        " (see the files skipped above)"
+                    }
                 ))
                 .into());
             }
-            r
+            loaded.recipes
         }
         None => Vec::new(),
     };
