@@ -50,7 +50,7 @@ pub struct Edge {
 // clone per request, several per cent of the keep-alive JWKS path (scripts/bench).
 pub async fn guard(State(edge): State<Arc<Edge>>, request: Request, next: Next) -> Response {
     let pending = Pending::start(&request);
-    let response = match checked(&edge.access, request).await {
+    let response = match admit(&edge.access, request).await {
         Ok(request) => json_errors(next.run(request).await).await,
         Err(refused) => refused,
     };
@@ -58,22 +58,35 @@ pub async fn guard(State(edge): State<Arc<Edge>>, request: Request, next: Next) 
     response
 }
 
-/// The request with its body read whole, or the answer refusing it.
-async fn checked(access: &Access, request: Request) -> Result<Request, Response> {
-    if let Some(refused) = access::refusal(access, &request) {
-        return Err(drained(request, refused).await);
+/// The request, with its body read whole, or the answer refusing it. Only a request with a
+/// body or a refusal waits on anything, and that part is boxed: the future every request
+/// carries (a keep-alive JWKS fetch included) stays small.
+async fn admit(access: &Access, request: Request) -> Result<Request, Response> {
+    match refusal(access, &request) {
+        Some(refused) => Err(Box::pin(drained(request, refused)).await),
+        None if request.body().is_end_stream() => Ok(request),
+        None => Box::pin(read_whole(request)).await,
+    }
+}
+
+/// The answer to a request refused before its body is read: the owner checks, then the sizes.
+fn refusal(access: &Access, request: &Request) -> Option<Response> {
+    if let Some(refused) = access::refusal(access, request) {
+        return Some(refused);
     }
     let uri_len = request
         .uri()
         .path_and_query()
         .map_or(0, |p| p.as_str().len());
     if uri_len > MAX_URI {
-        let refused = ApiError::new(
-            StatusCode::URI_TOO_LONG,
-            "uri_too_long",
-            format!("the path and query are {uri_len} bytes; at most {MAX_URI} are accepted"),
+        return Some(
+            ApiError::new(
+                StatusCode::URI_TOO_LONG,
+                "uri_too_long",
+                format!("the path and query are {uri_len} bytes; at most {MAX_URI} are accepted"),
+            )
+            .into_response(),
         );
-        return Err(drained(request, refused.into_response()).await);
     }
     let header_bytes: usize = request
         .headers()
@@ -81,19 +94,23 @@ async fn checked(access: &Access, request: Request) -> Result<Request, Response>
         .map(|(n, v)| n.as_str().len() + v.len() + 4)
         .sum();
     if header_bytes > MAX_HEADERS {
-        let refused = ApiError::new(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "headers_too_large",
-            format!("the headers are {header_bytes} bytes; at most {MAX_HEADERS} are accepted"),
+        return Some(
+            ApiError::new(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers_too_large",
+                format!("the headers are {header_bytes} bytes; at most {MAX_HEADERS} are accepted"),
+            )
+            .into_response(),
         );
-        return Err(drained(request, refused.into_response()).await);
     }
-    if declared(&request).is_some_and(|n| n > MAX_BODY as u64) {
-        return Err(drained(request, too_large()).await);
+    if declared(request).is_some_and(|n| n > MAX_BODY as u64) {
+        return Some(too_large());
     }
-    if request.body().is_end_stream() {
-        return Ok(request);
-    }
+    None
+}
+
+/// `request` with its body read whole within [`BODY_READ_TIMEOUT`], or the refusal.
+async fn read_whole(request: Request) -> Result<Request, Response> {
     let (parts, body) = request.into_parts();
     let deadline = Instant::now() + BODY_READ_TIMEOUT;
     match tokio::time::timeout_at(deadline.into(), read(body)).await {

@@ -12,7 +12,7 @@ use axum::http::header::USER_AGENT;
 use axum::response::Response;
 
 use super::record::{
-    Endpoint, LogTime, MAX_DETAIL, MAX_FIELD, PeerAddr, RequestRecord, classify, clip,
+    Endpoint, LogTime, MAX_DETAIL, MAX_FIELD, PeerAddr, RequestRecord, classify, clip, clip_str,
 };
 use super::ring::RequestLog;
 use crate::http::error::InternalDetail;
@@ -42,7 +42,7 @@ impl Pending {
             start: Instant::now(),
             time: LogTime(SystemTime::now()),
             method: method_name(request.method()),
-            path: clip(path.as_bytes(), MAX_FIELD),
+            path: clip_str(path, MAX_FIELD),
             user_agent: request
                 .headers()
                 .get(USER_AGENT)
@@ -69,7 +69,7 @@ impl Pending {
             error: response
                 .extensions()
                 .get::<InternalDetail>()
-                .map(|d| clip(d.0.as_bytes(), MAX_DETAIL)),
+                .map(|d| clip_str(&d.0, MAX_DETAIL)),
             fault: response
                 .extensions()
                 .get::<AppliedFault>()
@@ -93,7 +93,7 @@ fn method_name(method: &Method) -> Cow<'static, str> {
         .iter()
         .find(|(m, _)| m == method)
         .map(|(_, name)| Cow::Borrowed(*name))
-        .unwrap_or_else(|| Cow::Owned(clip(method.as_str().as_bytes(), MAX_FIELD)))
+        .unwrap_or_else(|| Cow::Owned(clip_str(method.as_str(), MAX_FIELD)))
 }
 
 #[cfg(test)]

@@ -65,9 +65,12 @@ impl Budget {
 
     /// The bytes that may be written at `now`.
     fn room(&mut self, now: Instant) -> usize {
-        let refill = now.saturating_duration_since(self.at).as_secs_f64() * PRINT_RATE as f64;
-        self.bytes = (self.bytes + refill).min(PRINT_BURST as f64);
-        self.at = self.at.max(now);
+        // A batch reads the clock once: its later lines find nothing to add.
+        if now > self.at {
+            let refill = (now - self.at).as_secs_f64() * PRINT_RATE as f64;
+            self.bytes = (self.bytes + refill).min(PRINT_BURST as f64);
+            self.at = now;
+        }
         self.bytes as usize
     }
 
@@ -119,11 +122,12 @@ fn print_feed(
             recv_within(&mut feed, REPORT_EVERY)
         };
         let mut lines = 0usize;
+        // One reading for the batch: its lines arrived together.
+        let now = clock();
         let closed = loop {
             match next {
                 Ok(record) => {
                     lines += 1;
-                    let now = clock();
                     // With no room for even a short line, not even formatted: a flood costs the
                     // printer a count, not its CPU.
                     let mark = batch.len();
@@ -147,7 +151,6 @@ fn print_feed(
             }
             next = feed.try_recv();
         };
-        let now = clock();
         if suppressed > 0
             && (closed || lines == 0 || now.saturating_duration_since(reported) >= REPORT_EVERY)
         {

@@ -81,12 +81,24 @@ impl RequestRecord {
     }
 }
 
-/// `bytes` as a record keeps them: whole (as UTF-8, invalid sequences replaced) when at most
-/// `cap` long, else the first `cap` bytes, cut where a character starts, and
-/// `... [N bytes cut]`.
+/// `text` as a record keeps it: whole when at most `cap` bytes long, else its first `cap`
+/// bytes, cut where a character starts, and `... [N bytes cut]`.
+pub fn clip_str(text: &str, cap: usize) -> String {
+    if text.len() <= cap {
+        return text.to_owned();
+    }
+    clip(text.as_bytes(), cap)
+}
+
+/// [`clip_str`] for bytes that should be UTF-8 (a header value): invalid sequences replaced.
 pub fn clip(bytes: &[u8], cap: usize) -> String {
     if bytes.len() <= cap {
-        return String::from_utf8_lossy(bytes).into_owned();
+        // Checked first: `from_utf8_lossy` walks even valid text several times slower, and
+        // this runs on every request.
+        return match std::str::from_utf8(bytes) {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        };
     }
     // Back up over continuation bytes (at most three) so a character is never split: valid
     // UTF-8 stays valid, and the count below is of whole characters cut.
@@ -131,7 +143,7 @@ impl fmt::Display for RequestRecord {
 /// Classifies a path: which endpoint, and for issuer paths which workspace (clipped like every
 /// client-chosen field).
 pub fn classify(path: &str) -> (Endpoint, Option<String>) {
-    let slug = |s: &str| clip(s.as_bytes(), MAX_FIELD);
+    let slug = |s: &str| clip_str(s, MAX_FIELD);
     // The console's pages belong to the control plane, not to relying-party traffic.
     if path.starts_with(crate::paths::CONSOLE_PREFIX) {
         return (Endpoint::Control, None);
@@ -241,6 +253,8 @@ pub(super) mod tests {
         }
         // Bytes that are not UTF-8 are replaced, not kept raw.
         assert_eq!(clip(b"ua\xff", MAX_FIELD), "ua\u{fffd}");
+        assert_eq!(clip_str("/short", MAX_FIELD), "/short");
+        assert_eq!(clip_str(&long, MAX_FIELD), clip(long.as_bytes(), MAX_FIELD));
     }
 
     #[test]

@@ -36,21 +36,50 @@ struct Ring {
     records: VecDeque<Arc<RequestRecord>>,
     /// How many of `records` each client address holds (`None`: the server's own events).
     held: HashMap<Option<IpAddr>, usize>,
+    /// A client holding at least as many records as any other, once the ring is full.
+    heaviest: Option<Option<IpAddr>>,
 }
 
 impl Ring {
-    /// Makes room for one record: the oldest record of the client holding the most goes.
+    /// Adds `record`, evicting when the ring is full: the oldest record of the client holding
+    /// the most (counting `record`) goes.
+    fn add(&mut self, record: Arc<RequestRecord>) {
+        let client = record.client();
+        if self.records.len() >= LOG_CAPACITY && self.heaviest == Some(client) {
+            // The usual case, one busy client (or a flooder): it gives up its own oldest record,
+            // and no count changes. No hashing on the hot path.
+            match self.records.iter().position(|r| r.client() == client) {
+                Some(0) | None => self.records.pop_front(),
+                Some(at) => self.records.remove(at),
+            };
+            self.records.push_back(record);
+            return;
+        }
+        // Counted before the eviction, so a client that has just drawn level with another gives
+        // up its own oldest record rather than taking one of the other's.
+        *self.held.entry(client).or_default() += 1;
+        if self.records.len() >= LOG_CAPACITY {
+            self.evict();
+        }
+        self.records.push_back(record);
+    }
+
     fn evict(&mut self) {
         let Some(most) = self.held.values().copied().max() else {
             return;
         };
+        let heaviest: Vec<Option<IpAddr>> = self
+            .held
+            .iter()
+            .filter(|(_, n)| **n == most)
+            .map(|(c, _)| *c)
+            .collect();
         // Ties go to the client whose record is the oldest, so equal shares age out in order.
         // Under a flood the flooder's oldest record is near the front: a short scan.
-        let held = &self.held;
         let at = self
             .records
             .iter()
-            .position(|r| held.get(&r.client()) == Some(&most))
+            .position(|r| heaviest.contains(&r.client()))
             .unwrap_or(0);
         if let Some(gone) = self.records.remove(at) {
             let client = gone.client();
@@ -61,6 +90,7 @@ impl Ring {
                 }
             }
         }
+        self.heaviest = self.held.iter().max_by_key(|(_, n)| **n).map(|(c, _)| *c);
     }
 }
 
@@ -83,15 +113,9 @@ impl RequestLog {
             let mut ring = self.inner.lock().unwrap_or_else(|p| p.into_inner());
             record.id = ring.next_id;
             ring.next_id += 1;
-            // Counted before the eviction, so a client that has just drawn level with another
-            // gives up its own oldest record rather than taking one of the other's.
-            *ring.held.entry(record.client()).or_default() += 1;
-            if ring.records.len() >= LOG_CAPACITY {
-                // Only a reference: the feed below still holds the record.
-                ring.evict();
-            }
             let record = Arc::new(record);
-            ring.records.push_back(record.clone());
+            // Only a reference: an evicted record may still be in the feed below.
+            ring.add(record.clone());
             record
         };
         // No subscribers is fine.
