@@ -73,8 +73,10 @@ port=$(free_port)
 public="https://localhost:$port"
 issuer="$public/2.0/workspaces/stepmint/pipelines-config/identity/oidc"
 t0=$(date +%s%N)
+# (Without systemd, podman says it cannot schedule the periodic health check: kept out of sight.)
 podman run -d --name "$name" "${flags[@]}" -p "127.0.0.1:$port:8443" -v "$volume:/data" \
-  -e "STEPMINT_PUBLIC_URL=$public" "$ref" >/dev/null
+  -e "STEPMINT_PUBLIC_URL=$public" "$ref" >/dev/null 2>"$work/podman-run.err" \
+  || fail "podman run: $(cat "$work/podman-run.err")"
 container_ready=$(ready_ms "$t0" "$port") || fail "the container never answered on $public"
 pid=$(podman inspect --format '{{.State.Pid}}' "$name")
 grep -q "^Uid:[[:space:]]*65532[[:space:]]" "/proc/$pid/status" || fail "the server does not run as uid 65532"
@@ -103,7 +105,7 @@ echo "container: first start ready in ${container_ready} ms (making the CA and k
 podman stop -t 10 "$name" >/dev/null
 [ "$(podman inspect --format '{{.State.ExitCode}}' "$name")" = 0 ] || fail "SIGTERM did not stop the server cleanly"
 t0=$(date +%s%N)
-podman start "$name" >/dev/null
+podman start "$name" >/dev/null 2>>"$work/podman-run.err"
 restart_ready=$(ready_ms "$t0" "$port") || fail "the restarted container never answered"
 [ "$(curl -sf --cacert "$work/container-ca.pem" "$issuer/keys.json")" = "$kids" ] \
   || fail "after a restart on the same volume the CA or the keys changed"

@@ -18,12 +18,14 @@ printf 'root:x:0:0:root:/:/sbin/nologin\nstepmint:x:%s:%s:stepmint:/data:/sbin/n
 printf 'root:x:0:\nstepmint:x:%s:\n' "$uid" >"$rootfs/etc/group"
 chmod 0700 "$rootfs/data"
 chmod 1777 "$rootfs/tmp"
-chown "$uid:$uid" "$rootfs/data"
+# As a tar, so the owners and modes go in as they are (`buildah copy` would make all root's):
+# /data belongs to the user, and a new volume on it starts out so.
+tar --sort=name --numeric-owner --owner=0 --group=0 -C "$rootfs" -cf "$work/image-rootfs.tar" --exclude=./data .
+tar --numeric-owner --owner="$uid" --group="$uid" -C "$rootfs" -rf "$work/image-rootfs.tar" ./data
 export BUILDAH_ISOLATION=chroot BUILDAH_FORMAT=docker
 ctr=$(buildah from scratch)
 trap 'buildah rm "$ctr" >/dev/null 2>&1 || true' EXIT
-# One copy of the prepared tree keeps owners and modes (/data belongs to the user).
-buildah copy --quiet "$ctr" "$rootfs" / >/dev/null
+buildah add --quiet "$ctr" "$work/image-rootfs.tar" / >/dev/null
 buildah config \
   --entrypoint '["/usr/local/bin/stepmint", "serve", "--bind", "0.0.0.0"]' \
   --cmd '' \
