@@ -38,6 +38,7 @@ mod keys;
 pub mod paths;
 pub mod pipelines;
 pub mod probe;
+pub mod refname;
 pub mod scenario;
 mod server;
 pub mod step;

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     (
         "foundations",
-        &["error", "clock", "encoding", "store", "paths", "client"],
+        &[
+            "error", "clock", "encoding", "store", "paths", "client", "refname",
+        ],
     ),
     ("identity", &["ca", "keys", "workspace", "trust"]),
     ("validation", &["validate"]),

@@ -15,10 +15,12 @@ mod attacker;
 pub mod boundary;
 mod cases;
 mod cases_crypto;
+mod cases_reach;
 mod ctx;
 mod forge;
 pub mod fuzz;
 mod kinds;
+pub mod reach;
 pub mod recipe;
 mod summary;
 
@@ -29,7 +31,8 @@ pub use armory::{Armory, Genuine};
 pub use attacker::AttackerKeys;
 pub use cases::{CATALOGUE, Case, find};
 pub use forge::Forged;
-pub use kinds::{CaseSummary, Expected, Family, Needs, Outcome};
+pub use kinds::{CaseSummary, Expected, ExploitableBy, Family, Needs, Outcome};
+pub use reach::{Reach, reach};
 pub use recipe::Recipe;
 pub use summary::{markdown_table, summaries};
 

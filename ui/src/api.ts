@@ -12,11 +12,11 @@ import type { JsonObject } from "./lib/json";
 // names below are the screens' names for some of them.
 import type * as Wire from "./generated/api";
 import type {
-  CaseSummary, Check, CheckStatus, Endpoint, EtagMode, Fault, FaultEndpoint, FaultEntry, Finding, HistoryEntry, Inspection, ProbeOptions,
+  CaseSummary, Check, CheckStatus, Endpoint, EtagMode, ExploitableBy, Fault, FaultEndpoint, FaultEntry, Finding, HistoryEntry, Inspection, ProbeOptions,
   Policy, ProbeProgress, ProbeReport, ProbeRow, Report, RequestRecord, Severity, Status, Verdict,
 } from "./generated/api";
 export type {
-  CaseSummary, Check, CheckStatus, Endpoint, EtagMode, Fault, FaultEndpoint, FaultEntry, Finding, HistoryEntry, Inspection, ProbeOptions,
+  CaseSummary, Check, CheckStatus, Endpoint, EtagMode, ExploitableBy, Fault, FaultEndpoint, FaultEntry, Finding, HistoryEntry, Inspection, ProbeOptions,
   Policy, ProbeProgress, ProbeReport, ProbeRow, Report, RequestRecord, Severity, Status, Verdict,
 };
 /** A key as listed: its state's fields (`until`, `publish_at`, `published_at`) with the state. */
