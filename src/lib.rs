@@ -40,6 +40,7 @@ pub mod pipelines;
 pub mod policy;
 pub mod policy_check;
 pub mod probe;
+pub mod refname;
 pub mod scenario;
 mod server;
 pub mod step;

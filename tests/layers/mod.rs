@@ -38,6 +38,7 @@ const LAYERS: Layers = &[
             "paths",
             "https",
             "pipelines",
+            "refname",
         ],
     ),
     ("identity", &["ca", "keys", "workspace", "trust"]),
