@@ -20,6 +20,7 @@ mod keys_and_verify;
 mod layers;
 mod newcomer;
 mod policy;
+mod policy_cli;
 mod policy_vectors;
 mod probe;
 mod probe_cli;
