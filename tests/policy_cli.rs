@@ -30,7 +30,7 @@ fn claims(token: &str) -> Value {
 }
 
 /// A trust policy for the local issuer pinning `repo` (and any step).
-fn policy(dir: &std::path::Path, iss: &str, sub_pattern: &str) -> std::path::PathBuf {
+fn policy(dir: &std::path::Path, name: &str, iss: &str, sub_pattern: &str) -> std::path::PathBuf {
     let prov = iss.trim_start_matches("https://");
     let text = serde_json::json!({
         "Version": "2012-10-17",
@@ -45,7 +45,7 @@ fn policy(dir: &std::path::Path, iss: &str, sub_pattern: &str) -> std::path::Pat
             }
         }]
     });
-    let path = dir.join("trust.json");
+    let path = dir.join(name);
     std::fs::write(&path, serde_json::to_string_pretty(&text).unwrap()).unwrap();
     path
 }
@@ -57,7 +57,7 @@ fn eval_exit_codes_and_json() {
     let c = claims(&token);
     let repo = c["repositoryUuid"].as_str().unwrap();
     let iss = c["iss"].as_str().unwrap();
-    let allow = policy(dir.path(), iss, &format!("{repo}:*"));
+    let allow = policy(dir.path(), "allow.json", iss, &format!("{repo}:*"));
     let p = allow.to_str().unwrap();
     let out = run(&["--data-dir", &d, "policy", "eval", p, "--token", &token, "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
@@ -67,7 +67,7 @@ fn eval_exit_codes_and_json() {
     assert_eq!(v["decided_by"], "Statement[0] (Sid Deploy)");
     assert!(v["reason"].as_str().unwrap().contains("allows"));
 
-    let deny = policy(dir.path(), iss, "{00000000-0000-4000-8000-000000000000}:*");
+    let deny = policy(dir.path(), "deny.json", iss, "{00000000-0000-4000-8000-000000000000}:*");
     let out = run_with_stdin(&["--data-dir", &d, "policy", "eval", deny.to_str().unwrap(), "--token", "-"], &token);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("DENIED"));
