@@ -707,7 +707,12 @@ pub struct PolicyEvalArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// The token text, or - to read it from stdin
-    #[arg(long, value_name = "TOKEN", required_unless_present = "token_file", conflicts_with = "token_file")]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        required_unless_present = "token_file",
+        conflicts_with = "token_file"
+    )]
     pub token: Option<String>,
     /// Read the token from this file
     #[arg(long, value_name = "PATH")]
