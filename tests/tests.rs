@@ -25,6 +25,7 @@ mod local_inputs;
 mod newcomer;
 mod owner_only;
 mod policy;
+mod policy_cli;
 mod policy_vectors;
 mod probe;
 mod probe_cli;
