@@ -16,11 +16,11 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("identity", &["ca", "keys", "workspace", "trust"]),
     ("validation", &["validate"]),
     ("policies", &["policy"]),
-    ("tokens", &["token", "inspect", "hostile"]),
+    ("tokens", &["token", "inspect", "hostile", "pipelines"]),
     ("issuer", &["config", "issuer", "history", "faults"]),
-    ("probing", &["probe"]),
+    ("probing", &["probe", "policy_check"]),
     ("serving", &["http", "server", "instance", "tls_faults"]),
-    ("harness", &["step", "pipelines", "scenario", "policy_check"]),
+    ("harness", &["step", "scenario"]),
 ];
 
 fn src() -> PathBuf {

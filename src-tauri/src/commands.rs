@@ -281,6 +281,17 @@ pub async fn inspect(
         .map_err(err)
 }
 
+/// `policy check` on a pasted policy (and pipelines text): the Policies screen's report, the
+/// same as the console's `POST /policies/check`.
+#[tauri::command]
+pub async fn policy_check(
+    desktop: State<'_, Desktop>,
+    request: stepmint::policy_check::CheckText,
+) -> CmdResult<stepmint::policy::CheckReport> {
+    let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
+    blocking(move || stepmint::policy_check::check_text(&issuer, &request)).await
+}
+
 /// Relying-party requests after `since`.
 #[tauri::command]
 pub async fn requests(desktop: State<'_, Desktop>, since: u64) -> CmdResult<RequestsPage> {

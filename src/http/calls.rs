@@ -8,6 +8,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::policy::CheckReport;
+use crate::policy_check::CheckText;
+
 use super::api::{
     AddKeyRequest, CaseList, Fault, FaultList, FaultsCleared, Health, HistoryList, InspectRequest,
     Inspection, IssuerStatus, KeyAdded, KeyList, KeyRetired, MintedToken, RecipeRequest,
@@ -167,6 +170,8 @@ calls! {
     Cases "cases" GET "/cases", NoQuery, NoBody => CaseList;
     /// The validator's report for a token.
     Verify "verify" POST "/verify", NoQuery, VerifyRequest => Verification;
+    /// `policy check` on a pasted policy (and pipelines text): the Policies screen.
+    PolicyCheck "policyCheck" POST "/policies/check", NoQuery, CheckText => CheckReport;
 }
 
 /// A call as the TypeScript generator and tests see it.

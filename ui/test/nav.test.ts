@@ -37,7 +37,7 @@ function fakePage() {
 
 describe("the tab list", () => {
   it("keeps the first six screens in their order and adds Faults last", () => {
-    expect(screens).toEqual(["issuer", "crafter", "inspector", "log", "history", "probe", "faults"]);
+    expect(screens).toEqual(["issuer", "crafter", "inspector", "log", "history", "probe", "faults", "policies"]);
   });
   it("matches index.html: a tab and a panel per screen, tabs in the same order", () => {
     const html = readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), "../index.html"), "utf8");
