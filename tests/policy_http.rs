@@ -168,6 +168,7 @@ async fn bad_input_is_a_json_4xx_naming_the_problem() {
     assert!(text.contains("Statement[0]"), "{text}");
     assert!(text.contains("StringLikeTypo"), "{text}");
     assert!(text.contains("line 11"), "{text}");
+    assert_eq!(err["field"], "policy", "named once: {err}");
 
     let (status, err) = post(
         &owner,

@@ -175,6 +175,10 @@ pub fn check_text(issuer: &Issuer, req: &CheckText) -> Result<CheckReport> {
         .map(str::parse::<policy::Kind>)
         .transpose()?;
     let doc = Document::parse(&req.policy, kind).map_err(|e| match e.into_kind() {
+        // The parsers name the document `policy` already; anything else is a part of it.
+        ErrorKind::InvalidInput { field, message } if field == "policy" => {
+            Error::invalid(field, message)
+        }
         ErrorKind::InvalidInput { field, message } => {
             Error::invalid(format!("policy: {field}"), message)
         }
