@@ -124,14 +124,15 @@ describe("policies: findings", () => {
     expect(fs[0].id).toBe("b");
   });
   it("shows the severity and id, where, the message and the fix", () => {
-    expect(findingView(finding({ at: "Statement[0] StringEquals aud line 10", line: 10 }))).toEqual({
+    expect(findingView(finding({ at: "Statement[0] StringEquals aud", line: 10 }))).toEqual({
       class: "finding info",
       head: "info aud-needs-for-any-value",
-      where: "Statement[0] StringEquals aud line 10",
+      where: "Statement[0] StringEquals aud, line 10",
       message: "aud may be a list",
       fix: "Fix: ForAnyValue:StringEquals",
     });
     expect(findingView(finding({ line: 7 })).where).toBe("line 7");
+    expect(findingView(finding({ at: "Statement[2]" })).where).toBe("Statement[2]");
     expect(findingView(finding({})).where).toBeNull();
   });
 });

@@ -80,7 +80,8 @@ export function sortedFindings(fs: PolicyFinding[]): PolicyFinding[] {
 
 /** A finding as shown: its heading (severity and id), where, what is wrong, the fix. */
 export function findingView(f: PolicyFinding): { class: string; head: string; where: string | null; message: string; fix: string } {
-  const where = f.at ?? (f.line ? `line ${f.line}` : null);
+  const parts = [f.at, f.line ? `line ${f.line}` : null].filter((p): p is string => !!p);
+  const where = parts.length ? parts.join(", ") : null;
   return { class: `finding ${f.severity}`, head: `${f.severity} ${f.id}`, where, message: f.message, fix: `Fix: ${f.fix}` };
 }
 
