@@ -16,6 +16,8 @@ use crate::http::api::{
 use crate::inspect::Inspection;
 use crate::issuer::{Issuer, MintedToken};
 use crate::keys::{KeyAlg, KeyView};
+use crate::policy::CheckReport;
+use crate::policy_check::{CheckText, check_text};
 use crate::probe::{self, ProbeOptions, Progress, ScreenReport};
 use crate::token::StepRequest;
 use crate::validate::PolicyOverrides;
@@ -27,6 +29,14 @@ pub async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| Error::from(ErrorKind::Server(format!("a background task failed: {e}"))))?
+}
+
+/// `policy check` on a pasted policy (and pipelines text): the Policies screen's report, the
+/// same as `stepmint policy check --json`. Parsing and evaluating up to a 64 KiB body is CPU
+/// work, so it runs off the async runtime's threads.
+pub async fn policy_check(state: &AppState, request: CheckText) -> Result<CheckReport> {
+    let issuer = state.issuer.clone();
+    blocking(move || check_text(&issuer, &request)).await
 }
 
 /// What the Issuer screen shows of a running server.

@@ -26,6 +26,7 @@ mod local_inputs;
 mod owner_only;
 mod policy;
 mod policy_cli;
+mod policy_http;
 mod policy_vectors;
 mod probe;
 mod probe_cli;

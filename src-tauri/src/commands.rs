@@ -249,6 +249,17 @@ pub async fn inspect(
     service::inspect(&server, workspace.as_deref(), &token, &overrides).map_err(err)
 }
 
+/// `policy check` on a pasted policy (and pipelines text): the Policies screen's report, the
+/// same as the console's `POST /policies/check`.
+#[tauri::command]
+pub async fn policy_check(
+    desktop: State<'_, Desktop>,
+    request: stepmint::policy_check::CheckText,
+) -> CmdResult<stepmint::policy::CheckReport> {
+    let server = desktop.server().await?;
+    service::policy_check(&server, request).await.map_err(err)
+}
+
 /// Relying-party requests after `since`.
 #[tauri::command]
 pub async fn requests(desktop: State<'_, Desktop>, since: u64) -> CmdResult<RequestsPage> {

@@ -15,6 +15,7 @@ mod faults;
 mod guard;
 mod live;
 mod oidc;
+mod policies;
 mod reqlog;
 mod screens;
 mod state;
@@ -83,6 +84,7 @@ pub fn router(state: AppState) -> Router {
     control = at::<c::ClearFault, _, _>(control, control::clear_fault);
     control = at::<c::Cases, _, _>(control, control::cases);
     control = at::<c::Verify, _, _>(control, control::verify);
+    control = at::<c::PolicyCheck, _, _>(control, policies::check);
     let control = control
         .route("/attacker/{slug}/jwks.json", get(control::attacker_jwks))
         .route("/attacker/{slug}/cert.pem", get(control::attacker_cert));

@@ -19,7 +19,7 @@ import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { remote } from "webdriverio";
-import { flawedRelyingParty, freePort } from "./common.mjs";
+import { checkPolicies, flawedRelyingParty, freePort } from "./common.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const bin = resolve(root, process.env.STEPMINT_BIN ?? "target/debug/stepmint");
@@ -386,6 +386,10 @@ try {
     await $(`#flt-keys tr[data-kid="${added}"] .retire-key`).click();
     await browser.waitUntil(async () => !(await $(`#flt-keys tr[data-kid="${added}"]`).isExisting()), { timeout: 10_000, timeoutMsg: `${added} was not retired: ${await $("#toast").getText()}` });
     assert(!(await $('#flt-keys tr[data-state="active"] .retire-key').isExisting()), "the signing key offers no Retire");
+  });
+
+  await step("the Policies screen checks a pasted policy: a step allowed, a step denied, a finding with its fix, a bad policy's line", async () => {
+    await checkPolicies({ browser, tab, root, assert, shot: (name) => shot(`console-${name}`) });
   });
 
   await step("no page error was raised", async () => {

@@ -12,6 +12,7 @@ import { renderLog, startLog } from "./screens/log";
 import { renderHistory, refreshHistory } from "./screens/history";
 import { renderProbe } from "./screens/probe";
 import { renderFaults } from "./screens/faults";
+import { renderPolicies } from "./screens/policies";
 
 // The web console's one-time token leaves the address bar before anything is fetched.
 initAuth();
@@ -42,6 +43,7 @@ renderLog(byId("screen-log"));
 renderHistory(byId("screen-history"));
 renderProbe(byId("screen-probe"));
 renderFaults(byId("screen-faults"));
+renderPolicies(byId("screen-policies"));
 startLog();
 
 // The issuer starts in the background; poll until it is up, then every few seconds.
