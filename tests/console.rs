@@ -456,3 +456,52 @@ async fn call_json(
     };
     request.send().await.unwrap().json().await.unwrap()
 }
+
+/// What a browser is told about every console response: its own code only, never in a frame,
+/// never sniffed, no referrer (the link carries the control token in its fragment).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_responses_forbid_framing_inline_code_and_sniffing() {
+    let (_dir, instance) = start(|_| {}).await;
+    let client = util::owner(&instance);
+    let base = format!("https://localhost:{}/_stepmint/ui", instance.local_addr().port());
+    let mut urls = vec![format!("{base}/"), format!("{base}/no-such-file.js"), base.clone()];
+    if stepmint::http::console_built() {
+        let page = util::get_text(&client, format!("{base}/")).await;
+        for asset in page.split('"').filter(|s| s.starts_with("./assets/")) {
+            urls.push(format!("{base}/{}", &asset[2..]));
+        }
+        // The built page needs nothing the policy forbids: no inline script or style.
+        let lower = page.to_ascii_lowercase();
+        assert!(!lower.contains(" style="), "an inline style attribute");
+        assert!(!lower.contains("<style"), "an inline stylesheet");
+        for script in lower.split("<script").skip(1) {
+            let tag = script.split('>').next().unwrap_or_default();
+            assert!(tag.contains(" src="), "an inline script: <script{tag}>");
+        }
+        assert!(urls.len() >= 5, "the page's script and stylesheet: {urls:?}");
+    }
+    for url in &urls {
+        let r = client.get(url).send().await.unwrap();
+        let h = r.headers();
+        let csp = h
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("{url}: no CSP"))
+            .to_str()
+            .unwrap();
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "connect-src 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        ] {
+            assert!(csp.contains(directive), "{url}: {csp}");
+        }
+        assert!(!csp.contains("unsafe-"), "{url}: {csp}");
+        assert_eq!(h["x-frame-options"], "DENY", "{url}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{url}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{url}");
+    }
+    instance.stop().await;
+}

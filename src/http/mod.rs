@@ -104,10 +104,7 @@ pub fn router(state: AppState) -> Router {
     if state.serving.console {
         let prefix = crate::paths::CONSOLE_PREFIX;
         app = app
-            .route(
-                prefix,
-                get(|| async { axum::response::Redirect::permanent("/_stepmint/ui/") }),
-            )
+            .route(prefix, get(console::to_index))
             .route(&format!("{prefix}/"), get(console::page))
             .route(&format!("{prefix}/{{*path}}"), get(console::page));
     }

@@ -67,7 +67,7 @@ export function renderCrafter(root: HTMLElement): void {
   const repo = h("input", { id: "cr-repo", placeholder: "default repository", size: 40 });
   const env = h("input", { id: "cr-env", placeholder: "none (not a deployment step)", size: 40 });
   const branch = h("input", { id: "cr-branch", value: "main" });
-  const audiences = h("textarea", { id: "cr-audiences", placeholder: "one per line (at most 10)", style: "min-height:48px" });
+  const audiences = h("textarea", { id: "cr-audiences", placeholder: "one per line (at most 10)", class: "short tall" });
   const lifetime = h("input", { id: "cr-lifetime", type: "number", min: 1, value: 3600 });
   const claims = editor("cr-claims", "Claims merged over the defaults (null removes)", '{ "team": "qa" }');
   const header = editor("cr-header", "Header members merged over the defaults", '{ "typ": "JWT" }');
