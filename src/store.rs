@@ -208,7 +208,8 @@ pub fn key_file(workspace_dir: &Path, kid: &str) -> PathBuf {
 pub struct ServerRecord {
     /// The public base URL.
     pub public_url: String,
-    /// The address actually bound.
+    /// Where a client on this machine reaches the server: the address bound, or loopback
+    /// when bound to all interfaces.
     pub listening: String,
     /// The serving process.
     pub pid: u32,

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use stepmint::http::calls;
 
 use crate::util::{self, ServeProcess};
 
@@ -99,12 +101,12 @@ fn kill_9_during_rotation_and_minting_loses_nothing() {
                 let (client, kids) = (client.clone(), minted_kids.clone());
                 tokio::spawn(async move {
                     while let Ok(v) = client
-                        .post::<serde_json::Value>(&["tokens"], &json!({}))
+                        .call::<calls::Mint>(&[], &Default::default(), &Default::default())
                         .await
                     {
                         kids.lock()
                             .unwrap()
-                            .insert(v["header"]["kid"].as_str().unwrap_or_default().to_string());
+                            .insert(v.header["kid"].as_str().unwrap_or_default().to_string());
                     }
                 })
             };
@@ -115,13 +117,15 @@ fn kill_9_during_rotation_and_minting_loses_nothing() {
             let rotator = {
                 let (client, slug, confirmed) = (client.clone(), slug.clone(), confirmed.clone());
                 tokio::spawn(async move {
-                    let path = ["workspaces", slug.as_str(), "keys", "rotate"];
+                    let request = stepmint::api::RotateRequest {
+                        overlap: Some(3600),
+                        unpublished_for: None,
+                    };
                     while let Ok(v) = client
-                        .post::<serde_json::Value>(&path, &json!({ "overlap": 3600 }))
+                        .call::<calls::RotateKey>(&[slug.as_str()], &Default::default(), &request)
                         .await
                     {
-                        let kid = v["active_kid"].as_str().unwrap_or_default().to_string();
-                        confirmed.lock().unwrap().insert(kid);
+                        confirmed.lock().unwrap().insert(v.active_kid);
                     }
                 })
             };

@@ -51,6 +51,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     if let Some(n) = args.max_connections {
         config.max_connections = usize::try_from(n).unwrap_or(usize::MAX);
     }
+    if let Some(n) = args.max_connections_per_peer {
+        config.max_connections_per_peer = Some(usize::try_from(n).unwrap_or(usize::MAX));
+    }
     config.sans.extend(args.sans.iter().cloned());
     config.tls_faults |= args.tls_faults;
     let scenario = args

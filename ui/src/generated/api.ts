@@ -1,5 +1,64 @@
-// Generated from the Rust types in src/http/api.rs: do not edit.
+// Generated from the Rust types in src/http/api.rs and the call table in
+// src/http/calls.rs: do not edit.
 // Regenerate with `STEPMINT_BLESS=1 cargo test --test integration api_types`.
+
+export const CALLS = {
+  health: { method: "GET", path: "/health", answer: "json" },
+  workspaces: { method: "GET", path: "/workspaces", answer: "json" },
+  workspace: { method: "GET", path: "/workspaces/{slug}", answer: "json" },
+  mintFor: { method: "POST", path: "/workspaces/{slug}/tokens", answer: "json" },
+  keys: { method: "GET", path: "/workspaces/{slug}/keys", answer: "json" },
+  addKey: { method: "POST", path: "/workspaces/{slug}/keys", answer: "json" },
+  rotateKey: { method: "POST", path: "/workspaces/{slug}/keys/rotate", answer: "json" },
+  retireKey: { method: "DELETE", path: "/workspaces/{slug}/keys/{kid}", answer: "json" },
+  mint: { method: "POST", path: "/tokens", answer: "json" },
+  requests: { method: "GET", path: "/requests", answer: "json" },
+  requestStream: { method: "GET", path: "/requests/stream", answer: "events" },
+  status: { method: "GET", path: "/status", answer: "json" },
+  inspect: { method: "POST", path: "/inspect", answer: "json" },
+  history: { method: "GET", path: "/history", answer: "json" },
+  clearHistory: { method: "DELETE", path: "/history", answer: "json" },
+  trust: { method: "GET", path: "/trust", answer: "json" },
+  recipe: { method: "POST", path: "/recipes", answer: "json" },
+  probe: { method: "POST", path: "/probe", answer: "events" },
+  caPem: { method: "GET", path: "/ca.pem", answer: "pem" },
+  faults: { method: "GET", path: "/faults", answer: "json" },
+  clearAllFaults: { method: "DELETE", path: "/faults", answer: "json" },
+  clearWorkspaceFaults: { method: "DELETE", path: "/faults/{slug}", answer: "json" },
+  setFault: { method: "PUT", path: "/faults/{slug}/{endpoint}", answer: "json" },
+  clearFault: { method: "DELETE", path: "/faults/{slug}/{endpoint}", answer: "json" },
+  cases: { method: "GET", path: "/cases", answer: "json" },
+  verify: { method: "POST", path: "/verify", answer: "json" },
+} as const;
+
+export type Calls = {
+  health: { query: NoQuery, body: NoBody, reply: Health },
+  workspaces: { query: NoQuery, body: NoBody, reply: WorkspaceList },
+  workspace: { query: NoQuery, body: NoBody, reply: WorkspaceDetails },
+  mintFor: { query: NoQuery, body: StepRequest, reply: MintedToken },
+  keys: { query: NoQuery, body: NoBody, reply: KeyList },
+  addKey: { query: NoQuery, body: AddKeyRequest, reply: KeyAdded },
+  rotateKey: { query: NoQuery, body: RotateRequest, reply: Rotation },
+  retireKey: { query: NoQuery, body: NoBody, reply: KeyRetired },
+  mint: { query: MintQuery, body: StepRequest, reply: MintedToken },
+  requests: { query: RequestsQuery, body: NoBody, reply: RequestsPage },
+  requestStream: { query: NoQuery, body: NoBody, reply: RequestsPage },
+  status: { query: NoQuery, body: NoBody, reply: Status },
+  inspect: { query: NoQuery, body: InspectRequest, reply: Inspection },
+  history: { query: NoQuery, body: NoBody, reply: HistoryList },
+  clearHistory: { query: NoQuery, body: NoBody, reply: HistoryList },
+  trust: { query: NoQuery, body: NoBody, reply: TrustLines },
+  recipe: { query: NoQuery, body: RecipeRequest, reply: RecipeText },
+  probe: { query: NoQuery, body: ProbeOptions, reply: ProbeReport },
+  caPem: { query: NoQuery, body: NoBody, reply: string },
+  faults: { query: NoQuery, body: NoBody, reply: FaultList },
+  clearAllFaults: { query: NoQuery, body: NoBody, reply: FaultsCleared },
+  clearWorkspaceFaults: { query: NoQuery, body: NoBody, reply: FaultsCleared },
+  setFault: { query: NoQuery, body: Fault, reply: FaultList },
+  clearFault: { query: NoQuery, body: NoBody, reply: FaultsCleared },
+  cases: { query: NoQuery, body: NoBody, reply: CaseList },
+  verify: { query: NoQuery, body: VerifyRequest, reply: Verification },
+};
 
 export type AddKeyRequest = { 
 /**
@@ -49,7 +108,15 @@ default_outcome: Outcome,
 /**
  * CVE, RFC section, or Bitbucket behaviour.
  */
-reference: string, };
+reference: string, 
+/**
+ * Who could exploit a relying party that accepts it.
+ */
+exploitable_by: ExploitableBy, 
+/**
+ * Why: how such a token is obtained, or why Bitbucket never issues one.
+ */
+exploit: string, };
 
 export type Check = { 
 /**
@@ -166,6 +233,8 @@ export type Endpoint = "discovery" | "jwks" | "control" | "attacker" | "other";
 
 export type EtagMode = "never-changes" | "always-changes";
 
+export type ExploitableBy = "anyone" | "any_workspace" | "same_workspace_repo" | "branch_pusher" | "token_holder" | "nobody";
+
 export type Family = "baseline" | "time" | "identity" | "algorithm" | "signature" | "header-injection" | "parser";
 
 export type Fault = { 
@@ -271,6 +340,18 @@ kind: FindingKind,
  * How bad it is.
  */
 severity: Severity, 
+/**
+ * Who could exploit a relying party that accepts this token.
+ */
+exploitable_by: ExploitableBy, 
+/**
+ * How such a token is obtained, or why nobody can obtain one.
+ */
+exploit: string, 
+/**
+ * For a branch pusher: the branch they would push.
+ */
+attacker_branch: string | null, 
 /**
  * The minimal difference from a genuine token.
  */
@@ -472,6 +553,12 @@ port: number,
  */
 workspaces: Array<WorkspaceSpec>, };
 
+export type MintQuery = { 
+/**
+ * Keep the token in the history (the console's Crafter). Default: false.
+ */
+history: boolean, };
+
 export type MintedToken = { 
 /**
  * The token (compact JWS, or whatever shape a crafted case has).
@@ -493,6 +580,10 @@ case?: CaseSummary | null,
  * What is deliberately odd about it.
  */
 notes?: Array<string>, };
+
+export type NoBody = Record<string, never>;
+
+export type NoQuery = Record<string, never>;
 
 export type Outcome = "accept" | "refuse";
 
@@ -745,6 +836,18 @@ verdict: Verdict,
  */
 severity: Severity | null, 
 /**
+ * Who could exploit a relying party that accepts this token (none for the baseline).
+ */
+exploitable_by: ExploitableBy | null, 
+/**
+ * How such a token is obtained, or why nobody can obtain one.
+ */
+exploit: string, 
+/**
+ * For a branch pusher: the branch they would push.
+ */
+attacker_branch: string | null, 
+/**
  * CVE, RFC section or rule.
  */
 reference: string, 
@@ -773,7 +876,15 @@ skipped: number,
 /**
  * Fuzz findings.
  */
-findings: number, };
+findings: number, 
+/**
+ * Wrongly accepted cases and findings someone could exploit (what fails a run).
+ */
+exploitable: number, 
+/**
+ * Wrongly accepted cases and findings nobody could exploit (hygiene).
+ */
+hygiene: number, };
 
 export type RecipeRequest = { 
 /**
@@ -837,7 +948,7 @@ peer: string | null,
  */
 method: string, 
 /**
- * Path and query.
+ * Path and query (at most 512 bytes, then `... [N bytes cut]`).
  */
 path: string, 
 /**
@@ -845,7 +956,7 @@ path: string,
  */
 status: number, 
 /**
- * The `User-Agent` header.
+ * The `User-Agent` header (at most 512 bytes, then `... [N bytes cut]`).
  */
 user_agent: string | null, 
 /**
@@ -871,13 +982,27 @@ fault?: string | null, };
 
 export type RequestsPage = { 
 /**
- * The requests after `since`, oldest first.
+ * The requests after `since`, oldest first: at most `limit`, and never more than 1000.
  */
 requests: Array<RequestRecord>, 
 /**
  * The `since` for the next page.
  */
 next: number, };
+
+export type RequestsQuery = { 
+/**
+ * Records after this id. Default: 0 (from the oldest kept).
+ */
+since: number, 
+/**
+ * At most this many (default 500; more reads as the cap).
+ */
+limit: number, 
+/**
+ * Control-plane traffic too. Default: false (relying-party traffic only).
+ */
+all: boolean, };
 
 export type RotateRequest = { 
 /**
