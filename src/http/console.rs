@@ -1,18 +1,12 @@
 //! The web console: the built `ui/` (embedded at compile time by `build.rs`) served under
 //! `/_stepmint/ui/`, so any browser can use the app's screens against this server.
 //!
-//! Every console response says what a browser may do with it: a Content-Security-Policy that
-//! allows the built console and nothing else (its own scripts, styles and calls; no inline code,
-//! no other origin), `frame-ancestors 'none'` and `X-Frame-Options: DENY` so no other page can
-//! frame it and click its buttons for the user, `nosniff`, and `Referrer-Policy: no-referrer`
-//! (the console link carries the control token in its fragment).
+//! What a browser may do with these files (no framing, no inline code) is said by headers the
+//! guard adds to every response under `/_stepmint/` ([`super::browser`]).
 
 use axum::extract::Path;
-use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
-    X_FRAME_OPTIONS,
-};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::error::{ApiError, ForAPerson};
@@ -40,42 +34,8 @@ fn content_type(path: &str) -> &'static str {
 
 const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>Stepmint console: not in this build</title><h1>This build has no web console</h1><p>This <code>stepmint</code> binary was compiled without <code>ui/dist</code>, the console's files. The packaged releases (the .deb, the container image, the static binary) all carry it. From a checkout, restore the committed build with <code>git checkout -- ui/dist</code>, or make it with <code>(cd ui &amp;&amp; npm ci &amp;&amp; npm run build)</code>, then run <code>cargo build --release</code> again.</p><p>Everything else (discovery, JWKS, the control API, the CLI) works without it.</p>";
 
-/// The console's Content-Security-Policy. The built console loads one script and one
-/// stylesheet of its own, calls the control API on its own origin (`fetch`, including the live
-/// log's event stream), shows a `data:` favicon and offers downloads as `blob:` links (a
-/// navigation, which no fetch directive governs).
-pub const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; manifest-src 'self'; \
-     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-/// Adds the console's browser-facing security headers to `headers`.
-pub fn secure(headers: &mut HeaderMap) {
-    headers.insert(
-        CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONSOLE_CSP),
-    );
-    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-}
-
 /// `GET /_stepmint/ui/` and `GET /_stepmint/ui/{*path}`.
 pub async fn page(path: Option<Path<String>>) -> Response {
-    let mut r = asset(path);
-    secure(r.headers_mut());
-    r
-}
-
-/// `GET /_stepmint/ui`: to the console's page, with the same headers.
-pub async fn to_index() -> Response {
-    let mut r =
-        axum::response::Redirect::permanent(&format!("{}/", crate::paths::CONSOLE_PREFIX))
-            .into_response();
-    secure(r.headers_mut());
-    r
-}
-
-fn asset(path: Option<Path<String>>) -> Response {
     let wanted = path.map(|Path(p)| p).unwrap_or_default();
     serve(ASSETS, &wanted)
 }

@@ -6,6 +6,7 @@
 mod access;
 pub mod api;
 mod body;
+mod browser;
 pub mod calls;
 mod client;
 mod console;
@@ -28,6 +29,7 @@ use axum::routing::get;
 
 pub use access::{Access, TOKEN_HEADER, split_host};
 pub use body::{MAX_BODY, parse_json};
+pub use browser::{API_CSP, CONSOLE_CSP};
 pub use client::ControlClient;
 pub use console::built as console_built;
 pub use error::ApiError;
@@ -112,7 +114,10 @@ pub fn router(state: AppState) -> Router {
     if state.serving.console {
         let prefix = crate::paths::CONSOLE_PREFIX;
         app = app
-            .route(prefix, get(console::to_index))
+            .route(
+                prefix,
+                get(|| async { axum::response::Redirect::permanent("/_stepmint/ui/") }),
+            )
             .route(&format!("{prefix}/"), get(console::page))
             .route(&format!("{prefix}/{{*path}}"), get(console::page));
     }
