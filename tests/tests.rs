@@ -22,6 +22,7 @@ mod keys_and_verify;
 mod layers;
 mod local_ca;
 mod local_inputs;
+mod mint_history;
 mod newcomer;
 mod owner_only;
 mod policy;

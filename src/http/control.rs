@@ -114,10 +114,11 @@ pub async fn mint(
     ApiJson(req): ApiJson<StepRequest>,
 ) -> Result<Json<MintedToken>, ApiError> {
     let keep = query.history;
-    let minted = mint_token(state.clone(), req.clone()).await?;
+    let Json(mut minted) = mint_token(state.clone(), req.clone()).await?;
     if keep {
-        // The console's Crafter keeps what it mints, as the app does.
-        let (h, m) = (state.history.clone(), minted.0.clone());
+        // The console's Crafter keeps what it mints, as the app does. The token is minted
+        // already: a history that cannot be written (a full disk) is a warning, not a failure.
+        let h = state.history.clone();
         let slug = match req.workspace {
             Some(w) => w,
             None => state
@@ -128,9 +129,13 @@ pub async fn mint(
                 .clone(),
         };
         let now = state.issuer.clock().now();
-        blocking(move || h.append(&m, &slug, now).map(|_| ())).await?;
+        minted = blocking(move || {
+            h.keep(&mut minted, &slug, now);
+            Ok(minted)
+        })
+        .await?;
     }
-    Ok(minted)
+    Ok(Json(minted))
 }
 
 /// `POST /_stepmint/v1/workspaces/{slug}/tokens`

@@ -104,7 +104,9 @@ export function renderCrafter(root: HTMLElement): void {
       outHeader.textContent = pretty(last.header);
       outClaims.textContent = pretty(last.claims);
       notes.textContent = (last.notes ?? []).join("; ");
-      toast(last.case ? `minted case ${last.case.name}` : "minted");
+      // Minted but not kept in the history (a full disk): the token is good, the user is told.
+      if (last.warning) toast(last.warning, true);
+      else toast(last.case ? `minted case ${last.case.name}` : "minted");
     } catch (e) {
       toast(message(e), true);
     }
