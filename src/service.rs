@@ -69,9 +69,12 @@ pub async fn mint(state: &AppState, req: StepRequest, keep: bool) -> Result<Mint
         // Crafting may read or create the attacker's keys, and the history is a file.
         let (issuer, history) = (state.issuer.clone(), state.history.clone());
         blocking(move || {
-            let minted = issuer.mint(&req)?;
+            let mut minted = issuer.mint(&req)?;
             if keep {
-                record(&issuer, &history, &req, &minted)?;
+                // The token is minted already: a history that cannot be written (a full disk)
+                // leaves it with a warning, not a failure.
+                let ws = issuer.workspace_or_first(req.workspace.as_deref())?;
+                history.keep(&mut minted, &ws.workspace.slug, issuer.clock().now());
             }
             Ok(minted)
         })
@@ -84,17 +87,6 @@ pub async fn mint(state: &AppState, req: StepRequest, keep: bool) -> Result<Mint
         state.issuer.mint(&req)?
     };
     Ok(minted)
-}
-
-fn record(
-    issuer: &Issuer,
-    history: &History,
-    req: &StepRequest,
-    minted: &MintedToken,
-) -> Result<()> {
-    let ws = issuer.workspace_or_first(req.workspace.as_deref())?;
-    history.append(minted, &ws.workspace.slug, issuer.clock().now())?;
-    Ok(())
 }
 
 /// Decodes a token and runs the validator against a workspace's policy with `overrides`.

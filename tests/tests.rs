@@ -23,6 +23,7 @@ mod keys_and_verify;
 mod layers;
 mod local_ca;
 mod local_inputs;
+mod mint_history;
 mod owner_only;
 mod policy;
 mod policy_cli;

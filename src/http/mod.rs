@@ -6,6 +6,7 @@
 mod access;
 pub mod api;
 mod body;
+mod browser;
 pub mod calls;
 mod client;
 mod console;
@@ -29,6 +30,7 @@ use axum::routing::get;
 
 pub use access::{Access, TOKEN_HEADER, split_host};
 pub use body::{MAX_BODY, parse_json};
+pub use browser::{API_CSP, CONSOLE_CSP};
 pub use client::ControlClient;
 pub use console::built as console_built;
 pub use error::ApiError;

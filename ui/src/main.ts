@@ -22,6 +22,8 @@ const seenErrors: string[] = [];
 (window as unknown as { __stepmintErrors: string[] }).__stepmintErrors = seenErrors;
 window.addEventListener("error", (e) => seenErrors.push(String(e.message)));
 window.addEventListener("unhandledrejection", (e) => seenErrors.push(String(e.reason)));
+// So is anything the page's Content-Security-Policy refused: the console must need none of it.
+document.addEventListener("securitypolicyviolation", (e) => seenErrors.push(`CSP refused ${e.blockedURI || "inline code"} (${e.violatedDirective})`));
 
 // The badge listens first, so it is updated before the screens, as it always was.
 onStatus((s) => {

@@ -581,7 +581,12 @@ case?: CaseSummary | null,
 /**
  * What is deliberately odd about it.
  */
-notes?: Array<string>, };
+notes?: Array<string>, 
+/**
+ * Set when the token was minted but something asked for with it failed: it was not kept in
+ * the history (a full disk, say). The token itself is good.
+ */
+warning?: string | null, };
 
 export type NoBody = Record<string, never>;
 
