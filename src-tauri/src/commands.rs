@@ -1,11 +1,11 @@
-//! The commands the front end invokes. Each is one call into the core (`stepmint::service`, the
+//! The commands the front end invokes. Each is one call into the core (`stepmint::http::service`, the
 //! same operations the console's HTTP handlers call); errors reach the UI as readable strings.
 
 use stepmint::api::{
     FaultList, FaultsCleared, IssuerStatus, KeyView, ListenSettings, RequestsPage,
 };
 use stepmint::hostile::{self, CaseSummary};
-use stepmint::service;
+use stepmint::http::service;
 use stepmint::{HistoryEntry, KeyAlg, MintedToken, StepRequest, WorkspaceSpec};
 use tauri::State;
 

@@ -19,6 +19,7 @@ mod oidc;
 mod policies;
 mod reqlog;
 mod screens;
+pub mod service;
 mod state;
 
 use std::sync::Arc;

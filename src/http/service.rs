@@ -6,13 +6,13 @@
 
 use std::sync::Arc;
 
+use super::AppState;
+use super::api::{
+    FaultList, FaultsCleared, KeyAdded, KeyRetired, RequestsPage, Rotation, ServerView,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::faults::{Fault, FaultEndpoint};
 use crate::history::{History, HistoryEntry};
-use crate::http::AppState;
-use crate::http::api::{
-    FaultList, FaultsCleared, KeyAdded, KeyRetired, RequestsPage, Rotation, ServerView,
-};
 use crate::inspect::Inspection;
 use crate::issuer::{Issuer, MintedToken};
 use crate::keys::{KeyAlg, KeyView};
