@@ -23,6 +23,7 @@ mod layers;
 mod local_ca;
 mod local_inputs;
 mod newcomer;
+mod openbao;
 mod owner_only;
 mod policy;
 mod policy_cli;
