@@ -103,6 +103,13 @@ impl Bao {
 
     /// An authenticated write (root token); a non-2xx answer fails the test.
     pub async fn write(&self, path: &str, body: &Value) {
+        if let Err(e) = self.try_write(path, body).await {
+            panic!("POST {path} {body}: {e}");
+        }
+    }
+
+    /// An authenticated write: `Err` with the status and errors when OpenBao refuses it.
+    pub async fn try_write(&self, path: &str, body: &Value) -> Result<(), String> {
         let r = self
             .http
             .post(format!("{}/v1/{path}", self.addr))
@@ -113,7 +120,11 @@ impl Bao {
             .unwrap_or_else(|e| panic!("POST {path}: {e}"));
         let status = r.status();
         let text = r.text().await.unwrap_or_default();
-        assert!(status.is_success(), "POST {path} {body}: {status} {text}");
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("{status} {text}"))
+        }
     }
 
     /// `auth/jwt/login` with `role` and `jwt`: `Ok(())` when OpenBao issues a token, `Err`

@@ -9,6 +9,7 @@
 //! claim, and every `bound_claims` entry must match (a list claim matches when any element does;
 //! `glob` has only `*`, with go-glob's exact semantics).
 
+mod claims;
 mod glob;
 mod lint;
 
@@ -64,6 +65,10 @@ pub struct VaultRole {
     pub bound_issuer: Option<String>,
     /// The mount's `jwt_supported_algs` (empty: [`DEFAULT_ALGS`]).
     pub supported_algs: Vec<String>,
+    /// The mount's `oidc_discovery_url`: whose keys verify its tokens. It is not an issuer
+    /// check: OpenBao accepts any `iss` on a token those keys signed unless `bound_issuer` is
+    /// set.
+    pub oidc_discovery_url: Option<String>,
 }
 
 fn list(field: &str, v: &Value) -> Result<Vec<String>> {
@@ -137,6 +142,7 @@ impl VaultRole {
             role_type: "oidc".into(),
             ..VaultRole::default()
         };
+        let mut redirects = false;
         for (key, v) in role {
             match key.as_str() {
                 "role_type" => {
@@ -192,6 +198,7 @@ impl VaultRole {
                 "not_before_leeway" => out.not_before_leeway = seconds(&at(key), v)?,
                 "clock_skew_leeway" => out.clock_skew_leeway = seconds(&at(key), v)?,
                 "token_bound_cidrs" | "bound_cidrs" => out.token_bound_cidrs = list(&at(key), v)?,
+                "allowed_redirect_uris" => redirects = !list(&at(key), v)?.is_empty(),
                 _ => {}
             }
         }
@@ -208,6 +215,19 @@ impl VaultRole {
                     ));
                 }
             }
+        }
+        if out.role_type == "oidc" && !redirects {
+            let why = if out.role_type_given {
+                "an oidc role"
+            } else {
+                "role_type was not written, so this is an oidc role (the default)"
+            };
+            return Err(Error::invalid(
+                "role_type",
+                format!(
+                    "'allowed_redirect_uris' must be set if 'role_type' is 'oidc' or unspecified: Vault and OpenBao refuse to store {why}; for pipeline tokens set role_type=jwt"
+                ),
+            ));
         }
         if out.user_claim.is_empty() {
             return Err(Error::invalid(
@@ -232,6 +252,11 @@ impl VaultRole {
                 .and_then(Value::as_str)
                 .filter(|s| !s.is_empty())
                 .map(String::from);
+            out.oidc_discovery_url = config
+                .get("oidc_discovery_url")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(String::from);
             if let Some(v) = config.get("jwt_supported_algs") {
                 out.supported_algs = list("config.jwt_supported_algs", v)?;
             }
@@ -245,7 +270,7 @@ impl VaultRole {
     }
 
     /// Leeway seconds as `cap/jwt` applies them: negative is none, 0 is the default.
-    fn effective(v: i64, default: i64) -> i64 {
+    pub(super) fn effective(v: i64, default: i64) -> i64 {
         match v {
             v if v < 0 => 0,
             0 => default,
@@ -319,6 +344,9 @@ impl VaultRole {
             pass("jwt_supported_algs", format!("{alg} is accepted"));
         }
         let claims = &ctx.claims;
+        if let Err(why) = claims::registered_types(claims) {
+            return fail("claims", format!("error validating token: {why}"), &trace);
+        }
         let str_claim = |k: &str| {
             claims
                 .get(k)
@@ -370,7 +398,7 @@ impl VaultRole {
             }
             pass("bound_audiences", "an aud matches".into());
         }
-        if let Err(why) = self.check_times(claims, ctx.now) {
+        if let Err(why) = claims::check_times(self, claims, ctx.now) {
             return fail("exp", format!("error validating token: {why}"), &trace);
         }
         pass("times", "within exp/nbf/iat with the role's leeways".into());
@@ -452,50 +480,6 @@ impl VaultRole {
             "login succeeds: every binding of the role holds",
             trace,
         )
-    }
-
-    fn check_times(
-        &self,
-        claims: &Map<String, Value>,
-        now: i64,
-    ) -> std::result::Result<(), String> {
-        let num = |k: &str| {
-            claims
-                .get(k)
-                .and_then(Value::as_f64)
-                .map(|f| f as i64)
-                .unwrap_or(0)
-        };
-        let (iat, mut exp, mut nbf) = (num("iat"), num("exp"), num("nbf"));
-        if iat == 0 && exp == 0 && nbf == 0 {
-            return Err(
-                "no issued at (iat), not before (nbf), or expiration time (exp) claims in token"
-                    .into(),
-            );
-        }
-        if exp == 0 {
-            exp = iat.max(nbf) + Self::effective(self.expiration_leeway, DEFAULT_LEEWAY);
-        }
-        if nbf == 0 {
-            nbf = if iat != 0 {
-                iat
-            } else {
-                exp - Self::effective(self.not_before_leeway, DEFAULT_LEEWAY)
-            };
-        }
-        let skew = Self::effective(self.clock_skew_leeway, DEFAULT_CLOCK_SKEW);
-        if now + skew < nbf {
-            return Err("invalid not before (nbf) claim: token not yet valid".into());
-        }
-        if now - skew > exp {
-            return Err(format!(
-                "invalid expiration time (exp) claim: token is expired (exp {exp}, now {now}, clock skew leeway {skew} s)"
-            ));
-        }
-        if iat != 0 && now + skew < iat {
-            return Err("invalid issued at (iat) claim: token issued in the future".into());
-        }
-        Ok(())
     }
 }
 

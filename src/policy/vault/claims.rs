@@ -1,0 +1,92 @@
+//! What the JWT auth method reads from a claim set before any role rule: the registered
+//! claims decoded into go-jose's `jwt.Claims` (a wrong type refuses the token: `sub` must be a
+//! string, `exp` a number), then the times with the role's leeways (`cap/jwt`'s rules: a token
+//! with no `exp` is valid until `iat` (or `nbf`) + `expiration_leeway`).
+
+use serde_json::{Map, Value};
+
+use super::{DEFAULT_CLOCK_SKEW, DEFAULT_LEEWAY, VaultRole};
+
+/// Go's name for a JSON value's type in `json: cannot unmarshal X into ...`.
+fn go_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// The registered claims as go-jose decodes them into `jwt.Claims`.
+pub(super) fn registered_types(claims: &Map<String, Value>) -> Result<(), String> {
+    for name in ["iss", "sub", "jti"] {
+        if let Some(v) = claims.get(name).filter(|v| !v.is_null() && !v.is_string()) {
+            return Err(format!(
+                "json: cannot unmarshal {} into Go struct field Claims.{name} of type string",
+                go_type(v)
+            ));
+        }
+    }
+    for name in ["exp", "nbf", "iat"] {
+        if claims
+            .get(name)
+            .is_some_and(|v| !v.is_null() && !v.is_number())
+        {
+            return Err(format!(
+                "go-jose/go-jose/jwt: expected number value to unmarshal NumericDate ({name})"
+            ));
+        }
+    }
+    match claims.get("aud") {
+        None | Some(Value::String(_)) => Ok(()),
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => Ok(()),
+        Some(_) => Err(
+            "go-jose/go-jose/jwt: expected string or array value to unmarshal to Audience".into(),
+        ),
+    }
+}
+
+pub(super) fn check_times(
+    role: &VaultRole,
+    claims: &Map<String, Value>,
+    now: i64,
+) -> std::result::Result<(), String> {
+    let num = |k: &str| {
+        claims
+            .get(k)
+            .and_then(Value::as_f64)
+            .map(|f| f as i64)
+            .unwrap_or(0)
+    };
+    let (iat, mut exp, mut nbf) = (num("iat"), num("exp"), num("nbf"));
+    if iat == 0 && exp == 0 && nbf == 0 {
+        return Err(
+            "no issued at (iat), not before (nbf), or expiration time (exp) claims in token".into(),
+        );
+    }
+    if exp == 0 {
+        exp = iat.max(nbf) + VaultRole::effective(role.expiration_leeway, DEFAULT_LEEWAY);
+    }
+    if nbf == 0 {
+        nbf = if iat != 0 {
+            iat
+        } else {
+            exp - VaultRole::effective(role.not_before_leeway, DEFAULT_LEEWAY)
+        };
+    }
+    let skew = VaultRole::effective(role.clock_skew_leeway, DEFAULT_CLOCK_SKEW);
+    if now + skew < nbf {
+        return Err("invalid not before (nbf) claim: token not yet valid".into());
+    }
+    if now - skew > exp {
+        return Err(format!(
+            "invalid expiration time (exp) claim: token is expired (exp {exp}, now {now}, clock skew leeway {skew} s)"
+        ));
+    }
+    if iat != 0 && now + skew < iat {
+        return Err("invalid issued at (iat) claim: token issued in the future".into());
+    }
+    Ok(())
+}
