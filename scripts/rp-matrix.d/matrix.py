@@ -388,7 +388,8 @@ def main():
             log(f"{rp['id']}: TLS {'checked' if tls else 'NOT checked'}, baseline {report['baseline']['observed']}, {len(failed)} hostile accepted, {len(findings)} fuzz findings ({time.time() - t:.0f} s)")
     finally:
         issuer.stop()
-    version = subprocess.run([BIN, "--version"], capture_output=True, text=True).stdout.split()[-1]
+    # `--version` prints "stepmint X.Y.Z" then commit, build date and target lines.
+    version = subprocess.run([BIN, "--version"], capture_output=True, text=True).stdout.split("\n")[0].split()[-1]
     doc = {
         "generated": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "stepmint": version,
