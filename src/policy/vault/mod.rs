@@ -151,7 +151,7 @@ impl VaultRole {
             pass("jwt_supported_algs", format!("{alg} is accepted"));
         }
         let claims = &ctx.claims;
-        if let Err(why) = claims::registered_types(claims) {
+        if let Err(why) = Self::registered_types(claims) {
             return fail("claims", format!("error validating token: {why}"), &trace);
         }
         let str_claim = |k: &str| {
@@ -205,7 +205,7 @@ impl VaultRole {
             }
             pass("bound_audiences", "an aud matches".into());
         }
-        if let Err(why) = claims::check_times(self, claims, ctx.now) {
+        if let Err(why) = self.check_times(claims, ctx.now) {
             return fail("exp", format!("error validating token: {why}"), &trace);
         }
         pass("times", "within exp/nbf/iat with the role's leeways".into());
