@@ -35,6 +35,7 @@ mod inspect;
 mod instance;
 mod issuer;
 mod keys;
+pub mod nss;
 pub mod paths;
 pub mod pipelines;
 pub mod policy;

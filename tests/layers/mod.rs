@@ -41,7 +41,7 @@ const LAYERS: Layers = &[
             "refname",
         ],
     ),
-    ("identity", &["ca", "keys", "workspace", "trust"]),
+    ("identity", &["ca", "keys", "workspace", "trust", "nss"]),
     ("validation", &["validate"]),
     ("policies", &["policy"]),
     ("tokens", &["token", "inspect", "hostile"]),

@@ -617,14 +617,14 @@ pub struct DecodeArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint ca path\n  stepmint ca pem > stepmint-ca.pem\n  eval \"$(stepmint ca env)\""
+    after_help = "Examples:\n  stepmint ca path\n  stepmint ca pem > stepmint-ca.pem\n  eval \"$(stepmint ca env)\"\n  stepmint ca install-browser\n  stepmint ca install-browser --remove"
 )]
 pub struct CaArgs {
     #[command(subcommand)]
     pub what: CaCommand,
 }
 
-#[derive(Debug, Clone, Copy, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum CaCommand {
     /// Print the CA certificate's path (creating the CA if needed)
     Path,
@@ -632,6 +632,21 @@ pub enum CaCommand {
     Pem,
     /// Print shell `export` lines that make Node, Python, curl, OpenSSL and AWS trust the CA
     Env,
+    /// Make Chromium and Firefox on Linux trust the CA (their NSS databases, with certutil)
+    #[command(
+        after_help = "Chromium reads ~/.pki/nssdb (created here if it has never run), Firefox each profile's cert9.db. Restart the browser afterwards. Needs certutil (Debian: apt-get install libnss3-tools). macOS and Windows: see the README's \"Trusting the CA\"."
+    )]
+    InstallBrowser {
+        /// The home directory whose browsers to change [default: $HOME]
+        #[arg(long, value_name = "DIR")]
+        home: Option<PathBuf>,
+        /// Remove this data directory's CA from those databases instead
+        #[arg(long)]
+        remove: bool,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
