@@ -36,6 +36,7 @@ mod probe_families;
 mod probe_policy;
 mod probe_reach;
 mod properties;
+mod readme_snippets;
 mod refname;
 mod relying_parties;
 mod request_log;
