@@ -16,7 +16,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.path.join(ROOT, "target", "release", "stepmint")
+BIN = os.environ.get("STEPMINT_BIN") or os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"), "release", "stepmint")
 QUICK = "--quick" in sys.argv
 PEERS = "--peers" in sys.argv
 PROBE_ONLY = "--probe" in sys.argv

@@ -463,7 +463,7 @@ def write_markdown(doc):
                     gain, fix = GAINS.get(family_of(c["name"], c["family"]), GAINS.get(c["family"], ("a token a strict relying party refuses", "configure the check this case names")))
                     ref = ""
                 ref = f" ({ref})" if ref else ""
-                how = f" Who: {c['exploit']}." if c.get("exploit") else ""
+                how = f" {'Why' if by == 'nobody' else 'Who'}: {c['exploit']}." if c.get("exploit") else ""
                 lines.append(f"- `{c['name']}` ({c['family']}).{how} Gains: {gain}. Avoided by: {fix}{ref}.")
             for f in fz:
                 branch = f" (push `{f['attacker_branch']}`)" if f.get("attacker_branch") else ""
