@@ -4,7 +4,7 @@
 //! the desktop app keeps it as managed state. While running it records its address in the data
 //! directory's `server.json`, so other commands (`mint`, later `fault`) can find it.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -31,6 +31,7 @@ pub struct Instance {
     base_url: String,
     ca_path: PathBuf,
     bundle_path: PathBuf,
+    warnings: Vec<String>,
 }
 
 impl std::fmt::Debug for Instance {
@@ -53,7 +54,17 @@ impl Instance {
         // One server per data directory, held for the server's life: a second would serve
         // key changes the first never sees, and delete the record the first still needs.
         let data = crate::store::DataDir::open(&data_dir)?;
-        let serving = data.try_lock_serving()?.ok_or_else(|| {
+        let mut serving = data.try_lock_serving()?;
+        // Without a record the holder is a server just stopped in this process (a child it
+        // forked may hold the lock's descriptor for the instant before its exec closes it) or
+        // one still starting: give it a moment before calling the directory taken.
+        let mut tries = 0;
+        while serving.is_none() && tries < 20 && matches!(ServerRecord::read(&data), Ok(None)) {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            serving = data.try_lock_serving()?;
+            tries += 1;
+        }
+        let serving = serving.ok_or_else(|| {
             let who = match ServerRecord::read(&data) {
                 Ok(Some(r)) => format!("{} (pid {})", r.listening, r.pid),
                 _ => "another process".into(),
@@ -77,7 +88,14 @@ impl Instance {
             workspaces: config.workspaces.clone(),
             token_lifetime: config.token_lifetime,
         };
-        let sans = config.sans.clone();
+        // The certificate covers the name relying parties use, which behind a container's
+        // published port or a proxy is the public URL's host, not one of ours.
+        let mut sans = config.sans.clone();
+        // (A host no certificate can name, such as one with `_`, is left to `--san`.)
+        let host = public_host(&public_url).0;
+        if crate::ca::san_set(std::slice::from_ref(&host)).is_ok() {
+            sans.push(host);
+        }
         let (issuer, ca, tls, bundle_path) = tokio::task::spawn_blocking(move || -> Result<_> {
             let issuer = Issuer::open(options, clock, ids)?;
             let (ca, leaf) = tls_identity(&issuer, &sans)?;
@@ -102,7 +120,11 @@ impl Instance {
             Some(Arc::from(ca.cert_pem())),
             access,
             Some(facts),
-            config.console,
+            crate::http::Serving {
+                console: config.console && config.control_plane,
+                control: config.control_plane,
+                allow_exec: config.allow_exec,
+            },
         );
         let log = state.log.clone();
         let faults = state.faults.clone();
@@ -120,23 +142,32 @@ impl Instance {
         } else {
             None
         };
-        let server = Server::spawn(
-            listener,
-            tls,
-            app,
+        let server = Server::spawn(listener, tls, app, {
+            let max_connections = connection_cap(config.max_connections);
             server::Limits {
-                max_connections: connection_cap(config.max_connections),
-            },
-        )?;
+                max_connections,
+                per_peer: config
+                    .max_connections_per_peer
+                    .unwrap_or_else(|| crate::config::default_per_peer(max_connections)),
+            }
+        })?;
         let ca_path = issuer.data_dir().ca_cert();
-        let record = ServerRecord {
-            public_url: public_url.clone(),
-            listening: format!("https://{local}"),
-            pid: std::process::id(),
-            token_lifetime: Some(config.token_lifetime),
-        };
-        // Best effort: a read-only data directory must not stop the server.
-        let _ = store::write_json(&issuer.data_dir().server_state(), &record);
+        let warnings = ca
+            .unconstrained_warning(issuer.data_dir())
+            .into_iter()
+            .collect();
+        // Only a server with a control plane is one the CLI can drive; a probe's own issuer
+        // leaves no record for `mint` or `keys` to find.
+        if config.control_plane {
+            let record = ServerRecord {
+                public_url: public_url.clone(),
+                listening: format!("https://{}", reachable(local)),
+                pid: std::process::id(),
+                token_lifetime: Some(config.token_lifetime),
+            };
+            // Best effort: a read-only data directory must not stop the server.
+            let _ = store::write_json(&issuer.data_dir().server_state(), &record);
+        }
         Ok(Instance {
             issuer,
             log,
@@ -144,11 +175,12 @@ impl Instance {
             tls_faults,
             server,
             control_token,
-            console: config.console,
+            console: config.console && config.control_plane,
             _serving: serving,
             base_url: public_url,
             ca_path,
             bundle_path,
+            warnings,
         })
     }
 
@@ -216,6 +248,12 @@ impl Instance {
         &self.bundle_path
     }
 
+    /// What the owner should know but that did not stop the start (a CA without name
+    /// constraints), for the front ends to show.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
     /// Every served workspace.
     pub fn workspaces(&self) -> Vec<WorkspaceInfo> {
         self.issuer.workspaces().iter().map(|w| w.info()).collect()
@@ -242,7 +280,8 @@ fn tls_identity(issuer: &Issuer, extra_sans: &[String]) -> Result<(LocalCa, TlsI
     let data = issuer.data_dir();
     let _lock = data.lock()?;
     let now = issuer.clock().now();
-    let ca = LocalCa::load_or_create(data, now)?;
+    // A new CA may vouch for the names this server is started with, and no others.
+    let ca = LocalCa::load_or_create(data, extra_sans, now)?;
     let leaf = ca.leaf(data, extra_sans, now)?;
     Ok((ca, leaf))
 }
@@ -256,27 +295,47 @@ fn connection_cap(wanted: usize) -> usize {
     wanted.min(room).max(16)
 }
 
-/// The control token: the configured one; beyond loopback a new random one (control-plane
-/// access from another machine needs it); written to the data directory (0600) for the CLI,
-/// or its stale file removed when none is needed.
+/// The control token: the configured one, else a new random one. Always one: loopback is not a
+/// boundary (other local users, containers sharing the network namespace, `ssh -L` and tunnels
+/// all reach 127.0.0.1), and the control plane can mint, change keys and, with `--allow-exec`,
+/// run commands. Written to the data directory (0600) for the CLI; a server without a control
+/// plane removes a stale one.
 fn control_token(config: &Config, data: &store::DataDir) -> Result<Option<String>> {
+    let path = data.control_token();
+    if !config.control_plane {
+        return Ok(None);
+    }
     let token = match &config.control_token {
-        Some(t) => Some(t.clone()),
-        None if !config.bind.is_loopback() => {
+        Some(t) => t.clone(),
+        None => {
             let mut bytes = [0u8; 24];
             aws_lc_rs::rand::fill(&mut bytes).map_err(|_| Error::crypto("no random bytes"))?;
-            Some(crate::encoding::b64url(&bytes))
+            crate::encoding::b64url(&bytes)
         }
-        None => None,
     };
-    let path = data.control_token();
-    match &token {
-        Some(t) => store::write_atomic(&path, t.as_bytes())?,
-        None => {
-            let _ = std::fs::remove_file(&path);
+    store::write_atomic(&path, token.as_bytes())?;
+    Ok(Some(token))
+}
+
+/// Where a client on this machine reaches a server bound to `local`: an unspecified address
+/// (`--bind 0.0.0.0`) is no destination, nor a name the certificate holds; loopback is both.
+fn reachable(local: SocketAddr) -> SocketAddr {
+    match local.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), local.port())
         }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), local.port())
+        }
+        _ => local,
     }
-    Ok(token)
+}
+
+/// The public URL's host and port, if it names one.
+fn public_host(public_url: &str) -> (String, Option<u16>) {
+    let rest = public_url.split_once("://").map_or(public_url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or_default();
+    crate::http::split_host(authority)
 }
 
 /// Whom the control plane answers: the names this server serves, on its ports.
@@ -287,9 +346,7 @@ fn access_for(
     token: Option<String>,
 ) -> Access {
     let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
-    let rest = public_url.split_once("://").map_or(public_url, |(_, r)| r);
-    let authority = rest.split('/').next().unwrap_or_default();
-    let (public_host, public_port) = crate::http::split_host(authority);
+    let (public_host, public_port) = public_host(public_url);
     hosts.push(public_host);
     hosts.extend(config.sans.iter().map(|s| s.to_ascii_lowercase()));
     if !config.bind.is_unspecified() {
@@ -316,26 +373,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_token_is_made_beyond_loopback_and_kept_for_the_cli() {
+    fn a_server_bound_to_all_interfaces_is_recorded_at_loopback() {
+        let at = |s: &str| reachable(s.parse().unwrap()).to_string();
+        assert_eq!(at("0.0.0.0:8443"), "127.0.0.1:8443");
+        assert_eq!(at("[::]:8443"), "[::1]:8443");
+        assert_eq!(at("192.0.2.7:8443"), "192.0.2.7:8443");
+        assert_eq!(at("127.0.0.1:9"), "127.0.0.1:9");
+    }
+
+    #[test]
+    fn a_token_is_made_on_loopback_too_and_kept_for_the_cli() {
         let tmp = tempfile::tempdir().unwrap();
         let data = store::DataDir::open(tmp.path()).unwrap();
         let mut config = Config::default();
-        assert_eq!(
-            control_token(&config, &data).unwrap(),
-            None,
-            "loopback: none"
-        );
-        config.bind = "0.0.0.0".parse().unwrap();
+        assert!(config.bind.is_loopback());
         let made = control_token(&config, &data)
             .unwrap()
-            .expect("beyond loopback: one");
+            .expect("loopback is no boundary: a token");
         assert!(made.len() >= 32);
         assert_eq!(std::fs::read_to_string(data.control_token()).unwrap(), made);
         let again = control_token(&config, &data).unwrap().unwrap();
         assert_ne!(made, again, "a new one each start");
-        config.bind = "127.0.0.1".parse().unwrap();
+        config.control_token = Some("a-configured-token-0123".into());
+        assert_eq!(
+            control_token(&config, &data).unwrap().as_deref(),
+            Some("a-configured-token-0123")
+        );
+        config.control_plane = false;
         assert_eq!(control_token(&config, &data).unwrap(), None);
-        assert!(!data.control_token().exists(), "a stale token is removed");
         let a = access_for(
             &config,
             "https://issuer.example:9443/prefix",

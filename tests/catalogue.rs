@@ -337,7 +337,7 @@ fn the_validator_judges_every_case_as_the_catalogue_says() {
     for case in CATALOGUE {
         let minted = craft(&issuer, case.name);
         let report = issuer
-            .verify(Some("acme"), &minted.token, Ok)
+            .verify(Some("acme"), &minted.token, &Default::default())
             .unwrap()
             .report;
         let want = case.expected.by_default() == Outcome::Accept;
@@ -362,9 +362,10 @@ fn policy_cases_flip_under_a_stricter_policy() {
         "sub_like": [format!("{}:*", stepmint::braced(&ws.workspace.default_repository_uuid))],
     });
     let accepted = |token: &str, overrides: &Value| {
-        let overrides = overrides.as_object().unwrap().clone();
+        let overrides: stepmint::validate::PolicyOverrides =
+            serde_json::from_value(overrides.clone()).unwrap();
         issuer
-            .verify(Some("acme"), token, |p| p.with_json(overrides))
+            .verify(Some("acme"), token, &overrides)
             .unwrap()
             .report
             .accepted

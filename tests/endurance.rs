@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use stepmint::http::calls;
 
 use crate::util::{self, ServeProcess};
 
@@ -78,7 +80,10 @@ fn kill_9_during_rotation_and_minting_loses_nothing() {
             .as_str()
             .unwrap()
             .to_string();
-        let client = stepmint::ControlClient::new(&base, &ca_before).unwrap();
+        let token = std::fs::read_to_string(dir.path().join("control-token")).unwrap();
+        let client = stepmint::ControlClient::new(&base, &ca_before)
+            .unwrap()
+            .with_token(token);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -96,12 +101,12 @@ fn kill_9_during_rotation_and_minting_loses_nothing() {
                 let (client, kids) = (client.clone(), minted_kids.clone());
                 tokio::spawn(async move {
                     while let Ok(v) = client
-                        .post::<serde_json::Value>(&["tokens"], &json!({}))
+                        .call::<calls::Mint>(&[], &Default::default(), &Default::default())
                         .await
                     {
                         kids.lock()
                             .unwrap()
-                            .insert(v["header"]["kid"].as_str().unwrap_or_default().to_string());
+                            .insert(v.header["kid"].as_str().unwrap_or_default().to_string());
                     }
                 })
             };
@@ -112,13 +117,15 @@ fn kill_9_during_rotation_and_minting_loses_nothing() {
             let rotator = {
                 let (client, slug, confirmed) = (client.clone(), slug.clone(), confirmed.clone());
                 tokio::spawn(async move {
-                    let path = ["workspaces", slug.as_str(), "keys", "rotate"];
+                    let request = stepmint::api::RotateRequest {
+                        overlap: Some(3600),
+                        unpublished_for: None,
+                    };
                     while let Ok(v) = client
-                        .post::<serde_json::Value>(&path, &json!({ "overlap": 3600 }))
+                        .call::<calls::RotateKey>(&[slug.as_str()], &Default::default(), &request)
                         .await
                     {
-                        let kid = v["active_kid"].as_str().unwrap_or_default().to_string();
-                        confirmed.lock().unwrap().insert(kid);
+                        confirmed.lock().unwrap().insert(v.active_kid);
                     }
                 })
             };
@@ -185,7 +192,7 @@ async fn slow_clients_do_not_block_others() {
         }
         idle.push(s);
     }
-    let client = util::client(&util::ca_pem(&instance));
+    let client = util::owner(&instance);
     let url = instance.workspaces()[0].jwks_uri.clone();
     for _ in 0..20 {
         let resp = tokio::time::timeout(Duration::from_secs(10), client.get(&url).send()).await;
@@ -204,7 +211,7 @@ async fn slow_clients_do_not_block_others() {
 async fn oversized_headers_and_bodies_are_refused_and_serving_goes_on() {
     let dir = util::data_dir();
     let instance = util::start(dir.path(), &[]).await;
-    let client = util::client(&util::ca_pem(&instance));
+    let client = util::owner(&instance);
     let base = format!("https://localhost:{}", instance.local_addr().port());
     let url = instance.workspaces()[0].jwks_uri.clone();
 

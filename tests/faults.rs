@@ -25,7 +25,7 @@ struct Setup {
 async fn setup() -> (tempfile::TempDir, Setup) {
     let dir = util::data_dir();
     let instance = util::start(dir.path(), &["acme"]).await;
-    let client = util::client(&util::ca_pem(&instance));
+    let client = util::owner(&instance);
     let ws = instance.workspaces()[0].clone();
     let base = format!("https://localhost:{}", instance.local_addr().port());
     (

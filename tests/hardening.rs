@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
-use crate::util::{self, ServeProcess};
+use crate::util::{self, ServeProcess, tls_connect};
 
 fn text(out: &std::process::Output) -> String {
     format!(
@@ -178,34 +178,6 @@ async fn the_request_log_escapes_what_a_client_sends() {
     assert!(terminal_safe(&line), "{line:?}");
     assert!(line.contains("/x\\u{9b}2J"), "{line}");
     assert!(line.contains("ua\\u{202e}txt"), "{line}");
-}
-
-async fn tls_connect(
-    port: u16,
-    ca: &[u8],
-    alpn: &[u8],
-) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
-    let mut roots = rustls::RootCertStore::empty();
-    for c in rustls_pki_types::pem::PemObject::pem_slice_iter(ca) {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![alpn.to_vec()];
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(
-            rustls_pki_types::ServerName::try_from("localhost").unwrap(),
-            tcp,
-        )
-        .await
-        .unwrap()
 }
 
 #[test]
@@ -467,7 +439,8 @@ async fn odd_requests_get_json_answers_and_bodies_cannot_stall_a_worker() {
     }
     // A declared length of a terabyte: refused at once, before any body byte.
     let mut tls = tls_connect(port, &ca, b"http/1.1").await;
-    tls.write_all(b"POST /_stepmint/v1/tokens HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n")
+    let token = instance.control_token().unwrap();
+    tls.write_all(format!("POST /_stepmint/v1/tokens HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n").as_bytes())
         .await
         .unwrap();
     let mut head = vec![0u8; 512];

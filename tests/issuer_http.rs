@@ -10,7 +10,7 @@ use crate::util;
 async fn discovery_and_jwks_match_bitbucket() {
     let dir = util::data_dir();
     let instance = util::start(dir.path(), &["acme"]).await;
-    let client = util::client(&util::ca_pem(&instance));
+    let client = util::owner(&instance);
     let ws = &instance.workspaces()[0];
     let base = format!("https://localhost:{}", instance.local_addr().port());
     let issuer = format!("{base}/2.0/workspaces/acme/pipelines-config/identity/oidc");
@@ -157,7 +157,7 @@ async fn real_issuer_url_works_with_hosts_entry_and_san() {
 async fn no_response_contains_private_key_material() {
     let dir = util::data_dir();
     let instance = util::start(dir.path(), &["acme"]).await;
-    let client = util::client(&util::ca_pem(&instance));
+    let client = util::owner(&instance);
     let ws = &instance.workspaces()[0];
     let control = format!(
         "https://localhost:{}/_stepmint/v1",

@@ -276,7 +276,7 @@ async fn verify_over_discovery_and_the_control_api() {
         "a discovery document for another issuer is refused"
     );
 
-    let client = util::client(&util::ca_pem(&instance));
+    let client = util::owner(&instance);
     let url = format!(
         "https://localhost:{}/_stepmint/v1/verify",
         instance.local_addr().port()

@@ -143,7 +143,7 @@ async fn openidconnect_verifier_accepts_minted_tokens() {
 async fn jsonwebtoken_with_fetched_jwks_accepts_and_refuses() {
     let dir = util::data_dir();
     let instance = util::start(dir.path(), &[]).await;
-    let client = util::client(&util::ca_pem(&instance));
+    let client = util::owner(&instance);
     let ws = &instance.workspaces()[0];
     let discovery: Value = util::get_json(&client, &ws.discovery).await;
     let jwks: JwkSet = util::get_json(&client, discovery["jwks_uri"].as_str().unwrap()).await;

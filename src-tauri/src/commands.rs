@@ -1,7 +1,6 @@
 //! The commands the front end invokes. Each is a thin wrapper over the core; errors reach the
 //! UI as readable strings.
 
-use serde_json::{Map, Value};
 use stepmint::api::{
     FaultList, FaultsCleared, IssuerStatus, KeyView, ListenSettings, RequestsPage, ServerView,
 };
@@ -274,11 +273,15 @@ pub async fn inspect(
     desktop: State<'_, Desktop>,
     token: String,
     workspace: Option<String>,
-    policy: Option<Map<String, Value>>,
+    policy: Option<serde_json::Value>,
 ) -> CmdResult<stepmint::Inspection> {
+    let overrides = match policy {
+        Some(p) => stepmint::validate::PolicyOverrides::from_json(p).map_err(err)?,
+        None => Default::default(),
+    };
     let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
     issuer
-        .inspect(workspace.as_deref(), &token, policy.unwrap_or_default())
+        .inspect(workspace.as_deref(), &token, &overrides)
         .map_err(err)
 }
 

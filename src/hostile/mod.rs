@@ -22,6 +22,7 @@ pub mod fuzz;
 mod kinds;
 pub mod reach;
 pub mod recipe;
+mod recipe_files;
 mod summary;
 
 use serde_json::Map;
@@ -34,6 +35,7 @@ pub use forge::Forged;
 pub use kinds::{CaseSummary, Expected, ExploitableBy, Family, Needs, Outcome};
 pub use reach::{Reach, reach};
 pub use recipe::Recipe;
+pub use recipe_files::{MAX_RECIPE_DIR_LEN, MAX_RECIPE_LEN, RecipeDir, Skipped};
 pub use summary::{markdown_table, summaries};
 
 use crate::error::{Error, Result};

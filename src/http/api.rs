@@ -1,5 +1,5 @@
 //! The control API's wire contract: the request and reply type of every call under
-//! `/_stepmint/v1/`. The handlers answer with these, [`crate::ControlClient`] reads them back
+//! `/_stepmint/v1/`. The handlers answer with these, [`super::ControlClient`] reads them back
 //! (`client.get::<api::FaultList>(..)`), the CLI prints them and the desktop app returns them,
 //! so a renamed field is a compile error rather than a front end that silently shows nothing.
 //!
@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use ts_rs::{TS, TypeVisitor};
 
 pub use super::reqlog::{Endpoint, RequestRecord};
@@ -24,7 +23,7 @@ pub use crate::issuer::{MintedToken, WorkspaceDetails, WorkspaceInfo};
 pub use crate::keys::{KeyAlg, KeyStatus, KeyView};
 pub use crate::probe::{Progress, ScreenReport, ScreenRequest};
 pub use crate::token::StepRequest;
-pub use crate::validate::{Policy, Report};
+pub use crate::validate::{Policy, PolicyOverrides, Report};
 pub use crate::workspace::WorkspaceSpec;
 
 /// `GET /health`.
@@ -117,7 +116,7 @@ pub struct KeyRetired {
 /// `GET /requests`: one page of the request log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct RequestsPage {
-    /// The requests after `since`, oldest first.
+    /// The requests after `since`, oldest first: at most `limit`, and never more than 1000.
     pub requests: Vec<RequestRecord>,
     /// The `since` for the next page.
     pub next: u64,
@@ -135,7 +134,7 @@ pub struct VerifyRequest {
     pub workspace: Option<String>,
     /// Policy members over the workspace's default policy (issuer and default audience).
     #[serde(default)]
-    pub policy: Map<String, Value>,
+    pub policy: PolicyOverrides,
 }
 
 /// Reply to `POST /verify`.
@@ -229,7 +228,7 @@ pub struct InspectRequest {
     /// Policy members over the workspace's default policy.
     #[serde(default)]
     #[ts(optional = nullable)]
-    pub policy: Option<Map<String, Value>>,
+    pub policy: Option<PolicyOverrides>,
 }
 
 /// `GET`/`DELETE /history`: minted tokens, newest first.
@@ -316,10 +315,13 @@ pub fn typescript() -> String {
     c.visit::<ScreenRequest>();
     c.visit::<ScreenReport>();
     c.visit::<Progress>();
+    super::calls::visit_types(&mut c);
     let mut out = String::from(
-        "// Generated from the Rust types in src/http/api.rs: do not edit.\n\
+        "// Generated from the Rust types in src/http/api.rs and the call table in\n\
+         // src/http/calls.rs: do not edit.\n\
          // Regenerate with `STEPMINT_BLESS=1 cargo test --test integration api_types`.\n",
     );
+    out.push_str(&super::calls::typescript());
     for decl in c.0.values() {
         out.push('\n');
         out.push_str(decl);

@@ -75,3 +75,37 @@ fn unknown_field_name(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
     Some(rest.split('`').next()?.to_string())
 }
+
+/// Query parameters read as `T` (a call's `Query`), whose errors are JSON naming the problem.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> axum::extract::FromRequestParts<S>
+    for ApiQuery<T>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, ApiError> {
+        if parts.uri.query().is_none_or(str::is_empty) {
+            return Ok(ApiQuery(T::default()));
+        }
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e| {
+                let text = e.body_text();
+                // "Failed to deserialize query string: FIELD: why" names the field at fault.
+                let field = text
+                    .split(": ")
+                    .nth(1)
+                    .filter(|f| f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                    .map(str::to_string);
+                let err = ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", text);
+                match field {
+                    Some(f) => err.with_field(f),
+                    None => err,
+                }
+            })
+    }
+}

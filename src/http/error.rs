@@ -30,6 +30,11 @@ struct Body<'a> {
     field: Option<&'a str>,
 }
 
+/// Marks an error answer written for a person (an HTML page): the guard passes it on as it is
+/// instead of wrapping its text in the JSON error body.
+#[derive(Debug, Clone, Copy)]
+pub struct ForAPerson;
+
 /// Internal error text, attached to the response for the request log only.
 #[derive(Debug, Clone)]
 pub struct InternalDetail(pub String);

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::HeaderValue;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
@@ -16,8 +16,11 @@ use tokio::sync::{broadcast, mpsc};
 use super::body::ApiJson;
 use super::error::ApiError;
 use super::reqlog::Endpoint;
-use super::state::AppState;
+use super::state::{AppState, MAX_CONCURRENT_PROBES};
 use crate::probe::{self, Progress, ScreenRequest};
+
+/// How often a quiet stream sends a comment line.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// A body fed from a channel; the stream ends when the sender is dropped.
 struct Chunks(mpsc::Receiver<Bytes>);
@@ -56,7 +59,7 @@ pub async fn requests(State(state): State<AppState>) -> Response {
     let mut feed = state.log.subscribe();
     tokio::spawn(async move {
         loop {
-            let next = tokio::time::timeout(Duration::from_secs(15), feed.recv()).await;
+            let next = tokio::time::timeout(KEEP_ALIVE, feed.recv()).await;
             let chunk = match next {
                 Ok(Ok(r)) if r.endpoint == Endpoint::Control => continue,
                 Ok(Ok(r)) => event(None, &json!(*r)),
@@ -77,21 +80,58 @@ pub async fn requests(State(state): State<AppState>) -> Response {
 
 /// `POST /_stepmint/v1/probe`: runs a probe in the server, streaming `progress` events, then
 /// one `report` event (the Probe screen's JSON) or an `error` event.
+///
+/// A command target needs `serve --allow-exec` (the token alone is not enough: a token leaks
+/// into shell history and screenshots, and a command runs as the server's user). At most
+/// [`MAX_CONCURRENT_PROBES`] run at once. The probe belongs to its stream: when the client
+/// goes away (closed tab, Cancel, a dropped connection) the probe stops, its commands killed.
 pub async fn probe_run(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<ScreenRequest>,
 ) -> Result<Response, ApiError> {
+    if req.runs_command() && !state.serving.allow_exec {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "exec_not_allowed",
+            "this server does not run commands for its control API: start it with `stepmint serve --allow-exec`, or probe an HTTP relying party, or run `stepmint probe --exec` yourself",
+        ));
+    }
+    let Ok(permit) = state.probes.clone().try_acquire_owned() else {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_probes",
+            format!(
+                "{MAX_CONCURRENT_PROBES} probes are already running in this server: wait for one to finish, or cancel it"
+            ),
+        ));
+    };
     // A bad request is a 400 before any stream starts.
     let options = req.options(&state.issuer)?;
     let (tx, rx) = mpsc::channel(64);
     let issuer = state.issuer.clone();
     tokio::spawn(async move {
+        let _permit = permit;
         let progress_tx = tx.clone();
-        let result = probe::run(issuer, options, move |p: &Progress| {
+        let run = probe::run(issuer, options, move |p: &Progress| {
             // Progress may be dropped when the reader is slow; the report never is.
             let _ = progress_tx.try_send(event(Some("progress"), p));
-        })
-        .await;
+        });
+        tokio::pin!(run);
+        let result = loop {
+            tokio::select! {
+                result = &mut run => break result,
+                // The reader is gone: dropping the run cancels every request and kills every
+                // command it started.
+                _ = tx.closed() => return,
+                // A comment now and then, so a client that went away is noticed even while
+                // the relying party is slow to answer.
+                _ = tokio::time::sleep(KEEP_ALIVE) => {
+                    if tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        };
         let last = match result {
             Ok(report) => event(Some("report"), &probe::screen_report(&report)),
             Err(e) => event(Some("error"), &json!({ "message": e.to_string() })),

@@ -6,6 +6,8 @@
 mod access;
 pub mod api;
 mod body;
+pub mod calls;
+mod client;
 mod console;
 mod control;
 mod error;
@@ -22,67 +24,92 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, Uri};
-use axum::routing::{get, post};
+use axum::routing::get;
 
 pub use access::{Access, TOKEN_HEADER, split_host};
 pub use body::{MAX_BODY, parse_json};
+pub use client::ControlClient;
 pub use console::built as console_built;
 pub use error::ApiError;
-pub use reqlog::{Endpoint, LOG_CAPACITY, PeerAddr, RequestLog, RequestRecord};
-pub use state::{AppState, ServerFacts, Shared};
+pub use reqlog::{
+    Endpoint, LOG_CAPACITY, MAX_FIELD, MAX_PAGE, PRINT_BURST, PRINT_RATE, PeerAddr, RequestLog,
+    RequestRecord,
+};
+pub use state::{AppState, MAX_CONCURRENT_PROBES, ServerFacts, Serving, Shared};
 
 use crate::paths::{DISCOVERY_ROUTE, JWKS_ROUTE};
+use calls::Call;
+
+/// Mounts `handler` for call `C` (its method and path from the call table).
+fn at<C: Call, H, T>(router: Router<AppState>, handler: H) -> Router<AppState>
+where
+    H: axum::handler::Handler<T, AppState>,
+    T: 'static,
+{
+    // Every method in the table is a standard one; the table's test mounts each.
+    let Ok(filter) = axum::routing::MethodFilter::try_from(C::METHOD) else {
+        return router;
+    };
+    router.route(C::PATH, axum::routing::on(filter, handler))
+}
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    let control = Router::new()
-        .route("/health", get(control::health))
-        .route("/workspaces", get(control::workspaces))
-        .route("/workspaces/{slug}", get(control::workspace))
-        .route("/workspaces/{slug}/tokens", post(control::mint_for))
-        .route(
-            "/workspaces/{slug}/keys",
-            get(control::keys).post(control::add_key),
-        )
-        .route("/workspaces/{slug}/keys/rotate", post(control::rotate))
-        .route(
-            "/workspaces/{slug}/keys/{kid}",
-            axum::routing::delete(control::retire_key),
-        )
-        .route("/tokens", post(control::mint))
-        .route("/requests", get(control::requests))
-        .route("/requests/stream", get(live::requests))
-        .route("/status", get(screens::status))
-        .route("/inspect", post(screens::inspect))
-        .route(
-            "/history",
-            get(screens::history).delete(screens::clear_history),
-        )
-        .route("/trust", get(screens::trust))
-        .route("/recipes", post(screens::recipe))
-        .route("/probe", post(live::probe_run))
-        .route("/ca.pem", get(control::ca_pem))
-        .route(
-            "/faults",
-            get(control::list_faults).delete(control::clear_all_faults),
-        )
-        .route(
-            "/faults/{slug}",
-            axum::routing::delete(control::clear_workspace_faults),
-        )
-        .route(
-            "/faults/{slug}/{endpoint}",
-            axum::routing::put(control::set_fault).delete(control::clear_fault),
-        )
-        .route("/cases", get(control::cases))
-        .route("/verify", post(control::verify))
+    use calls as c;
+    let mut control = Router::new();
+    control = at::<c::HealthCall, _, _>(control, control::health);
+    control = at::<c::ListWorkspaces, _, _>(control, control::workspaces);
+    control = at::<c::GetWorkspace, _, _>(control, control::workspace);
+    control = at::<c::MintFor, _, _>(control, control::mint_for);
+    control = at::<c::ListKeys, _, _>(control, control::keys);
+    control = at::<c::AddKey, _, _>(control, control::add_key);
+    control = at::<c::RotateKey, _, _>(control, control::rotate);
+    control = at::<c::RetireKey, _, _>(control, control::retire_key);
+    control = at::<c::Mint, _, _>(control, control::mint);
+    control = at::<c::Requests, _, _>(control, control::requests);
+    control = at::<c::RequestStream, _, _>(control, live::requests);
+    control = at::<c::Status, _, _>(control, screens::status);
+    control = at::<c::Inspect, _, _>(control, screens::inspect);
+    control = at::<c::History, _, _>(control, screens::history);
+    control = at::<c::ClearHistory, _, _>(control, screens::clear_history);
+    control = at::<c::Trust, _, _>(control, screens::trust);
+    control = at::<c::Recipe, _, _>(control, screens::recipe);
+    control = at::<c::Probe, _, _>(control, live::probe_run);
+    control = at::<c::CaPem, _, _>(control, control::ca_pem);
+    control = at::<c::Faults, _, _>(control, control::list_faults);
+    control = at::<c::ClearAllFaults, _, _>(control, control::clear_all_faults);
+    control = at::<c::ClearWorkspaceFaults, _, _>(control, control::clear_workspace_faults);
+    control = at::<c::SetFault, _, _>(control, control::set_fault);
+    control = at::<c::ClearFault, _, _>(control, control::clear_fault);
+    control = at::<c::Cases, _, _>(control, control::cases);
+    control = at::<c::Verify, _, _>(control, control::verify);
+    let control = control
         .route("/attacker/{slug}/jwks.json", get(control::attacker_jwks))
         .route("/attacker/{slug}/cert.pem", get(control::attacker_cert));
     let mut app = Router::new()
         .route(DISCOVERY_ROUTE, get(oidc::discovery))
-        .route(JWKS_ROUTE, get(oidc::jwks))
-        .nest(crate::paths::CONTROL_PREFIX, control);
-    if state.console {
+        .route(JWKS_ROUTE, get(oidc::jwks));
+    app = if state.serving.control {
+        app.nest(crate::paths::CONTROL_PREFIX, control)
+    } else {
+        // The attacker's documents are relying-party traffic (hostile `jku`/`x5u` cases point
+        // at them); nothing else of the control plane is served.
+        app.route(
+            &format!(
+                "{}/attacker/{{slug}}/jwks.json",
+                crate::paths::CONTROL_PREFIX
+            ),
+            get(control::attacker_jwks),
+        )
+        .route(
+            &format!(
+                "{}/attacker/{{slug}}/cert.pem",
+                crate::paths::CONTROL_PREFIX
+            ),
+            get(control::attacker_cert),
+        )
+    };
+    if state.serving.console {
         let prefix = crate::paths::CONSOLE_PREFIX;
         app = app
             .route(

@@ -2,7 +2,7 @@
 //! the Inspector, the history, the trust lines, recipes. The same answers the desktop app's
 //! commands give, built by the same core functions.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::response::Json;
 
 use super::api::{
@@ -54,7 +54,7 @@ pub async fn inspect(
     Ok(Json(state.issuer.inspect(
         req.workspace.as_deref(),
         &req.token,
-        req.policy.unwrap_or_default(),
+        &req.policy.unwrap_or_default(),
     )?))
 }
 
@@ -64,7 +64,9 @@ pub async fn history(State(state): State<AppState>) -> Result<Json<HistoryList>,
     let history = tokio::task::spawn_blocking(move || h.list())
         .await
         .map_err(|e| {
-            ApiError::from(crate::Error::from(crate::ErrorKind::Server(e.to_string())))
+            ApiError::from(crate::error::Error::from(crate::error::ErrorKind::Server(
+                e.to_string(),
+            )))
         })??;
     Ok(Json(HistoryList { history }))
 }
@@ -75,7 +77,9 @@ pub async fn clear_history(State(state): State<AppState>) -> Result<Json<History
     tokio::task::spawn_blocking(move || h.clear())
         .await
         .map_err(|e| {
-            ApiError::from(crate::Error::from(crate::ErrorKind::Server(e.to_string())))
+            ApiError::from(crate::error::Error::from(crate::error::ErrorKind::Server(
+                e.to_string(),
+            )))
         })??;
     Ok(Json(HistoryList {
         history: Vec::new(),
@@ -98,14 +102,4 @@ pub async fn recipe(ApiJson(req): ApiJson<RecipeRequest>) -> Result<Json<RecipeT
     };
     let toml = crate::hostile::recipe::from_request(&req.request, name)?.to_toml()?;
     Ok(Json(RecipeText { toml }))
-}
-
-/// Whether a mint's query asks for it to be kept in the history (`?history=true`).
-pub fn keeps_history(query: &RawQuery) -> bool {
-    query
-        .0
-        .as_deref()
-        .unwrap_or_default()
-        .split('&')
-        .any(|p| p == "history=true" || p == "history=1")
 }

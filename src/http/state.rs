@@ -47,23 +47,52 @@ pub struct Shared {
     pub facts: Option<ServerFacts>,
     /// Minted-token history (the console's History screen).
     pub history: History,
-    /// Whether the console is served.
+    /// What this server serves and allows.
+    pub serving: Serving,
+    /// Probes running in the server (bounded: each holds tokens, a relying party's answers
+    /// and, for commands, processes).
+    pub probes: Arc<tokio::sync::Semaphore>,
+}
+
+/// How many probes a server runs at once; one more is answered 429.
+pub const MAX_CONCURRENT_PROBES: usize = 2;
+
+/// What a server serves beyond the relying-party paths, and what its control plane allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Serving {
+    /// The web console's pages.
     pub console: bool,
+    /// The control API. Without it only the relying-party paths (discovery, JWKS, the
+    /// attacker's documents) are served.
+    pub control: bool,
+    /// Whether a probe over the control API may run a command (`serve --allow-exec`).
+    pub allow_exec: bool,
+}
+
+impl Default for Serving {
+    /// The control API without the console, and no commands: what in-process tests need.
+    fn default() -> Self {
+        Serving {
+            console: false,
+            control: true,
+            allow_exec: false,
+        }
+    }
 }
 
 impl AppState {
     /// State for `issuer` with an empty log, loopback-only access and no console.
     pub fn new(issuer: Arc<Issuer>, ca_pem: Option<Arc<str>>) -> Self {
-        Self::serving(issuer, ca_pem, Access::default(), None, false)
+        Self::serving(issuer, ca_pem, Access::default(), None, Serving::default())
     }
 
-    /// State for a server: its access rules, its facts, whether it serves the console.
+    /// State for a server: its access rules, its facts, what it serves.
     pub fn serving(
         issuer: Arc<Issuer>,
         ca_pem: Option<Arc<str>>,
         access: Access,
         facts: Option<ServerFacts>,
-        console: bool,
+        serving: Serving,
     ) -> Self {
         let history = History::new(issuer.data_dir().clone());
         AppState(Arc::new(Shared {
@@ -75,7 +104,8 @@ impl AppState {
             access: Arc::new(access),
             facts,
             history,
-            console,
+            serving,
+            probes: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_PROBES)),
         }))
     }
 }

@@ -15,7 +15,7 @@ use crate::config::DEFAULT_TOKEN_LIFETIME;
 use crate::error::{Error, ErrorKind, Result};
 use crate::keys::{KeyAlg, KeyRing, KeyState, SigningKey};
 use crate::store::DataDir;
-use crate::validate::Policy;
+use crate::validate::PolicyOverrides;
 use crate::workspace::{DEFAULT_WORKSPACE, Workspace, WorkspaceSpec};
 
 pub use minted::MintedToken;
@@ -300,16 +300,15 @@ impl Issuer {
     }
 
     /// Validates `token` against workspace `slug`'s (default: the first's) published keys,
-    /// under the policy `policy` makes of the workspace's default one (`Ok` keeps it;
-    /// [`Policy::with_json`] merges JSON overrides at the API boundaries).
+    /// under its default policy with `overrides` over it.
     pub fn verify(
         &self,
         slug: Option<&str>,
         token: &str,
-        policy: impl FnOnce(Policy) -> Result<Policy>,
+        overrides: &PolicyOverrides,
     ) -> Result<Verified> {
         let ws = self.workspace_or_first(slug)?;
-        let policy = policy(ws.default_policy())?;
+        let policy = overrides.apply(ws.default_policy())?;
         let report = crate::validate::verify(token, ws.keyset(), &policy, self.clock.now());
         Ok(Verified {
             workspace: ws.workspace.slug.clone(),
@@ -320,16 +319,16 @@ impl Issuer {
 
     /// What the Inspector shows for `token`: the unverified decoding (or why it failed) beside
     /// the validator's report against workspace `slug` (default: the first) under its default
-    /// policy with `overrides` (policy members as JSON) over it.
+    /// policy with `overrides` over it.
     pub fn inspect(
         &self,
         slug: Option<&str>,
         token: &str,
-        overrides: serde_json::Map<String, serde_json::Value>,
+        overrides: &PolicyOverrides,
     ) -> Result<crate::inspect::Inspection> {
         let token = token.trim();
         let decoded = crate::inspect::decode_unverified(token);
-        let v = self.verify(slug, token, |p| p.with_json(overrides))?;
+        let v = self.verify(slug, token, overrides)?;
         let (decoded, decode_error) = match decoded {
             Ok(d) => (Some(d), None),
             Err(e) => (None, Some(e.to_string())),

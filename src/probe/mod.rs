@@ -85,7 +85,7 @@ pub async fn run(
                 .unwrap_or_default();
             let mut pems: Vec<&[u8]> = vec![&bundle];
             pems.extend(ca.iter().map(Vec::as_slice));
-            Some(crate::client::https_client(&pems, options.timeout)?)
+            Some(crate::https::https_client(&pems, options.timeout)?)
         }
         Target::Exec { .. } => None,
     };

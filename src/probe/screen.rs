@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::hostile::{ExploitableBy, Outcome, Recipe};
 use crate::issuer::Issuer;
 use crate::token::StepRequest;
-use crate::validate::Condition;
+use crate::validate::PolicyOverrides;
 
 /// A probe as the Probe screen sends it.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
@@ -36,6 +36,8 @@ pub struct ScreenRequest {
     pub claims: Vec<String>,
     /// Leeway in seconds.
     pub leeway: Option<u64>,
+    /// The oldest `iat` the relying party accepts, in seconds before now.
+    pub max_age: Option<u64>,
     /// The workspace (default: the first).
     pub workspace: Option<String>,
     /// Generated tokens after the fixed cases.
@@ -48,9 +50,39 @@ pub struct ScreenRequest {
     pub recipes: Vec<String>,
 }
 
+/// The most generated tokens one probe over the control API may ask for: a bound on the work
+/// (and memory) a single request can start in the server.
+pub const MAX_SCREEN_FUZZ: usize = 100_000;
+
 impl ScreenRequest {
+    /// The policy the relying party declares, over the workspace's default.
+    pub fn declared(&self) -> PolicyOverrides {
+        PolicyOverrides {
+            audiences: self.audiences.clone(),
+            sub_like: self.sub_like.clone(),
+            claims: self.claims.clone(),
+            leeway: self.leeway,
+            max_age: self.max_age,
+            ..PolicyOverrides::default()
+        }
+    }
+
+    /// Whether this probe runs a command (which the control API allows only with
+    /// `serve --allow-exec`).
+    pub fn runs_command(&self) -> bool {
+        self.exec.as_deref().is_some_and(|e| !e.is_empty())
+    }
+
     /// The probe options this asks for, against `issuer`'s workspace.
     pub fn options(&self, issuer: &Issuer) -> Result<ProbeOptions> {
+        if let Some(n) = self.fuzz
+            && n > MAX_SCREEN_FUZZ
+        {
+            return Err(Error::invalid(
+                "fuzz",
+                format!("{n} generated tokens: at most {MAX_SCREEN_FUZZ} per probe"),
+            ));
+        }
         let target = match (
             self.url.as_deref().filter(|u| !u.is_empty()),
             self.exec.as_deref().filter(|e| !e.is_empty()),
@@ -68,19 +100,7 @@ impl ScreenRequest {
             _ => return Err(Error::invalid("target", "give either a URL or a command")),
         };
         let ws = issuer.workspace_or_first(self.workspace.as_deref())?;
-        let mut policy = ws.default_policy();
-        if !self.audiences.is_empty() {
-            policy.audiences = self.audiences.clone();
-        }
-        policy.sub_like = self.sub_like.clone();
-        policy.conditions = self
-            .claims
-            .iter()
-            .map(|c| Condition::parse(c))
-            .collect::<Result<_>>()?;
-        if let Some(l) = self.leeway {
-            policy.leeway = l;
-        }
+        let policy = self.declared().apply(ws.default_policy())?;
         let mut recipes = Vec::new();
         for (i, text) in self.recipes.iter().enumerate() {
             let origin = std::path::PathBuf::from(format!("recipe {}", i + 1));

@@ -157,7 +157,44 @@ impl StepRequest {
 
 /// Builds the claim set for `req` (which must have been validated).
 pub(crate) fn build_claims(req: &StepRequest, ctx: &MintContext<'_>) -> Result<Map<String, Value>> {
-    let ws = ctx.workspace;
+    let identity = StepIdentity {
+        issuer: ctx.issuer.to_string(),
+        workspace_uuid: ctx.workspace.uuid,
+        default_repository_uuid: ctx.workspace.default_repository_uuid,
+    };
+    step_claims(req, &identity, ctx.now, ctx.default_lifetime, ctx.ids)
+}
+
+/// Who a step token is from, without keys: enough to say what a genuine token would claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepIdentity {
+    /// The issuer URL.
+    pub issuer: String,
+    /// The workspace UUID.
+    pub workspace_uuid: uuid::Uuid,
+    /// The repository a request naming none is from.
+    pub default_repository_uuid: uuid::Uuid,
+}
+
+impl StepIdentity {
+    fn default_audience(&self) -> String {
+        format!(
+            "ari:cloud:bitbucket::workspace/{}",
+            self.workspace_uuid.hyphenated()
+        )
+    }
+}
+
+/// The claims a genuine step token of `identity` would carry for `req` at `now` (the claim set
+/// the issuer signs; no keys needed). Crafting fields of `req` are ignored.
+pub fn step_claims(
+    req: &StepRequest,
+    identity: &StepIdentity,
+    now: i64,
+    default_lifetime: u64,
+    ids: &IdSource,
+) -> Result<Map<String, Value>> {
+    let ws = identity;
     let uuid_or =
         |field: &str, v: &Option<String>, default: &dyn Fn() -> uuid::Uuid| -> Result<String> {
             Ok(braced(&match v {
@@ -168,14 +205,14 @@ pub(crate) fn build_claims(req: &StepRequest, ctx: &MintContext<'_>) -> Result<M
     let repo = uuid_or("repository_uuid", &req.repository_uuid, &|| {
         ws.default_repository_uuid
     })?;
-    let step = uuid_or("step_uuid", &req.step_uuid, &|| ctx.ids.uuid())?;
-    let pipeline = uuid_or("pipeline_uuid", &req.pipeline_uuid, &|| ctx.ids.uuid())?;
+    let step = uuid_or("step_uuid", &req.step_uuid, &|| ids.uuid())?;
+    let pipeline = uuid_or("pipeline_uuid", &req.pipeline_uuid, &|| ids.uuid())?;
     let env = req
         .deployment_environment_uuid
         .as_deref()
         .map(|e| parse_uuid("deployment_environment_uuid", e).map(|u| braced(&u)))
         .transpose()?;
-    let lifetime = req.lifetime.unwrap_or(ctx.default_lifetime);
+    let lifetime = req.lifetime.unwrap_or(default_lifetime);
     let lifetime = i64::try_from(lifetime).map_err(|_| Error::invalid("lifetime", "too large"))?;
 
     let aud = if req.audiences.is_empty() {
@@ -191,12 +228,12 @@ pub(crate) fn build_claims(req: &StepRequest, ctx: &MintContext<'_>) -> Result<M
     };
 
     let mut claims = Map::new();
-    claims.insert("iss".into(), ctx.issuer.into());
+    claims.insert("iss".into(), ws.issuer.clone().into());
     claims.insert("aud".into(), aud);
     claims.insert("sub".into(), sub.into());
-    claims.insert("iat".into(), ctx.now.into());
-    claims.insert("exp".into(), ctx.now.saturating_add(lifetime).into());
-    claims.insert("workspaceUuid".into(), braced(&ws.uuid).into());
+    claims.insert("iat".into(), now.into());
+    claims.insert("exp".into(), now.saturating_add(lifetime).into());
+    claims.insert("workspaceUuid".into(), braced(&ws.workspace_uuid).into());
     claims.insert("repositoryUuid".into(), repo.into());
     claims.insert("pipelineUuid".into(), pipeline.into());
     claims.insert("stepUuid".into(), step.into());

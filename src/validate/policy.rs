@@ -76,20 +76,6 @@ impl Policy {
         }
     }
 
-    /// This policy with `overrides` (members as JSON, as the control API and the app send
-    /// them) merged over it; a bad member is an error naming it (`policy.leeway`). Rust callers
-    /// set the fields instead.
-    pub fn with_json(self, overrides: serde_json::Map<String, Value>) -> crate::Result<Policy> {
-        let mut merged = match serde_json::to_value(self) {
-            Ok(Value::Object(map)) => map,
-            _ => serde_json::Map::new(),
-        };
-        merged.extend(overrides);
-        serde_path_to_error::deserialize(Value::Object(merged)).map_err(|e| {
-            crate::Error::invalid(format!("policy.{}", e.path()), e.inner().to_string())
-        })
-    }
-
     /// Structure and signature only, for `algorithms` (JOSE test vectors).
     pub fn signature_only(algorithms: &[&str]) -> Policy {
         Policy {
@@ -137,13 +123,13 @@ impl std::fmt::Display for Test {
 impl Condition {
     /// `KEY=PATTERN` (as `--claim` takes it): the claim must be a string matching the
     /// `StringLike` pattern.
-    pub fn parse(text: &str) -> crate::Result<Condition> {
+    pub fn parse(text: &str) -> crate::error::Result<Condition> {
         match text.split_once('=') {
             Some((claim, pattern)) if !claim.trim().is_empty() => Ok(Condition {
                 claim: claim.trim().into(),
                 test: Test::Like(pattern.into()),
             }),
-            _ => Err(crate::Error::invalid(
+            _ => Err(crate::error::Error::invalid(
                 "claim",
                 format!("`{text}`: expected KEY=PATTERN"),
             )),

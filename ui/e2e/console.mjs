@@ -78,7 +78,9 @@ function spkiPin(pemFile) {
 function startServe(dataDir, token) {
   const env = { ...process.env };
   delete env.STEPMINT_CONTROL_TOKEN;
-  const args = ["serve", "--json", "--port", "0", "--data-dir", dataDir, ...(token ? ["--control-token", token] : [])];
+  // A chosen token comes through the environment: argv is visible to every local user.
+  if (token) env.STEPMINT_CONTROL_TOKEN = token;
+  const args = ["serve", "--json", "--port", "0", "--data-dir", dataDir];
   const child = spawn(bin, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (c) => {

@@ -6,18 +6,18 @@
 // start; every `api.*` method answers the same types in both.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import type { JsonObject } from "./lib/json";
 
 // Every wire shape comes from the Rust types (src/http/api.rs) through the generated file; the
 // names below are the screens' names for some of them.
 import type * as Wire from "./generated/api";
+import { CALLS } from "./generated/api";
 import type {
   CaseSummary, Check, CheckStatus, Endpoint, EtagMode, ExploitableBy, Fault, FaultEndpoint, FaultEntry, Finding, HistoryEntry, Inspection, ProbeOptions,
-  Policy, ProbeProgress, ProbeReport, ProbeRow, Report, RequestRecord, Severity, Status, Verdict,
+  Policy, PolicyOverrides, ProbeProgress, ProbeReport, ProbeRow, Report, RequestRecord, Severity, Status, Verdict,
 } from "./generated/api";
 export type {
   CaseSummary, Check, CheckStatus, Endpoint, EtagMode, ExploitableBy, Fault, FaultEndpoint, FaultEntry, Finding, HistoryEntry, Inspection, ProbeOptions,
-  Policy, ProbeProgress, ProbeReport, ProbeRow, Report, RequestRecord, Severity, Status, Verdict,
+  Policy, PolicyOverrides, ProbeProgress, ProbeReport, ProbeRow, Report, RequestRecord, Severity, Status, Verdict,
 };
 /** A key as listed: its state's fields (`until`, `publish_at`, `published_at`) with the state. */
 export type KeyInfo = Wire.KeyView;
@@ -52,7 +52,7 @@ export interface Api {
   caPem(): Promise<string>;
   cases(): Promise<CaseSummary[]>;
   mint(request: StepRequest): Promise<Minted>;
-  inspect(token: string, workspace?: string, policy?: JsonObject): Promise<Inspection>;
+  inspect(token: string, workspace?: string, policy?: Partial<PolicyOverrides>): Promise<Inspection>;
   requests(since: number): Promise<Wire.RequestsPage>;
   /**
    * Console only: calls `onRecords` with the log's records after `since` and then each new one
@@ -61,8 +61,11 @@ export interface Api {
   watchRequests(since: number, onRecords: (records: RequestRecord[]) => void): () => void;
   history(): Promise<HistoryEntry[]>;
   clearHistory(): Promise<void>;
-  /** Runs a probe; `onProgress` gets the live progress events while it runs. */
-  probe(options: Partial<ProbeOptions>, onProgress?: (p: ProbeProgress) => void): Promise<ProbeReport>;
+  /**
+   * Runs a probe; `onProgress` gets the live progress events while it runs. In the console,
+   * aborting `signal` cancels it: the server stops a probe whose stream is gone.
+   */
+  probe(options: Partial<ProbeOptions>, onProgress?: (p: ProbeProgress) => void, signal?: AbortSignal): Promise<ProbeReport>;
   recipeFromRequest(request: StepRequest, name: string): Promise<string>;
   faults(): Promise<FaultEntry[]>;
   /** Sets a fault: any members of `Fault` (the rest off). */
@@ -87,12 +90,31 @@ export function segment(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** A control API URL: each segment encoded, then the query (undefined and null values left out). */
-export function apiUrl(segments: string[], query: Record<string, string | number | boolean | null | undefined> = {}): string {
+type QueryValues = Record<string, string | number | boolean | null | undefined>;
+
+function queryText(query: QueryValues): string {
   const q = Object.entries(query)
     .filter(([, v]) => v !== undefined && v !== null)
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
-  return `${API_PREFIX}${segments.map((s) => `/${segment(s)}`).join("")}${q.length ? `?${q.join("&")}` : ""}`;
+  return q.length ? `?${q.join("&")}` : "";
+}
+
+/** A control call's name in the call table (src/http/calls.rs, generated into `CALLS`). */
+export type CallName = keyof Wire.Calls;
+
+/**
+ * Call `name`'s URL: its path's `{params}` filled in order (each encoded, so a slug or kid
+ * cannot reach another route), then its query. Throws when the parameters do not fit the path.
+ */
+export function callUrl<K extends CallName>(name: K, params: string[] = [], query: Partial<Wire.Calls[K]["query"]> = {}): string {
+  let used = 0;
+  const path = CALLS[name].path.replace(/\{[^}]+\}/g, () => {
+    const p = params[used++];
+    if (p === undefined) throw new Error(`${name}: ${CALLS[name].path} needs ${used} parameter(s)`);
+    return segment(p);
+  });
+  if (used !== params.length) throw new Error(`${name}: ${CALLS[name].path} takes ${used} parameter(s), not ${params.length}`);
+  return `${API_PREFIX}${path}${queryText(query as QueryValues)}`;
 }
 
 /** One server-sent event. */
@@ -313,12 +335,14 @@ export function httpApi(fetchFn: Fetch, token: () => string | null = () => null,
       throw new Error(`${method} ${url}: the answer is not JSON`);
     }
   };
-  const keysUrl = (slug: string) => apiUrl(["workspaces", slug, "keys"]);
-  const keys = async (slug: string) => (await json<Wire.KeyList>("GET", keysUrl(slug))).keys;
-  const requests = (since: number) => json<Wire.RequestsPage>("GET", apiUrl(["requests"], { since }));
+  /** Call `name` of the call table: its method and path from `CALLS`, its reply typed by it. */
+  const call = <K extends CallName>(name: K, params: string[] = [], body?: Wire.Calls[K]["body"], query?: Partial<Wire.Calls[K]["query"]>) =>
+    json<Wire.Calls[K]["reply"]>(CALLS[name].method, callUrl(name, params, query), body);
+  const keys = async (slug: string) => (await call("keys", [slug])).keys;
+  const requests = (since: number) => call("requests", [], undefined, { since });
 
   return {
-    status: () => json<Status>("GET", apiUrl(["status"])),
+    status: () => call("status"),
     start: () => notInConsole("Start"),
     stop: () => notInConsole("Stop"),
     restart: () => notInConsole("Restart"),
@@ -326,23 +350,24 @@ export function httpApi(fetchFn: Fetch, token: () => string | null = () => null,
     removeWorkspace: () => notInConsole("Removing a workspace"),
     keys,
     rotateKey: async (slug, overlap) => {
-      await json("POST", apiUrl(["workspaces", slug, "keys", "rotate"]), { overlap: overlap ?? null });
+      await call("rotateKey", [slug], { overlap: overlap ?? null });
       return keys(slug);
     },
     addKey: async (slug, alg, o = {}) => {
-      await json("POST", keysUrl(slug), { alg, staged: o.staged ?? false, publish_in: o.publishIn ?? null });
+      // The screen passes the select's text; the server refuses an algorithm it does not know.
+      await call("addKey", [slug], { alg: alg as Wire.KeyAlg, staged: o.staged ?? false, publish_in: o.publishIn ?? null });
       return keys(slug);
     },
     retireKey: async (slug, kid) => {
-      await json("DELETE", apiUrl(["workspaces", slug, "keys", kid]));
+      await call("retireKey", [slug, kid]);
       return keys(slug);
     },
-    trustLines: async () => (await json<Wire.TrustLines>("GET", apiUrl(["trust"]))).lines,
+    trustLines: async () => (await call("trust")).lines,
     saveCa: () => notInConsole("Saving the CA to a path"),
-    caPem: async () => (await send("GET", apiUrl(["ca.pem"]), undefined, "application/x-pem-file, text/plain")).text(),
-    cases: async () => (await json<Wire.CaseList>("GET", apiUrl(["cases"]))).cases,
-    mint: (request) => json<Minted>("POST", apiUrl(["tokens"], { history: true }), request),
-    inspect: (tok, workspace, policy) => json<Inspection>("POST", apiUrl(["inspect"]), { token: tok, workspace: workspace ?? null, policy: policy ?? null }),
+    caPem: async () => (await send(CALLS.caPem.method, callUrl("caPem"), undefined, "application/x-pem-file, text/plain")).text(),
+    cases: async () => (await call("cases")).cases,
+    mint: (request) => call("mint", [], request as Wire.StepRequest, { history: true }),
+    inspect: (tok, workspace, policy) => call("inspect", [], { token: tok, workspace: workspace ?? null, policy: (policy ?? null) as Wire.PolicyOverrides | null }),
     requests,
     watchRequests: (since, onRecords) => {
       let last = since;
@@ -395,7 +420,7 @@ export function httpApi(fetchFn: Fetch, token: () => string | null = () => null,
           })();
         };
         try {
-          const res = await send("GET", apiUrl(["requests", "stream"]), undefined, "text/event-stream", abort.signal);
+          const res = await send(CALLS.requestStream.method, callUrl("requestStream"), undefined, "text/event-stream", abort.signal);
           if (!res.body) throw new Error("no stream");
           catchUp();
           await readSse(
@@ -426,12 +451,12 @@ export function httpApi(fetchFn: Fetch, token: () => string | null = () => null,
         if (timer !== undefined) clearTimeout(timer);
       };
     },
-    history: async () => (await json<Wire.HistoryList>("GET", apiUrl(["history"]))).history,
+    history: async () => (await call("history")).history,
     clearHistory: async () => {
-      await json("DELETE", apiUrl(["history"]));
+      await call("clearHistory");
     },
-    probe: async (options, onProgress) => {
-      const res = await send("POST", apiUrl(["probe"]), options, "text/event-stream");
+    probe: async (options, onProgress, signal) => {
+      const res = await send(CALLS.probe.method, callUrl("probe"), options, "text/event-stream", signal);
       // A server may answer the report as plain JSON.
       if ((res.headers.get("content-type") ?? "").includes("application/json")) return (await res.json()) as ProbeReport;
       if (!res.body) throw new Error("the probe answered no stream");
@@ -449,18 +474,20 @@ export function httpApi(fetchFn: Fetch, token: () => string | null = () => null,
         } else if (e.event === "error") {
           failure = errorMessage(500, e.data);
         }
-      });
+      }, signal);
+      if (signal?.aborted) throw new Error("probe cancelled");
       if (failure !== null) throw new Error(failure);
       if (report === null) throw new Error("the probe's stream ended without a report");
       return report;
     },
-    recipeFromRequest: async (request, name) => (await json<Wire.RecipeText>("POST", apiUrl(["recipes"]), { request, name })).toml,
-    faults: async () => (await json<Wire.FaultList>("GET", apiUrl(["faults"]))).faults,
-    setFault: async (slug, endpoint, fault) => (await json<Wire.FaultList>("PUT", apiUrl(["faults", slug, endpoint]), fault)).faults,
+    recipeFromRequest: async (request, name) => (await call("recipe", [], { request: request as Wire.StepRequest, name })).toml,
+    faults: async () => (await call("faults")).faults,
+    setFault: async (slug, endpoint, fault) => (await call("setFault", [slug, endpoint], fault as Wire.Fault)).faults,
     clearFaults: (slug, endpoint) => {
       if (endpoint && !slug) return Promise.reject(new Error("clearing one endpoint's faults needs its workspace"));
-      const segments = ["faults", ...(slug ? [slug] : []), ...(slug && endpoint ? [endpoint] : [])];
-      return json<Cleared>("DELETE", apiUrl(segments));
+      if (slug && endpoint) return call("clearFault", [slug, endpoint]);
+      if (slug) return call("clearWorkspaceFaults", [slug]);
+      return call("clearAllFaults");
     },
   };
 }

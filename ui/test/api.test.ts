@@ -1,7 +1,7 @@
 // The transports' pure pieces, and both transports against fake back ends: the console's
 // control API over fetch and the app's Tauri commands answer the screens the same types.
 import { describe, expect, it, vi } from "vitest";
-import { apiUrl, errorMessage, httpApi, parseSse, readSse, segment, tauriApi, tokenFromHash, type Endpoint, type ProbeProgress, type RequestRecord, type SseEvent } from "../src/api";
+import { callUrl, errorMessage, httpApi, parseSse, readSse, segment, tauriApi, tokenFromHash, type Endpoint, type ProbeProgress, type RequestRecord, type SseEvent } from "../src/api";
 
 describe("URL building", () => {
   it("percent-encodes each segment as the Rust side does", () => {
@@ -15,10 +15,12 @@ describe("URL building", () => {
     expect(segment("...")).toBe("...");
   });
   it("joins segments under the control prefix, query values encoded and blanks left out", () => {
-    expect(apiUrl(["status"])).toBe("/_stepmint/v1/status");
-    expect(apiUrl(["workspaces", "../admin", "keys", "k/1"])).toBe("/_stepmint/v1/workspaces/..%2Fadmin/keys/k%2F1");
-    expect(apiUrl(["requests"], { since: 12, limit: undefined, x: null })).toBe("/_stepmint/v1/requests?since=12");
-    expect(apiUrl(["tokens"], { history: true, q: "a&b" })).toBe("/_stepmint/v1/tokens?history=true&q=a%26b");
+    expect(callUrl("status")).toBe("/_stepmint/v1/status");
+    expect(callUrl("retireKey", ["../admin", "k/1"])).toBe("/_stepmint/v1/workspaces/..%2Fadmin/keys/k%2F1");
+    expect(callUrl("requests", [], { since: 12, limit: undefined })).toBe("/_stepmint/v1/requests?since=12");
+    expect(callUrl("mint", [], { history: true })).toBe("/_stepmint/v1/tokens?history=true");
+    expect(() => callUrl("retireKey", ["only-one"])).toThrow(/needs/);
+    expect(() => callUrl("status", ["extra"])).toThrow(/takes 0/);
   });
 });
 

@@ -5,10 +5,32 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// `-V`: the version, the commit it was built from and the day (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("STEPMINT_COMMIT_SHORT"),
+    ", built ",
+    env!("STEPMINT_BUILD_DATE"),
+    ")"
+);
+
+/// `--version`: the same, with the platform and how the C library is linked.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\ncommit: ",
+    env!("STEPMINT_COMMIT"),
+    "\nbuilt: ",
+    env!("STEPMINT_BUILD_DATE"),
+    "\ntarget: ",
+    env!("STEPMINT_TARGET"),
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "stepmint",
-    version,
+    version = VERSION,
+    long_version = LONG_VERSION,
     // No wrapping: examples must stay one pasteable line each (descriptions are kept short).
     term_width = 0,
     about = "A mock of Bitbucket Pipelines' OpenID Connect provider, and a test harness for the services that trust it",
@@ -44,12 +66,16 @@ pub enum Command {
     Steps(StepsArgs),
     /// Send hostile, policy-boundary and generated tokens to a live relying party; exit 1 if it accepts one.
     Probe(ProbeArgs),
+    /// Judge a token or a pipelines file by an AWS, Vault/OpenBao, GCP or Azure trust policy.
+    Policy(PolicyArgs),
     /// Make a running server's discovery or JWKS misbehave (latency, errors, odd bodies...).
     Fault(FaultArgs),
     /// List, add or remove workspaces (no other command creates one).
     Workspaces(WorkspacesArgs),
     /// Show a running server's request log (--follow: as it grows).
     Log(LogArgs),
+    /// Check that the server on the data directory is up and answering; exit 0 ready, 1 not.
+    Health(HealthArgs),
     /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
     Completions(CompletionsArgs),
     /// Print the man page (roff) for stepmint and its commands.
@@ -151,8 +177,11 @@ Placeholders in --url, --header, --body and --exec: {token}, {token_json} (a JSO
 A command also gets the token in BITBUCKET_STEP_OIDC_TOKEN and on stdin, STEPMINT_ISSUER,
 STEPMINT_AUDIENCE, and the CA trust variables of `stepmint run`; exit 0 means accepted.
 --exec splits the text into words itself (no shell: `;`, `|`, `>&2` and `$VAR` are plain
-text); add --shell to run it with sh -c (placeholders are then filled shell-quoted). A
-command that calls setsid(2) leaves the process group the timeout kills.
+text); add --shell to run it with sh -c. There no value is pasted into the text: each
+placeholder becomes a variable reference (STEPMINT_TOKEN, STEPMINT_TOKEN_JSON,
+STEPMINT_TOKEN_URL, STEPMINT_ISSUER, STEPMINT_AUDIENCE, STEPMINT_CA) quoted to suit where it
+stands, so a value reaches the command as it is and never runs. A command that calls
+setsid(2) leaves the process group the timeout kills.
 
 Every wrong acceptance says who could exploit it (exploitable_by): anyone, any_workspace,
 same_workspace_repo, branch_pusher (with the branch to push), token_holder, or nobody
@@ -248,9 +277,10 @@ pub struct ProbeArgs {
     /// Tokens in flight at once
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub concurrency: u64,
-    /// Port of the in-process issuer (when no server runs on the data directory)
-    #[arg(long, default_value_t = stepmint::DEFAULT_PORT)]
-    pub port: u16,
+    /// Port of the in-process issuer (when no server runs on the data directory) [default: a
+    /// free one]. It serves the relying-party paths only, never a control API
+    #[arg(long)]
+    pub port: Option<u16>,
     /// Base URL of the in-process issuer
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
@@ -460,19 +490,24 @@ pub struct TimeArgs {
 )]
 pub struct ServeArgs {
     /// Address to listen on (loopback unless you say otherwise)
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", env = "STEPMINT_BIND")]
     pub bind: Option<IpAddr>,
     /// Port to listen on; 0 picks a free one [default: 8443]
-    #[arg(long)]
+    #[arg(long, env = "STEPMINT_PORT")]
     pub port: Option<u16>,
-    /// Base URL relying parties use [default: https://localhost:PORT]
-    #[arg(long, value_name = "URL")]
+    /// Base URL relying parties use; its host goes into the TLS certificate [default: https://localhost:PORT]
+    #[arg(long, value_name = "URL", env = "STEPMINT_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Serve workspace SLUG, optionally with a fixed UUID (repeatable)
     #[arg(long = "workspace", value_name = "SLUG[=UUID]")]
     pub workspaces: Vec<String>,
-    /// Extra DNS name or IP for the TLS certificate (repeatable)
-    #[arg(long = "san", value_name = "NAME")]
+    /// Extra DNS name or IP for the TLS certificate (repeatable; the variable takes a comma-separated list)
+    #[arg(
+        long = "san",
+        value_name = "NAME",
+        env = "STEPMINT_SAN",
+        value_delimiter = ','
+    )]
     pub sans: Vec<String>,
     /// TOML configuration file (flags override it)
     #[arg(long, value_name = "FILE")]
@@ -483,10 +518,21 @@ pub struct ServeArgs {
     /// Open connections above which the one idle the longest is closed for a new client [default: 4096]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: Option<u64>,
-    /// The token the control API and console require (default: none on loopback; beyond it, a
-    /// generated one written to the data directory)
-    #[arg(long, value_name = "TOKEN", env = "STEPMINT_CONTROL_TOKEN")]
+    /// Open connections one client address may hold (its idlest makes way for its next)
+    /// [default: a quarter of --max-connections]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections_per_peer: Option<u64>,
+    /// A file holding the token the control API and console require [default:
+    /// $STEPMINT_CONTROL_TOKEN, else a new random one each start]. Either way it is written to the
+    /// data directory (0600) for the CLI, and the console link carries it
+    #[arg(long, value_name = "FILE")]
+    pub control_token_file: Option<PathBuf>,
+    /// Refused: a token on the command line is visible to every local user (`ps`)
+    #[arg(long, value_name = "TOKEN", hide = true)]
     pub control_token: Option<String>,
+    /// Let a probe over the control API run commands (`exec`), still only for the token's holder
+    #[arg(long)]
+    pub allow_exec: bool,
     /// Do not serve the web console at /_stepmint/ui/
     #[arg(long)]
     pub no_console: bool,
@@ -669,6 +715,22 @@ pub struct LogArgs {
 
 #[derive(Debug, Args)]
 #[command(
+    after_help = "Examples:\n  stepmint health\n  stepmint health --wait 10 --json\n  podman healthcheck run stepmint   # the container image's check is `stepmint health`\n\nExit codes: 0 a server runs on the data directory and answers its health check; 1 none does\n(within --wait); 2 usage."
+)]
+pub struct HealthArgs {
+    /// Keep asking for up to SECS seconds until the server answers [default: 0, ask once]
+    #[arg(long, value_name = "SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub wait: u64,
+    /// Print the server's health as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// From the global `--data-dir` (see `Cli::data`).
+    #[arg(skip)]
+    pub data: DataDirArg,
+}
+
+#[derive(Debug, Args)]
+#[command(
     after_help = "Examples:\n  stepmint completions bash > ~/.local/share/bash-completion/completions/stepmint\n  stepmint completions zsh > \"${fpath[1]}/_stepmint\"\n  stepmint completions fish > ~/.config/fish/completions/stepmint.fish"
 )]
 pub struct CompletionsArgs {
@@ -685,4 +747,109 @@ pub struct ManArgs {
     /// Write stepmint.1 and one page per command (stepmint-mint.1, ...) into DIR instead
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    #[command(subcommand)]
+    pub what: PolicyCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Verify a token as the relying party would, then judge it; exit 0 allowed, 1 denied, 2 usage
+    Eval(PolicyEvalArgs),
+    /// Which steps of a pipelines file get in, which boundary tokens do, and lint findings
+    Check(PolicyCheckArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint policy eval trust-policy.json --token \"$(stepmint mint)\"\n  stepmint mint --env-uuid {ENV} | stepmint policy eval trust-policy.json --token - --json\n  stepmint policy eval vault-role.json --token-file token.jwt --kind vault\n\nThe token is verified with the keys of the local workspace that issued it, then judged with\nthat relying party's rules (AWS: no leeway; Vault: its leeways). Exit codes: 0 allowed,\n1 denied, 2 usage (bad file, unknown kind, malformed policy)."
+)]
+pub struct PolicyEvalArgs {
+    /// The policy file (IAM trust policy, Vault role JSON, GCP provider JSON, Azure credential JSON)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The token text, or - to read it from stdin
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        required_unless_present = "token_file",
+        conflicts_with = "token_file"
+    )]
+    pub token: Option<String>,
+    /// Read the token from this file
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// aws, vault, gcp or azure [default: detected from the file]
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<String>,
+    /// Verify with this workspace's keys [default: the one whose issuer the token names]
+    #[arg(long, value_name = "SLUG")]
+    pub workspace: Option<String>,
+    /// AWS: the role's account; the Federated principal must be in it
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+    /// AWS: a client ID (audience) registered on the IAM OIDC provider (repeatable)
+    #[arg(long = "client-id", value_name = "AUD")]
+    pub client_ids: Vec<String>,
+    /// AWS: the RoleSessionName of the call (sts:RoleSessionName)
+    #[arg(long, value_name = "NAME")]
+    pub session_name: Option<String>,
+    /// GCP: the provider's resource name when the file has no `name`
+    #[arg(long, value_name = "NAME")]
+    pub gcp_provider: Option<String>,
+    /// Print every step of the evaluation
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Print {"allowed", "kind", "decided_by", "reason", "trace", ...} as JSON
+    #[arg(long)]
+    pub json: bool,
+    #[arg(skip)]
+    pub data: DataDirArg,
+    #[command(flatten)]
+    pub time: TimeArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint policy check trust-policy.json --pipelines bitbucket-pipelines.yml\n  stepmint policy check trust-policy.json --pipelines bitbucket-pipelines.yml --env Production={ENV-UUID}\n  stepmint policy check vault-role.json --json | jq '.access[] | select(.allowed)'\n  stepmint policy check trust-policy.json --sarif policy.sarif --junit policy.xml\n\nThe steps' tokens are minted as the issuer would, for the workspace, repository and\nenvironments the policy pins (override with --workspace-uuid, --repository, --env).\nExit codes: 0 ok, 1 a step or boundary token gets in that the policy evidently means to\nkeep out, or an error finding; 2 usage."
+)]
+pub struct PolicyCheckArgs {
+    /// The policy file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The pipelines file whose steps make the access table
+    #[arg(long, value_name = "FILE")]
+    pub pipelines: Option<PathBuf>,
+    /// aws, vault, gcp or azure [default: detected from the file]
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<String>,
+    /// A deployment environment's UUID: NAME=UUID (repeatable)
+    #[arg(long = "env", value_name = "NAME=UUID")]
+    pub envs: Vec<String>,
+    /// The repository's UUID [default: the one the policy pins]
+    #[arg(long, value_name = "UUID")]
+    pub repository: Option<String>,
+    /// The workspace's UUID [default: the one in the policy's aud]
+    #[arg(long, value_name = "UUID")]
+    pub workspace_uuid: Option<String>,
+    /// The issuer URL of the steps' tokens [default: the policy's]
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// AWS: the role's account
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Also write SARIF 2.1.0 here
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+    /// Also write JUnit XML here
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    #[command(flatten)]
+    pub time: TimeArgs,
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use stepmint::api::{FaultEntry, FaultList, FaultsCleared};
 use stepmint::faults::{Fault, FaultEndpoint};
+use stepmint::http::calls::{self, NoBody, NoQuery};
 use stepmint::{ControlClient, DataDir};
 
 use crate::cli::{FaultArgs, FaultCommand};
@@ -30,13 +31,37 @@ pub fn run(args: FaultArgs) -> Result<ExitCode> {
             None => client.default_workspace().await?,
         };
         let out = match &args.what {
-            FaultCommand::List => Outcome::Listed(client.get(&["faults"]).await?),
+            FaultCommand::List => Outcome::Listed(
+                client
+                    .call::<calls::Faults>(&[], &NoQuery {}, &NoBody {})
+                    .await?,
+            ),
             FaultCommand::Clear { endpoint, all } => {
                 let ep = endpoint.as_deref().map(FaultEndpoint::parse).transpose()?;
                 Outcome::Cleared(match ep {
-                    _ if *all => client.delete(&["faults"]).await?,
-                    Some(e) => client.delete(&["faults", &workspace, e.as_str()]).await?,
-                    None => client.delete(&["faults", &workspace]).await?,
+                    _ if *all => {
+                        client
+                            .call::<calls::ClearAllFaults>(&[], &NoQuery {}, &NoBody {})
+                            .await?
+                    }
+                    Some(e) => {
+                        client
+                            .call::<calls::ClearFault>(
+                                &[&workspace, e.as_str()],
+                                &NoQuery {},
+                                &NoBody {},
+                            )
+                            .await?
+                    }
+                    None => {
+                        client
+                            .call::<calls::ClearWorkspaceFaults>(
+                                &[&workspace],
+                                &NoQuery {},
+                                &NoBody {},
+                            )
+                            .await?
+                    }
                 })
             }
             FaultCommand::Set(s) => {
@@ -72,8 +97,12 @@ pub fn run(args: FaultArgs) -> Result<ExitCode> {
                     duplicate_kid: s.duplicate_kid,
                 };
                 fault.validate()?;
-                let path = ["faults", workspace.as_str(), endpoint.as_str()];
-                Outcome::Listed(client.put(&path, &fault).await?)
+                let params = [workspace.as_str(), endpoint.as_str()];
+                Outcome::Listed(
+                    client
+                        .call::<calls::SetFault>(&params, &NoQuery {}, &fault)
+                        .await?,
+                )
             }
         };
         match (&out, args.json) {

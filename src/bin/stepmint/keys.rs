@@ -5,9 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
-use stepmint::api::{
-    AddKeyRequest, KeyAdded, KeyList, KeyRetired, KeyStatus, KeyView, RotateRequest, Rotation,
-};
+use stepmint::api::{AddKeyRequest, KeyAdded, KeyRetired, KeyStatus, KeyView, RotateRequest};
+use stepmint::http::calls::{self, NoBody, NoQuery};
 use stepmint::{
     Clock, ControlClient, DataDir, IdSource, Issuer, IssuerOptions, KeyAlg, SystemClock, Workspace,
     WorkspaceSpec,
@@ -94,19 +93,20 @@ async fn remote(client: &ControlClient, args: &KeysArgs) -> Result<KeysOutcome> 
         Some(s) => s.clone(),
         None => client.default_workspace().await?,
     };
-    let base = ["workspaces", slug.as_str(), "keys"];
+    let ws = [slug.as_str()];
     let mut out = match &args.what {
         KeysCommand::List => KeysOutcome::default(),
         KeysCommand::Rotate {
             overlap,
             unpublished_for,
         } => {
-            let path = ["workspaces", slug.as_str(), "keys", "rotate"];
             let request = RotateRequest {
                 overlap: *overlap,
                 unpublished_for: *unpublished_for,
             };
-            let rotation: Rotation = client.post(&path, &request).await?;
+            let rotation = client
+                .call::<calls::RotateKey>(&ws, &NoQuery {}, &request)
+                .await?;
             KeysOutcome::rotated(rotation.active_kid, rotation.overlap)
         }
         KeysCommand::Add {
@@ -119,15 +119,22 @@ async fn remote(client: &ControlClient, args: &KeysArgs) -> Result<KeysOutcome> 
                 staged: *staged || publish_in.is_some(),
                 publish_in: *publish_in,
             };
-            KeysOutcome::added(client.post(&base, &request).await?)
+            KeysOutcome::added(
+                client
+                    .call::<calls::AddKey>(&ws, &NoQuery {}, &request)
+                    .await?,
+            )
         }
         KeysCommand::Retire { kid } => KeysOutcome::retired(
             client
-                .delete(&["workspaces", slug.as_str(), "keys", kid.as_str()])
+                .call::<calls::RetireKey>(&[slug.as_str(), kid.as_str()], &NoQuery {}, &NoBody {})
                 .await?,
         ),
     };
-    out.keys = client.get::<KeyList>(&base).await?.keys;
+    out.keys = client
+        .call::<calls::ListKeys>(&ws, &NoQuery {}, &NoBody {})
+        .await?
+        .keys;
     out.workspace = slug;
     out.via = "server";
     Ok(out)

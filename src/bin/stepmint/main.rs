@@ -7,9 +7,11 @@ mod cli;
 mod common;
 mod decode;
 mod fault;
+mod health;
 mod keys;
 mod mint;
 mod out;
+mod policy;
 mod probe;
 mod run;
 mod serve;
@@ -34,9 +36,13 @@ fn main() -> ExitCode {
         cli::Command::Verify(a) => a.data = data,
         cli::Command::Run(a) => a.data = data,
         cli::Command::Probe(a) => a.data = data,
+        cli::Command::Policy(cli::PolicyArgs {
+            what: cli::PolicyCommand::Eval(a),
+        }) => a.data = data,
         cli::Command::Fault(a) => a.data = data,
         cli::Command::Workspaces(a) => a.data = data,
         cli::Command::Log(a) => a.data = data,
+        cli::Command::Health(a) => a.data = data,
         _ => {}
     }
     let result = match args.command {
@@ -50,9 +56,11 @@ fn main() -> ExitCode {
         cli::Command::Run(a) => run::run(a),
         cli::Command::Steps(a) => run::steps(a),
         cli::Command::Probe(a) => probe::run(a),
+        cli::Command::Policy(a) => policy::run(a),
         cli::Command::Fault(a) => fault::run(a),
         cli::Command::Workspaces(a) => workspaces::run(a),
         cli::Command::Log(a) => workspaces::log(a),
+        cli::Command::Health(a) => health::run(a),
         cli::Command::Completions(a) => workspaces::completions(a),
         cli::Command::Man(a) => workspaces::man(a),
     };

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use stepmint::hostile::{ExploitableBy, Recipe};
 use stepmint::probe::{self, FindingKind, FuzzOptions, ProbeOptions, Progress, Target};
+use stepmint::validate::PolicyOverrides;
 use stepmint::{
     Config, ControlClient, DataDir, IdSource, Instance, Issuer, IssuerOptions, StepRequest,
     SystemClock, printable,
@@ -21,7 +22,32 @@ use crate::common::{self, Usage};
 /// Exit code when the relying party could not be tested at all.
 const UNTESTED: u8 = 3;
 
+/// Runs the probe. An operational failure (the in-process issuer cannot listen, the data
+/// directory is unusable, the report cannot be written) is "could not test" (3), or a usage
+/// error (2), never 1, which means a hostile token was accepted; with `--json` it is also a JSON
+/// object on stdout, so a script reading the report never parses nothing.
 pub fn run(args: ProbeArgs) -> Result<ExitCode> {
+    let json = args.json;
+    match probe(args) {
+        Ok(code) => Ok(code),
+        Err(err) if err.chain().any(|e| e.is::<crate::out::Closed>()) => Err(err),
+        Err(err) => {
+            let code = match common::exit_code(&err) {
+                2 => 2,
+                _ => UNTESTED,
+            };
+            let message = printable(&format!("{err:#}")).into_owned();
+            if json {
+                let body = serde_json::json!({ "error": { "message": message, "exit": code } });
+                crate::out::line(&serde_json::to_string_pretty(&body)?)?;
+            }
+            eprintln!("stepmint: error: {message}");
+            Ok(ExitCode::from(code))
+        }
+    }
+}
+
+fn probe(args: ProbeArgs) -> Result<ExitCode> {
     let target = if let Some(cmd) = &args.exec {
         if args.shell {
             Target::shell(cmd)?
@@ -43,18 +69,31 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
             ca,
         )?
     };
-    let conditions = common::claim_conditions(&args.claims)?;
+    // Bad --claim lines are usage errors before anything starts.
+    common::claim_conditions(&args.claims)?;
     let recipes = match &args.recipes {
         Some(dir) => {
-            let r = Recipe::load_dir(dir)?;
-            if r.is_empty() {
+            let loaded = Recipe::load_dir(dir)?;
+            for s in &loaded.skipped {
+                eprintln!(
+                    "stepmint: --recipes: skipped {}: {}",
+                    printable(&s.path.display().to_string()),
+                    s.why
+                );
+            }
+            if loaded.recipes.is_empty() {
                 return Err(Usage(format!(
-                    "--recipes {}: no *.toml recipe there",
-                    dir.display()
+                    "--recipes {}: no *.toml recipe there{}",
+                    dir.display(),
+                    if loaded.skipped.is_empty() {
+                        ""
+                    } else {
+                        " (see the files skipped above)"
+                    }
                 ))
                 .into());
             }
-            r
+            loaded.recipes
         }
         None => Vec::new(),
     };
@@ -98,7 +137,10 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
         } else {
             let config = Config {
                 data_dir: Some(dir.clone()),
-                port: args.port,
+                port: args.port.unwrap_or(0),
+                // The relying party's paths only: nothing here may drive this issuer or run a
+                // command through it while the probe runs.
+                control_plane: false,
                 public_url: args.public_url.clone(),
                 workspaces,
                 ..Config::default()
@@ -110,22 +152,23 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
             (instance.issuer().clone(), Some(instance))
         };
         // What the relying party declares: the workspace's policy with the flags over it.
-        let mut policy = issuer
-            .workspace_or_first(
-                args.workspace
-                    .as_deref()
-                    .map(|w| w.split('=').next().unwrap_or(w)),
-            )?
-            .default_policy();
-        if !args.audiences.is_empty() {
-            policy.audiences = args.audiences.clone();
-        }
-        policy.sub_like = args.sub_like.clone();
-        policy.conditions = conditions;
-        if let Some(l) = args.leeway {
-            policy.leeway = l;
-        }
-        policy.max_age = args.max_age;
+        let declared = PolicyOverrides {
+            audiences: args.audiences.clone(),
+            sub_like: args.sub_like.clone(),
+            claims: args.claims.clone(),
+            leeway: args.leeway,
+            max_age: args.max_age,
+            ..PolicyOverrides::default()
+        };
+        let policy = declared.apply(
+            issuer
+                .workspace_or_first(
+                    args.workspace
+                        .as_deref()
+                        .map(|w| w.split('=').next().unwrap_or(w)),
+                )?
+                .default_policy(),
+        )?;
         let mut options = ProbeOptions::new(target);
         options.policy = Some(policy);
         options.step = StepRequest {

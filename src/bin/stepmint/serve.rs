@@ -32,13 +32,27 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         config.token_lifetime = l;
     }
     if args.control_token.is_some() {
-        config.control_token = args.control_token.clone();
+        return Err(common::Usage(
+            "--control-token on the command line is visible to every local user (`ps`): put the token in $STEPMINT_CONTROL_TOKEN or in a file named by --control-token-file".into(),
+        )
+        .into());
     }
+    if let Some(path) = &args.control_token_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the control token from {}", path.display()))?;
+        config.control_token = Some(text.trim().to_string());
+    } else if let Some(t) = std::env::var_os("STEPMINT_CONTROL_TOKEN").filter(|t| !t.is_empty()) {
+        config.control_token = Some(t.to_string_lossy().trim().to_string());
+    }
+    config.allow_exec |= args.allow_exec;
     if args.no_console {
         config.console = false;
     }
     if let Some(n) = args.max_connections {
         config.max_connections = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    if let Some(n) = args.max_connections_per_peer {
+        config.max_connections_per_peer = Some(usize::try_from(n).unwrap_or(usize::MAX));
     }
     config.sans.extend(args.sans.iter().cloned());
     config.tls_faults |= args.tls_faults;
@@ -91,6 +105,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
 }
 
 fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
+    // On stderr whatever the format, where a person sees them and `--json` readers do not trip.
+    for w in instance.warnings() {
+        let _ = writeln!(std::io::stderr(), "stepmint: warning: {w}");
+    }
     let addr = instance.local_addr();
     let listening = match addr.ip() {
         ip if ip.is_loopback() || ip.is_unspecified() => {
@@ -113,6 +131,8 @@ fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
             "workspaces": workspaces,
             "tls_faults": instance.tls_fault_urls(),
             "console": instance.console_url(),
+            "control_token_file": instance.issuer().data_dir().control_token(),
+            "warnings": instance.warnings(),
         });
         writeln!(out, "{line}")?;
     } else {
@@ -133,10 +153,16 @@ fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
                 )?;
             }
         }
-        if instance.control_token().is_some() {
+        let token_file = instance.issuer().data_dir().control_token();
+        writeln!(
+            out,
+            "Control token: {} (0600; the CLI reads it, the console link carries it)",
+            token_file.display()
+        )?;
+        if config.allow_exec {
             writeln!(
                 out,
-                "Control token: required (the CLI reads it from the data directory; the console link carries it)"
+                "Commands: the control API's probe may run commands for the token's holder (--allow-exec)"
             )?;
         }
         for w in &workspaces {
@@ -158,8 +184,9 @@ fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
         }
         writeln!(
             out,
-            "\nMint a token:\n  curl -s --cacert {} -X POST {} -d '{{\"audiences\":[\"my-api\"]}}'",
+            "\nMint a token:\n  curl -s --cacert {} -H \"Authorization: Bearer $(cat {})\" -X POST {} -d '{{\"audiences\":[\"my-api\"]}}'",
             stepmint::shell_quote(&instance.ca_path().display().to_string()),
+            stepmint::shell_quote(&token_file.display().to_string()),
             paths::control_url(&listening, "/tokens"),
         )?;
         if config.bind.is_unspecified() {

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use stepmint::validate::{self, KeySet, Policy, RemoteKeys, Status};
+use stepmint::validate::{self, KeySet, Policy, PolicyOverrides, RemoteKeys, Status};
 use stepmint::{DataDir, IdSource, Issuer, IssuerOptions, Workspace, WorkspaceSpec};
 
 use crate::cli::VerifyArgs;
@@ -29,19 +29,18 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
             Arc::new(IdSource::random()),
         )?;
         let ws = issuer.workspace(slug)?;
-        let mut policy = ws.default_policy();
-        apply_flags(&mut policy, &args, true)?;
+        let policy = apply_flags(ws.default_policy(), &args, true)?;
         let report = validate::verify(&token, ws.keyset(), &policy, now);
         (policy, report)
     } else if let Some(path) = &args.jwks {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let keys = KeySet::from_json(&bytes)
             .with_context(|| format!("{} is not a JWKS", path.display()))?;
-        let mut policy = Policy {
+        let base = Policy {
             issuer: args.issuer.clone(),
             ..Policy::default()
         };
-        apply_flags(&mut policy, &args, false)?;
+        let policy = apply_flags(base, &args, false)?;
         let report = validate::verify(&token, &keys, &policy, now);
         (policy, report)
     } else if let Some(issuer) = &args.issuer {
@@ -51,11 +50,11 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         };
         let ca = std::fs::read(&ca_path)
             .with_context(|| format!("reading the CA {}", ca_path.display()))?;
-        let mut policy = Policy {
+        let base = Policy {
             issuer: Some(issuer.clone()),
             ..Policy::default()
         };
-        apply_flags(&mut policy, &args, false)?;
+        let policy = apply_flags(base, &args, false)?;
         let remote = RemoteKeys::new(issuer, &ca)?;
         let kid = stepmint::decode_unverified(&token).ok().and_then(|d| {
             d.header
@@ -96,22 +95,20 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     })
 }
 
-fn apply_flags(policy: &mut Policy, args: &VerifyArgs, has_default_audience: bool) -> Result<()> {
-    if !args.audiences.is_empty() {
-        policy.audiences = args.audiences.clone();
-    } else if !has_default_audience {
+/// The flags' policy over `base`: the same [`PolicyOverrides`] the probe and the screens use.
+fn apply_flags(base: Policy, args: &VerifyArgs, has_default_audience: bool) -> Result<Policy> {
+    if args.audiences.is_empty() && !has_default_audience {
         bail!(Usage("name the accepted audience(s) with --audience: a validator that ignores `aud` accepts tokens meant for anyone".into()));
     }
-    policy.sub_like = args.sub_like.clone();
-    policy
-        .conditions
-        .extend(common::claim_conditions(&args.claims)?);
-    if let Some(l) = args.leeway {
-        policy.leeway = l;
-    }
-    policy.max_age = args.max_age;
-    if !args.algorithms.is_empty() {
-        policy.algorithms = args.algorithms.clone();
-    }
-    Ok(())
+    common::claim_conditions(&args.claims)?;
+    let declared = PolicyOverrides {
+        audiences: args.audiences.clone(),
+        sub_like: args.sub_like.clone(),
+        claims: args.claims.clone(),
+        leeway: args.leeway,
+        max_age: args.max_age,
+        algorithms: args.algorithms.clone(),
+        ..PolicyOverrides::default()
+    };
+    Ok(declared.apply(base)?)
 }

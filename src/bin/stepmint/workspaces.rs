@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::CommandFactory;
-use stepmint::api::{RequestsPage, WorkspaceList};
+use stepmint::api::WorkspaceList;
+use stepmint::http::MAX_PAGE;
+use stepmint::http::calls::{self, NoBody, NoQuery};
 use stepmint::{
     Clock, ControlClient, DataDir, IdSource, Issuer, IssuerOptions, SystemClock, Workspace,
     WorkspaceInfo, WorkspaceSpec, braced,
@@ -40,7 +42,11 @@ pub fn run(args: WorkspacesArgs) -> Result<ExitCode> {
         WorkspacesCommand::Remove { slug, yes } => {
             stepmint::validate_slug(slug)?;
             if let Some(client) = &running {
-                let served: WorkspaceList = runtime.block_on(client.get(&["workspaces"]))?;
+                let served = runtime.block_on(client.call::<calls::ListWorkspaces>(
+                    &[],
+                    &NoQuery {},
+                    &NoBody {},
+                ))?;
                 if served.workspaces.iter().any(|w| w.slug == *slug) {
                     bail!(Usage(format!(
                         "the running server serves `{slug}`: stop it first (its keys would be removed under it)"
@@ -116,11 +122,13 @@ pub fn log(args: LogArgs) -> Result<ExitCode> {
         })?;
         let mut since = 0u64;
         loop {
-            let page: RequestsPage = client
-                .get_query(
-                    &["requests"],
-                    &[("since", since.to_string()), ("all", "true".into())],
-                )
+            let query = calls::RequestsQuery {
+                since,
+                all: true,
+                limit: MAX_PAGE,
+            };
+            let page = client
+                .call::<calls::Requests>(&[], &query, &NoBody {})
                 .await?;
             for r in &page.requests {
                 if args.json {
@@ -131,6 +139,10 @@ pub fn log(args: LogArgs) -> Result<ExitCode> {
                 }
             }
             since = page.next;
+            // A full page: the log holds more (it keeps twice a page), read on at once.
+            if page.requests.len() >= MAX_PAGE {
+                continue;
+            }
             if !args.follow {
                 break;
             }

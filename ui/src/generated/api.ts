@@ -1,5 +1,64 @@
-// Generated from the Rust types in src/http/api.rs: do not edit.
+// Generated from the Rust types in src/http/api.rs and the call table in
+// src/http/calls.rs: do not edit.
 // Regenerate with `STEPMINT_BLESS=1 cargo test --test integration api_types`.
+
+export const CALLS = {
+  health: { method: "GET", path: "/health", answer: "json" },
+  workspaces: { method: "GET", path: "/workspaces", answer: "json" },
+  workspace: { method: "GET", path: "/workspaces/{slug}", answer: "json" },
+  mintFor: { method: "POST", path: "/workspaces/{slug}/tokens", answer: "json" },
+  keys: { method: "GET", path: "/workspaces/{slug}/keys", answer: "json" },
+  addKey: { method: "POST", path: "/workspaces/{slug}/keys", answer: "json" },
+  rotateKey: { method: "POST", path: "/workspaces/{slug}/keys/rotate", answer: "json" },
+  retireKey: { method: "DELETE", path: "/workspaces/{slug}/keys/{kid}", answer: "json" },
+  mint: { method: "POST", path: "/tokens", answer: "json" },
+  requests: { method: "GET", path: "/requests", answer: "json" },
+  requestStream: { method: "GET", path: "/requests/stream", answer: "events" },
+  status: { method: "GET", path: "/status", answer: "json" },
+  inspect: { method: "POST", path: "/inspect", answer: "json" },
+  history: { method: "GET", path: "/history", answer: "json" },
+  clearHistory: { method: "DELETE", path: "/history", answer: "json" },
+  trust: { method: "GET", path: "/trust", answer: "json" },
+  recipe: { method: "POST", path: "/recipes", answer: "json" },
+  probe: { method: "POST", path: "/probe", answer: "events" },
+  caPem: { method: "GET", path: "/ca.pem", answer: "pem" },
+  faults: { method: "GET", path: "/faults", answer: "json" },
+  clearAllFaults: { method: "DELETE", path: "/faults", answer: "json" },
+  clearWorkspaceFaults: { method: "DELETE", path: "/faults/{slug}", answer: "json" },
+  setFault: { method: "PUT", path: "/faults/{slug}/{endpoint}", answer: "json" },
+  clearFault: { method: "DELETE", path: "/faults/{slug}/{endpoint}", answer: "json" },
+  cases: { method: "GET", path: "/cases", answer: "json" },
+  verify: { method: "POST", path: "/verify", answer: "json" },
+} as const;
+
+export type Calls = {
+  health: { query: NoQuery, body: NoBody, reply: Health },
+  workspaces: { query: NoQuery, body: NoBody, reply: WorkspaceList },
+  workspace: { query: NoQuery, body: NoBody, reply: WorkspaceDetails },
+  mintFor: { query: NoQuery, body: StepRequest, reply: MintedToken },
+  keys: { query: NoQuery, body: NoBody, reply: KeyList },
+  addKey: { query: NoQuery, body: AddKeyRequest, reply: KeyAdded },
+  rotateKey: { query: NoQuery, body: RotateRequest, reply: Rotation },
+  retireKey: { query: NoQuery, body: NoBody, reply: KeyRetired },
+  mint: { query: MintQuery, body: StepRequest, reply: MintedToken },
+  requests: { query: RequestsQuery, body: NoBody, reply: RequestsPage },
+  requestStream: { query: NoQuery, body: NoBody, reply: RequestsPage },
+  status: { query: NoQuery, body: NoBody, reply: Status },
+  inspect: { query: NoQuery, body: InspectRequest, reply: Inspection },
+  history: { query: NoQuery, body: NoBody, reply: HistoryList },
+  clearHistory: { query: NoQuery, body: NoBody, reply: HistoryList },
+  trust: { query: NoQuery, body: NoBody, reply: TrustLines },
+  recipe: { query: NoQuery, body: RecipeRequest, reply: RecipeText },
+  probe: { query: NoQuery, body: ProbeOptions, reply: ProbeReport },
+  caPem: { query: NoQuery, body: NoBody, reply: string },
+  faults: { query: NoQuery, body: NoBody, reply: FaultList },
+  clearAllFaults: { query: NoQuery, body: NoBody, reply: FaultsCleared },
+  clearWorkspaceFaults: { query: NoQuery, body: NoBody, reply: FaultsCleared },
+  setFault: { query: NoQuery, body: Fault, reply: FaultList },
+  clearFault: { query: NoQuery, body: NoBody, reply: FaultsCleared },
+  cases: { query: NoQuery, body: NoBody, reply: CaseList },
+  verify: { query: NoQuery, body: VerifyRequest, reply: Verification },
+};
 
 export type AddKeyRequest = { 
 /**
@@ -396,7 +455,7 @@ workspace?: string | null,
 /**
  * Policy members over the workspace's default policy.
  */
-policy?: { [key in string]?: JsonValue } | null, };
+policy?: PolicyOverrides | null, };
 
 export type Inspection = { 
 /**
@@ -494,6 +553,12 @@ port: number,
  */
 workspaces: Array<WorkspaceSpec>, };
 
+export type MintQuery = { 
+/**
+ * Keep the token in the history (the console's Crafter). Default: false.
+ */
+history: boolean, };
+
 export type MintedToken = { 
 /**
  * The token (compact JWS, or whatever shape a crafted case has).
@@ -515,6 +580,10 @@ case?: CaseSummary | null,
  * What is deliberately odd about it.
  */
 notes?: Array<string>, };
+
+export type NoBody = Record<string, never>;
+
+export type NoQuery = Record<string, never>;
 
 export type Outcome = "accept" | "refuse";
 
@@ -573,6 +642,64 @@ forbidden_headers: Array<string>,
  */
 check_claims: boolean, };
 
+export type PolicyOverrides = { 
+/**
+ * `iss` must equal this.
+ */
+issuer?: string | null, 
+/**
+ * `aud` must contain one of these (given: replaces the base's).
+ */
+audiences: Array<string>, 
+/**
+ * Allowed `alg` values (given: replaces the base's).
+ */
+algorithms: Array<string>, 
+/**
+ * Clock-skew allowance in seconds.
+ */
+leeway?: number | null, 
+/**
+ * The oldest `iat` accepted, in seconds before now.
+ */
+max_age?: number | null, 
+/**
+ * `sub` patterns, AWS `StringLike` (given: replaces the base's).
+ */
+sub_like: Array<string>, 
+/**
+ * Claim conditions, added to the base's.
+ */
+conditions: Array<Condition>, 
+/**
+ * Claim conditions as `KEY=PATTERN` text (the CLI's `--claim`), added to the base's.
+ */
+claims: Array<string>, 
+/**
+ * Claims that must be present (given: replaces the base's).
+ */
+required_claims?: Array<string> | null, 
+/**
+ * Refuse tokens without `kid`.
+ */
+require_kid?: boolean | null, 
+/**
+ * Longest token accepted, in bytes.
+ */
+max_token_len?: number | null, 
+/**
+ * Deepest JSON nesting accepted.
+ */
+max_depth?: number | null, 
+/**
+ * Header members that make a token refused (given: replaces the base's).
+ */
+forbidden_headers?: Array<string> | null, 
+/**
+ * Check the payload's claims at all.
+ */
+check_claims?: boolean | null, };
+
 export type ProbeOptions = { 
 /**
  * The relying party's URL (or `exec`).
@@ -606,6 +733,10 @@ claims: Array<string>,
  * Leeway in seconds.
  */
 leeway?: number | null, 
+/**
+ * The oldest `iat` the relying party accepts, in seconds before now.
+ */
+max_age?: number | null, 
 /**
  * The workspace (default: the first).
  */
@@ -817,7 +948,7 @@ peer: string | null,
  */
 method: string, 
 /**
- * Path and query.
+ * Path and query (at most 512 bytes, then `... [N bytes cut]`).
  */
 path: string, 
 /**
@@ -825,7 +956,7 @@ path: string,
  */
 status: number, 
 /**
- * The `User-Agent` header.
+ * The `User-Agent` header (at most 512 bytes, then `... [N bytes cut]`).
  */
 user_agent: string | null, 
 /**
@@ -851,13 +982,27 @@ fault?: string | null, };
 
 export type RequestsPage = { 
 /**
- * The requests after `since`, oldest first.
+ * The requests after `since`, oldest first: at most `limit`, and never more than 1000.
  */
 requests: Array<RequestRecord>, 
 /**
  * The `since` for the next page.
  */
 next: number, };
+
+export type RequestsQuery = { 
+/**
+ * Records after this id. Default: 0 (from the oldest kept).
+ */
+since: number, 
+/**
+ * At most this many (default 500; more reads as the cap).
+ */
+limit: number, 
+/**
+ * Control-plane traffic too. Default: false (relying-party traffic only).
+ */
+all: boolean, };
 
 export type RotateRequest = { 
 /**
@@ -1036,7 +1181,7 @@ workspace?: string | null,
 /**
  * Policy members over the workspace's default policy (issuer and default audience).
  */
-policy: { [key in string]?: JsonValue }, };
+policy: PolicyOverrides, };
 
 export type WorkspaceDetails = { 
 /**

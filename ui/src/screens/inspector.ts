@@ -1,8 +1,8 @@
 // Inspector: paste a token, see its header and claims (times as dates and relative), and the
 // validator's per-check report against a workspace's policy with editable rules.
-import { api, message, type Inspection, type Report } from "../api";
+import { api, message, type Inspection, type PolicyOverrides, type Report } from "../api";
 import { byId, h, pretty, toast } from "../lib/dom";
-import { parseConditions, splitList, type JsonObject } from "../lib/json";
+import { parseConditions, splitList } from "../lib/json";
 import { timeNotes } from "../lib/time";
 import { onStatus } from "../state";
 
@@ -10,8 +10,8 @@ import { onStatus } from "../state";
 export interface PolicyForm { audiences: string; subLike: string; leeway: string; conditions: string }
 
 /** The policy overrides the form describes (blank fields keep the workspace's); throws on a bad condition line. */
-export function policyFrom(f: PolicyForm): JsonObject {
-  const policy: JsonObject = {};
+export function policyFrom(f: PolicyForm): Partial<PolicyOverrides> {
+  const policy: Partial<PolicyOverrides> = {};
   const auds = splitList(f.audiences);
   if (auds.length) policy.audiences = auds;
   const subs = splitList(f.subLike);

@@ -271,11 +271,14 @@ export function renderProbe(root: HTMLElement): void {
       return;
     }
     const button = byId<HTMLButtonElement>("btn-probe");
+    const cancel = byId<HTMLButtonElement>("btn-probe-cancel");
     button.disabled = true;
+    running = new AbortController();
+    cancel.disabled = false;
     progress.textContent = "probing the relying party…";
     try {
       // Live progress: the app's probe-progress events, or the console's event stream.
-      last = await api.probe(options, (p) => (progress.textContent = progressText(p)));
+      last = await api.probe(options, (p) => (progress.textContent = progressText(p)), running.signal);
       progress.textContent = probeSummary(last);
       renderResults(last);
     } catch (e) {
@@ -283,8 +286,11 @@ export function renderProbe(root: HTMLElement): void {
       toast(message(e), true);
     } finally {
       button.disabled = false;
+      cancel.disabled = true;
+      running = null;
     }
   };
+  let running: AbortController | null = null;
   root.append(
     h(
       "div",
@@ -317,6 +323,7 @@ export function renderProbe(root: HTMLElement): void {
         "div",
         { class: "row" },
         h("button", { id: "btn-probe", class: "primary", onclick: run }, "Run probe"),
+        h("button", { id: "btn-probe-cancel", disabled: true, title: "Stop the running probe (the console's probes only)", onclick: () => running?.abort() }, "Cancel"),
         h("button", { id: "btn-probe-json", onclick: () => last && copy(JSON.stringify(last.json, null, 2), "JSON report") }, "Copy JSON"),
         h("button", { id: "btn-probe-junit", onclick: () => last && copy(last.junit, "JUnit XML") }, "Copy JUnit"),
       ),
