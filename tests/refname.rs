@@ -5,7 +5,6 @@
 use std::process::Command;
 
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
 use stepmint::refname::{branch_problem, is_branch_name};
 
 use crate::arb::arb_ref_name;
@@ -27,13 +26,7 @@ fn scratch() -> &'static tempfile::TempDir {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 600,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "tests/proptest-regressions/refname.txt",
-        ))),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(ProptestConfig::with_cases(600))]
 
     #[test]
     fn agrees_with_git_check_ref_format(name in arb_ref_name()) {
