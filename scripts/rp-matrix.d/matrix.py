@@ -342,7 +342,8 @@ def main():
             log(f"{rp['id']}: TLS {'checked' if tls else 'NOT checked'}, baseline {report['baseline']['observed']}, {len(failed)} hostile accepted, {len(findings)} fuzz findings ({time.time() - t:.0f} s)")
     finally:
         issuer.stop()
-    version = subprocess.run([BIN, "--version"], capture_output=True, text=True).stdout.split()[-1]
+    # `stepmint 0.1.0` on the first line; build details follow.
+    version = (subprocess.run([BIN, "--version"], capture_output=True, text=True).stdout.splitlines() or ["?"])[0].split()[-1]
     doc = {
         "generated": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "stepmint": version,
@@ -467,7 +468,7 @@ def write_markdown(doc):
                 lines.append(f"- `{c['name']}` ({c['family']}).{how} Gains: {gain}. Avoided by: {fix}{ref}.")
             for f in fz:
                 branch = f" (push `{f['attacker_branch']}`)" if f.get("attacker_branch") else ""
-                lines.append(f"- fuzz finding ({f['occurrences']} tokens): `{'; '.join(f['difference'])}`: {f['exploit']}{branch}")
+                lines.append(f"- fuzz finding ({f['occurrences']} token{'' if f['occurrences'] == 1 else 's'}): `{'; '.join(f['difference'])}`: {f['exploit']}{branch}")
             lines.append("")
     if not any_bad:
         lines.append("None: every relying party refused every hostile token.")
