@@ -171,7 +171,7 @@ fn network(bytes: &[u8]) -> Option<(IpAddr, u8)> {
         .flat_map(|b| (0..8).rev().map(move |i| b >> i & 1))
         .skip_while(|bit| *bit == 1)
         .all(|bit| bit == 0);
-    (bytes.len() % 2 == 0 && contiguous).then_some((ip, u8::try_from(ones).ok()?))
+    (bytes.len().is_multiple_of(2) && contiguous).then_some((ip, u8::try_from(ones).ok()?))
 }
 
 fn in_network(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
