@@ -129,7 +129,7 @@ def relying_parties(py, node, rust_dir):
                     "cmd": [sys.executable, os.path.join(ROOT, "rp-matrix", "apache", "rp.py")]})
     else:
         log("apache2 with mod_auth_openidc is not installed: left out (apt-get install apache2 libapache2-mod-auth-openidc)")
-    return out
+    return [r for r in out if not ONLY or r["id"] in ONLY]
 
 
 def free_port():
@@ -313,8 +313,7 @@ def main():
     py = install_python()
     node = shutil.which("npm") is not None and install_node()
     rust_dir = build_rust()
-    every = relying_parties(py, node, rust_dir)
-    rps = [r for r in every if not ONLY or r["id"] in ONLY]
+    rps = relying_parties(py, node, rust_dir)
     log(f"{len(rps)} relying parties; installs took {time.time() - started:.0f} s")
     issuer = Issuer()
     results = []
@@ -378,7 +377,7 @@ def main():
         print(f"rp-matrix: {len(results)} relying parties, {len(doc['cases'])} cases: as committed")
         return
     if ONLY and os.path.exists(path):
-        merge_previous(doc, json.load(open(path)), [r["id"] for r in every])
+        merge_previous(doc, json.load(open(path)))
     with open(path, "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
@@ -387,20 +386,18 @@ def main():
     log(f"wrote docs/rp-matrix.json, .md, .svg in {time.time() - started:.0f} s")
 
 
-def merge_previous(doc, old, order):
+def merge_previous(doc, old):
     """With RP_MATRIX_ONLY, the rows not re-run are kept from the committed matrix (each with its
-    own `probed` time) and the fresh rows take their place, in the relying parties' order; a
-    fresh row not in the committed matrix goes after the row that precedes it in that order."""
+    own `probed` time) and the fresh rows take their places; a fresh row the committed matrix
+    lacks goes after the last row of its ecosystem (else at the end)."""
     fresh = {r["id"]: r for r in doc["relying_parties"]}
-    ids = [r["id"] for r in old["relying_parties"]]
-    for rid in fresh:
-        if rid in ids:
-            continue
-        before = [x for x in order[:order.index(rid)] if x in ids] if rid in order else ids
-        ids.insert(ids.index(before[-1]) + 1 if before else 0, rid)
-    kept = {r["id"]: dict(r, probed=r.get("probed") or old["generated"]) for r in old["relying_parties"]}
-    doc["rerun"] = [rid for rid in ids if rid in fresh]
-    doc["relying_parties"] = [fresh.get(rid) or kept[rid] for rid in ids]
+    rows = [fresh.pop(r["id"], None) or dict(r, probed=r.get("probed") or old["generated"]) for r in old["relying_parties"]]
+    for r in fresh.values():
+        same = [k for k, x in enumerate(rows) if x["ecosystem"] == r["ecosystem"]]
+        rows.insert(same[-1] + 1 if same else len(rows), r)
+    ran = {r["id"] for r in doc["relying_parties"]}
+    doc["relying_parties"] = rows
+    doc["rerun"] = [r["id"] for r in rows if r["id"] in ran]
     cases = {c["name"]: c for c in old["cases"]}
     cases.update({c["name"]: c for c in doc["cases"]})
     doc["cases"] = [cases[k] for k in sorted(cases)]
