@@ -124,9 +124,13 @@ def relying_parties(py, node, rust_dir):
             out.append({"id": rid, "ecosystem": "rust", "package": package, "version": rust_version(package), "config": config, "variant": variant, "max_age": max_age, "env": env, "cmd": [os.path.join(rust_dir, binary)]})
     if shutil.which("apache2") and os.path.exists("/usr/lib/apache2/modules/mod_auth_openidc.so"):
         version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libapache2-mod-auth-openidc"], capture_output=True, text=True).stdout.strip() or "?"
-        out.append({"id": "mod-auth-openidc", "ecosystem": "server", "package": "libapache2-mod-auth-openidc", "version": version,
-                    "config": "Apache httpd, AuthType oauth20, OIDCOAuthVerifyJwksUri + OIDCCABundlePath, Require claim iss and aud in RequireAll", "variant": "recommended", "max_age": None,
-                    "cmd": [sys.executable, os.path.join(ROOT, "rp-matrix", "apache", "rp.py")]})
+        for rid, variant, env, what in [
+            ("mod-auth-openidc", "recommended", {}, "Require claim iss and aud in RequireAll"),
+            ("mod-auth-openidc-default", "default", {"RP_CONFIG": "default"}, "the wiki's basic example: Require valid-user (no iss or aud check)"),
+        ]:
+            out.append({"id": rid, "ecosystem": "server", "package": "libapache2-mod-auth-openidc", "version": version,
+                        "config": f"Apache httpd, AuthType oauth20, OIDCOAuthVerifyJwksUri + OIDCCABundlePath, {what}", "variant": variant, "max_age": None, "env": env,
+                        "cmd": [sys.executable, os.path.join(ROOT, "rp-matrix", "apache", "rp.py")]})
     else:
         log("apache2 with mod_auth_openidc is not installed: left out (apt-get install apache2 libapache2-mod-auth-openidc)")
     return [r for r in out if not ONLY or r["id"] in ONLY]
