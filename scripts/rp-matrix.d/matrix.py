@@ -106,6 +106,7 @@ RUST = [
     ("openidconnect-rs", "openidconnect", "openidconnect", "discovery, CoreIdTokenVerifier::new_public_client(client id = audience, issuer, JWKS), no nonce", "recommended", None, {}),
     ("josekit-rs", "josekit", "josekit", "RS256 verifier from the JWK by kid, decode_with_verifier, JwtPayloadValidator issuer + audience + time", "recommended", None, {}),
     ("jwt-simple-rs", "jwt_simple", "jwt-simple", "RS256PublicKey from the JWK, verify_token with allowed issuer and audience, 30 s tolerance, max_validity 3600 s", "recommended", 3600, {}),
+    ("jwt-simple-rs-default", "jwt_simple", "jwt-simple", "the README's basic options: allowed issuer and audience; its default time tolerance (15 min), no max_validity", "default", None, {"RP_CONFIG": "default"}),
 ]
 
 
