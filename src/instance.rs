@@ -20,6 +20,8 @@ use crate::store::{self, ServerRecord};
 /// A running issuer.
 pub struct Instance {
     issuer: Arc<Issuer>,
+    /// What the handlers share; the desktop app's commands use it through [`crate::http::service`].
+    state: AppState,
     log: Arc<RequestLog>,
     faults: Arc<crate::faults::FaultTable>,
     tls_faults: Option<crate::tls_faults::TlsFaultListeners>,
@@ -128,7 +130,7 @@ impl Instance {
         );
         let log = state.log.clone();
         let faults = state.faults.clone();
-        let app = router(state);
+        let app = router(state.clone());
         let tls_faults = if config.tls_faults {
             Some(
                 crate::tls_faults::TlsFaultListeners::start(
@@ -170,6 +172,7 @@ impl Instance {
         }
         Ok(Instance {
             issuer,
+            state,
             log,
             faults,
             tls_faults,
@@ -187,6 +190,11 @@ impl Instance {
     /// The issuer being served.
     pub fn issuer(&self) -> &Arc<Issuer> {
         &self.issuer
+    }
+
+    /// The state the server's handlers share: what [`crate::http::service`]'s operations take.
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     /// The request log.

@@ -10,13 +10,13 @@ mod render;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use render::{human_check, human_eval, junit, sarif};
 
 use crate::clock::IdSource;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::issuer::Issuer;
 use crate::pipelines::{self, PipelineStep};
 use crate::policy::boundary::Scope;
@@ -135,6 +135,104 @@ pub fn check(
     pipelines_file: Option<&Path>,
     opts: &CheckOptions,
 ) -> Result<CheckReport> {
+    let parsed = pipelines_file.map(pipelines::parse_file).transpose()?;
+    check_steps(doc, parsed.as_deref(), opts)
+}
+
+/// The pseudo path a pipelines text is parsed under, for its messages.
+pub const PIPELINES_TEXT_PATH: &str = "bitbucket-pipelines.yml";
+
+/// What the Policies screens send: the policy's text, and optionally its kind, a pipelines
+/// file's text and the served workspace whose identity the steps use where the policy pins none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+#[ts(rename = "PolicyCheckRequest")]
+pub struct CheckText {
+    /// The policy document's text (JSON).
+    pub policy: String,
+    /// `aws`, `vault`, `gcp` or `azure` [default: from the document's members].
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub kind: Option<String>,
+    /// A `bitbucket-pipelines.yml` text whose steps fill the access table.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub pipelines: Option<String>,
+    /// The served workspace whose issuer and UUID the steps use where the policy pins none.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub workspace: Option<String>,
+}
+
+/// `policy check` on texts, as the console and the app run it: parses the policy (of `kind`,
+/// or detected) and the pipelines text (named [`PIPELINES_TEXT_PATH`] in messages), takes the
+/// issuer and workspace UUID of `req.workspace` from `issuer` where the policy pins none, and
+/// judges at the issuer's clock. Every input problem is an `InvalidInput` naming the field.
+pub fn check_text(issuer: &Issuer, req: &CheckText) -> Result<CheckReport> {
+    let kind = req
+        .kind
+        .as_deref()
+        .map(str::parse::<policy::Kind>)
+        .transpose()?;
+    let doc = Document::parse(&req.policy, kind).map_err(|e| match e.into_kind() {
+        // The parsers name the document `policy` already; anything else is a part of it.
+        ErrorKind::InvalidInput { field, message } if field == "policy" => {
+            Error::invalid(field, message)
+        }
+        ErrorKind::InvalidInput { field, message } => {
+            Error::invalid(format!("policy: {field}"), message)
+        }
+        other => Error::invalid("policy", Error::from(other).to_string()),
+    })?;
+    let parsed = match req.pipelines.as_deref().filter(|t| !t.trim().is_empty()) {
+        None => None,
+        Some(text) => {
+            if text.len() as u64 > pipelines::MAX_FILE_LEN {
+                return Err(Error::invalid(
+                    "pipelines",
+                    format!(
+                        "{} bytes; pipelines files larger than {} bytes are refused",
+                        text.len(),
+                        pipelines::MAX_FILE_LEN
+                    ),
+                ));
+            }
+            Some(
+                pipelines::parse(text, Path::new(PIPELINES_TEXT_PATH))
+                    .map_err(|e| Error::invalid("pipelines", e.to_string()))?,
+            )
+        }
+    };
+    let mut opts = CheckOptions {
+        registration: Context {
+            now: issuer.clock().now(),
+            ..Context::default()
+        },
+        ..CheckOptions::default()
+    };
+    if let Some(slug) = req.workspace.as_deref() {
+        let ws = issuer.workspace(slug)?;
+        let scope = Scope::of(&doc);
+        if scope.issuer.is_none() {
+            opts.issuer = Some(ws.issuer.clone());
+        }
+        if scope.workspace_uuid.is_none() {
+            opts.workspace_uuid = Some(crate::workspace::braced(&ws.workspace.uuid));
+        }
+        if scope.repository_uuid.is_none() {
+            opts.repository_uuid = Some(crate::workspace::braced(
+                &ws.workspace.default_repository_uuid,
+            ));
+        }
+    }
+    check_steps(&doc, parsed.as_deref(), &opts)
+}
+
+fn check_steps(
+    doc: &Document,
+    parsed: Option<&[PipelineStep]>,
+    opts: &CheckOptions,
+) -> Result<CheckReport> {
     let scope = Scope::of(doc);
     let mut notes = Vec::new();
     let now = opts.registration.now;
@@ -188,8 +286,7 @@ pub fn check(
             step_claims(&req, &identity, now, 3600, &ids)
         };
     let mut steps = Vec::new();
-    if let Some(path) = pipelines_file {
-        let parsed = pipelines::parse_file(path)?;
+    if let Some(parsed) = parsed {
         for (n, s) in parsed.iter().enumerate() {
             steps.push(step_token(s, n, &mut envs, &mut notes, &scope, &mint)?);
         }

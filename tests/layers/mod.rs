@@ -46,9 +46,9 @@ const LAYERS: Layers = &[
     ("policies", &["policy"]),
     ("tokens", &["token", "inspect", "hostile"]),
     ("issuer", &["config", "issuer", "history", "faults"]),
-    ("probing", &["probe"]),
+    ("probing", &["probe", "policy_check"]),
     ("serving", &["http", "server", "instance", "tls_faults"]),
-    ("harness", &["step", "scenario", "policy_check"]),
+    ("harness", &["step", "scenario"]),
 ];
 
 /// What the guard reads.

@@ -95,9 +95,6 @@ pub struct FaultArgs {
     /// Workspace slug [default: the first served]
     #[arg(long, value_name = "SLUG", global = true)]
     pub workspace: Option<String>,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -290,9 +287,6 @@ pub struct ProbeArgs {
     /// Write a JUnit XML report (one testcase per case)
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
 }
 
 #[derive(Debug, Args)]
@@ -333,9 +327,6 @@ pub struct RunArgs {
     /// The command and its arguments
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
     #[command(flatten)]
     pub time: TimeArgs,
 }
@@ -394,9 +385,6 @@ pub struct VerifyArgs {
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
     #[command(flatten)]
     pub time: TimeArgs,
 }
@@ -430,9 +418,6 @@ pub struct KeysArgs {
     /// Print JSON
     #[arg(long, global = true)]
     pub json: bool,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -545,9 +530,6 @@ pub struct ServeArgs {
     /// Run a scripted sequence of faults and key changes (TOML)
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
     #[command(flatten)]
     pub time: TimeArgs,
 }
@@ -617,9 +599,6 @@ pub struct MintArgs {
     /// Print {token, header, claims} as JSON
     #[arg(long)]
     pub json: bool,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
     #[command(flatten)]
     pub time: TimeArgs,
 }
@@ -647,9 +626,6 @@ pub struct DecodeArgs {
 pub struct CaArgs {
     #[command(subcommand)]
     pub what: CaCommand,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]
@@ -672,9 +648,6 @@ pub struct WorkspacesArgs {
     /// Print JSON
     #[arg(long, global = true)]
     pub json: bool,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -708,9 +681,6 @@ pub struct LogArgs {
     /// One JSON object per line
     #[arg(long)]
     pub json: bool,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
 }
 
 #[derive(Debug, Args)]
@@ -724,9 +694,6 @@ pub struct HealthArgs {
     /// Print the server's health as JSON
     #[arg(long)]
     pub json: bool,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
 }
 
 #[derive(Debug, Args)]
@@ -806,8 +773,6 @@ pub struct PolicyEvalArgs {
     /// Print {"allowed", "kind", "decided_by", "reason", "trace", ...} as JSON
     #[arg(long)]
     pub json: bool,
-    #[arg(skip)]
-    pub data: DataDirArg,
     #[command(flatten)]
     pub time: TimeArgs,
 }
