@@ -71,7 +71,9 @@ pub use keys::{
 };
 pub use server::Server;
 pub use store::{DATA_DIR_ENV, DataDir, ServerRecord, write_atomic};
-pub use token::{MAX_AUDIENCE_LEN, MAX_AUDIENCES, StepIdentity, StepRequest, merge, step_claims};
+pub use token::{
+    MAX_AUDIENCE_LEN, MAX_AUDIENCES, Signer, StepIdentity, StepRequest, merge, step_claims,
+};
 pub use trust::{env_vars, shell_exports, write_bundle};
 pub use workspace::{
     DEFAULT_WORKSPACE, Workspace, WorkspaceSpec, braced, parse_uuid, validate_slug,

@@ -584,9 +584,10 @@ pub struct MintArgs {
     /// Use this raw JSON text as the payload, byte for byte
     #[arg(long, value_name = "TEXT")]
     pub payload_json: Option<String>,
-    /// Signer: workspace, kid:KID, attacker-rs256, attacker-es256, attacker-eddsa, hs256:SECRET, none
+    /// Signer: workspace, kid:KID, ps256, attacker-rs256, attacker-es256, attacker-eddsa,
+    /// hs256:SECRET, hs256-public-pem, hs256-public-der, none
     #[arg(long, value_name = "SIGNER")]
-    pub sign_with: Option<String>,
+    pub sign_with: Option<stepmint::Signer>,
     /// Send no signature (header.payload.)
     #[arg(long)]
     pub drop_signature: bool,
