@@ -24,6 +24,7 @@ mod layers;
 mod local_ca;
 mod local_inputs;
 mod mint_history;
+mod openbao;
 mod owner_only;
 mod policy;
 mod policy_cli;

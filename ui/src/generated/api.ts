@@ -212,8 +212,7 @@ value: JsonValue, } | { "op": "remove_header",
  */
 name: string, } | { "op": "sign", 
 /**
- * `workspace`, `none`, `ps256`, `attacker-rs256`, `attacker-es256`,
- * `attacker-eddsa`, `hs256:SECRET`, `hs256-public-pem`, `hs256-public-der`, `kid:KID`.
+ * Who signs, written as text (`attacker-rs256`, `hs256:SECRET`, `kid:KID`...).
  */
 with: string, } | { "op": "raw_header", 
 /**
@@ -1309,8 +1308,9 @@ header_json?: string | null,
  */
 payload_json?: string | null, 
 /**
- * Crafting: who signs: `workspace` (default), `kid:KID` (any key of the ring, staged too),
- * `attacker-rs256`, `attacker-es256`, `attacker-eddsa`, `hs256:SECRET`, or `none`.
+ * Crafting: who signs (a [`Signer`]: `workspace` by default, `kid:KID`, `ps256`,
+ * `attacker-rs256`, `attacker-es256`, `attacker-eddsa`, `hs256:SECRET`,
+ * `hs256-public-pem`, `hs256-public-der` or `none`); the header declares its `alg` and `kid`.
  */
 sign_with?: string | null, 
 /**
