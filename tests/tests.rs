@@ -35,6 +35,7 @@ mod probe_cli;
 mod probe_families;
 mod probe_policy;
 mod probe_reach;
+mod probe_who;
 mod properties;
 mod readme_snippets;
 mod refname;

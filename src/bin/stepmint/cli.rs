@@ -180,8 +180,13 @@ STEPMINT_TOKEN_URL, STEPMINT_ISSUER, STEPMINT_AUDIENCE, STEPMINT_CA) quoted to s
 stands, so a value reaches the command as it is and never runs. A command that calls
 setsid(2) leaves the process group the timeout kills.
 
-Exit codes: 0 no hostile token accepted; 1 a hostile token accepted; 2 usage error;
-3 the relying party could not be tested (its baseline was refused or unreachable).")]
+Every wrong acceptance says who could exploit it (exploitable_by): anyone, any_workspace,
+same_workspace_repo, branch_pusher (with the branch to push), token_holder, or nobody
+(hygiene: Bitbucket never issues such a token; reported, never failing the run).
+
+Exit codes: 0 no hostile token accepted that someone could exploit; 1 one was (a case or a
+fuzz finding); 2 usage error; 3 the relying party could not be tested (its baseline was
+refused or unreachable).")]
 pub struct ProbeArgs {
     /// The relying party's URL (http:// or https://; placeholders below)
     #[arg(

@@ -54,18 +54,13 @@ pub fn reach(genuine: &Map<String, Value>, edits: &[Edit]) -> Reach {
             Edit::Sign { .. } => {}
             Edit::Encoding { .. } => {
                 shape.get_or_insert_with(|| {
-                    format!(
-                        "`{}`: Bitbucket never encodes a token so (the signature is genuine)",
-                        e.member()
-                    )
+                    "an encoding Bitbucket never produces, with the issuer's genuine signature"
+                        .into()
                 });
             }
             Edit::SetHeader { .. } | Edit::RemoveHeader { .. } | Edit::RawHeader { .. } => {
                 shape.get_or_insert_with(|| {
-                    format!(
-                        "`{}`: a header Bitbucket never sends (the signature is genuine)",
-                        e.describe()
-                    )
+                    "a header Bitbucket never sends, with the issuer's genuine signature".into()
                 });
             }
             Edit::RawPayload { .. } => {
