@@ -22,6 +22,7 @@ pub struct Instance {
     issuer: Arc<Issuer>,
     log: Arc<RequestLog>,
     faults: Arc<crate::faults::FaultTable>,
+    exchanges: Arc<crate::http::exchange::Exchanges>,
     tls_faults: Option<crate::tls_faults::TlsFaultListeners>,
     server: Server,
     control_token: Option<String>,
@@ -108,6 +109,16 @@ impl Instance {
                 allow_exec: config.allow_exec,
             },
         );
+        for (arn, file) in &config.aws_roles {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                Error::invalid(
+                    "aws_roles",
+                    format!("role {arn}: cannot read {}: {e}", file.display()),
+                )
+            })?;
+            state.exchanges.put_role_text(arn, &text)?;
+        }
+        let exchanges = state.exchanges.clone();
         let log = state.log.clone();
         let faults = state.faults.clone();
         let app = router(state);
@@ -149,6 +160,7 @@ impl Instance {
             issuer,
             log,
             faults,
+            exchanges,
             tls_faults,
             server,
             control_token,
@@ -173,6 +185,16 @@ impl Instance {
     /// The injected faults.
     pub fn faults(&self) -> &Arc<crate::faults::FaultTable> {
         &self.faults
+    }
+
+    /// The emulated token exchanges' roles and sessions.
+    pub fn exchanges(&self) -> &Arc<crate::http::exchange::Exchanges> {
+        &self.exchanges
+    }
+
+    /// The emulated AWS STS endpoint (`AWS_ENDPOINT_URL_STS`).
+    pub fn aws_sts_url(&self) -> String {
+        crate::paths::aws_sts_url(&self.base_url)
     }
 
     /// The TLS fault listeners' base URLs by fault name (empty unless `tls_faults`).

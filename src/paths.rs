@@ -10,6 +10,15 @@ pub const CONTROL_PREFIX: &str = "/_stepmint/v1";
 /// The web console's prefix (the built `ui/`, embedded).
 pub const CONSOLE_PREFIX: &str = "/_stepmint/ui";
 
+/// The emulated AWS STS endpoint (`AWS_ENDPOINT_URL_STS`), outside the control prefix: STS
+/// clients carry no control token.
+pub const AWS_STS_PATH: &str = "/_stepmint/aws/sts/";
+
+/// The emulated AWS STS URL of the server at `base`.
+pub fn aws_sts_url(base: &str) -> String {
+    format!("{}{AWS_STS_PATH}", trim_base(base))
+}
+
 /// Axum route of a workspace's discovery document.
 pub const DISCOVERY_ROUTE: &str =
     "/2.0/workspaces/{slug}/pipelines-config/identity/oidc/.well-known/openid-configuration";

@@ -20,7 +20,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("issuer", &["config", "issuer", "history", "faults"]),
     ("probing", &["probe"]),
     ("serving", &["http", "server", "instance", "tls_faults"]),
-    ("harness", &["step", "pipelines", "scenario", "policy_check"]),
+    (
+        "harness",
+        &["step", "pipelines", "scenario", "policy_check"],
+    ),
 ];
 
 fn src() -> PathBuf {

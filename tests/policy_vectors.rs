@@ -16,9 +16,14 @@ fn provider(issuer: &str, subject: &str) -> String {
         "github" => "token.actions.githubusercontent.com".into(),
         "gitlab" => "gitlab.com".into(),
         "terraform-cloud" => "app.terraform.io".into(),
-        "bitbucket" => "api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc".into(),
+        "bitbucket" => {
+            "api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc".into()
+        }
         "circleci" => {
-            let org = subject.strip_prefix("org/").and_then(|r| r.split('/').next()).unwrap_or("unknown");
+            let org = subject
+                .strip_prefix("org/")
+                .and_then(|r| r.split('/').next())
+                .unwrap_or("unknown");
             format!("oidc.circleci.com/org/{org}")
         }
         other => panic!("unknown issuer {other}"),
@@ -71,25 +76,39 @@ fn decide(v: &Value) -> (bool, String) {
         "aws-all" | "aws-stringequals" | "aws-stringlike" => (aws_document(cond, &prov), Kind::Aws),
         "gcp-cel" => {
             claims.entry("aud").or_insert_with(|| "https://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/x".into());
-            (json!({
-                "name": "projects/1/locations/global/workloadIdentityPools/p/providers/x",
-                "attributeMapping": {"google.subject": "assertion.sub"},
-                "attributeCondition": cond["pattern"],
-                "oidc": {"issuerUri": iss}
-            }), Kind::Gcp)
+            (
+                json!({
+                    "name": "projects/1/locations/global/workloadIdentityPools/p/providers/x",
+                    "attributeMapping": {"google.subject": "assertion.sub"},
+                    "attributeCondition": cond["pattern"],
+                    "oidc": {"issuerUri": iss}
+                }),
+                Kind::Gcp,
+            )
         }
         "azure-fic-exact" => {
             assert_eq!(cond["claim"].as_str().unwrap_or("sub"), "sub");
-            claims.entry("aud").or_insert_with(|| "api://AzureADTokenExchange".into());
-            (json!({"issuer": iss, "subject": cond["pattern"], "audiences": ["api://AzureADTokenExchange"]}), Kind::Azure)
+            claims
+                .entry("aud")
+                .or_insert_with(|| "api://AzureADTokenExchange".into());
+            (
+                json!({"issuer": iss, "subject": cond["pattern"], "audiences": ["api://AzureADTokenExchange"]}),
+                Kind::Azure,
+            )
         }
         "azure-fic-flexible" => {
-            claims.entry("aud").or_insert_with(|| "api://AzureADTokenExchange".into());
-            (json!({"issuer": iss, "claimsMatchingExpression": {"value": cond["pattern"], "languageVersion": 1}, "audiences": ["api://AzureADTokenExchange"]}), Kind::Azure)
+            claims
+                .entry("aud")
+                .or_insert_with(|| "api://AzureADTokenExchange".into());
+            (
+                json!({"issuer": iss, "claimsMatchingExpression": {"value": cond["pattern"], "languageVersion": 1}, "audiences": ["api://AzureADTokenExchange"]}),
+                Kind::Azure,
+            )
         }
         other => panic!("unknown consumer {other}"),
     };
-    let document = Document::from_value(&doc, Some(kind)).unwrap_or_else(|e| panic!("{}: {e}", v["id"]));
+    let document =
+        Document::from_value(&doc, Some(kind)).unwrap_or_else(|e| panic!("{}: {e}", v["id"]));
     let d = document.evaluate(&Context::new(claims, NOW));
     (d.allowed, d.reason)
 }
@@ -97,7 +116,11 @@ fn decide(v: &Value) -> (bool, String) {
 #[test]
 fn every_subvector_decides_as_expected() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/subvectors");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
     files.sort();
     assert_eq!(files.len(), 14, "the 14 suites");
     let (mut ran, mut wrong) = (0, Vec::new());
@@ -108,10 +131,20 @@ fn every_subvector_decides_as_expected() {
             let (got, why) = decide(v);
             ran += 1;
             if got != want {
-                wrong.push(format!("{}: expected {}, got {} ({why})", v["id"], v["expect"], if got { "match" } else { "no-match" }));
+                wrong.push(format!(
+                    "{}: expected {}, got {} ({why})",
+                    v["id"],
+                    v["expect"],
+                    if got { "match" } else { "no-match" }
+                ));
             }
         }
     }
     assert_eq!(ran, 133, "every vector runs");
-    assert!(wrong.is_empty(), "{} of {ran} vectors disagree:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {ran} vectors disagree:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }

@@ -5,6 +5,7 @@
 mod util;
 
 mod arb;
+mod aws_sts;
 
 mod api_types;
 

@@ -10,6 +10,7 @@ pub mod calls;
 mod console;
 mod control;
 mod error;
+pub mod exchange;
 mod faults;
 mod guard;
 mod live;
@@ -81,9 +82,13 @@ pub fn router(state: AppState) -> Router {
     let control = control
         .route("/attacker/{slug}/jwks.json", get(control::attacker_jwks))
         .route("/attacker/{slug}/cert.pem", get(control::attacker_cert));
+    let sts = axum::routing::get(exchange::aws::sts).post(exchange::aws::sts);
     let mut app = Router::new()
         .route(DISCOVERY_ROUTE, get(oidc::discovery))
-        .route(JWKS_ROUTE, get(oidc::jwks));
+        .route(JWKS_ROUTE, get(oidc::jwks))
+        // STS clients are relying-party-like: no control token, so not under the control prefix.
+        .route(crate::paths::AWS_STS_PATH, sts.clone())
+        .route(crate::paths::AWS_STS_PATH.trim_end_matches('/'), sts);
     app = if state.serving.control {
         app.nest(crate::paths::CONTROL_PREFIX, control)
     } else {

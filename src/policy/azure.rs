@@ -15,11 +15,18 @@ use crate::policy::types::{Context, Decision, Finding, Kind, Severity, TimeRules
 use crate::validate::string_like;
 
 /// Entra: `exp` required; no documented leeway.
-pub const TIME_RULES: TimeRules = TimeRules { exp_required: true, leeway: 0 };
+pub const TIME_RULES: TimeRules = TimeRules {
+    exp_required: true,
+    leeway: 0,
+};
 /// The audience Entra recommends and the portal fills in.
 pub const DEFAULT_AUDIENCE: &str = "api://AzureADTokenExchange";
 /// Issuers Microsoft supports flexible credentials for.
-const FLEXIBLE_ISSUERS: [&str; 3] = ["https://token.actions.githubusercontent.com", "https://gitlab.com", "https://app.terraform.io"];
+const FLEXIBLE_ISSUERS: [&str; 3] = [
+    "https://token.actions.githubusercontent.com",
+    "https://gitlab.com",
+    "https://app.terraform.io",
+];
 
 /// One clause of a flexible expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +57,9 @@ pub fn parse_expression(text: &str) -> std::result::Result<Vec<Clause>, String> 
     let mut out = Vec::new();
     let mut rest = text.trim();
     loop {
-        let r = rest.strip_prefix("claims['").ok_or_else(|| format!("expected claims['NAME'] at `{rest}`"))?;
+        let r = rest
+            .strip_prefix("claims['")
+            .ok_or_else(|| format!("expected claims['NAME'] at `{rest}`"))?;
         let (claim, r) = r.split_once("']").ok_or("unterminated claims['...']")?;
         let r = r.trim_start();
         let (glob, r) = if let Some(r) = r.strip_prefix("eq ") {
@@ -58,16 +67,28 @@ pub fn parse_expression(text: &str) -> std::result::Result<Vec<Clause>, String> 
         } else if let Some(r) = r.strip_prefix("matches ") {
             (true, r)
         } else {
-            return Err(format!("expected `eq` or `matches` after claims['{claim}']"));
+            return Err(format!(
+                "expected `eq` or `matches` after claims['{claim}']"
+            ));
         };
-        let r = r.trim_start().strip_prefix('\'').ok_or("expected a quoted comparand")?;
+        let r = r
+            .trim_start()
+            .strip_prefix('\'')
+            .ok_or("expected a quoted comparand")?;
         let (value, r) = r.split_once('\'').ok_or("unterminated comparand")?;
-        out.push(Clause { claim: claim.to_string(), glob, value: value.to_string() });
+        out.push(Clause {
+            claim: claim.to_string(),
+            glob,
+            value: value.to_string(),
+        });
         let r = r.trim_start();
         if r.is_empty() {
             return Ok(out);
         }
-        rest = r.strip_prefix("and ").ok_or_else(|| format!("expected `and` at `{r}`"))?.trim_start();
+        rest = r
+            .strip_prefix("and ")
+            .ok_or_else(|| format!("expected `and` at `{r}`"))?
+            .trim_start();
     }
 }
 
@@ -82,76 +103,198 @@ impl Credential {
             Some(l) => format!("{f} (line {l})"),
             None => f.to_string(),
         };
-        let issuer = doc.get("issuer").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or_else(|| Error::invalid("issuer", "a federated credential needs an issuer"))?.to_string();
-        let subject = doc.get("subject").and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
+        let issuer = doc
+            .get("issuer")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| Error::invalid("issuer", "a federated credential needs an issuer"))?
+            .to_string();
+        let subject = doc
+            .get("subject")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(String::from);
         let expression = match doc.get("claimsMatchingExpression") {
             None | Some(Value::Null) => None,
             Some(v) => {
                 let text = v.get("value").and_then(Value::as_str).or(v.as_str()).ok_or_else(|| Error::invalid(at("claimsMatchingExpression"), "expected {\"value\": \"claims['sub'] matches '...'\", \"languageVersion\": 1}"))?;
-                Some(parse_expression(text).map_err(|m| Error::invalid(at("claimsMatchingExpression"), m))?)
+                Some(
+                    parse_expression(text)
+                        .map_err(|m| Error::invalid(at("claimsMatchingExpression"), m))?,
+                )
             }
         };
         match (&subject, &expression) {
-            (Some(_), Some(_)) => return Err(Error::invalid(at("claimsMatchingExpression"), "subject and claimsMatchingExpression are mutually exclusive")),
-            (None, None) => return Err(Error::invalid("subject", "a federated credential needs a subject (or a claimsMatchingExpression)")),
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid(
+                    at("claimsMatchingExpression"),
+                    "subject and claimsMatchingExpression are mutually exclusive",
+                ));
+            }
+            (None, None) => {
+                return Err(Error::invalid(
+                    "subject",
+                    "a federated credential needs a subject (or a claimsMatchingExpression)",
+                ));
+            }
             _ => {}
         }
         let audiences = match doc.get("audiences") {
             None => vec![DEFAULT_AUDIENCE.to_string()],
-            Some(Value::Array(a)) => a.iter().map(|v| v.as_str().map(String::from).ok_or_else(|| Error::invalid(at("audiences"), "must be a list of strings"))).collect::<Result<_>>()?,
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(String::from)
+                        .ok_or_else(|| Error::invalid(at("audiences"), "must be a list of strings"))
+                })
+                .collect::<Result<_>>()?,
             Some(_) => return Err(Error::invalid(at("audiences"), "must be a list of strings")),
         };
         if audiences.len() != 1 {
-            return Err(Error::invalid(at("audiences"), "a federated credential has exactly one audience"));
+            return Err(Error::invalid(
+                at("audiences"),
+                "a federated credential has exactly one audience",
+            ));
         }
-        Ok(Credential { issuer, subject, expression, audiences })
+        Ok(Credential {
+            issuer,
+            subject,
+            expression,
+            audiences,
+        })
     }
 
     /// Judges a token.
     pub fn evaluate(&self, ctx: &Context) -> Decision {
         let mut trace = Vec::new();
         let c = &ctx.claims;
-        let s = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let s = |k: &str| {
+            c.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
         let deny = |at: &str, why: String, mut trace: Vec<TraceStep>| {
-            trace.push(TraceStep { at: at.into(), passed: false, detail: why.clone() });
+            trace.push(TraceStep {
+                at: at.into(),
+                passed: false,
+                detail: why.clone(),
+            });
             Decision::new(Kind::Azure, false, at, why, trace)
         };
         if s("iss") != self.issuer {
-            return deny("issuer", format!("AADSTS700211: No matching federated identity record found for presented assertion issuer {:?}", s("iss")), trace);
+            return deny(
+                "issuer",
+                format!(
+                    "AADSTS700211: No matching federated identity record found for presented assertion issuer {:?}",
+                    s("iss")
+                ),
+                trace,
+            );
         }
-        trace.push(TraceStep { at: "issuer".into(), passed: true, detail: "iss matches".into() });
+        trace.push(TraceStep {
+            at: "issuer".into(),
+            passed: true,
+            detail: "iss matches".into(),
+        });
         let aud: Vec<String> = match c.get("aud") {
             Some(Value::String(a)) => vec![a.clone()],
-            Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
             _ => Vec::new(),
         };
         if !aud.iter().any(|a| self.audiences.contains(a)) {
-            return deny("audiences", format!("AADSTS700212: No matching federated identity record found for presented assertion audience {aud:?} (the credential accepts {:?}; set oidc.audiences in bitbucket-pipelines.yml)", self.audiences), trace);
+            return deny(
+                "audiences",
+                format!(
+                    "AADSTS700212: No matching federated identity record found for presented assertion audience {aud:?} (the credential accepts {:?}; set oidc.audiences in bitbucket-pipelines.yml)",
+                    self.audiences
+                ),
+                trace,
+            );
         }
-        trace.push(TraceStep { at: "audiences".into(), passed: true, detail: "an aud matches".into() });
+        trace.push(TraceStep {
+            at: "audiences".into(),
+            passed: true,
+            detail: "an aud matches".into(),
+        });
         match c.get("exp").and_then(Value::as_i64) {
             Some(exp) if ctx.now < exp => {}
-            _ => return deny("exp", "AADSTS700024: the client assertion is expired or has no exp".into(), trace),
+            _ => {
+                return deny(
+                    "exp",
+                    "AADSTS700024: the client assertion is expired or has no exp".into(),
+                    trace,
+                );
+            }
         }
         if let Some(subject) = &self.subject {
             if s("sub") != *subject {
-                let hint = if ctx.claims.contains_key("stepUuid") { " (a Bitbucket sub ends with the step UUID, new every run: a classic credential cannot match future runs)" } else { "" };
-                return deny("subject", format!("AADSTS700213: No matching federated identity record found for presented assertion subject {:?}{hint}", s("sub")), trace);
+                let hint = if ctx.claims.contains_key("stepUuid") {
+                    " (a Bitbucket sub ends with the step UUID, new every run: a classic credential cannot match future runs)"
+                } else {
+                    ""
+                };
+                return deny(
+                    "subject",
+                    format!(
+                        "AADSTS700213: No matching federated identity record found for presented assertion subject {:?}{hint}",
+                        s("sub")
+                    ),
+                    trace,
+                );
             }
-            trace.push(TraceStep { at: "subject".into(), passed: true, detail: "sub matches exactly".into() });
+            trace.push(TraceStep {
+                at: "subject".into(),
+                passed: true,
+                detail: "sub matches exactly".into(),
+            });
         }
         if let Some(clauses) = &self.expression {
             for cl in clauses {
                 let v = s(&cl.claim);
-                let ok = c.get(&cl.claim).is_some_and(Value::is_string) && if cl.glob { string_like(&cl.value, &v) } else { v == cl.value };
-                let detail = format!("claims['{}'] {} '{}' for {v:?}", cl.claim, if cl.glob { "matches" } else { "eq" }, cl.value);
+                let ok = c.get(&cl.claim).is_some_and(Value::is_string)
+                    && if cl.glob {
+                        string_like(&cl.value, &v)
+                    } else {
+                        v == cl.value
+                    };
+                let detail = format!(
+                    "claims['{}'] {} '{}' for {v:?}",
+                    cl.claim,
+                    if cl.glob { "matches" } else { "eq" },
+                    cl.value
+                );
                 if !ok {
-                    return deny("claimsMatchingExpression", format!("AADSTS700213: the claims matching expression does not hold: {detail}"), trace);
+                    return deny(
+                        "claimsMatchingExpression",
+                        format!(
+                            "AADSTS700213: the claims matching expression does not hold: {detail}"
+                        ),
+                        trace,
+                    );
                 }
-                trace.push(TraceStep { at: "claimsMatchingExpression".into(), passed: true, detail });
+                trace.push(TraceStep {
+                    at: "claimsMatchingExpression".into(),
+                    passed: true,
+                    detail,
+                });
             }
         }
-        Decision::new(Kind::Azure, true, if self.subject.is_some() { "subject" } else { "claimsMatchingExpression" }, "the assertion matches the federated credential", trace)
+        Decision::new(
+            Kind::Azure,
+            true,
+            if self.subject.is_some() {
+                "subject"
+            } else {
+                "claimsMatchingExpression"
+            },
+            "the assertion matches the federated credential",
+            trace,
+        )
     }
 
     /// The lint findings.
@@ -166,7 +309,9 @@ impl Credential {
                 out.push(Finding::new("full-sub-pinned", Severity::Error, "a Bitbucket step token's sub ends with the step UUID, which is new on every run; a classic credential's exact subject matches only the run it was copied from and no Bitbucket step can ever match it again", "Azure cannot express \"this repository, any step\" for Bitbucket: classic credentials have no wildcards and Microsoft supports flexible credentials only for GitHub, GitLab and Terraform Cloud").at("subject", None));
             }
         }
-        if self.expression.is_some() && !FLEXIBLE_ISSUERS.contains(&self.issuer.trim_end_matches('/')) {
+        if self.expression.is_some()
+            && !FLEXIBLE_ISSUERS.contains(&self.issuer.trim_end_matches('/'))
+        {
             out.push(Finding::new("flexible-fic-unsupported-issuer", Severity::Warning, format!("flexible credentials are supported only for GitHub, GitLab and Terraform Cloud issuers; Entra refuses one for {}", self.issuer), "use a classic credential with the exact subject, or another relying party").at("claimsMatchingExpression", None));
         }
         if self.audiences.iter().any(|a| a != DEFAULT_AUDIENCE) {

@@ -51,14 +51,23 @@ pub struct BoundaryToken {
 
 /// `{uuid}` when `s` is a braced (or bare) UUID.
 fn braced_uuid(s: &str) -> Option<String> {
-    let inner = s.strip_prefix('{').and_then(|r| r.strip_suffix('}')).unwrap_or(s);
-    uuid::Uuid::parse_str(inner).ok().filter(|_| inner.len() == 36).map(|u| format!("{{{}}}", u.hyphenated()))
+    let inner = s
+        .strip_prefix('{')
+        .and_then(|r| r.strip_suffix('}'))
+        .unwrap_or(s);
+    uuid::Uuid::parse_str(inner)
+        .ok()
+        .filter(|_| inner.len() == 36)
+        .map(|u| format!("{{{}}}", u.hyphenated()))
 }
 
 impl Scope {
     /// Reads the scope of `doc`.
     pub fn of(doc: &Document) -> Scope {
-        let mut scope = Scope { issuer: doc.trusted_issuers().into_iter().next(), ..Scope::default() };
+        let mut scope = Scope {
+            issuer: doc.trusted_issuers().into_iter().next(),
+            ..Scope::default()
+        };
         for (claim, value) in compared(doc) {
             scope.learn(&claim, &value);
         }
@@ -84,7 +93,11 @@ impl Scope {
                 Some(ws) => {
                     self.workspace_uuid.get_or_insert(ws);
                 }
-                None if !value.contains('*') && !self.custom_audiences.iter().any(|a| a == value) => self.custom_audiences.push(value.to_string()),
+                None if !value.contains('*')
+                    && !self.custom_audiences.iter().any(|a| a == value) =>
+                {
+                    self.custom_audiences.push(value.to_string())
+                }
                 None => {}
             },
             "workspaceUuid" => {
@@ -118,7 +131,11 @@ impl Scope {
 pub fn compared(doc: &Document) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let Some(p) = doc.as_aws() {
-        for s in p.statements.iter().filter(|s| s.effect == super::aws::Effect::Allow) {
+        for s in p
+            .statements
+            .iter()
+            .filter(|s| s.effect == super::aws::Effect::Allow)
+        {
             for c in &s.clauses {
                 if c.op.negated() {
                     continue;
@@ -181,7 +198,9 @@ fn cel_comparisons(cond: &str) -> Vec<(String, String)> {
                 None => continue,
             }
         } else if let Some(r) = rest.strip_prefix('.') {
-            let end = r.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(r.len());
+            let end = r
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(r.len());
             (&r[..end], &r[end..])
         } else {
             continue;
@@ -197,7 +216,11 @@ fn cel_comparisons(cond: &str) -> Vec<(String, String)> {
         let q = quoted.chars().next().unwrap_or(' ');
         if q == '\'' || q == '"' {
             if let Some((v, _)) = quoted[1..].split_once(q) {
-                let v = if after.starts_with(".startsWith") { format!("{v}*") } else { v.to_string() };
+                let v = if after.starts_with(".startsWith") {
+                    format!("{v}*")
+                } else {
+                    v.to_string()
+                };
                 out.push((name.to_string(), v));
             }
         }
@@ -228,27 +251,53 @@ fn replace_in_sub(claims: &mut Map<String, Value>, index: usize, new: Option<&st
 /// The neighbours of `base`, an in-scope token of `scope`, at `now`.
 pub fn variants(scope: &Scope, base: &Map<String, Value>, now: i64) -> Vec<BoundaryToken> {
     let mut out = Vec::new();
-    let mut push = |name: &str, change: String, expected: Option<bool>, claims: Map<String, Value>| {
-        out.push(BoundaryToken { name: name.into(), change, expected, claims });
-    };
-    push("in scope", "a token the policy is written for".into(), Some(true), base.clone());
+    let mut push =
+        |name: &str, change: String, expected: Option<bool>, claims: Map<String, Value>| {
+            out.push(BoundaryToken {
+                name: name.into(),
+                change,
+                expected,
+                claims,
+            });
+        };
+    push(
+        "in scope",
+        "a token the policy is written for".into(),
+        Some(true),
+        base.clone(),
+    );
 
     let mut c = base.clone();
     let repo = other_uuid(1);
     replace_in_sub(&mut c, 0, Some(&repo));
     c.insert("repositoryUuid".into(), repo.clone().into());
-    push("other repository", format!("repositoryUuid {repo} (another repository of the same workspace)"), scope.repository_uuid.as_ref().map(|_| false), c);
+    push(
+        "other repository",
+        format!("repositoryUuid {repo} (another repository of the same workspace)"),
+        scope.repository_uuid.as_ref().map(|_| false),
+        c,
+    );
 
     if base.contains_key("deploymentEnvironmentUuid") {
         let mut c = base.clone();
         let env = other_uuid(2);
         replace_in_sub(&mut c, 1, Some(&env));
         c.insert("deploymentEnvironmentUuid".into(), env.clone().into());
-        push("other environment", format!("deploymentEnvironmentUuid {env} (another deployment environment)"), (!scope.environment_uuids.is_empty()).then_some(false), c);
+        push(
+            "other environment",
+            format!("deploymentEnvironmentUuid {env} (another deployment environment)"),
+            (!scope.environment_uuids.is_empty()).then_some(false),
+            c,
+        );
         let mut c = base.clone();
         replace_in_sub(&mut c, 1, None);
         c.shift_remove("deploymentEnvironmentUuid");
-        push("no environment", "a step with no deployment (sub {repository}:{step})".into(), (!scope.environment_uuids.is_empty()).then_some(false), c);
+        push(
+            "no environment",
+            "a step with no deployment (sub {repository}:{step})".into(),
+            (!scope.environment_uuids.is_empty()).then_some(false),
+            c,
+        );
     } else {
         let mut c = base.clone();
         let env = other_uuid(2);
@@ -258,7 +307,12 @@ pub fn variants(scope: &Scope, base: &Map<String, Value>, now: i64) -> Vec<Bound
             c.insert("sub".into(), format!("{repo}:{env}:{step}").into());
         }
         c.insert("deploymentEnvironmentUuid".into(), env.clone().into());
-        push("deployment step", format!("the same repository deploying to environment {env}"), None, c);
+        push(
+            "deployment step",
+            format!("the same repository deploying to environment {env}"),
+            None,
+            c,
+        );
     }
 
     let mut c = base.clone();
@@ -276,11 +330,21 @@ pub fn variants(scope: &Scope, base: &Map<String, Value>, now: i64) -> Vec<Bound
     }
     c.insert("workspaceUuid".into(), ws.clone().into());
     set_ari(&mut c, &format!("{ARI_PREFIX}{ws_bare}"));
-    push("other workspace", "another workspace's issuer and audience".into(), Some(false), c);
+    push(
+        "other workspace",
+        "another workspace's issuer and audience".into(),
+        Some(false),
+        c,
+    );
 
     let mut c = base.clone();
     set_ari(&mut c, &format!("{ARI_PREFIX}{ws_bare}"));
-    push("other workspace audience", "the same issuer with another workspace's ARI in aud".into(), None, c);
+    push(
+        "other workspace audience",
+        "the same issuer with another workspace's ARI in aud".into(),
+        None,
+        c,
+    );
 
     let mut c = base.clone();
     let mut aud: Vec<Value> = match c.get("aud") {
@@ -290,18 +354,36 @@ pub fn variants(scope: &Scope, base: &Map<String, Value>, now: i64) -> Vec<Bound
     };
     aud.push("custom-audience.example".into());
     c.insert("aud".into(), Value::Array(aud));
-    push("extra audience", "aud as a list with a custom audience added (oidc.audiences in the pipeline)".into(), None, c);
+    push(
+        "extra audience",
+        "aud as a list with a custom audience added (oidc.audiences in the pipeline)".into(),
+        None,
+        c,
+    );
 
     let mut c = base.clone();
     c.insert("branchName".into(), "feature/boundary".into());
-    push("other branch", "branchName feature/boundary".into(), (!scope.branches.is_empty()).then_some(false), c);
+    push(
+        "other branch",
+        "branchName feature/boundary".into(),
+        (!scope.branches.is_empty()).then_some(false),
+        c,
+    );
 
     let mut c = base.clone();
     let step = other_uuid(4);
-    let n = c.get("sub").and_then(Value::as_str).map_or(0, |s| s.split(':').count());
+    let n = c
+        .get("sub")
+        .and_then(Value::as_str)
+        .map_or(0, |s| s.split(':').count());
     replace_in_sub(&mut c, n.saturating_sub(1), Some(&step));
     c.insert("stepUuid".into(), step.into());
-    push("next run", "the same step in the next pipeline run (a new step UUID)".into(), Some(true), c);
+    push(
+        "next run",
+        "the same step in the next pipeline run (a new step UUID)".into(),
+        Some(true),
+        c,
+    );
 
     let mut c = base.clone();
     c.insert("iat".into(), (now - 7200).into());
@@ -313,7 +395,17 @@ pub fn variants(scope: &Scope, base: &Map<String, Value>, now: i64) -> Vec<Bound
 /// Replaces the workspace ARI in `aud` (string or first element), keeping custom audiences.
 fn set_ari(claims: &mut Map<String, Value>, ari: &str) {
     let new = match claims.get("aud") {
-        Some(Value::Array(a)) => Value::Array(a.iter().map(|v| if v.as_str().is_some_and(|s| s.starts_with(ARI_PREFIX)) { ari.into() } else { v.clone() }).collect()),
+        Some(Value::Array(a)) => Value::Array(
+            a.iter()
+                .map(|v| {
+                    if v.as_str().is_some_and(|s| s.starts_with(ARI_PREFIX)) {
+                        ari.into()
+                    } else {
+                        v.clone()
+                    }
+                })
+                .collect(),
+        ),
         _ => ari.into(),
     };
     claims.insert("aud".into(), new);

@@ -89,7 +89,14 @@ pub struct CheckReport {
 /// Builds the report. `base` is an in-scope token (minted by the caller from
 /// [`Scope::of`]); `template` carries the relying party's registration (account, client IDs)
 /// and the clock; `steps` are the pipelines file's steps.
-pub fn check(doc: &Document, scope: &Scope, steps: &[StepToken], base: &Map<String, Value>, template: &Context, notes: Vec<String>) -> CheckReport {
+pub fn check(
+    doc: &Document,
+    scope: &Scope,
+    steps: &[StepToken],
+    base: &Map<String, Value>,
+    template: &Context,
+    notes: Vec<String>,
+) -> CheckReport {
     let eval = |claims: &Map<String, Value>| {
         let mut ctx = template.clone();
         ctx.claims = claims.clone();
@@ -111,9 +118,16 @@ pub fn check(doc: &Document, scope: &Scope, steps: &[StepToken], base: &Map<Stri
             continue;
         }
         let d = eval(&s.claims);
-        let env_uuid = s.claims.get("deploymentEnvironmentUuid").and_then(Value::as_str);
-        let outside_env = !scope.environment_uuids.is_empty() && env_uuid.is_none_or(|e| !scope.environment_uuids.iter().any(|x| x == e));
-        let outside_branch = !scope.branches.is_empty() && s.branch.as_ref().is_some_and(|b| !scope.branches.contains(b));
+        let env_uuid = s
+            .claims
+            .get("deploymentEnvironmentUuid")
+            .and_then(Value::as_str);
+        let outside_env = !scope.environment_uuids.is_empty()
+            && env_uuid.is_none_or(|e| !scope.environment_uuids.iter().any(|x| x == e));
+        let outside_branch = !scope.branches.is_empty()
+            && s.branch
+                .as_ref()
+                .is_some_and(|b| !scope.branches.contains(b));
         access.push(AccessRow {
             step: s.step.clone(),
             location: s.location.clone(),
@@ -141,6 +155,16 @@ pub fn check(doc: &Document, scope: &Scope, steps: &[StepToken], base: &Map<Stri
         })
         .collect();
     let findings = doc.findings();
-    let failed = access.iter().any(|a| a.unexpected) || boundary.iter().any(|b| b.unexpected) || findings.iter().any(|f| f.severity == Severity::Error);
-    CheckReport { kind: doc.kind(), scope: scope.clone(), access, boundary, findings, failed, notes }
+    let failed = access.iter().any(|a| a.unexpected)
+        || boundary.iter().any(|b| b.unexpected)
+        || findings.iter().any(|f| f.severity == Severity::Error);
+    CheckReport {
+        kind: doc.kind(),
+        scope: scope.clone(),
+        access,
+        boundary,
+        findings,
+        failed,
+        notes,
+    }
 }

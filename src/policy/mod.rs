@@ -55,7 +55,10 @@ impl Document {
     /// A document from JSON already parsed (no line numbers in its errors).
     pub fn from_value(value: &Value, kind: Option<Kind>) -> Result<Document> {
         let Value::Object(map) = value else {
-            return Err(Error::invalid("policy", "a policy document must be a JSON object"));
+            return Err(Error::invalid(
+                "policy",
+                "a policy document must be a JSON object",
+            ));
         };
         Document::from_map(Source::synthetic(), map.clone(), kind)
     }

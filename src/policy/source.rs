@@ -231,9 +231,21 @@ mod tests {
         let e = Source::parse(&format!("{{\"a\": {deep}}}")).unwrap_err();
         assert!(e.to_string().contains("nested deeper"), "{e}");
         let big = format!("{{\"a\": \"{}\"}}", "x".repeat(MAX_POLICY_BYTES));
-        assert!(Source::parse(&big).unwrap_err().to_string().contains("bytes"));
-        assert!(Source::parse("not json").unwrap_err().to_string().contains("not a JSON"));
-        let e = Source::parse("{\n\"a\": 1,\n\"a\": 2}").unwrap_err().to_string();
+        assert!(
+            Source::parse(&big)
+                .unwrap_err()
+                .to_string()
+                .contains("bytes")
+        );
+        assert!(
+            Source::parse("not json")
+                .unwrap_err()
+                .to_string()
+                .contains("not a JSON")
+        );
+        let e = Source::parse("{\n\"a\": 1,\n\"a\": 2}")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line"), "{e}");
     }
 }

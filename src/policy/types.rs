@@ -165,7 +165,13 @@ pub struct Decision {
 }
 
 impl Decision {
-    pub(crate) fn new(kind: Kind, allowed: bool, decided_by: impl Into<String>, reason: impl Into<String>, trace: Vec<TraceStep>) -> Decision {
+    pub(crate) fn new(
+        kind: Kind,
+        allowed: bool,
+        decided_by: impl Into<String>,
+        reason: impl Into<String>,
+        trace: Vec<TraceStep>,
+    ) -> Decision {
         Decision {
             allowed,
             kind,
@@ -219,7 +225,12 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub(crate) fn new(id: &str, severity: Severity, message: impl Into<String>, fix: impl Into<String>) -> Finding {
+    pub(crate) fn new(
+        id: &str,
+        severity: Severity,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Finding {
         Finding {
             id: id.into(),
             severity,

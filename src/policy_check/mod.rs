@@ -25,7 +25,8 @@ use crate::token::{StepIdentity, StepRequest, step_claims};
 use crate::validate::{self, Policy, Report};
 
 /// The issuer a check assumes when the policy names none.
-pub const STAND_IN_ISSUER: &str = "https://api.bitbucket.org/2.0/workspaces/workspace/pipelines-config/identity/oidc";
+pub const STAND_IN_ISSUER: &str =
+    "https://api.bitbucket.org/2.0/workspaces/workspace/pipelines-config/identity/oidc";
 
 /// `policy eval`'s answer.
 #[derive(Debug, Clone, Serialize)]
@@ -44,7 +45,14 @@ pub struct Evaluation {
 /// Verifies `token` with the keys of the workspace that issued it (its `iss`; else
 /// `workspace`, else the first), then judges it by `doc` with `registration` (account, client
 /// IDs...) at `now`.
-pub fn eval_token(issuer: &Issuer, doc: &Document, token: &str, workspace: Option<&str>, registration: &Context, now: i64) -> Result<Evaluation> {
+pub fn eval_token(
+    issuer: &Issuer,
+    doc: &Document,
+    token: &str,
+    workspace: Option<&str>,
+    registration: &Context,
+    now: i64,
+) -> Result<Evaluation> {
     let token = token.trim();
     let decoded = crate::inspect::decode_unverified(token)?;
     let payload = match &decoded.claims {
@@ -64,21 +72,42 @@ pub fn eval_token(issuer: &Issuer, doc: &Document, token: &str, workspace: Optio
             .find(|w| Some(&w.issuer) == iss.as_ref())
             .map_or_else(|| issuer.workspace_or_first(None), Ok)?,
     };
-    let algs: Vec<&str> = vec!["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"];
+    let algs: Vec<&str> = vec![
+        "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+    ];
     let mut check = Policy::signature_only(&algs);
     check.require_kid = true;
     let report = validate::verify(token, ws.keyset(), &check, now);
     let claims = payload;
     if !report.accepted {
-        let why = report.reason.clone().unwrap_or_else(|| report.verdict.clone());
-        let decision = Decision { allowed: false, kind: doc.kind(), decided_by: "signature".into(), reason: format!("the relying party refuses the token before its policy: {why}"), trace: Vec::new() };
-        return Ok(Evaluation { decision, workspace: ws.workspace.slug.clone(), verification: report, claims });
+        let why = report
+            .reason
+            .clone()
+            .unwrap_or_else(|| report.verdict.clone());
+        let decision = Decision {
+            allowed: false,
+            kind: doc.kind(),
+            decided_by: "signature".into(),
+            reason: format!("the relying party refuses the token before its policy: {why}"),
+            trace: Vec::new(),
+        };
+        return Ok(Evaluation {
+            decision,
+            workspace: ws.workspace.slug.clone(),
+            verification: report,
+            claims,
+        });
     }
     let mut ctx = registration.clone();
     ctx.claims = claims.clone();
     ctx.header = header;
     ctx.now = now;
-    Ok(Evaluation { decision: doc.evaluate(&ctx), workspace: ws.workspace.slug.clone(), verification: report, claims })
+    Ok(Evaluation {
+        decision: doc.evaluate(&ctx),
+        workspace: ws.workspace.slug.clone(),
+        verification: report,
+        claims,
+    })
 }
 
 /// What `policy check` knows beyond the policy.
@@ -101,41 +130,63 @@ fn uuid_of(field: &str, text: &str) -> Result<uuid::Uuid> {
 }
 
 /// Runs the check of `doc` against the steps of `pipelines` (none: boundary and findings only).
-pub fn check(doc: &Document, pipelines_file: Option<&Path>, opts: &CheckOptions) -> Result<CheckReport> {
+pub fn check(
+    doc: &Document,
+    pipelines_file: Option<&Path>,
+    opts: &CheckOptions,
+) -> Result<CheckReport> {
     let scope = Scope::of(doc);
     let mut notes = Vec::new();
     let now = opts.registration.now;
     let issuer = match (&opts.issuer, &scope.issuer) {
         (Some(i), _) | (None, Some(i)) => i.clone(),
         (None, None) => {
-            notes.push(format!("the policy names no issuer: the steps' tokens use {STAND_IN_ISSUER}"));
+            notes.push(format!(
+                "the policy names no issuer: the steps' tokens use {STAND_IN_ISSUER}"
+            ));
             STAND_IN_ISSUER.to_string()
         }
     };
     let ws = match (&opts.workspace_uuid, &scope.workspace_uuid) {
         (Some(u), _) | (None, Some(u)) => uuid_of("workspace uuid", u)?,
         (None, None) => {
-            notes.push("the policy pins no workspace UUID (aud): the steps use a stand-in workspace".into());
+            notes.push(
+                "the policy pins no workspace UUID (aud): the steps use a stand-in workspace"
+                    .into(),
+            );
             uuid::Uuid::from_u128(0x0000_b0de_0000_4000_8000_0000_0000_00a0)
         }
     };
     let repo = match (&opts.repository_uuid, &scope.repository_uuid) {
         (Some(u), _) | (None, Some(u)) => uuid_of("repository uuid", u)?,
         (None, None) => {
-            notes.push("the policy pins no repository (sub): the steps use a stand-in repository UUID".into());
+            notes.push(
+                "the policy pins no repository (sub): the steps use a stand-in repository UUID"
+                    .into(),
+            );
             uuid::Uuid::from_u128(0x0000_b0de_0000_4000_8000_0000_0000_00a1)
         }
     };
-    let identity = StepIdentity { issuer, workspace_uuid: ws, default_repository_uuid: repo };
+    let identity = StepIdentity {
+        issuer,
+        workspace_uuid: ws,
+        default_repository_uuid: repo,
+    };
     let ids = IdSource::seeded(20);
     let mut envs: BTreeMap<String, String> = opts.environments.clone();
     for (name, uuid) in &envs {
         uuid_of(&format!("--env {name}"), uuid)?;
     }
-    let mint = |env: Option<String>, branch: &str, audiences: Vec<String>| -> Result<Map<String, Value>> {
-        let req = StepRequest { deployment_environment_uuid: env, branch: Some(branch.to_string()), audiences, ..StepRequest::default() };
-        step_claims(&req, &identity, now, 3600, &ids)
-    };
+    let mint =
+        |env: Option<String>, branch: &str, audiences: Vec<String>| -> Result<Map<String, Value>> {
+            let req = StepRequest {
+                deployment_environment_uuid: env,
+                branch: Some(branch.to_string()),
+                audiences,
+                ..StepRequest::default()
+            };
+            step_claims(&req, &identity, now, 3600, &ids)
+        };
     let mut steps = Vec::new();
     if let Some(path) = pipelines_file {
         let parsed = pipelines::parse_file(path)?;
@@ -143,17 +194,36 @@ pub fn check(doc: &Document, pipelines_file: Option<&Path>, opts: &CheckOptions)
             steps.push(step_token(s, n, &mut envs, &mut notes, &scope, &mint)?);
         }
     }
-    let base = mint(scope.environment_uuids.first().cloned(), scope.branches.first().map_or("main", String::as_str), scope.custom_audiences.clone())?;
-    Ok(policy::check(doc, &scope, &steps, &base, &opts.registration, notes))
+    let base = mint(
+        scope.environment_uuids.first().cloned(),
+        scope.branches.first().map_or("main", String::as_str),
+        scope.custom_audiences.clone(),
+    )?;
+    Ok(policy::check(
+        doc,
+        &scope,
+        &steps,
+        &base,
+        &opts.registration,
+        notes,
+    ))
 }
 
-fn step_token(s: &PipelineStep, n: usize, envs: &mut BTreeMap<String, String>, notes: &mut Vec<String>, scope: &Scope, mint: &dyn Fn(Option<String>, &str, Vec<String>) -> Result<Map<String, Value>>) -> Result<StepToken> {
+fn step_token(
+    s: &PipelineStep,
+    n: usize,
+    envs: &mut BTreeMap<String, String>,
+    notes: &mut Vec<String>,
+    scope: &Scope,
+    mint: &dyn Fn(Option<String>, &str, Vec<String>) -> Result<Map<String, Value>>,
+) -> Result<StepToken> {
     let env = match &s.deployment {
         None => None,
         Some(name) => Some(match envs.get(name) {
             Some(u) => u.clone(),
             None => {
-                let only = (scope.environment_uuids.len() == 1).then(|| scope.environment_uuids[0].clone());
+                let only = (scope.environment_uuids.len() == 1)
+                    .then(|| scope.environment_uuids[0].clone());
                 let stand_in = format!("{{0000b0de-0000-4000-8000-{:012x}}}", 0xe000 + n);
                 notes.push(match only {
                     Some(pinned) => format!("environment `{name}` has no known UUID (the policy pins {pinned}): pass --env {name}={pinned} if that is it"),
@@ -168,7 +238,8 @@ fn step_token(s: &PipelineStep, n: usize, envs: &mut BTreeMap<String, String>, n
         Some(b) => b.replace('*', "x"),
         None => "feature/any".into(),
     };
-    let claims = mint(env, &branch, s.audiences.clone()).map_err(|e| Error::invalid(s.location.clone(), e.to_string()))?;
+    let claims = mint(env, &branch, s.audiences.clone())
+        .map_err(|e| Error::invalid(s.location.clone(), e.to_string()))?;
     Ok(StepToken {
         step: s.name.clone().unwrap_or_else(|| s.location.clone()),
         location: s.location.clone(),

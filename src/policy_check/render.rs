@@ -16,11 +16,22 @@ fn yes(b: bool) -> &'static str {
 /// `policy eval`'s human output.
 pub fn human_eval(e: &Evaluation, verbose: bool) -> String {
     let d = &e.decision;
-    let mut out = format!("{}  ({} policy)\ndecided by: {}\nreason:     {}\n", yes(d.allowed).to_uppercase(), d.kind, printable(&d.decided_by), printable(&d.reason));
+    let mut out = format!(
+        "{}  ({} policy)\ndecided by: {}\nreason:     {}\n",
+        yes(d.allowed).to_uppercase(),
+        d.kind,
+        printable(&d.decided_by),
+        printable(&d.reason)
+    );
     if verbose {
         out.push_str("trace:\n");
         for t in &d.trace {
-            out.push_str(&format!("  {} {}: {}\n", if t.passed { "pass" } else { "FAIL" }, printable(&t.at), printable(&t.detail)));
+            out.push_str(&format!(
+                "  {} {}: {}\n",
+                if t.passed { "pass" } else { "FAIL" },
+                printable(&t.at),
+                printable(&t.detail)
+            ));
         }
     }
     out
@@ -28,7 +39,15 @@ pub fn human_eval(e: &Evaluation, verbose: bool) -> String {
 
 fn table(rows: &[Vec<String>]) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols).map(|c| rows.iter().map(|r| r.get(c).map_or(0, |s| s.chars().count())).max().unwrap_or(0).min(48)).collect();
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0)
+                .min(48)
+        })
+        .collect();
     let mut out = String::new();
     for r in rows {
         let mut line = String::new();
@@ -51,7 +70,12 @@ fn table(rows: &[Vec<String>]) -> String {
 pub fn human_check(r: &CheckReport) -> String {
     let mut out = format!("{} policy\n", r.kind);
     // AWS condition keys repeat the provider in every reason; the table says it once.
-    let provider = r.scope.issuer.as_deref().map(|i| i.trim_start_matches("https://").to_string()).filter(|p| p.len() > 12);
+    let provider = r
+        .scope
+        .issuer
+        .as_deref()
+        .map(|i| i.trim_start_matches("https://").to_string())
+        .filter(|p| p.len() > 12);
     if let Some(p) = &provider {
         out.push_str(&format!("PROVIDER = {}\n", printable(p)));
     }
@@ -61,27 +85,51 @@ pub fn human_check(r: &CheckReport) -> String {
     };
     if !r.access.is_empty() {
         out.push_str("\nAccess (every step of the pipelines file):\n");
-        let mut rows = vec![vec!["STEP".into(), "BRANCH".into(), "ENVIRONMENT".into(), "GETS IN".into(), "WHY".into()]];
+        let mut rows = vec![vec![
+            "STEP".into(),
+            "BRANCH".into(),
+            "ENVIRONMENT".into(),
+            "GETS IN".into(),
+            "WHY".into(),
+        ]];
         for a in &r.access {
             rows.push(vec![
                 printable(&a.step).into_owned(),
                 printable(a.branch.as_deref().unwrap_or("(any)")).into_owned(),
                 printable(a.environment.as_deref().unwrap_or("-")).into_owned(),
-                format!("{}{}", yes(a.allowed), if a.unexpected { " (!)" } else { "" }),
+                format!(
+                    "{}{}",
+                    yes(a.allowed),
+                    if a.unexpected { " (!)" } else { "" }
+                ),
                 short(&a.reason),
             ]);
         }
         out.push_str(&table(&rows));
     }
     out.push_str("\nBoundary tokens (derived from the policy):\n");
-    let mut rows = vec![vec!["TOKEN".into(), "GETS IN".into(), "SHOULD".into(), "WHY".into()]];
+    let mut rows = vec![vec![
+        "TOKEN".into(),
+        "GETS IN".into(),
+        "SHOULD".into(),
+        "WHY".into(),
+    ]];
     for b in &r.boundary {
         let should = match b.expected {
             Some(true) => "yes",
             Some(false) => "no",
             None => "-",
         };
-        rows.push(vec![b.token.clone(), format!("{}{}", yes(b.allowed), if b.unexpected { " (!)" } else { "" }), should.into(), short(&b.why)]);
+        rows.push(vec![
+            b.token.clone(),
+            format!(
+                "{}{}",
+                yes(b.allowed),
+                if b.unexpected { " (!)" } else { "" }
+            ),
+            should.into(),
+            short(&b.why),
+        ]);
     }
     out.push_str(&table(&rows));
     if !r.findings.is_empty() {
@@ -92,7 +140,14 @@ pub fn human_check(r: &CheckReport) -> String {
                 (Some(a), None) => format!(" [{}]", printable(a)),
                 _ => String::new(),
             };
-            out.push_str(&format!("  {:<7} {}{}\n          {}\n          fix: {}\n", f.severity.as_str(), f.id, short(&at), short(&f.message), short(&f.fix)));
+            out.push_str(&format!(
+                "  {:<7} {}{}\n          {}\n          fix: {}\n",
+                f.severity.as_str(),
+                f.id,
+                short(&at),
+                short(&f.message),
+                short(&f.fix)
+            ));
         }
     }
     for n in &r.notes {
@@ -101,7 +156,14 @@ pub fn human_check(r: &CheckReport) -> String {
     if !r.notes.is_empty() {
         out.push('\n');
     }
-    out.push_str(&format!("\n{}\n", if r.failed { "FAILED: a token gets in that the policy means to keep out, or a finding is an error" } else { "OK" }));
+    out.push_str(&format!(
+        "\n{}\n",
+        if r.failed {
+            "FAILED: a token gets in that the policy means to keep out, or a finding is an error"
+        } else {
+            "OK"
+        }
+    ));
     out
 }
 
@@ -128,11 +190,17 @@ pub fn sarif(r: &CheckReport, file: &str) -> Value {
         results.push(json!({"ruleId": f.id, "level": level(f.severity), "message": {"text": format!("{} Fix: {}", f.message, f.fix)}, "locations": [loc]}));
     }
     for a in r.access.iter().filter(|a| a.unexpected) {
-        rule("step-admitted", "a step the policy evidently means to keep out gets in");
+        rule(
+            "step-admitted",
+            "a step the policy evidently means to keep out gets in",
+        );
         results.push(json!({"ruleId": "step-admitted", "level": "error", "message": {"text": format!("step {} gets in: {}", a.step, a.reason)}, "locations": [{"physicalLocation": {"artifactLocation": {"uri": file}}}]}));
     }
     for b in r.boundary.iter().filter(|b| b.unexpected) {
-        rule("boundary-admitted", "a boundary token the policy evidently means to keep out gets in");
+        rule(
+            "boundary-admitted",
+            "a boundary token the policy evidently means to keep out gets in",
+        );
         results.push(json!({"ruleId": "boundary-admitted", "level": "error", "message": {"text": format!("{} ({}) gets in: {}", b.token, b.change, b.why)}, "locations": [{"physicalLocation": {"artifactLocation": {"uri": file}}}]}));
     }
     json!({
@@ -151,17 +219,63 @@ pub fn junit(r: &CheckReport) -> String {
     let mut suites = String::new();
     let mut suite = |name: &str, cases: Vec<(String, Option<String>)>| {
         let failures = cases.iter().filter(|c| c.1.is_some()).count();
-        suites.push_str(&format!("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">\n", xml_escape(name), cases.len()));
+        suites.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">\n",
+            xml_escape(name),
+            cases.len()
+        ));
         for (case, failure) in cases {
             match failure {
-                Some(f) => suites.push_str(&format!("    <testcase name=\"{}\"><failure message=\"{}\"/></testcase>\n", xml_escape(&case), xml_escape(&f))),
-                None => suites.push_str(&format!("    <testcase name=\"{}\"/>\n", xml_escape(&case))),
+                Some(f) => suites.push_str(&format!(
+                    "    <testcase name=\"{}\"><failure message=\"{}\"/></testcase>\n",
+                    xml_escape(&case),
+                    xml_escape(&f)
+                )),
+                None => {
+                    suites.push_str(&format!("    <testcase name=\"{}\"/>\n", xml_escape(&case)))
+                }
             }
         }
         suites.push_str("  </testsuite>\n");
     };
-    suite("policy.access", r.access.iter().map(|a| (format!("{} [{}]", a.step, a.location), a.unexpected.then(|| format!("gets in: {}", a.reason)))).collect());
-    suite("policy.boundary", r.boundary.iter().map(|b| (b.token.clone(), b.unexpected.then(|| format!("gets in: {}", b.why)))).collect());
-    suite("policy.findings", r.findings.iter().map(|f| (format!("{} {}", f.id, f.at.clone().unwrap_or_default()), (f.severity == Severity::Error).then(|| format!("{} Fix: {}", f.message, f.fix)))).collect());
-    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"stepmint policy check\">\n{suites}</testsuites>\n")
+    suite(
+        "policy.access",
+        r.access
+            .iter()
+            .map(|a| {
+                (
+                    format!("{} [{}]", a.step, a.location),
+                    a.unexpected.then(|| format!("gets in: {}", a.reason)),
+                )
+            })
+            .collect(),
+    );
+    suite(
+        "policy.boundary",
+        r.boundary
+            .iter()
+            .map(|b| {
+                (
+                    b.token.clone(),
+                    b.unexpected.then(|| format!("gets in: {}", b.why)),
+                )
+            })
+            .collect(),
+    );
+    suite(
+        "policy.findings",
+        r.findings
+            .iter()
+            .map(|f| {
+                (
+                    format!("{} {}", f.id, f.at.clone().unwrap_or_default()),
+                    (f.severity == Severity::Error)
+                        .then(|| format!("{} Fix: {}", f.message, f.fix)),
+                )
+            })
+            .collect(),
+    );
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"stepmint policy check\">\n{suites}</testsuites>\n"
+    )
 }

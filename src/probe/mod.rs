@@ -28,8 +28,7 @@ use tokio::sync::Semaphore;
 pub use fuzz::FuzzOptions;
 pub use options::{BASELINE_REFUSED, MAX_CONCURRENCY, ProbeOptions};
 pub use report::{
-    Finding, FindingKind, FuzzReport, ProbeReport, ProbeRow, Severity, Summary, Verdict,
-    xml_escape,
+    Finding, FindingKind, FuzzReport, ProbeReport, ProbeRow, Severity, Summary, Verdict, xml_escape,
 };
 pub use screen::{
     FuzzFigures, ScreenFinding, ScreenReport, ScreenRequest, ScreenRow, ScreenSummary,

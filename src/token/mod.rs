@@ -178,7 +178,10 @@ pub struct StepIdentity {
 
 impl StepIdentity {
     fn default_audience(&self) -> String {
-        format!("ari:cloud:bitbucket::workspace/{}", self.workspace_uuid.hyphenated())
+        format!(
+            "ari:cloud:bitbucket::workspace/{}",
+            self.workspace_uuid.hyphenated()
+        )
     }
 }
 

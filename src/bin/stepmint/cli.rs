@@ -498,6 +498,9 @@ pub struct ServeArgs {
     /// Print one JSON object on stdout once listening, instead of the human summary
     #[arg(long)]
     pub json: bool,
+    /// Emulate the AWS role ARN with the trust policy in FILE at the STS endpoint (repeatable)
+    #[arg(long = "aws-role", value_name = "ARN=FILE")]
+    pub aws_roles: Vec<String>,
     /// Also serve on listeners with TLS faults (expired, wrong SAN, untrusted CA, TLS 1.2 only)
     #[arg(long)]
     pub tls_faults: bool,
@@ -715,7 +718,12 @@ pub struct PolicyEvalArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// The token text, or - to read it from stdin
-    #[arg(long, value_name = "TOKEN", required_unless_present = "token_file", conflicts_with = "token_file")]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        required_unless_present = "token_file",
+        conflicts_with = "token_file"
+    )]
     pub token: Option<String>,
     /// Read the token from this file
     #[arg(long, value_name = "PATH")]

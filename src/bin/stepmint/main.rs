@@ -35,7 +35,9 @@ fn main() -> ExitCode {
         cli::Command::Verify(a) => a.data = data,
         cli::Command::Run(a) => a.data = data,
         cli::Command::Probe(a) => a.data = data,
-        cli::Command::Policy(cli::PolicyArgs { what: cli::PolicyCommand::Eval(a) }) => a.data = data,
+        cli::Command::Policy(cli::PolicyArgs {
+            what: cli::PolicyCommand::Eval(a),
+        }) => a.data = data,
         cli::Command::Fault(a) => a.data = data,
         cli::Command::Workspaces(a) => a.data = data,
         cli::Command::Log(a) => a.data = data,

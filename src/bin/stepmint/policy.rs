@@ -21,12 +21,24 @@ pub fn run(args: PolicyArgs) -> Result<ExitCode> {
 /// Reads and parses the policy; every problem is a usage error (exit 2).
 fn document(path: &Path, kind: Option<&str>) -> Result<Document> {
     let kind = kind.map(str::parse::<Kind>).transpose()?;
-    let meta = std::fs::metadata(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?;
     if meta.len() > stepmint::policy::MAX_POLICY_BYTES as u64 {
-        bail!(Usage(format!("{}: {} bytes; policies larger than {} bytes are refused", path.display(), meta.len(), stepmint::policy::MAX_POLICY_BYTES)));
+        bail!(Usage(format!(
+            "{}: {} bytes; policies larger than {} bytes are refused",
+            path.display(),
+            meta.len(),
+            stepmint::policy::MAX_POLICY_BYTES
+        )));
     }
-    let bytes = std::fs::read(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?;
-    let text = String::from_utf8(bytes).map_err(|_| Usage(format!("{}: not UTF-8 text, so not a JSON policy", path.display())))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Usage(format!(
+            "{}: not UTF-8 text, so not a JSON policy",
+            path.display()
+        ))
+    })?;
     Document::parse(&text, kind).with_context(|| format!("{}", path.display()))
 }
 
@@ -34,8 +46,13 @@ fn eval(args: PolicyEvalArgs) -> Result<ExitCode> {
     let doc = document(&args.file, args.kind.as_deref())?;
     let token = match (&args.token, &args.token_file) {
         (Some(t), _) => common::token_arg(t.clone())?,
-        (None, Some(p)) => std::fs::read_to_string(p).map_err(|e| Usage(format!("cannot read {}: {e}", p.display())))?.trim().to_string(),
-        (None, None) => bail!(Usage("give the token with --token TOKEN (or -) or --token-file PATH".into())),
+        (None, Some(p)) => std::fs::read_to_string(p)
+            .map_err(|e| Usage(format!("cannot read {}: {e}", p.display())))?
+            .trim()
+            .to_string(),
+        (None, None) => bail!(Usage(
+            "give the token with --token TOKEN (or -) or --token-file PATH".into()
+        )),
     };
     let clock = common::clock(&args.time)?;
     let now = clock.now();
@@ -53,13 +70,24 @@ fn eval(args: PolicyEvalArgs) -> Result<ExitCode> {
         gcp_provider: args.gcp_provider.clone(),
         ..Context::default()
     };
-    let e = policy_check::eval_token(&issuer, &doc, &token, args.workspace.as_deref(), &registration, now)?;
+    let e = policy_check::eval_token(
+        &issuer,
+        &doc,
+        &token,
+        args.workspace.as_deref(),
+        &registration,
+        now,
+    )?;
     if args.json {
         crate::out::line(&serde_json::to_string_pretty(&e)?)?;
     } else {
         crate::out::text(&policy_check::human_eval(&e, args.verbose))?;
     }
-    Ok(if e.decision.allowed { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if e.decision.allowed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn check(args: PolicyCheckArgs) -> Result<ExitCode> {
@@ -69,7 +97,10 @@ fn check(args: PolicyCheckArgs) -> Result<ExitCode> {
         let Some((name, uuid)) = e.split_once('=') else {
             bail!(Usage(format!("--env {e}: expected NAME=UUID")));
         };
-        environments.insert(name.to_string(), stepmint::braced(&stepmint::parse_uuid(&format!("--env {name}"), uuid)?));
+        environments.insert(
+            name.to_string(),
+            stepmint::braced(&stepmint::parse_uuid(&format!("--env {name}"), uuid)?),
+        );
     }
     if let Some(p) = &args.pipelines
         && !p.is_file()
@@ -81,20 +112,32 @@ fn check(args: PolicyCheckArgs) -> Result<ExitCode> {
         workspace_uuid: args.workspace_uuid.clone(),
         repository_uuid: args.repository.clone(),
         environments,
-        registration: Context { aws_account: args.account.clone(), now: common::clock(&args.time)?.now(), ..Context::default() },
+        registration: Context {
+            aws_account: args.account.clone(),
+            now: common::clock(&args.time)?.now(),
+            ..Context::default()
+        },
     };
     let report = policy_check::check(&doc, args.pipelines.as_deref(), &opts)?;
     if let Some(path) = &args.sarif {
-        let text = serde_json::to_string_pretty(&policy_check::sarif(&report, &args.file.display().to_string()))?;
+        let text = serde_json::to_string_pretty(&policy_check::sarif(
+            &report,
+            &args.file.display().to_string(),
+        ))?;
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(path) = &args.junit {
-        std::fs::write(path, policy_check::junit(&report)).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, policy_check::junit(&report))
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     if args.json {
         crate::out::line(&serde_json::to_string_pretty(&report)?)?;
     } else {
         crate::out::text(&policy_check::human_check(&report))?;
     }
-    Ok(if report.failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if report.failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

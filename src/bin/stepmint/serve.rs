@@ -58,6 +58,16 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         .as_deref()
         .map(stepmint::scenario::Scenario::from_file)
         .transpose()?;
+    for r in &args.aws_roles {
+        let Some((arn, file)) = r.split_once('=') else {
+            return Err(
+                common::Usage(format!("--aws-role {r}: expected ARN=TRUST_POLICY.json")).into(),
+            );
+        };
+        stepmint::http::exchange::parse_role_arn(arn)
+            .map_err(|e| common::Usage(format!("--aws-role: {e}")))?;
+        config.aws_roles.insert(arn.to_string(), file.into());
+    }
     for w in &args.workspaces {
         config.workspaces.push(WorkspaceSpec::parse(w)?);
     }
@@ -124,6 +134,8 @@ fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
             "workspaces": workspaces,
             "tls_faults": instance.tls_fault_urls(),
             "console": instance.console_url(),
+            "aws_sts": instance.aws_sts_url(),
+            "aws_roles": instance.exchanges().roles().iter().map(|r| r.arn.clone()).collect::<Vec<_>>(),
             "control_token_file": instance.issuer().data_dir().control_token(),
         });
         writeln!(out, "{line}")?;
@@ -162,6 +174,14 @@ fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
             writeln!(out, "  issuer:    {}", w.issuer)?;
             writeln!(out, "  discovery: {}", w.discovery)?;
             writeln!(out, "  jwks:      {}", w.jwks_uri)?;
+        }
+        writeln!(
+            out,
+            "\nAWS STS (AWS_ENDPOINT_URL_STS): {}",
+            instance.aws_sts_url()
+        )?;
+        for r in instance.exchanges().roles() {
+            writeln!(out, "  role: {}", r.arn)?;
         }
         let tls_faults = instance.tls_fault_urls();
         if !tls_faults.is_empty() {

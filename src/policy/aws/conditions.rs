@@ -131,7 +131,12 @@ impl Operator {
                 ));
             }
         };
-        Ok(Operator { name: name.to_string(), qualifier, base, if_exists })
+        Ok(Operator {
+            name: name.to_string(),
+            qualifier,
+            base,
+            if_exists,
+        })
     }
 
     /// Whether this is a negated operator (true on an absent key).
@@ -150,7 +155,13 @@ impl Operator {
 
     /// Whether this is a string operator that compares exactly (where `*` is a literal).
     pub fn is_exact_string(&self) -> bool {
-        matches!(self.base, Base::StringEquals | Base::StringEqualsIgnoreCase | Base::StringNotEquals | Base::StringNotEqualsIgnoreCase)
+        matches!(
+            self.base,
+            Base::StringEquals
+                | Base::StringEqualsIgnoreCase
+                | Base::StringNotEquals
+                | Base::StringNotEqualsIgnoreCase
+        )
     }
 
     /// Checks the policy values once, at parse time: what IAM would refuse.
@@ -159,12 +170,18 @@ impl Operator {
             let ok = match self.base {
                 Base::Numeric(..) => v.trim().parse::<f64>().is_ok(),
                 Base::Date(..) => parse_date(v).is_some(),
-                Base::Bool | Base::Null => v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false"),
+                Base::Bool | Base::Null => {
+                    v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false")
+                }
                 Base::IpAddress | Base::NotIpAddress => parse_cidr(v).is_some(),
                 _ => true,
             };
             if !ok {
-                return Err(format!("`{}` is not a valid value for {}", crate::encoding::printable(v), self.name));
+                return Err(format!(
+                    "`{}` is not a valid value for {}",
+                    crate::encoding::printable(v),
+                    self.name
+                ));
             }
         }
         Ok(())
@@ -218,7 +235,8 @@ impl Operator {
             },
             Date(cmp, neg) => match parse_date(v) {
                 Some(x) => {
-                    let m = any(&|p| parse_date(p).is_some_and(|y| compare(cmp, x as f64, y as f64)));
+                    let m =
+                        any(&|p| parse_date(p).is_some_and(|y| compare(cmp, x as f64, y as f64)));
                     m != neg
                 }
                 None => false,
@@ -232,11 +250,28 @@ impl Operator {
 }
 
 const KNOWN: [&str; 22] = [
-    "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
-    "StringLike", "StringNotLike", "NumericEquals", "NumericNotEquals", "NumericLessThan",
-    "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals",
-    "DateNotEquals", "DateLessThan", "DateGreaterThan", "Bool", "ArnEquals", "ArnLike",
-    "ArnNotLike", "IpAddress", "Null",
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+    "NumericEquals",
+    "NumericNotEquals",
+    "NumericLessThan",
+    "NumericLessThanEquals",
+    "NumericGreaterThan",
+    "NumericGreaterThanEquals",
+    "DateEquals",
+    "DateNotEquals",
+    "DateLessThan",
+    "DateGreaterThan",
+    "Bool",
+    "ArnEquals",
+    "ArnLike",
+    "ArnNotLike",
+    "IpAddress",
+    "Null",
 ];
 
 fn compare(cmp: Cmp, x: f64, y: f64) -> bool {
@@ -260,7 +295,9 @@ pub fn parse_date(s: &str) -> Option<i64> {
         return Some(t.unix_timestamp());
     }
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s, &fmt).ok().map(|d| d.midnight().assume_utc().unix_timestamp())
+    time::Date::parse(s, &fmt)
+        .ok()
+        .map(|d| d.midnight().assume_utc().unix_timestamp())
 }
 
 fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
@@ -279,11 +316,19 @@ fn ip_in(v: &str, cidr: &str) -> bool {
     };
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(b)) => {
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - u32::from(bits)) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(bits))
+            };
             u32::from(a) & mask == u32::from(b) & mask
         }
         (IpAddr::V6(a), IpAddr::V6(b)) => {
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - u32::from(bits)) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(bits))
+            };
             u128::from(a) & mask == u128::from(b) & mask
         }
         _ => false,
@@ -328,9 +373,15 @@ mod tests {
 
     #[test]
     fn unknown_and_bad_values() {
-        assert!(Operator::parse("StringEqual").unwrap_err().contains("StringEquals"));
+        assert!(
+            Operator::parse("StringEqual")
+                .unwrap_err()
+                .contains("StringEquals")
+        );
         assert!(op("NumericLessThan").check_values(&v(&["x"])).is_err());
         assert!(op("IpAddress").holds(Some(&v(&["10.1.2.3"])), &v(&["10.0.0.0/8"])));
-        assert!(op("DateGreaterThan").holds(Some(&v(&["2026-02-01T00:00:00Z"])), &v(&["2026-01-01"])));
+        assert!(
+            op("DateGreaterThan").holds(Some(&v(&["2026-02-01T00:00:00Z"])), &v(&["2026-01-01"]))
+        );
     }
 }

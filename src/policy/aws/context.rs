@@ -18,13 +18,28 @@ use serde_json::{Map, Value};
 
 /// GitHub Actions' extra keys (AWS's GitHub tab, 2026).
 const GITHUB_KEYS: [&str; 10] = [
-    "actor", "actor_id", "job_workflow_ref", "repository", "repository_id",
-    "repository_owner_id", "workflow", "ref", "environment", "enterprise_id",
+    "actor",
+    "actor_id",
+    "job_workflow_ref",
+    "repository",
+    "repository_id",
+    "repository_owner_id",
+    "workflow",
+    "ref",
+    "environment",
+    "enterprise_id",
 ];
 /// GitLab.com's extra keys (not self-managed instances).
 const GITLAB_KEYS: [&str; 9] = [
-    "namespace_id", "project_id", "pipeline_source", "ref_protected", "runner_environment",
-    "user_access_level", "user_email", "user_id", "user_login",
+    "namespace_id",
+    "project_id",
+    "pipeline_source",
+    "ref_protected",
+    "runner_environment",
+    "user_access_level",
+    "user_email",
+    "user_id",
+    "user_login",
 ];
 /// CircleCI's one extra key.
 const CIRCLECI_KEYS: [&str; 1] = ["oidc.circleci.com/project-id"];
@@ -39,12 +54,27 @@ pub struct RequestContext {
 
 impl RequestContext {
     /// Builds the context for `claims` at `now`.
-    pub fn build(claims: &Map<String, Value>, now: i64, session_name: Option<&str>, source_ip: Option<&str>) -> RequestContext {
-        let iss = claims.get("iss").and_then(Value::as_str).unwrap_or_default();
+    pub fn build(
+        claims: &Map<String, Value>,
+        now: i64,
+        session_name: Option<&str>,
+        source_ip: Option<&str>,
+    ) -> RequestContext {
+        let iss = claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let provider = provider_of(iss).to_string();
-        let mut ctx = RequestContext { keys: HashMap::new(), provider: provider.clone() };
+        let mut ctx = RequestContext {
+            keys: HashMap::new(),
+            provider: provider.clone(),
+        };
         let key = |claim: &str| format!("{provider}:{claim}");
-        let aud_source = if claims.get("azp").is_some_and(|v| !v.is_null()) { "azp" } else { "aud" };
+        let aud_source = if claims.get("azp").is_some_and(|v| !v.is_null()) {
+            "azp"
+        } else {
+            "aud"
+        };
         ctx.set(&key("aud"), values(claims.get(aud_source)));
         ctx.set(&key("oaud"), values(claims.get("aud")));
         for claim in ["sub", "amr", "email"] {
@@ -91,13 +121,16 @@ impl RequestContext {
 
     fn set(&mut self, key: &str, values: Vec<String>) {
         if !values.is_empty() {
-            self.keys.insert(key.to_lowercase(), (key.to_string(), values));
+            self.keys
+                .insert(key.to_lowercase(), (key.to_string(), values));
         }
     }
 
     /// The values of `key` (case-insensitive), `None` when AWS does not set it.
     pub fn get(&self, key: &str) -> Option<&[String]> {
-        self.keys.get(&key.to_lowercase()).map(|(_, v)| v.as_slice())
+        self.keys
+            .get(&key.to_lowercase())
+            .map(|(_, v)| v.as_slice())
     }
 
     /// Every key set, with its values, sorted (for traces and `--json`).
@@ -110,7 +143,13 @@ impl RequestContext {
     /// Whether AWS would ever set `key` for a token of this provider (whatever its claims).
     pub fn key_is_known(provider: &str, key: &str) -> bool {
         let lower = key.to_lowercase();
-        let global = ["aws:currenttime", "aws:epochtime", "sts:rolesessionname", "aws:sourceip", "aws:tagkeys"];
+        let global = [
+            "aws:currenttime",
+            "aws:epochtime",
+            "sts:rolesessionname",
+            "aws:sourceip",
+            "aws:tagkeys",
+        ];
         if global.contains(&lower.as_str()) || lower.starts_with("aws:requesttag/") {
             return true;
         }
@@ -161,7 +200,10 @@ mod tests {
         let ctx = RequestContext::build(claims.as_object().unwrap(), 0, None, None);
         let p = "api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc";
         assert_eq!(ctx.get(&format!("{p}:sub")).unwrap(), ["{r}:{s}"]);
-        assert_eq!(ctx.get(&format!("{p}:OAUD")).unwrap(), ["ari:cloud:bitbucket::workspace/x"]);
+        assert_eq!(
+            ctx.get(&format!("{p}:OAUD")).unwrap(),
+            ["ari:cloud:bitbucket::workspace/x"]
+        );
         assert!(ctx.get(&format!("{p}:branchName")).is_none());
         let claims = json!({"iss": "https://x/", "aud": "a", "azp": "b"});
         let ctx = RequestContext::build(claims.as_object().unwrap(), 0, None, None);

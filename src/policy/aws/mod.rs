@@ -22,7 +22,10 @@ use crate::policy::types::{Context, Decision, Kind, TimeRules, TraceStep};
 use crate::validate::string_like;
 
 /// STS refuses a token without `exp` and documents no leeway.
-pub const TIME_RULES: TimeRules = TimeRules { exp_required: true, leeway: 0 };
+pub const TIME_RULES: TimeRules = TimeRules {
+    exp_required: true,
+    leeway: 0,
+};
 
 /// The action a web-identity role assumption asks for.
 pub const ACTION: &str = "sts:AssumeRoleWithWebIdentity";
@@ -36,56 +39,139 @@ struct Applies {
 /// Judges `ctx` against `policy`.
 pub fn evaluate(policy: &TrustPolicy, ctx: &Context) -> Decision {
     let mut trace = Vec::new();
-    let deny = |by: &str, reason: String, trace: Vec<TraceStep>| Decision::new(Kind::Aws, false, by, reason, trace);
+    let deny = |by: &str, reason: String, trace: Vec<TraceStep>| {
+        Decision::new(Kind::Aws, false, by, reason, trace)
+    };
     let Some(iss) = ctx.claims.get("iss").and_then(Value::as_str) else {
-        return deny("iss", "InvalidIdentityToken: the token has no iss, so STS finds no OIDC provider for it".into(), trace);
+        return deny(
+            "iss",
+            "InvalidIdentityToken: the token has no iss, so STS finds no OIDC provider for it"
+                .into(),
+            trace,
+        );
     };
     match ctx.claims.get("exp").and_then(Value::as_i64) {
-        None => return deny("exp", "InvalidIdentityToken: the token has no numeric exp; STS refuses it".into(), trace),
-        Some(exp) if ctx.now >= exp => {
-            return deny("exp", format!("ExpiredTokenException: the token expired at {exp}, {} s before now ({}); STS allows no leeway", ctx.now - exp, ctx.now), trace);
+        None => {
+            return deny(
+                "exp",
+                "InvalidIdentityToken: the token has no numeric exp; STS refuses it".into(),
+                trace,
+            );
         }
-        Some(exp) => trace.push(step("exp", true, format!("expires at {exp}, {} s from now", exp - ctx.now))),
+        Some(exp) if ctx.now >= exp => {
+            return deny(
+                "exp",
+                format!(
+                    "ExpiredTokenException: the token expired at {exp}, {} s before now ({}); STS allows no leeway",
+                    ctx.now - exp,
+                    ctx.now
+                ),
+                trace,
+            );
+        }
+        Some(exp) => trace.push(step(
+            "exp",
+            true,
+            format!("expires at {exp}, {} s from now", exp - ctx.now),
+        )),
     }
     if let Some(ids) = &ctx.aws_client_ids {
         let aud = audiences(ctx.claims.get("aud"));
         if !aud.iter().any(|a| ids.contains(a)) {
-            return deny("aud", format!("InvalidIdentityToken: Incorrect token audience: {aud:?} is not in the OIDC provider's client ID list {ids:?}"), trace);
+            return deny(
+                "aud",
+                format!(
+                    "InvalidIdentityToken: Incorrect token audience: {aud:?} is not in the OIDC provider's client ID list {ids:?}"
+                ),
+                trace,
+            );
         }
-        trace.push(step("client IDs", true, "the token's aud is a registered client ID".into()));
+        trace.push(step(
+            "client IDs",
+            true,
+            "the token's aud is a registered client ID".into(),
+        ));
     }
-    let rc = RequestContext::build(&ctx.claims, ctx.now, ctx.role_session_name.as_deref(), ctx.source_ip.as_deref());
+    let rc = RequestContext::build(
+        &ctx.claims,
+        ctx.now,
+        ctx.role_session_name.as_deref(),
+        ctx.source_ip.as_deref(),
+    );
     let provider = provider_of(iss);
     let mut allowed_by: Option<&Statement> = None;
     let mut closest: Option<(&Statement, String)> = None;
     for s in &policy.statements {
         let a = applies(s, provider, ctx.aws_account.as_deref(), &rc, &mut trace);
         if !a.ok {
-            if s.effect == parse::Effect::Allow && a.why.starts_with("condition") && closest.is_none() {
+            if s.effect == parse::Effect::Allow
+                && a.why.starts_with("condition")
+                && closest.is_none()
+            {
                 closest = Some((s, a.why));
             }
             continue;
         }
         if s.effect == parse::Effect::Deny {
-            return Decision::new(Kind::Aws, false, s.label(), format!("explicit deny: {} applies to this token (a Deny wins over every Allow)", s.label()), trace);
+            return Decision::new(
+                Kind::Aws,
+                false,
+                s.label(),
+                format!(
+                    "explicit deny: {} applies to this token (a Deny wins over every Allow)",
+                    s.label()
+                ),
+                trace,
+            );
         }
         allowed_by.get_or_insert(s);
     }
     match (allowed_by, closest) {
-        (Some(s), _) => Decision::new(Kind::Aws, true, s.label(), format!("{} allows {ACTION} for {provider}: its principal, action and every condition hold", s.label()), trace),
-        (None, Some((s, why))) => Decision::new(Kind::Aws, false, s.label(), format!("implicit deny: {}'s {why}", s.label()), trace),
-        (None, None) => Decision::new(Kind::Aws, false, "Statement", format!("implicit deny: no Allow statement names the provider arn:aws:iam::{}:oidc-provider/{provider} with {ACTION}", ctx.aws_account.as_deref().unwrap_or("ACCOUNT")), trace),
+        (Some(s), _) => Decision::new(
+            Kind::Aws,
+            true,
+            s.label(),
+            format!(
+                "{} allows {ACTION} for {provider}: its principal, action and every condition hold",
+                s.label()
+            ),
+            trace,
+        ),
+        (None, Some((s, why))) => Decision::new(
+            Kind::Aws,
+            false,
+            s.label(),
+            format!("implicit deny: {}'s {why}", s.label()),
+            trace,
+        ),
+        (None, None) => Decision::new(
+            Kind::Aws,
+            false,
+            "Statement",
+            format!(
+                "implicit deny: no Allow statement names the provider arn:aws:iam::{}:oidc-provider/{provider} with {ACTION}",
+                ctx.aws_account.as_deref().unwrap_or("ACCOUNT")
+            ),
+            trace,
+        ),
     }
 }
 
 fn step(at: &str, passed: bool, detail: String) -> TraceStep {
-    TraceStep { at: at.into(), passed, detail }
+    TraceStep {
+        at: at.into(),
+        passed,
+        detail,
+    }
 }
 
 fn audiences(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -105,26 +191,65 @@ pub fn principal_names(p: &Principal, provider: &str, account: Option<&str>) -> 
             };
             *service == "iam"
                 && account.is_none_or(|a| a == *acct)
-                && resource.strip_prefix("oidc-provider/").is_some_and(|r| r == provider)
+                && resource
+                    .strip_prefix("oidc-provider/")
+                    .is_some_and(|r| r == provider)
         }
         _ => false,
     }
 }
 
-fn applies(s: &Statement, provider: &str, account: Option<&str>, rc: &RequestContext, trace: &mut Vec<TraceStep>) -> Applies {
+fn applies(
+    s: &Statement,
+    provider: &str,
+    account: Option<&str>,
+    rc: &RequestContext,
+    trace: &mut Vec<TraceStep>,
+) -> Applies {
     let label = s.label();
-    let named = s.principals.iter().any(|p| principal_names(p, provider, account));
+    let named = s
+        .principals
+        .iter()
+        .any(|p| principal_names(p, provider, account));
     let principal_ok = named != s.not_principal;
-    trace.push(step(&format!("{label} principal"), principal_ok, if named { format!("names oidc-provider/{provider}") } else { format!("does not name oidc-provider/{provider}") }));
+    trace.push(step(
+        &format!("{label} principal"),
+        principal_ok,
+        if named {
+            format!("names oidc-provider/{provider}")
+        } else {
+            format!("does not name oidc-provider/{provider}")
+        },
+    ));
     if !principal_ok {
-        return Applies { ok: false, why: "principal does not name this provider".into() };
+        return Applies {
+            ok: false,
+            why: "principal does not name this provider".into(),
+        };
     }
     let lower = ACTION.to_lowercase();
-    let listed = s.actions.iter().any(|a| string_like(&a.to_lowercase(), &lower));
+    let listed = s
+        .actions
+        .iter()
+        .any(|a| string_like(&a.to_lowercase(), &lower));
     let action_ok = listed != s.not_action;
-    trace.push(step(&format!("{label} action"), action_ok, format!("{} {ACTION}", if action_ok { "covers" } else { "does not cover" })));
+    trace.push(step(
+        &format!("{label} action"),
+        action_ok,
+        format!(
+            "{} {ACTION}",
+            if action_ok {
+                "covers"
+            } else {
+                "does not cover"
+            }
+        ),
+    ));
     if !action_ok {
-        return Applies { ok: false, why: format!("action does not cover {ACTION}") };
+        return Applies {
+            ok: false,
+            why: format!("action does not cover {ACTION}"),
+        };
     }
     for c in &s.clauses {
         let request = rc.get(&c.key);
@@ -134,13 +259,22 @@ fn applies(s: &Statement, provider: &str, account: Option<&str>, rc: &RequestCon
             Some(v) => format!("{v:?}"),
             None => "absent (AWS does not set this key)".into(),
         };
-        let detail = format!("{} {} {:?}: request value {seen}", c.op.name, c.key, c.values);
+        let detail = format!(
+            "{} {} {:?}: request value {seen}",
+            c.op.name, c.key, c.values
+        );
         trace.push(step(&format!("{label} condition"), ok, detail.clone()));
         if !ok {
-            return Applies { ok: false, why: format!("condition {detail} does not hold") };
+            return Applies {
+                ok: false,
+                why: format!("condition {detail} does not hold"),
+            };
         }
     }
-    Applies { ok: true, why: String::new() }
+    Applies {
+        ok: true,
+        why: String::new(),
+    }
 }
 
 /// The issuer URLs the policy's `Federated` principals name (`https://` + the provider).
@@ -148,7 +282,11 @@ pub fn trusted_issuers(policy: &TrustPolicy) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for s in &policy.statements {
         for p in s.principals.iter().filter(|p| p.kind == "Federated") {
-            let provider = p.value.split_once(":oidc-provider/").map(|(_, r)| r).unwrap_or(&p.value);
+            let provider = p
+                .value
+                .split_once(":oidc-provider/")
+                .map(|(_, r)| r)
+                .unwrap_or(&p.value);
             let url = format!("https://{provider}");
             if !out.contains(&url) {
                 out.push(url);

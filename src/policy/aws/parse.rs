@@ -110,24 +110,51 @@ const STATEMENT_KEYS: [&str; 9] = [
 pub fn parse(src: &Source, doc: &Map<String, Value>) -> Result<TrustPolicy> {
     for key in doc.keys() {
         if !["Version", "Id", "Statement"].contains(&key.as_str()) {
-            return Err(err(src, None, key, format!("unknown top-level member `{key}` (a trust policy has Version, Id and Statement)")));
+            return Err(err(
+                src,
+                None,
+                key,
+                format!(
+                    "unknown top-level member `{key}` (a trust policy has Version, Id and Statement)"
+                ),
+            ));
         }
     }
     let version = match doc.get("Version") {
         None => None,
         Some(Value::String(v)) if v == "2012-10-17" || v == "2008-10-17" => Some(v.clone()),
         Some(other) => {
-            return Err(err(src, None, "Version", format!("Version must be \"2012-10-17\" (or the old \"2008-10-17\"), not {other}")));
+            return Err(err(
+                src,
+                None,
+                "Version",
+                format!("Version must be \"2012-10-17\" (or the old \"2008-10-17\"), not {other}"),
+            ));
         }
     };
     let raw: Vec<&Value> = match doc.get("Statement") {
         Some(Value::Array(items)) => items.iter().collect(),
         Some(obj @ Value::Object(_)) => vec![obj],
-        Some(_) => return Err(err(src, None, "Statement", "Statement must be an object or a list of objects")),
-        None => return Err(Error::invalid("policy", "the trust policy has no Statement")),
+        Some(_) => {
+            return Err(err(
+                src,
+                None,
+                "Statement",
+                "Statement must be an object or a list of objects",
+            ));
+        }
+        None => {
+            return Err(Error::invalid(
+                "policy",
+                "the trust policy has no Statement",
+            ));
+        }
     };
     if raw.is_empty() {
-        return Err(Error::invalid("policy", "Statement is an empty list: nobody can assume this role"));
+        return Err(Error::invalid(
+            "policy",
+            "Statement is an empty list: nobody can assume this role",
+        ));
     }
     let starts = src.array_elements("Statement");
     let mut statements = Vec::with_capacity(raw.len());
@@ -136,8 +163,14 @@ pub fn parse(src: &Source, doc: &Map<String, Value>) -> Result<TrustPolicy> {
         let line = start.map(|o| src.line_of(o));
         statements.push(statement(src, index, start.unwrap_or(0), line, value)?);
     }
-    let size = serde_json::to_string(doc).map(|s| s.chars().filter(|c| !c.is_whitespace()).count()).unwrap_or(0);
-    Ok(TrustPolicy { version, statements, size })
+    let size = serde_json::to_string(doc)
+        .map(|s| s.chars().filter(|c| !c.is_whitespace()).count())
+        .unwrap_or(0);
+    Ok(TrustPolicy {
+        version,
+        statements,
+        size,
+    })
 }
 
 fn err(src: &Source, stmt: Option<&str>, key: &str, message: impl Into<String>) -> Error {
@@ -152,7 +185,13 @@ fn err(src: &Source, stmt: Option<&str>, key: &str, message: impl Into<String>) 
     Error::invalid("policy", format!("{place}{message}"))
 }
 
-fn statement(src: &Source, index: usize, start: usize, line: Option<usize>, value: &Value) -> Result<Statement> {
+fn statement(
+    src: &Source,
+    index: usize,
+    start: usize,
+    line: Option<usize>,
+    value: &Value,
+) -> Result<Statement> {
     let label = |sid: &Option<String>| {
         let base = match sid {
             Some(s) => format!("Statement[{index}] (Sid {s})"),
@@ -164,12 +203,20 @@ fn statement(src: &Source, index: usize, start: usize, line: Option<usize>, valu
         }
     };
     let Value::Object(obj) = value else {
-        return Err(Error::invalid("policy", format!("{}: a statement must be a JSON object", label(&None))));
+        return Err(Error::invalid(
+            "policy",
+            format!("{}: a statement must be a JSON object", label(&None)),
+        ));
     };
     let sid = match obj.get("Sid") {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(Error::invalid("policy", format!("{}: Sid must be a string", label(&None)))),
+        Some(_) => {
+            return Err(Error::invalid(
+                "policy",
+                format!("{}: Sid must be a string", label(&None)),
+            ));
+        }
     };
     let here = label(&sid);
     let fail = |key: &str, message: String| -> Error {
@@ -189,26 +236,65 @@ fn statement(src: &Source, index: usize, start: usize, line: Option<usize>, valu
     let effect = match obj.get("Effect") {
         Some(Value::String(e)) if e == "Allow" => Effect::Allow,
         Some(Value::String(e)) if e == "Deny" => Effect::Deny,
-        Some(other) => return Err(fail("Effect", format!("Effect must be \"Allow\" or \"Deny\" (case-sensitive), not {other}"))),
+        Some(other) => {
+            return Err(fail(
+                "Effect",
+                format!("Effect must be \"Allow\" or \"Deny\" (case-sensitive), not {other}"),
+            ));
+        }
         None => return Err(fail("Statement", "the statement has no Effect".into())),
     };
     let (principal_value, not_principal) = match (obj.get("Principal"), obj.get("NotPrincipal")) {
         (Some(p), None) => (p, false),
         (None, Some(p)) => (p, true),
-        (Some(_), Some(_)) => return Err(fail("NotPrincipal", "a statement cannot have both Principal and NotPrincipal".into())),
-        (None, None) => return Err(fail("Effect", "a trust policy statement needs a Principal".into())),
+        (Some(_), Some(_)) => {
+            return Err(fail(
+                "NotPrincipal",
+                "a statement cannot have both Principal and NotPrincipal".into(),
+            ));
+        }
+        (None, None) => {
+            return Err(fail(
+                "Effect",
+                "a trust policy statement needs a Principal".into(),
+            ));
+        }
     };
     if not_principal && effect == Effect::Allow {
         return Err(fail("NotPrincipal", "NotPrincipal with Allow is refused in a trust policy (it would trust everyone but the listed principals); name the Federated provider in Principal instead".into()));
     }
-    let principals = principals(principal_value).map_err(|m| fail(if not_principal { "NotPrincipal" } else { "Principal" }, m))?;
+    let principals = principals(principal_value).map_err(|m| {
+        fail(
+            if not_principal {
+                "NotPrincipal"
+            } else {
+                "Principal"
+            },
+            m,
+        )
+    })?;
     let (action_value, not_action) = match (obj.get("Action"), obj.get("NotAction")) {
         (Some(a), None) => (a, false),
         (None, Some(a)) => (a, true),
-        (Some(_), Some(_)) => return Err(fail("NotAction", "a statement cannot have both Action and NotAction".into())),
-        (None, None) => return Err(fail("Effect", "the statement has no Action (use \"sts:AssumeRoleWithWebIdentity\")".into())),
+        (Some(_), Some(_)) => {
+            return Err(fail(
+                "NotAction",
+                "a statement cannot have both Action and NotAction".into(),
+            ));
+        }
+        (None, None) => {
+            return Err(fail(
+                "Effect",
+                "the statement has no Action (use \"sts:AssumeRoleWithWebIdentity\")".into(),
+            ));
+        }
     };
-    let actions = strings(action_value).map_err(|m| fail(if not_action { "NotAction" } else { "Action" }, format!("Action: {m}")))?;
+    let actions = strings(action_value).map_err(|m| {
+        fail(
+            if not_action { "NotAction" } else { "Action" },
+            format!("Action: {m}"),
+        )
+    })?;
     let mut clauses = Vec::new();
     match obj.get("Condition") {
         None => {}
@@ -216,36 +302,75 @@ fn statement(src: &Source, index: usize, start: usize, line: Option<usize>, valu
             for (op_name, keys) in block {
                 let op = Operator::parse(op_name).map_err(|m| fail(op_name, m))?;
                 let Value::Object(keys) = keys else {
-                    return Err(fail(op_name, format!("the value of {op_name} must be an object of condition keys")));
+                    return Err(fail(
+                        op_name,
+                        format!("the value of {op_name} must be an object of condition keys"),
+                    ));
                 };
                 let op_at = src.find_key(op_name, start).unwrap_or(start);
                 for (key, values) in keys {
-                    let values = strings(values).map_err(|m| fail(key, format!("{op_name} {key}: {m}")))?;
+                    let values =
+                        strings(values).map_err(|m| fail(key, format!("{op_name} {key}: {m}")))?;
                     if key.trim().is_empty() {
-                        return Err(fail(op_name, format!("{op_name} has an empty condition key")));
+                        return Err(fail(
+                            op_name,
+                            format!("{op_name} has an empty condition key"),
+                        ));
                     }
-                    op.check_values(&values).map_err(|m| fail(key, format!("{op_name} {key}: {m}")))?;
-                    clauses.push(Clause { op: op.clone(), key: key.clone(), values, line: src.key_line(key, op_at) });
+                    op.check_values(&values)
+                        .map_err(|m| fail(key, format!("{op_name} {key}: {m}")))?;
+                    clauses.push(Clause {
+                        op: op.clone(),
+                        key: key.clone(),
+                        values,
+                        line: src.key_line(key, op_at),
+                    });
                 }
             }
         }
-        Some(_) => return Err(fail("Condition", "Condition must be an object of operators".into())),
+        Some(_) => {
+            return Err(fail(
+                "Condition",
+                "Condition must be an object of operators".into(),
+            ));
+        }
     }
-    Ok(Statement { index, sid, line, effect, principals, not_principal, actions, not_action, clauses })
+    Ok(Statement {
+        index,
+        sid,
+        line,
+        effect,
+        principals,
+        not_principal,
+        actions,
+        not_action,
+        clauses,
+    })
 }
 
 fn principals(value: &Value) -> std::result::Result<Vec<Principal>, String> {
     match value {
-        Value::String(s) if s == "*" => Ok(vec![Principal { kind: "*".into(), value: "*".into() }]),
-        Value::String(s) => Err(format!("Principal must be \"*\" or an object such as {{\"Federated\": \"arn:aws:iam::ACCOUNT:oidc-provider/...\"}}, not \"{}\"", crate::encoding::printable(s))),
+        Value::String(s) if s == "*" => Ok(vec![Principal {
+            kind: "*".into(),
+            value: "*".into(),
+        }]),
+        Value::String(s) => Err(format!(
+            "Principal must be \"*\" or an object such as {{\"Federated\": \"arn:aws:iam::ACCOUNT:oidc-provider/...\"}}, not \"{}\"",
+            crate::encoding::printable(s)
+        )),
         Value::Object(map) => {
             let mut out = Vec::new();
             for (kind, v) in map {
                 if !["Federated", "AWS", "Service", "CanonicalUser"].contains(&kind.as_str()) {
-                    return Err(format!("unknown principal type `{kind}` (Federated, AWS, Service or CanonicalUser)"));
+                    return Err(format!(
+                        "unknown principal type `{kind}` (Federated, AWS, Service or CanonicalUser)"
+                    ));
                 }
                 for value in strings(v).map_err(|m| format!("Principal.{kind}: {m}"))? {
-                    out.push(Principal { kind: kind.clone(), value });
+                    out.push(Principal {
+                        kind: kind.clone(),
+                        value,
+                    });
                 }
             }
             if out.is_empty() {
@@ -264,7 +389,10 @@ fn strings(value: &Value) -> std::result::Result<Vec<String>, String> {
         Value::String(s) => Ok(s.clone()),
         Value::Bool(b) => Ok(b.to_string()),
         Value::Number(n) => Ok(n.to_string()),
-        other => Err(format!("expected a string or a list of strings, found {}", json_kind(other))),
+        other => Err(format!(
+            "expected a string or a list of strings, found {}",
+            json_kind(other)
+        )),
     };
     match value {
         Value::Array(items) if items.is_empty() => Err("an empty list matches nothing".into()),

@@ -26,7 +26,9 @@ fn go_top(v: &Value, claim_side: bool) -> Option<Vec<GoVal>> {
         Value::Bool(b) => GoVal::Bool(*b),
         // Claims are decoded as float64; `getClaim` turns a top-level one into
         // json.Number(int(v)). Bound values were decoded with UseNumber: their literal text.
-        Value::Number(n) if claim_side && top => GoVal::Num((n.as_f64().unwrap_or(0.0) as i64).to_string()),
+        Value::Number(n) if claim_side && top => {
+            GoVal::Num((n.as_f64().unwrap_or(0.0) as i64).to_string())
+        }
         Value::Number(n) if !claim_side => GoVal::Num(n.to_string()),
         _ => GoVal::Opaque,
     };
@@ -38,15 +40,24 @@ fn go_top(v: &Value, claim_side: bool) -> Option<Vec<GoVal>> {
 }
 
 /// Whether bound claim `claim` with `expected` value(s) holds; `Ok` carries what matched.
-pub fn bound_claim_matches(claims: &Map<String, Value>, claim: &str, expected: &Value, use_glob: bool) -> Result<String, String> {
+pub fn bound_claim_matches(
+    claims: &Map<String, Value>,
+    claim: &str,
+    expected: &Value,
+    use_glob: bool,
+) -> Result<String, String> {
     let Some(actual) = get_claim(claims, claim).filter(|v| !v.is_null()) else {
         return Err(format!("claim {claim:?} is missing"));
     };
     let Some(acts) = go_top(actual, true) else {
-        return Err(format!("received claim is not a string, bool, int or list: {actual}"));
+        return Err(format!(
+            "received claim is not a string, bool, int or list: {actual}"
+        ));
     };
     let Some(exps) = go_top(expected, false) else {
-        return Err(format!("bound claim is not a string, bool, int or list: {expected}"));
+        return Err(format!(
+            "bound claim is not a string, bool, int or list: {expected}"
+        ));
     };
     for e in &exps {
         for a in &acts {
@@ -63,7 +74,9 @@ pub fn bound_claim_matches(claims: &Map<String, Value>, claim: &str, expected: &
             }
         }
     }
-    Err(format!("claim {claim:?} does not match any associated bound claim values ({actual} vs {expected})"))
+    Err(format!(
+        "claim {claim:?} does not match any associated bound claim values ({actual} vs {expected})"
+    ))
 }
 
 /// go-glob's `Glob(pattern, subj)`: `*` is the only wildcard.
@@ -125,11 +138,18 @@ mod tests {
         let claims = json!({"branchName": ["x", "main"], "n": 5.7, "b": true, "o": {"p": "q"}});
         let c = claims.as_object().unwrap();
         assert!(bound_claim_matches(c, "branchName", &json!("main"), false).is_ok());
-        assert!(bound_claim_matches(c, "n", &json!(5), false).is_ok(), "truncated like getClaim");
+        assert!(
+            bound_claim_matches(c, "n", &json!(5), false).is_ok(),
+            "truncated like getClaim"
+        );
         assert!(bound_claim_matches(c, "n", &json!("5"), false).is_err());
         assert!(bound_claim_matches(c, "b", &json!(true), false).is_ok());
         assert!(bound_claim_matches(c, "b", &json!("true"), false).is_err());
         assert!(bound_claim_matches(c, "/o/p", &json!("q"), false).is_ok());
-        assert!(bound_claim_matches(c, "missing", &json!("q"), false).unwrap_err().contains("missing"));
+        assert!(
+            bound_claim_matches(c, "missing", &json!("q"), false)
+                .unwrap_err()
+                .contains("missing")
+        );
     }
 }

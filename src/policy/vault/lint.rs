@@ -26,7 +26,18 @@ pub fn lint(role: &VaultRole) -> Vec<Finding> {
         out.push(Finding::new("full-sub-pinned", Severity::Error, "bound_subject compares the whole sub, which ends in the step UUID that changes every run: only one run can ever log in", "bind repositoryUuid (and deploymentEnvironmentUuid) in bound_claims instead").at("bound_subject", None));
     }
     if role.user_claim == "sub" || role.user_claim == "stepUuid" {
-        out.push(Finding::new("volatile-user-claim", Severity::Warning, format!("user_claim {} changes every run: each run creates a new identity entity alias", role.user_claim), "use user_claim repositoryUuid").at("user_claim", None));
+        out.push(
+            Finding::new(
+                "volatile-user-claim",
+                Severity::Warning,
+                format!(
+                    "user_claim {} changes every run: each run creates a new identity entity alias",
+                    role.user_claim
+                ),
+                "use user_claim repositoryUuid",
+            )
+            .at("user_claim", None),
+        );
     }
     for (k, v) in &role.bound_claims {
         let vals: Vec<&str> = match v {

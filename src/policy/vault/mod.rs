@@ -21,7 +21,9 @@ use crate::policy::source::Source;
 use crate::policy::types::{Context, Decision, Kind, TimeRules, TraceStep};
 
 /// The algorithms a JWT role accepts when the mount sets no `jwt_supported_algs`.
-pub const DEFAULT_ALGS: [&str; 10] = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA"];
+pub const DEFAULT_ALGS: [&str; 10] = [
+    "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA",
+];
 /// `expiration_leeway` and `not_before_leeway` when unset or 0.
 pub const DEFAULT_LEEWAY: i64 = 150;
 /// `clock_skew_leeway` when unset or 0.
@@ -67,18 +69,34 @@ pub struct VaultRole {
 fn list(field: &str, v: &Value) -> Result<Vec<String>> {
     match v {
         Value::String(s) if s.is_empty() => Ok(Vec::new()),
-        Value::String(s) => Ok(s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()),
+        Value::String(s) => Ok(s
+            .split(',')
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect()),
         Value::Array(items) => items
             .iter()
-            .map(|i| i.as_str().map(String::from).ok_or_else(|| Error::invalid(field, "expected a list of strings")))
+            .map(|i| {
+                i.as_str()
+                    .map(String::from)
+                    .ok_or_else(|| Error::invalid(field, "expected a list of strings"))
+            })
             .collect(),
         Value::Null => Ok(Vec::new()),
-        _ => Err(Error::invalid(field, "expected a string or a list of strings")),
+        _ => Err(Error::invalid(
+            field,
+            "expected a string or a list of strings",
+        )),
     }
 }
 
 fn seconds(field: &str, v: &Value) -> Result<i64> {
-    let bad = || Error::invalid(field, "expected seconds (a number, or a duration such as \"90s\" or \"2m\")");
+    let bad = || {
+        Error::invalid(
+            field,
+            "expected seconds (a number, or a duration such as \"90s\" or \"2m\")",
+        )
+    };
     match v {
         Value::Number(n) => n.as_i64().ok_or_else(bad),
         Value::String(s) => {
@@ -108,34 +126,63 @@ impl VaultRole {
             (Some(Value::Object(r)), _, c) => (r, c),
             (None, Some(Value::Object(r)), c) => (r, c),
             (None, None, c) => (doc, c),
-            _ => return Err(Error::invalid("role", "`role` (or `data`) must be an object")),
+            _ => {
+                return Err(Error::invalid(
+                    "role",
+                    "`role` (or `data`) must be an object",
+                ));
+            }
         };
-        let mut out = VaultRole { role_type: "oidc".into(), ..VaultRole::default() };
+        let mut out = VaultRole {
+            role_type: "oidc".into(),
+            ..VaultRole::default()
+        };
         for (key, v) in role {
             match key.as_str() {
                 "role_type" => {
                     let t = v.as_str().unwrap_or_default();
                     if t != "jwt" && t != "oidc" {
-                        return Err(Error::invalid(at(key), format!("invalid 'role_type': {v} (Vault accepts jwt or oidc)")));
+                        return Err(Error::invalid(
+                            at(key),
+                            format!("invalid 'role_type': {v} (Vault accepts jwt or oidc)"),
+                        ));
                     }
                     out.role_type = t.into();
                     out.role_type_given = true;
                 }
                 "bound_audiences" => out.bound_audiences = list(&at(key), v)?,
-                "bound_subject" => out.bound_subject = v.as_str().filter(|s| !s.is_empty()).map(String::from),
+                "bound_subject" => {
+                    out.bound_subject = v.as_str().filter(|s| !s.is_empty()).map(String::from)
+                }
                 "bound_claims_type" => match v.as_str() {
                     Some("string") | None => out.glob = false,
                     Some("glob") => out.glob = true,
-                    Some(other) => return Err(Error::invalid(at(key), format!("invalid 'bound_claims_type': {other} (string or glob)"))),
+                    Some(other) => {
+                        return Err(Error::invalid(
+                            at(key),
+                            format!("invalid 'bound_claims_type': {other} (string or glob)"),
+                        ));
+                    }
                 },
                 "bound_claims" => match v {
-                    Value::Object(m) => out.bound_claims = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    Value::Object(m) => {
+                        out.bound_claims = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+                    }
                     Value::Null => {}
-                    _ => return Err(Error::invalid(at(key), "bound_claims must be an object of claim: value(s)")),
+                    _ => {
+                        return Err(Error::invalid(
+                            at(key),
+                            "bound_claims must be an object of claim: value(s)",
+                        ));
+                    }
                 },
                 "user_claim" => out.user_claim = v.as_str().unwrap_or_default().to_string(),
-                "user_claim_json_pointer" => out.user_claim_json_pointer = v.as_bool().unwrap_or(false),
-                "groups_claim" => out.groups_claim = v.as_str().filter(|s| !s.is_empty()).map(String::from),
+                "user_claim_json_pointer" => {
+                    out.user_claim_json_pointer = v.as_bool().unwrap_or(false)
+                }
+                "groups_claim" => {
+                    out.groups_claim = v.as_str().filter(|s| !s.is_empty()).map(String::from)
+                }
                 "claim_mappings" => {
                     if let Value::Object(m) = v {
                         out.claim_mappings = m.keys().cloned().collect();
@@ -155,18 +202,36 @@ impl VaultRole {
                     other => vec![other],
                 };
                 if vals.iter().any(|x| !x.is_string()) {
-                    return Err(Error::invalid(format!("bound_claims.{claim}"), "claim is not a string: with bound_claims_type glob every value must be a string (Vault refuses the role)"));
+                    return Err(Error::invalid(
+                        format!("bound_claims.{claim}"),
+                        "claim is not a string: with bound_claims_type glob every value must be a string (Vault refuses the role)",
+                    ));
                 }
             }
         }
         if out.user_claim.is_empty() {
-            return Err(Error::invalid("user_claim", "a user claim must be defined on the role (Vault refuses the role without one; for Bitbucket use repositoryUuid)"));
+            return Err(Error::invalid(
+                "user_claim",
+                "a user claim must be defined on the role (Vault refuses the role without one; for Bitbucket use repositoryUuid)",
+            ));
         }
-        if out.role_type == "jwt" && out.bound_audiences.is_empty() && out.token_bound_cidrs.is_empty() && out.bound_subject.is_none() && out.bound_claims.is_empty() {
-            return Err(Error::invalid("role", "must have at least one bound constraint when creating/updating a role (Vault refuses a jwt role with no bound_audiences, bound_subject, bound_claims or token_bound_cidrs)"));
+        if out.role_type == "jwt"
+            && out.bound_audiences.is_empty()
+            && out.token_bound_cidrs.is_empty()
+            && out.bound_subject.is_none()
+            && out.bound_claims.is_empty()
+        {
+            return Err(Error::invalid(
+                "role",
+                "must have at least one bound constraint when creating/updating a role (Vault refuses a jwt role with no bound_audiences, bound_subject, bound_claims or token_bound_cidrs)",
+            ));
         }
         if let Some(Value::Object(config)) = config {
-            out.bound_issuer = config.get("bound_issuer").and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
+            out.bound_issuer = config
+                .get("bound_issuer")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(String::from);
             if let Some(v) = config.get("jwt_supported_algs") {
                 out.supported_algs = list("config.jwt_supported_algs", v)?;
             }
@@ -199,48 +264,109 @@ impl VaultRole {
     /// Judges a login with `ctx`'s token.
     pub fn evaluate(&self, ctx: &Context) -> Decision {
         let mut trace: Vec<TraceStep> = Vec::new();
-        let mut pass = |at: &str, detail: String| trace.push(TraceStep { at: at.into(), passed: true, detail });
+        let mut pass = |at: &str, detail: String| {
+            trace.push(TraceStep {
+                at: at.into(),
+                passed: true,
+                detail,
+            })
+        };
         let fail = |at: &str, reason: String, trace: &[TraceStep]| {
             let mut trace = trace.to_vec();
-            trace.push(TraceStep { at: at.into(), passed: false, detail: reason.clone() });
+            trace.push(TraceStep {
+                at: at.into(),
+                passed: false,
+                detail: reason.clone(),
+            });
             Decision::new(Kind::Vault, false, at, reason, trace)
         };
         if self.role_type != "jwt" {
-            let why = if self.role_type_given { "" } else { " (role_type was not written, and Vault's default is oidc)" };
-            return fail("role_type", format!("role with oidc role_type is not allowed{why}: set role_type=jwt"), &trace);
+            let why = if self.role_type_given {
+                ""
+            } else {
+                " (role_type was not written, and Vault's default is oidc)"
+            };
+            return fail(
+                "role_type",
+                format!("role with oidc role_type is not allowed{why}: set role_type=jwt"),
+                &trace,
+            );
         }
         if !self.token_bound_cidrs.is_empty() {
-            pass("token_bound_cidrs", format!("{:?} not checked: the caller's address is the deployment's", self.token_bound_cidrs));
+            pass(
+                "token_bound_cidrs",
+                format!(
+                    "{:?} not checked: the caller's address is the deployment's",
+                    self.token_bound_cidrs
+                ),
+            );
         }
-        let algs: Vec<&str> = if self.supported_algs.is_empty() { DEFAULT_ALGS.to_vec() } else { self.supported_algs.iter().map(String::as_str).collect() };
+        let algs: Vec<&str> = if self.supported_algs.is_empty() {
+            DEFAULT_ALGS.to_vec()
+        } else {
+            self.supported_algs.iter().map(String::as_str).collect()
+        };
         if let Some(alg) = ctx.header.get("alg").and_then(Value::as_str) {
             if !algs.contains(&alg) {
-                return fail("jwt_supported_algs", format!("error validating token: invalid algorithm (alg) header parameter: token signed with unexpected algorithm {alg} (accepted: {algs:?})"), &trace);
+                return fail(
+                    "jwt_supported_algs",
+                    format!(
+                        "error validating token: invalid algorithm (alg) header parameter: token signed with unexpected algorithm {alg} (accepted: {algs:?})"
+                    ),
+                    &trace,
+                );
             }
             pass("jwt_supported_algs", format!("{alg} is accepted"));
         }
         let claims = &ctx.claims;
-        let str_claim = |k: &str| claims.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let str_claim = |k: &str| {
+            claims
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
         if let Some(iss) = &self.bound_issuer {
             if *iss != str_claim("iss") {
-                return fail("bound_issuer", "error validating token: invalid issuer (iss) claim".into(), &trace);
+                return fail(
+                    "bound_issuer",
+                    "error validating token: invalid issuer (iss) claim".into(),
+                    &trace,
+                );
             }
             pass("bound_issuer", format!("iss is {iss}"));
         }
         if let Some(sub) = &self.bound_subject {
             if *sub != str_claim("sub") {
-                return fail("bound_subject", format!("error validating token: invalid subject (sub) claim: {:?} is not {sub:?}", str_claim("sub")), &trace);
+                return fail(
+                    "bound_subject",
+                    format!(
+                        "error validating token: invalid subject (sub) claim: {:?} is not {sub:?}",
+                        str_claim("sub")
+                    ),
+                    &trace,
+                );
             }
             pass("bound_subject", format!("sub is {sub:?}"));
         }
         let aud: Vec<String> = match claims.get("aud") {
             Some(Value::String(s)) => vec![s.clone()],
-            Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
             _ => Vec::new(),
         };
         if !self.bound_audiences.is_empty() {
             if !self.bound_audiences.iter().any(|b| aud.contains(b)) {
-                return fail("bound_audiences", format!("error validating token: invalid audience (aud) claim: audience claim does not match any expected audience ({aud:?} vs {:?})", self.bound_audiences), &trace);
+                return fail(
+                    "bound_audiences",
+                    format!(
+                        "error validating token: invalid audience (aud) claim: audience claim does not match any expected audience ({aud:?} vs {:?})",
+                        self.bound_audiences
+                    ),
+                    &trace,
+                );
             }
             pass("bound_audiences", "an aud matches".into());
         }
@@ -249,28 +375,67 @@ impl VaultRole {
         }
         pass("times", "within exp/nbf/iat with the role's leeways".into());
         if claims.get("aud").is_some_and(|a| !a.is_null()) && self.bound_audiences.is_empty() {
-            return fail("bound_audiences", "audience claim found in JWT but no audiences bound to the role".into(), &trace);
+            return fail(
+                "bound_audiences",
+                "audience claim found in JWT but no audiences bound to the role".into(),
+                &trace,
+            );
         }
-        let user = if self.user_claim_json_pointer { pointer(claims, &self.user_claim) } else { claims.get(&self.user_claim) };
+        let user = if self.user_claim_json_pointer {
+            pointer(claims, &self.user_claim)
+        } else {
+            claims.get(&self.user_claim)
+        };
         match user {
-            None | Some(Value::Null) => return fail("user_claim", format!("claim {:?} not found in token", self.user_claim), &trace),
+            None | Some(Value::Null) => {
+                return fail(
+                    "user_claim",
+                    format!("claim {:?} not found in token", self.user_claim),
+                    &trace,
+                );
+            }
             Some(Value::String(name)) => pass("user_claim", format!("entity alias {name:?}")),
-            Some(_) => return fail("user_claim", format!("claim {:?} could not be converted to string", self.user_claim), &trace),
+            Some(_) => {
+                return fail(
+                    "user_claim",
+                    format!(
+                        "claim {:?} could not be converted to string",
+                        self.user_claim
+                    ),
+                    &trace,
+                );
+            }
         }
         for source in &self.claim_mappings {
             if let Some(v) = get_claim(claims, source)
                 && !v.is_null()
                 && !v.is_string()
             {
-                return fail("claim_mappings", format!("error converting claim '{source}' to string"), &trace);
+                return fail(
+                    "claim_mappings",
+                    format!("error converting claim '{source}' to string"),
+                    &trace,
+                );
             }
         }
         if let Some(groups) = &self.groups_claim {
             match get_claim(claims, groups) {
-                None | Some(Value::Null) => return fail("groups_claim", format!("failed to fetch groups: {groups:?} claim not found in token"), &trace),
+                None | Some(Value::Null) => {
+                    return fail(
+                        "groups_claim",
+                        format!("failed to fetch groups: {groups:?} claim not found in token"),
+                        &trace,
+                    );
+                }
                 Some(Value::String(_)) => {}
                 Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
-                Some(_) => return fail("groups_claim", format!("{groups:?} claim could not be converted to string list"), &trace),
+                Some(_) => {
+                    return fail(
+                        "groups_claim",
+                        format!("{groups:?} claim could not be converted to string list"),
+                        &trace,
+                    );
+                }
             }
         }
         for (claim, expected) in &self.bound_claims {
@@ -280,27 +445,52 @@ impl VaultRole {
                 Err(why) => return fail(&at, format!("error validating claims: {why}"), &trace),
             }
         }
-        Decision::new(Kind::Vault, true, "role", "login succeeds: every binding of the role holds", trace)
+        Decision::new(
+            Kind::Vault,
+            true,
+            "role",
+            "login succeeds: every binding of the role holds",
+            trace,
+        )
     }
 
-    fn check_times(&self, claims: &Map<String, Value>, now: i64) -> std::result::Result<(), String> {
-        let num = |k: &str| claims.get(k).and_then(Value::as_f64).map(|f| f as i64).unwrap_or(0);
+    fn check_times(
+        &self,
+        claims: &Map<String, Value>,
+        now: i64,
+    ) -> std::result::Result<(), String> {
+        let num = |k: &str| {
+            claims
+                .get(k)
+                .and_then(Value::as_f64)
+                .map(|f| f as i64)
+                .unwrap_or(0)
+        };
         let (iat, mut exp, mut nbf) = (num("iat"), num("exp"), num("nbf"));
         if iat == 0 && exp == 0 && nbf == 0 {
-            return Err("no issued at (iat), not before (nbf), or expiration time (exp) claims in token".into());
+            return Err(
+                "no issued at (iat), not before (nbf), or expiration time (exp) claims in token"
+                    .into(),
+            );
         }
         if exp == 0 {
             exp = iat.max(nbf) + Self::effective(self.expiration_leeway, DEFAULT_LEEWAY);
         }
         if nbf == 0 {
-            nbf = if iat != 0 { iat } else { exp - Self::effective(self.not_before_leeway, DEFAULT_LEEWAY) };
+            nbf = if iat != 0 {
+                iat
+            } else {
+                exp - Self::effective(self.not_before_leeway, DEFAULT_LEEWAY)
+            };
         }
         let skew = Self::effective(self.clock_skew_leeway, DEFAULT_CLOCK_SKEW);
         if now + skew < nbf {
             return Err("invalid not before (nbf) claim: token not yet valid".into());
         }
         if now - skew > exp {
-            return Err(format!("invalid expiration time (exp) claim: token is expired (exp {exp}, now {now}, clock skew leeway {skew} s)"));
+            return Err(format!(
+                "invalid expiration time (exp) claim: token is expired (exp {exp}, now {now}, clock skew leeway {skew} s)"
+            ));
         }
         if iat != 0 && now + skew < iat {
             return Err("invalid issued at (iat) claim: token issued in the future".into());
@@ -311,7 +501,11 @@ impl VaultRole {
 
 /// A claim by name, or by JSON pointer when it starts with `/` (Vault's `getClaim`).
 pub fn get_claim<'a>(claims: &'a Map<String, Value>, claim: &str) -> Option<&'a Value> {
-    if claim.starts_with('/') { pointer(claims, claim) } else { claims.get(claim) }
+    if claim.starts_with('/') {
+        pointer(claims, claim)
+    } else {
+        claims.get(claim)
+    }
 }
 
 /// RFC 6901 lookup (`~1` is `/`, `~0` is `~`) into maps and lists.
