@@ -23,6 +23,13 @@ use crate::workspace::WorkspaceSpec;
 /// Open connections a server holds by default (see `Config::max_connections`).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 
+/// The open connections one client address may hold when `Config::max_connections_per_peer`
+/// is not set: a quarter of `max_connections` (rounded up), so one client holding busy
+/// connections leaves three quarters of the slots to everyone else.
+pub fn default_per_peer(max_connections: usize) -> usize {
+    max_connections.div_ceil(4).max(1)
+}
+
 /// Bitbucket's own step token lifetime, in seconds.
 pub const DEFAULT_TOKEN_LIFETIME: u64 = 3600;
 /// The default HTTPS port.
@@ -52,6 +59,10 @@ pub struct Config {
     /// Open connections above which the one idle the longest is closed for a new client.
     /// Default: 4096 (or fewer, if the process may not open that many files).
     pub max_connections: usize,
+    /// Open connections one client address (IP) may hold: at that many, its own idlest is
+    /// closed for its new one, or the new one refused when all of them are busy. Default:
+    /// `None`, a quarter of `max_connections` (rounded up).
+    pub max_connections_per_peer: Option<usize>,
     /// Also serve on listeners with TLS faults. Default: false.
     pub tls_faults: bool,
     /// The token the control API and console require. Default: `None`, meaning a new random
@@ -83,6 +94,7 @@ impl Default for Config {
             workspaces: Vec::new(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_peer: None,
             control_token: None,
             console: true,
             tls_faults: false,
@@ -164,6 +176,12 @@ impl Config {
                 "at least one connection must be allowed",
             ));
         }
+        if self.max_connections_per_peer == Some(0) {
+            return Err(Error::invalid(
+                "max-connections-per-peer",
+                "at least one connection per client must be allowed",
+            ));
+        }
         for san in &self.sans {
             if san.is_empty()
                 || san.chars().any(crate::encoding::is_unprintable)
@@ -241,6 +259,20 @@ mod tests {
         std::fs::write(&path, "[[workspaces]]\nslug = \"Bad/Slug\"\n").unwrap();
         let err = Config::from_toml_file(&path).unwrap_err().to_string();
         assert!(err.contains("Bad/Slug"), "{err}");
+    }
+
+    #[test]
+    fn a_client_gets_a_quarter_of_the_connections_unless_told_otherwise() {
+        assert_eq!(default_per_peer(DEFAULT_MAX_CONNECTIONS), 1024);
+        assert_eq!(default_per_peer(20), 5);
+        assert_eq!(default_per_peer(2), 1);
+        let config = Config {
+            max_connections_per_peer: Some(0),
+            data_dir: Some("/tmp".into()),
+            ..Config::default()
+        };
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("max-connections-per-peer"), "{err}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! the desktop app keeps it as managed state. While running it records its address in the data
 //! directory's `server.json`, so other commands (`mint`, later `fault`) can find it.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -32,6 +32,7 @@ pub struct Instance {
     base_url: String,
     ca_path: PathBuf,
     bundle_path: PathBuf,
+    warnings: Vec<String>,
 }
 
 impl std::fmt::Debug for Instance {
@@ -54,7 +55,17 @@ impl Instance {
         // One server per data directory, held for the server's life: a second would serve
         // key changes the first never sees, and delete the record the first still needs.
         let data = crate::store::DataDir::open(&data_dir)?;
-        let serving = data.try_lock_serving()?.ok_or_else(|| {
+        let mut serving = data.try_lock_serving()?;
+        // Without a record the holder is a server just stopped in this process (a child it
+        // forked may hold the lock's descriptor for the instant before its exec closes it) or
+        // one still starting: give it a moment before calling the directory taken.
+        let mut tries = 0;
+        while serving.is_none() && tries < 20 && matches!(ServerRecord::read(&data), Ok(None)) {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            serving = data.try_lock_serving()?;
+            tries += 1;
+        }
+        let serving = serving.ok_or_else(|| {
             let who = match ServerRecord::read(&data) {
                 Ok(Some(r)) => format!("{} (pid {})", r.listening, r.pid),
                 _ => "another process".into(),
@@ -78,7 +89,14 @@ impl Instance {
             workspaces: config.workspaces.clone(),
             token_lifetime: config.token_lifetime,
         };
-        let sans = config.sans.clone();
+        // The certificate covers the name relying parties use, which behind a container's
+        // published port or a proxy is the public URL's host, not one of ours.
+        let mut sans = config.sans.clone();
+        // (A host no certificate can name, such as one with `_`, is left to `--san`.)
+        let host = public_host(&public_url).0;
+        if crate::ca::san_set(std::slice::from_ref(&host)).is_ok() {
+            sans.push(host);
+        }
         let (issuer, ca, tls, bundle_path) = tokio::task::spawn_blocking(move || -> Result<_> {
             let issuer = Issuer::open(options, clock, ids)?;
             let (ca, leaf) = tls_identity(&issuer, &sans)?;
@@ -135,21 +153,26 @@ impl Instance {
         } else {
             None
         };
-        let server = Server::spawn(
-            listener,
-            tls,
-            app,
+        let server = Server::spawn(listener, tls, app, {
+            let max_connections = connection_cap(config.max_connections);
             server::Limits {
-                max_connections: connection_cap(config.max_connections),
-            },
-        )?;
+                max_connections,
+                per_peer: config
+                    .max_connections_per_peer
+                    .unwrap_or_else(|| crate::config::default_per_peer(max_connections)),
+            }
+        })?;
         let ca_path = issuer.data_dir().ca_cert();
+        let warnings = ca
+            .unconstrained_warning(issuer.data_dir())
+            .into_iter()
+            .collect();
         // Only a server with a control plane is one the CLI can drive; a probe's own issuer
         // leaves no record for `mint` or `keys` to find.
         if config.control_plane {
             let record = ServerRecord {
                 public_url: public_url.clone(),
-                listening: reachable(local),
+                listening: format!("https://{}", reachable(local)),
                 pid: std::process::id(),
                 token_lifetime: Some(config.token_lifetime),
             };
@@ -169,6 +192,7 @@ impl Instance {
             base_url: public_url,
             ca_path,
             bundle_path,
+            warnings,
         })
     }
 
@@ -246,6 +270,12 @@ impl Instance {
         &self.bundle_path
     }
 
+    /// What the owner should know but that did not stop the start (a CA without name
+    /// constraints), for the front ends to show.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
     /// Every served workspace.
     pub fn workspaces(&self) -> Vec<WorkspaceInfo> {
         self.issuer.workspaces().iter().map(|w| w.info()).collect()
@@ -272,7 +302,8 @@ fn tls_identity(issuer: &Issuer, extra_sans: &[String]) -> Result<(LocalCa, TlsI
     let data = issuer.data_dir();
     let _lock = data.lock()?;
     let now = issuer.clock().now();
-    let ca = LocalCa::load_or_create(data, now)?;
+    // A new CA may vouch for the names this server is started with, and no others.
+    let ca = LocalCa::load_or_create(data, extra_sans, now)?;
     let leaf = ca.leaf(data, extra_sans, now)?;
     Ok((ca, leaf))
 }
@@ -308,19 +339,25 @@ fn control_token(config: &Config, data: &store::DataDir) -> Result<Option<String
     Ok(Some(token))
 }
 
-/// A URL a client on this machine can reach the server at: a wildcard bind (`0.0.0.0`, `::`)
-/// is no address to connect to, so it becomes the matching loopback one.
-fn reachable(local: SocketAddr) -> String {
-    let ip = match local.ip() {
-        std::net::IpAddr::V4(v4) if v4.is_unspecified() => {
-            std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+/// Where a client on this machine reaches a server bound to `local`: an unspecified address
+/// (`--bind 0.0.0.0`) is no destination, nor a name the certificate holds; loopback is both.
+fn reachable(local: SocketAddr) -> SocketAddr {
+    match local.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), local.port())
         }
-        std::net::IpAddr::V6(v6) if v6.is_unspecified() => {
-            std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), local.port())
         }
-        ip => ip,
-    };
-    format!("https://{}", SocketAddr::new(ip, local.port()))
+        _ => local,
+    }
+}
+
+/// The public URL's host and port, if it names one.
+fn public_host(public_url: &str) -> (String, Option<u16>) {
+    let rest = public_url.split_once("://").map_or(public_url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or_default();
+    crate::http::split_host(authority)
 }
 
 /// Whom the control plane answers: the names this server serves, on its ports.
@@ -331,9 +368,7 @@ fn access_for(
     token: Option<String>,
 ) -> Access {
     let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
-    let rest = public_url.split_once("://").map_or(public_url, |(_, r)| r);
-    let authority = rest.split('/').next().unwrap_or_default();
-    let (public_host, public_port) = crate::http::split_host(authority);
+    let (public_host, public_port) = public_host(public_url);
     hosts.push(public_host);
     hosts.extend(config.sans.iter().map(|s| s.to_ascii_lowercase()));
     if !config.bind.is_unspecified() {
@@ -358,6 +393,15 @@ fn access_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_server_bound_to_all_interfaces_is_recorded_at_loopback() {
+        let at = |s: &str| reachable(s.parse().unwrap()).to_string();
+        assert_eq!(at("0.0.0.0:8443"), "127.0.0.1:8443");
+        assert_eq!(at("[::]:8443"), "[::1]:8443");
+        assert_eq!(at("192.0.2.7:8443"), "192.0.2.7:8443");
+        assert_eq!(at("127.0.0.1:9"), "127.0.0.1:9");
+    }
 
     #[test]
     fn a_token_is_made_on_loopback_too_and_kept_for_the_cli() {
@@ -387,21 +431,5 @@ mod tests {
         );
         assert!(a.hosts.contains(&"issuer.example".to_string()));
         assert_eq!(a.ports, [8443, 9443]);
-    }
-
-    #[test]
-    fn a_wildcard_bind_is_recorded_as_loopback() {
-        assert_eq!(
-            reachable("0.0.0.0:8443".parse().unwrap()),
-            "https://127.0.0.1:8443"
-        );
-        assert_eq!(
-            reachable("[::]:9000".parse().unwrap()),
-            "https://[::1]:9000"
-        );
-        assert_eq!(
-            reachable("192.0.2.7:1".parse().unwrap()),
-            "https://192.0.2.7:1"
-        );
     }
 }

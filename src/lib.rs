@@ -22,7 +22,6 @@
 #![warn(missing_docs)]
 
 mod ca;
-mod client;
 mod clock;
 mod config;
 mod encoding;
@@ -31,6 +30,7 @@ pub mod faults;
 mod history;
 pub mod hostile;
 pub mod http;
+mod https;
 mod inspect;
 mod instance;
 mod issuer;
@@ -40,6 +40,7 @@ pub mod pipelines;
 pub mod policy;
 pub mod policy_check;
 pub mod probe;
+pub mod refname;
 pub mod scenario;
 mod server;
 pub mod step;
@@ -50,14 +51,14 @@ mod trust;
 pub mod validate;
 mod workspace;
 
-pub use ca::{CA_COMMON_NAME, DEFAULT_SANS, LocalCa, TlsIdentity, san_set};
-pub use client::{ControlClient, https_client};
+pub use ca::{CA_COMMON_NAME, DEFAULT_SANS, LocalCa, Permitted, TlsIdentity, san_set};
 pub use clock::{Clock, FixedClock, IdSource, NOW_RANGE, SystemClock};
 pub use config::{Config, DEFAULT_PORT, DEFAULT_TOKEN_LIFETIME, validate_public_url};
-pub use encoding::{b64url, b64url_decode, is_unprintable, printable};
+pub use encoding::{b64url, b64url_decode, is_unprintable, printable, shell_quote};
 pub use error::{Error, ErrorKind, Result};
 pub use history::{HISTORY_LIMIT, History, HistoryEntry};
-pub use http::api;
+pub use http::{ControlClient, api};
+pub use https::https_client;
 pub use inspect::{DecodedToken, Inspection, MAX_DECODE_LEN, decode_unverified};
 pub use instance::Instance;
 pub use issuer::{
@@ -71,7 +72,7 @@ pub use keys::{
 pub use server::Server;
 pub use store::{DATA_DIR_ENV, DataDir, ServerRecord, write_atomic};
 pub use token::{MAX_AUDIENCE_LEN, MAX_AUDIENCES, StepIdentity, StepRequest, merge, step_claims};
-pub use trust::{env_vars, shell_exports, shell_quote, write_bundle};
+pub use trust::{env_vars, shell_exports, write_bundle};
 pub use workspace::{
     DEFAULT_WORKSPACE, Workspace, WorkspaceSpec, braced, parse_uuid, validate_slug,
 };

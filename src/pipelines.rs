@@ -185,13 +185,13 @@ pub fn parse_file(path: &Path) -> Result<Vec<PipelineStep>> {
 /// [`parse_file`] with the warnings of [`parse_checked`].
 pub fn parse_file_checked(path: &Path) -> Result<(Vec<PipelineStep>, Vec<Warning>)> {
     use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| crate::Error::io("read", path, e))?;
+    let file = std::fs::File::open(path).map_err(|e| crate::error::Error::io("read", path, e))?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_LEN + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| crate::Error::io("read", path, e))?;
+        .map_err(|e| crate::error::Error::io("read", path, e))?;
     if bytes.len() as u64 > MAX_FILE_LEN {
-        return Err(crate::Error::invalid(
+        return Err(crate::error::Error::invalid(
             "pipelines",
             format!(
                 "{} is larger than {} MiB; a bitbucket-pipelines.yml is far smaller",
@@ -201,7 +201,7 @@ pub fn parse_file_checked(path: &Path) -> Result<(Vec<PipelineStep>, Vec<Warning
         ));
     }
     let text = String::from_utf8(bytes).map_err(|_| {
-        crate::Error::invalid("pipelines", format!("{} is not UTF-8 text", path.display()))
+        crate::error::Error::invalid("pipelines", format!("{} is not UTF-8 text", path.display()))
     })?;
     parse_checked(&text, path)
 }
@@ -225,7 +225,7 @@ pub fn find<'a>(steps: &'a [PipelineStep], which: &str) -> Result<&'a PipelineSt
             let hint = closest(which, names.iter().copied())
                 .map(|c| format!(" (did you mean `{c}`?)"))
                 .unwrap_or_default();
-            Err(crate::Error::invalid(
+            Err(crate::error::Error::invalid(
                 "step",
                 format!(
                     "no step named `{which}`{hint}; the file has: {} (or choose one by its location, as `stepmint steps` shows)",
@@ -233,7 +233,7 @@ pub fn find<'a>(steps: &'a [PipelineStep], which: &str) -> Result<&'a PipelineSt
                 ),
             ))
         }
-        many => Err(crate::Error::invalid(
+        many => Err(crate::error::Error::invalid(
             "step",
             format!(
                 "{} steps are named `{which}`: choose one by its location ({})",

@@ -79,7 +79,8 @@ pub struct Rotate {
 impl Scenario {
     /// Reads and checks a scenario file.
     pub fn from_file(path: &Path) -> Result<Scenario> {
-        let text = std::fs::read_to_string(path).map_err(|e| crate::Error::io("read", path, e))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| crate::error::Error::io("read", path, e))?;
         let err = |message: String| ErrorKind::Config {
             path: path.to_path_buf(),
             message,

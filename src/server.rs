@@ -6,10 +6,13 @@
 //! connections are capped: at the cap, the connection idle the longest (no request in flight,
 //! a handshake not finished) is closed for the new one, so clients that hold connections open
 //! cannot keep others out; a connection idle past [`IDLE_TIMEOUT`] is closed anyway, and HTTP/2
-//! connections are pinged so dead peers are found.
+//! connections are pinged so dead peers are found. One client address holds at most
+//! [`Limits::per_peer`] of them (a quarter of the cap by default): at that many its own idlest
+//! makes way for its new one, and when all of them are busy (slow bodies) the new one is
+//! refused, so one client cannot fill every slot with requests in flight and keep others out.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -45,18 +48,31 @@ pub use crate::config::DEFAULT_MAX_CONNECTIONS;
 pub struct Limits {
     /// Open connections (handshaking included) above which the idlest is closed for a new one.
     pub max_connections: usize,
+    /// Open connections one client address may hold: at that many, its own idlest is closed
+    /// for its new one, or the new one refused when all of them are busy.
+    pub per_peer: usize,
+}
+
+impl Limits {
+    /// `max_connections` with the default share per client address.
+    pub fn new(max_connections: usize) -> Limits {
+        Limits {
+            max_connections,
+            per_peer: crate::config::default_per_peer(max_connections),
+        }
+    }
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_connections: DEFAULT_MAX_CONNECTIONS,
-        }
+        Limits::new(DEFAULT_MAX_CONNECTIONS)
     }
 }
 
 /// One open connection, as the accept loop sees it.
 struct Slot {
+    /// The client's address.
+    peer: IpAddr,
     /// Requests in flight.
     busy: AtomicUsize,
     /// Milliseconds since the server started, when it was last busy or opened.
@@ -69,7 +85,40 @@ struct Slot {
 struct Registry {
     started: Instant,
     next: AtomicU64,
-    slots: Mutex<HashMap<u64, Arc<Slot>>>,
+    open: Mutex<Open>,
+}
+
+/// The open connections, and how many each client address holds.
+#[derive(Default)]
+struct Open {
+    slots: HashMap<u64, Arc<Slot>>,
+    per_peer: HashMap<IpAddr, usize>,
+}
+
+impl Open {
+    /// Closes the connection idle the longest among those `from` admits; `None` when every
+    /// one of them is busy.
+    fn shed(&mut self, from: impl Fn(&Slot) -> bool) -> Option<()> {
+        let (id, _) = self
+            .slots
+            .iter()
+            .filter(|(_, s)| from(s) && s.busy.load(Ordering::Acquire) == 0)
+            .min_by_key(|(_, s)| s.last.load(Ordering::Relaxed))?;
+        let id = *id;
+        self.remove(id)?.close.notify_one();
+        Some(())
+    }
+
+    fn remove(&mut self, id: u64) -> Option<Arc<Slot>> {
+        let slot = self.slots.remove(&id)?;
+        if let Some(n) = self.per_peer.get_mut(&slot.peer) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_peer.remove(&slot.peer);
+            }
+        }
+        Some(slot)
+    }
 }
 
 impl Registry {
@@ -77,36 +126,35 @@ impl Registry {
         self.started.elapsed().as_millis() as u64
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Slot>>> {
-        self.slots.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Open> {
+        self.open.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Registers a connection, closing the idlest one first when `max` are open. `None`: all
-    /// `max` are busy, and the new one is refused.
-    fn open(&self, max: usize) -> Option<(u64, Arc<Slot>)> {
-        let mut slots = self.lock();
-        if slots.len() >= max.max(1) {
-            let idlest = slots
-                .iter()
-                .filter(|(_, s)| s.busy.load(Ordering::Acquire) == 0)
-                .min_by_key(|(_, s)| s.last.load(Ordering::Relaxed))
-                .map(|(id, s)| (*id, s.clone()));
-            let (id, slot) = idlest?;
-            slots.remove(&id);
-            slot.close.notify_one();
+    /// Registers a connection from `peer`. When that address already holds its share, its own
+    /// idlest connection is closed first; else, when the server holds `max_connections`, the
+    /// idlest of all. `None`: those it would close are all busy, and the new one is refused.
+    fn open(&self, peer: IpAddr, limits: Limits) -> Option<(u64, Arc<Slot>)> {
+        let mut open = self.lock();
+        let held = open.per_peer.get(&peer).copied().unwrap_or(0);
+        if held >= limits.per_peer.max(1) {
+            open.shed(|s| s.peer == peer)?;
+        } else if open.slots.len() >= limits.max_connections.max(1) {
+            open.shed(|_| true)?;
         }
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let slot = Arc::new(Slot {
+            peer,
             busy: AtomicUsize::new(0),
             last: AtomicU64::new(self.now_ms()),
             close: Notify::new(),
         });
-        slots.insert(id, slot.clone());
+        open.slots.insert(id, slot.clone());
+        *open.per_peer.entry(peer).or_default() += 1;
         Some((id, slot))
     }
 
     fn close(&self, id: u64) {
-        self.lock().remove(&id);
+        self.lock().remove(id);
     }
 }
 
@@ -230,7 +278,7 @@ async fn accept_loop(
     let registry = Arc::new(Registry {
         started: Instant::now(),
         next: AtomicU64::new(0),
-        slots: Mutex::new(HashMap::new()),
+        open: Mutex::new(Open::default()),
     });
     let mut connections = tokio::task::JoinSet::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -255,9 +303,9 @@ async fn accept_loop(
             },
             _ = stopped.changed() => break,
         };
-        // At the cap the idlest connection makes room; when every one is busy, this one waits
-        // for none: it is closed, which a client retries.
-        let Some((id, slot)) = registry.open(limits.max_connections) else {
+        // At the cap the idlest connection makes room (the client's own, at its share); when
+        // every one is busy, this one waits for none: it is closed, which a client retries.
+        let Some((id, slot)) = registry.open(peer.ip().to_canonical(), limits) else {
             drop(tcp);
             continue;
         };
@@ -328,14 +376,15 @@ mod tests {
         Arc::new(Registry {
             started: Instant::now(),
             next: AtomicU64::new(0),
-            slots: Mutex::new(HashMap::new()),
+            open: Mutex::new(Open::default()),
         })
     }
 
     #[test]
     fn a_streamed_body_keeps_its_connection_busy_until_it_ends() {
         let registry = registry();
-        let (_, slot) = registry.open(4).unwrap();
+        let peer = std::net::IpAddr::from([127, 0, 0, 1]);
+        let (_, slot) = registry.open(peer, Limits::new(4)).unwrap();
         // A stream (the live log, a probe): busy while the body lives, idle after.
         let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<axum::body::Bytes>>(1);
         struct Rx(tokio::sync::mpsc::Receiver<std::io::Result<axum::body::Bytes>>);

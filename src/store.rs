@@ -2,9 +2,12 @@
 //!
 //! Files are written atomically (temporary file in the same directory, `fsync`, `rename`,
 //! `fsync` of the directory) with mode 0600, so a crash mid-write leaves the old file or the new
-//! one, never half of either. Initialisation takes an exclusive lock on `.lock` so two processes
-//! (say `serve` and `mint` started together on a fresh directory) cannot each create a different
-//! CA or signing key.
+//! one, never half of either. The temporary file has a random name and is created new, never
+//! through a symbolic link: a name someone could guess and plant a link at would let them
+//! choose where the CA key is written. A directory that is not the user's own, or that others
+//! can write to, is refused before anything is read from it or written to it. Initialisation
+//! takes an exclusive lock on `.lock` so two processes (say `serve` and `mint` started together
+//! on a fresh directory) cannot each create a different CA or signing key.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind as IoKind, Write};
@@ -44,10 +47,21 @@ impl DataDir {
             })
     }
 
-    /// Opens (creating if needed, mode 0700) the data directory at `root`.
+    /// Opens (creating if needed, mode 0700) the data directory at `root`. A directory another
+    /// user owns, or that group or others can write to, is refused with the fix: whoever can
+    /// write there can plant the files Stepmint reads keys from or writes keys through. So are
+    /// the key folders in it (`ca`, `tls`, `attacker`, `workspaces`), in case they were planted
+    /// while the directory was open to others.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
         create_private_dir(&root)?;
+        check_private_dir(&root)?;
+        for sub in ["ca", "tls", "attacker", "workspaces"] {
+            let dir = root.join(sub);
+            if fs::symlink_metadata(&dir).is_ok() {
+                check_private_dir(&dir)?;
+            }
+        }
         Ok(DataDir { root })
     }
 
@@ -59,12 +73,7 @@ impl DataDir {
     /// Takes the directory's exclusive lock, blocking until it is free.
     pub fn lock(&self) -> Result<DirLock> {
         let path = self.root.join(".lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("open", &path, e))?;
+        let file = open_lock_file(&path)?;
         file.lock().map_err(|e| Error::io("lock", &path, e))?;
         Ok(DirLock { _file: file })
     }
@@ -74,12 +83,7 @@ impl DataDir {
     /// operating system drops it when its holder dies, however it dies.
     pub fn try_lock_serving(&self) -> Result<Option<DirLock>> {
         let path = self.root.join(".serve.lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("open", &path, e))?;
+        let file = open_lock_file(&path)?;
         match file.try_lock() {
             Ok(()) => Ok(Some(DirLock { _file: file })),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
@@ -204,7 +208,8 @@ pub fn key_file(workspace_dir: &Path, kid: &str) -> PathBuf {
 pub struct ServerRecord {
     /// The public base URL.
     pub public_url: String,
-    /// The address actually bound.
+    /// Where a client on this machine reaches the server: the address bound, or loopback
+    /// when bound to all interfaces.
     pub listening: String,
     /// The serving process.
     pub pid: u32,
@@ -224,7 +229,7 @@ impl ServerRecord {
     }
 }
 
-/// Creates `dir` and its parents, the last with mode 0700.
+/// Creates `dir` and any missing parents with mode 0700.
 pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
@@ -238,7 +243,73 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
         .map_err(|e| Error::io("create directory", dir, e))
 }
 
+/// Opens (creating) a lock file, never through a symbolic link.
+fn open_lock_file(path: &Path) -> Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.create(true).truncate(false).write(true);
+    no_follow(&mut opts);
+    opts.open(path).map_err(|e| Error::io("open", path, e))
+}
+
+/// Makes `opts` refuse a symbolic link as the last component (`O_NOFOLLOW`).
+fn no_follow(opts: &mut OpenOptions) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    #[cfg(not(unix))]
+    let _ = opts;
+}
+
+/// Refuses `dir` unless the effective user owns it and neither group nor others can write to
+/// it; the message names the directory, what was found and the fix.
+fn check_private_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = fs::metadata(dir).map_err(|e| Error::io("inspect", dir, e))?;
+        let me = rustix::process::geteuid().as_raw();
+        if let Some(problem) = dir_problem(dir, meta.uid(), meta.mode(), me) {
+            return Err(Error::invalid("data-dir", problem));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// What is wrong with a data directory owned by `owner` with `mode`, for user `me`.
+fn dir_problem(dir: &Path, owner: u32, mode: u32, me: u32) -> Option<String> {
+    let shown = crate::encoding::shell_quote(&dir.display().to_string());
+    if owner != me {
+        return Some(format!(
+            "{} belongs to uid {owner}, not to you (uid {me}): its owner could read or replace \
+             the CA key and signing keys in it. Use a data directory of your own (--data-dir DIR \
+             or ${DATA_DIR_ENV}), or as uid {owner} run `chown -R {me} {shown}` if you mean to \
+             hand it over",
+            dir.display()
+        ));
+    }
+    let who = match (mode & 0o020 != 0, mode & 0o002 != 0) {
+        (true, true) => "its group and every other user",
+        (true, false) => "its group",
+        (false, true) => "every other user",
+        (false, false) => return None,
+    };
+    Some(format!(
+        "{} has mode {:04o}, so {who} can write to it and plant files that Stepmint would read \
+         keys from or write keys through. Fix: `chmod go-w {shown}`",
+        dir.display(),
+        mode & 0o7777
+    ))
+}
+
 /// Writes `bytes` to `path` atomically with mode 0600.
+///
+/// The temporary file beside it has a random name (`.NAME.PID.RANDOM.tmp`) and is opened
+/// create-new and without following a symbolic link, so nothing planted in the directory can
+/// redirect the write; `rename` then replaces `path` itself, never what a link there points to.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().ok_or_else(|| {
         Error::invalid(
@@ -251,19 +322,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    // Unique per write, so two writers in one process never share a temporary file.
-    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!(".{file_name}.{}.{n}.tmp", std::process::id()));
+    let mut random = [0u8; 8];
+    aws_lc_rs::rand::fill(&mut random)
+        .map_err(|_| Error::crypto("no randomness for a temporary file name"))?;
+    let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let tmp = dir.join(format!(".{file_name}.{}.{suffix}.tmp", std::process::id()));
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    no_follow(&mut opts);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    // Created by us or not at all: on failure nothing of ours is there to remove.
+    let mut file = opts.open(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
     let result = (|| {
-        let mut opts = OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut file = opts.open(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
         file.write_all(bytes)
             .map_err(|e| Error::io("write", &tmp, e))?;
         file.sync_all().map_err(|e| Error::io("sync", &tmp, e))?;
@@ -289,7 +363,11 @@ fn stale_temp(name: &str) -> bool {
     let (Some(n), Some(pid), Some(_file)) = (parts.next(), parts.next(), parts.next()) else {
         return false;
     };
-    let (Ok(_), Ok(pid)) = (n.parse::<u64>(), pid.parse::<u32>()) else {
+    // Random hex now, a counter before: both are hex digits.
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return false;
+    }
+    let Ok(pid) = pid.parse::<u32>() else {
         return false;
     };
     // Where there is no /proc to ask, nothing is known to be stale.
@@ -364,6 +442,109 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_symlink_is_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let stolen = outside.path().join("stolen");
+        // Every temporary name this process could have used for ca-key.pem, the way a local
+        // user who knows the pid would plant them.
+        let pid = std::process::id();
+        for n in 0..5000 {
+            let name = format!(".ca-key.pem.{pid}.{n}.tmp");
+            std::os::unix::fs::symlink(&stolen, dir.path().join(name)).unwrap();
+        }
+        let key = dir.path().join("ca-key.pem");
+        write_atomic(&key, b"PRIVATE KEY").unwrap();
+        assert!(
+            !stolen.exists(),
+            "the key was written through a planted link"
+        );
+        let meta = fs::symlink_metadata(&key).unwrap();
+        assert!(meta.file_type().is_file(), "{key:?} is not a plain file");
+        assert_eq!(fs::read(&key).unwrap(), b"PRIVATE KEY");
+        // A link at the destination itself is replaced, not followed.
+        fs::remove_file(&key).unwrap();
+        std::os::unix::fs::symlink(&stolen, &key).unwrap();
+        write_atomic(&key, b"AGAIN").unwrap();
+        assert!(!stolen.exists());
+        assert!(fs::symlink_metadata(&key).unwrap().file_type().is_file());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn data_dirs_open_to_others_are_refused_with_the_fix() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        // A new data directory (and its missing parents) is private.
+        let fresh = tmp.path().join("a").join("stepmint");
+        DataDir::open(&fresh).unwrap();
+        for d in [&fresh, &tmp.path().join("a")] {
+            let mode = fs::metadata(d).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "{d:?}");
+        }
+        for (mode, who) in [
+            (0o770, "its group can"),
+            (0o707, "every other user can"),
+            (0o777, "its group and every other user"),
+        ] {
+            fs::set_permissions(&fresh, fs::Permissions::from_mode(mode)).unwrap();
+            let err = DataDir::open(&fresh).unwrap_err().to_string();
+            assert!(err.contains(&fresh.display().to_string()), "{err}");
+            assert!(err.contains(&format!("mode {mode:04o}")), "{err}");
+            assert!(err.contains(who), "{err}");
+            assert!(err.contains("chmod go-w"), "{err}");
+        }
+        fs::set_permissions(&fresh, fs::Permissions::from_mode(0o755)).unwrap();
+        DataDir::open(&fresh).unwrap();
+        // A key folder left open to others is refused too.
+        let ca = fresh.join("ca");
+        fs::create_dir(&ca).unwrap();
+        fs::set_permissions(&ca, fs::Permissions::from_mode(0o777)).unwrap();
+        let err = DataDir::open(&fresh).unwrap_err().to_string();
+        assert!(err.contains(&ca.display().to_string()), "{err}");
+        fs::set_permissions(&ca, fs::Permissions::from_mode(0o700)).unwrap();
+        DataDir::open(&fresh).unwrap();
+    }
+
+    #[test]
+    fn a_data_dir_of_another_user_is_refused_with_the_fix() {
+        let dir = Path::new("/srv/shared stepmint");
+        let err = dir_problem(dir, 1001, 0o700, 1000).unwrap();
+        assert!(
+            err.contains("/srv/shared stepmint belongs to uid 1001"),
+            "{err}"
+        );
+        assert!(err.contains("not to you (uid 1000)"), "{err}");
+        assert!(err.contains("--data-dir"), "{err}");
+        assert!(
+            err.contains("chown -R 1000 '/srv/shared stepmint'"),
+            "{err}"
+        );
+        assert_eq!(dir_problem(dir, 1000, 0o700, 1000), None);
+        assert_eq!(dir_problem(dir, 1000, 0o40755, 1000), None);
+        let err = dir_problem(dir, 1000, 0o41777, 1000).unwrap();
+        assert!(err.contains("mode 1777"), "{err}");
+    }
+
+    #[test]
+    fn stale_temporary_names_old_and_new() {
+        // Another process's file whose process is gone: pid 4000000 is above Linux's maximum.
+        assert_eq!(
+            stale_temp(".keys.json.4000000.3.tmp"),
+            cfg!(target_os = "linux")
+        );
+        assert_eq!(
+            stale_temp(".keys.json.4000000.0f3a9c2b11d04e5f.tmp"),
+            cfg!(target_os = "linux")
+        );
+        let mine = format!(".keys.json.{}.ab.tmp", std::process::id());
+        assert!(!stale_temp(&mine));
+        assert!(!stale_temp(".keys.json.4000000.xyz.tmp"));
+        assert!(!stale_temp("keys.json"));
     }
 
     #[test]

@@ -40,7 +40,9 @@ impl TlsFaultListeners {
             ),
             (
                 "wrong-san",
-                ca.custom_leaf(&["wrong-host.invalid"], now - day, now + 30 * day)?
+                // Under localhost, so within the CA's name constraints: the client sees a good
+                // chain for a name that is not the one it asked for.
+                ca.custom_leaf(&["wrong-host.localhost"], now - day, now + 30 * day)?
                     .server_config()?,
             ),
             (

@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::encoding::shell_quote;
 use crate::error::Result;
 use crate::store::{self, DataDir};
 
@@ -53,18 +54,6 @@ pub fn shell_exports(ca: &Path, bundle: &Path) -> String {
         .into_iter()
         .map(|(k, v)| format!("export {k}={}\n", shell_quote(&v)))
         .collect()
-}
-
-/// Quotes `s` for a POSIX shell.
-pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:=@%,".contains(&b))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
 }
 
 #[cfg(test)]

@@ -84,3 +84,24 @@ pub fn arb_pattern() -> impl Strategy<Value = String> {
 pub fn arb_text() -> impl Strategy<Value = String> {
     "[ab*?]{0,8}"
 }
+
+/// A name to try as a git branch: pieces that git's ref-format rules treat specially (dots,
+/// slashes, `.lock`, `@{`, control characters, look-alikes) strung together.
+pub fn arb_ref_name() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        4 => "[a-zA-Z0-9_-]{1,4}",
+        1 => Just(".".to_string()),
+        1 => Just("..".to_string()),
+        2 => Just("/".to_string()),
+        1 => Just(".lock".to_string()),
+        1 => Just("@".to_string()),
+        1 => Just("{".to_string()),
+        1 => Just("@{".to_string()),
+        1 => prop::sample::select(vec![
+            " ", "~", "^", ":", "?", "*", "[", "\\", "\t", "\r\n", "\u{7f}", "\u{1}", "HEAD",
+            "\u{430}", "\u{ff41}", "\u{200b}", "\u{85}", "é",
+        ])
+        .prop_map(str::to_string),
+    ];
+    prop::collection::vec(piece, 0..8).prop_map(|p| p.concat())
+}

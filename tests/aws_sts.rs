@@ -11,6 +11,7 @@ use crate::util;
 
 const ALLOW: &str = "arn:aws:iam::123456789012:role/deploy";
 const OTHER_REPO: &str = "arn:aws:iam::123456789012:role/other-repo";
+const STALE: &str = "arn:aws:iam::123456789012:role/stale";
 
 fn policy(provider: &str, aud: &str, sub: &str) -> Value {
     json!({"Version": "2012-10-17", "Statement": [{
@@ -21,32 +22,33 @@ fn policy(provider: &str, aud: &str, sub: &str) -> Value {
     }]})
 }
 
-/// A server emulating two roles: one any step of the workspace's repository gets, one only
-/// another repository's steps get.
-async fn server(dir: &std::path::Path) -> (Instance, reqwest::Client, String) {
-    // A first start learns the workspace's issuer and audience (both stable in the data dir).
-    let (provider, aud) = {
-        let first = util::start(dir, &[]).await;
-        let ws = first.issuer().workspace_or_first(None).expect("workspace");
-        let out = (
-            ws.issuer.trim_start_matches("https://").to_string(),
-            ws.workspace.default_audience(),
-        );
-        first.stop().await;
-        out
-    };
+/// A server emulating three roles: one from the config whose policy trusts another issuer,
+/// one any step of the workspace's repository gets, one only another repository's steps get.
+/// The last two are added once the server runs: the issuer's URL carries its port.
+pub async fn server(dir: &std::path::Path) -> (Instance, reqwest::Client, String) {
     let mut config = util::config(dir, &[]);
+    let file = dir.join("stale.json");
+    let stale = policy("stepmint.invalid/oidc", "x", "*");
+    std::fs::write(&file, stale.to_string()).expect("policy written");
+    config.aws_roles.insert(STALE.into(), file);
+    let instance = Instance::start(config, Arc::new(SystemClock), Arc::new(IdSource::random()))
+        .await
+        .expect("start");
+    let ws = instance
+        .issuer()
+        .workspace_or_first(None)
+        .expect("workspace");
+    let provider = ws.issuer.trim_start_matches("https://").to_string();
+    let aud = ws.workspace.default_audience();
     for (arn, sub) in [
         (ALLOW, "{*}:*"),
         (OTHER_REPO, "{00000000-0000-4000-8000-000000000000}:*"),
     ] {
-        let file = dir.join(format!("{}.json", arn.rsplit('/').next().unwrap_or("x")));
-        std::fs::write(&file, policy(&provider, &aud, sub).to_string()).expect("policy written");
-        config.aws_roles.insert(arn.into(), file);
+        instance
+            .exchanges()
+            .put_role(arn, &policy(&provider, &aud, sub))
+            .expect("role");
     }
-    let instance = Instance::start(config, Arc::new(SystemClock), Arc::new(IdSource::random()))
-        .await
-        .expect("start");
     let client = util::client(&util::ca_pem(&instance));
     let url = instance.aws_sts_url();
     (instance, client, url)
@@ -147,6 +149,17 @@ async fn sts_assume_role_and_caller_identity() {
         (403, "AccessDenied"),
         "{xml}"
     );
+    // The configured role trusts another provider: denied, and the message says what decided.
+    let (status, xml) = call(&client, &url, &assume(STALE, &token), None).await;
+    assert_eq!(
+        (status, between(&xml, "Code")),
+        (403, "AccessDenied"),
+        "{xml}"
+    );
+    assert!(
+        between(&xml, "Message").contains("no Allow statement names the provider"),
+        "{xml}"
+    );
     // A role nobody configured.
     let (status, xml) = call(
         &client,
@@ -212,6 +225,31 @@ async fn sts_assume_role_and_caller_identity() {
         );
         assert!(xml.starts_with("<ErrorResponse"), "{xml}");
     }
+    // The server's own refusals and unknown paths under the endpoint are STS errors too.
+    let big = "x".repeat(200 * 1024);
+    let (status, xml) = call(&client, &url, &assume(ALLOW, &big), None).await;
+    assert_eq!(
+        (status, between(&xml, "Code")),
+        (413, "RequestEntityTooLarge"),
+        "{xml}"
+    );
+    let resp = client.put(&url).body("x").send().await.expect("sent");
+    assert_eq!(resp.status().as_u16(), 405);
+    assert!(resp.headers().contains_key("allow"));
+    let xml = resp.text().await.expect("body");
+    assert_eq!(between(&xml, "Code"), "MethodNotAllowed", "{xml}");
+    let resp = client
+        .get(format!("{url}nothing-here"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status().as_u16(), 404);
+    assert!(
+        resp.text()
+            .await
+            .expect("body")
+            .starts_with("<ErrorResponse")
+    );
     // GET with a query works too (the query protocol allows it).
     let q = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(assume(ALLOW, &token))

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
-use crate::util::{self, ServeProcess};
+use crate::util::{self, ServeProcess, tls_connect};
 
 fn text(out: &std::process::Output) -> String {
     format!(
@@ -178,34 +178,6 @@ async fn the_request_log_escapes_what_a_client_sends() {
     assert!(terminal_safe(&line), "{line:?}");
     assert!(line.contains("/x\\u{9b}2J"), "{line}");
     assert!(line.contains("ua\\u{202e}txt"), "{line}");
-}
-
-async fn tls_connect(
-    port: u16,
-    ca: &[u8],
-    alpn: &[u8],
-) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
-    let mut roots = rustls::RootCertStore::empty();
-    for c in rustls_pki_types::pem::PemObject::pem_slice_iter(ca) {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![alpn.to_vec()];
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(
-            rustls_pki_types::ServerName::try_from("localhost").unwrap(),
-            tcp,
-        )
-        .await
-        .unwrap()
 }
 
 #[test]

@@ -266,7 +266,22 @@ async fn strict_relying_party_is_clean_and_each_flaw_is_caught_exactly() {
             report.rows.iter().filter(|r| catalogue(r)).count(),
             hostile_count()
         );
-        assert_eq!(report.ok(), expected.is_empty());
+        // Each caught case says who could exploit it, as the catalogue does; a run fails only
+        // when someone could (a flaw only hygiene shows passes: nobody can get such a token).
+        let exploitable = report.rows.iter().any(|r| {
+            r.verdict == Verdict::Fail && r.exploitable_by.is_some_and(|b| b.is_exploitable())
+        });
+        for r in report
+            .rows
+            .iter()
+            .filter(|r| r.verdict == Verdict::Fail && catalogue(r))
+        {
+            let case = stepmint::hostile::find(&r.case).unwrap();
+            assert_eq!(r.exploitable_by, Some(case.reach().0), "{}", r.case);
+        }
+        assert_eq!(report.ok(), !exploitable, "{flaw:?}");
+        let hygiene_only = matches!(flaw, Flaw::IgnoresNbf | Flaw::IssPrefix);
+        assert_eq!(report.ok(), expected.is_empty() || hygiene_only, "{flaw:?}");
         if flaw == Flaw::FollowsJku {
             // The relying party really fetched the attacker's JWKS from this issuer.
             let fetched = instance
@@ -471,9 +486,37 @@ fn cli_probes_a_command_relying_party() {
     let py = std::env::var("STEPMINT_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/pyjwt/verify.py");
     let exec = format!("{py} {script} --issuer {issuer} --audience {audience} --ca {ca} {{token}}");
-    let out = util::run(&["probe", "--exec", &exec, "--json", "--data-dir", d]);
-    assert_eq!(out.status.code(), Some(1));
+    let junit = dir.path().join("pyjwt.xml");
+    let junit_arg = junit.to_str().unwrap();
+    let out = util::run(&[
+        "probe",
+        "--exec",
+        &exec,
+        "--json",
+        "--junit",
+        junit_arg,
+        "--data-dir",
+        d,
+    ]);
+    // Its gaps are hygiene: nobody can get such a token signed, so the run does not fail.
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["exploitable"], 0);
+    assert_eq!(report["summary"]["hygiene"], 3);
+    assert_eq!(report["summary"]["by_exploitable"]["nobody"], 3);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("failures=\"0\""), "{xml}");
+    assert_eq!(
+        xml.matches("<property name=\"exploitable_by\" value=\"nobody\"/>")
+            .count(),
+        3
+    );
+    assert_eq!(xml.matches("hygiene: accepted").count(), 3);
     let failed: BTreeSet<String> = report["rows"]
         .as_array()
         .unwrap()
@@ -486,6 +529,12 @@ fn cli_probes_a_command_relying_party() {
         set(&["exp-string", "padded-base64url", "duplicate-aud-good-last"]),
         "PyJWT's known gaps"
     );
+    for r in report["rows"].as_array().unwrap() {
+        if r["verdict"] == "fail" {
+            assert_eq!(r["exploitable_by"], "nobody", "{r}");
+            assert_eq!(r["severity"], "hygiene", "{r}");
+        }
+    }
 }
 
 /// The process's state letter from /proc, or None once it is gone.

@@ -14,6 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::any;
 use serde_json::Value;
+use stepmint::hostile::ExploitableBy;
 use stepmint::probe::{self, FindingKind, FuzzOptions, ProbeOptions, Target, Verdict};
 use stepmint::validate::{self, Condition, Policy, RemoteKeys, Test, string_like};
 use stepmint::{Clock, SystemClock};
@@ -255,6 +256,19 @@ fn family(slot: Slot) -> &'static str {
     }
 }
 
+/// Who could exploit the loosest token a flawed comparison takes: a branch name is anyone's who
+/// can push one (unless only an array passes); a custom audience is the trusted pipeline's to ask
+/// for; an issuer or `sub` that only resembles the declared one is a shape Bitbucket never
+/// issues.
+fn reach(slot: Slot, compare: Compare) -> ExploitableBy {
+    match (slot, compare) {
+        (Slot::Branch, Compare::Coercion) => ExploitableBy::Nobody,
+        (Slot::Branch, _) => ExploitableBy::BranchPusher,
+        (Slot::Aud, _) => ExploitableBy::TokenHolder,
+        (Slot::Iss | Slot::Sub, _) => ExploitableBy::Nobody,
+    }
+}
+
 fn member(slot: Slot) -> &'static str {
     match slot {
         Slot::Aud => "claims.aud",
@@ -302,9 +316,22 @@ async fn loose_comparisons_are_caught_by_policy_cases_and_by_fuzzing() {
             );
         } else {
             // Only this slot's loose comparison lets tokens through, and its family says so.
-            let caught = failed.iter().filter(|r| r.family == family(slot)).count();
-            if caught == 0 {
+            let caught: Vec<&&probe::ProbeRow> =
+                failed.iter().filter(|r| r.family == family(slot)).collect();
+            if caught.is_empty() {
                 missed.push(format!("{slot:?}/{compare:?}: no policy case caught it"));
+            }
+            let worst = caught.iter().filter_map(|r| r.exploitable_by).min();
+            if !caught.is_empty() {
+                assert_eq!(
+                    worst,
+                    Some(reach(slot, compare)),
+                    "{slot:?}/{compare:?}: {:?}",
+                    caught
+                        .iter()
+                        .map(|r| (&r.case, r.exploitable_by))
+                        .collect::<Vec<_>>()
+                );
             }
             for r in &failed {
                 assert!(
@@ -344,7 +371,15 @@ async fn loose_comparisons_are_caught_by_policy_cases_and_by_fuzzing() {
             missed.push(format!("{slot:?}/{compare:?}: no fuzz finding"));
             continue;
         }
-        assert!(!report.ok());
+        let exploitable = f.findings.iter().any(|x| x.exploitable_by.is_exploitable());
+        assert_eq!(report.ok(), !exploitable, "{slot:?}/{compare:?}");
+        let worst = f.findings.iter().map(|x| x.exploitable_by).min();
+        assert_eq!(
+            worst,
+            Some(reach(slot, compare)),
+            "{slot:?}/{compare:?}: fuzz findings {:#?}",
+            f.findings
+        );
         for finding in &f.findings {
             assert_eq!(finding.kind, FindingKind::Accepted);
             let members: Vec<String> = finding.edits.iter().map(|e| e.member()).collect();
@@ -355,7 +390,10 @@ async fn loose_comparisons_are_caught_by_policy_cases_and_by_fuzzing() {
                 finding.id,
                 finding.difference
             );
-            assert_eq!(finding.severity, probe::Severity::Policy);
+            assert_eq!(
+                finding.severity,
+                probe::Severity::of(finding.exploitable_by)
+            );
             assert!(
                 finding
                     .reproduce

@@ -4,29 +4,36 @@
 
 mod util;
 
+mod api_types;
 mod arb;
 mod aws_sts;
-
-mod api_types;
-
 mod catalogue;
 mod cli;
+mod connections;
 mod console;
 mod control_api;
 mod endurance;
 mod faults;
 mod hardening;
+mod install;
 mod issuer_http;
 mod keys_and_verify;
 mod layers;
+mod local_ca;
+mod local_inputs;
 mod newcomer;
 mod owner_only;
 mod policy;
+mod policy_cli;
 mod policy_vectors;
 mod probe;
 mod probe_cli;
+mod probe_families;
 mod probe_policy;
+mod probe_reach;
 mod properties;
+mod refname;
 mod relying_parties;
+mod request_log;
 mod run_step;
 mod vectors;

@@ -164,10 +164,20 @@ impl ServeProcess {
     /// Starts `stepmint serve --json --port 0 --data-dir DIR EXTRA...` and waits (up to 60 s)
     /// for its first stdout line.
     pub fn start(dir: &Path, extra: &[&str]) -> Result<ServeProcess, String> {
+        Self::start_with_env(dir, extra, &[])
+    }
+
+    /// [`ServeProcess::start`] with these environment variables set.
+    pub fn start_with_env(
+        dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<ServeProcess, String> {
         let mut child = Command::new(bin())
             .args(["serve", "--json", "--port", "0", "--data-dir"])
             .arg(dir)
             .args(extra)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -282,4 +292,48 @@ pub fn pem_public(der: &[u8]) -> String {
         "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
         lines.join("\n")
     )
+}
+
+/// A TLS connection to our server on `port` (trusting `ca`, offering `alpn`), from the local
+/// address `from` (`127.0.0.2` and the rest of 127/8 reach loopback on Linux), for tests that
+/// speak raw HTTP; an error when the server refuses it.
+pub async fn try_tls_connect(
+    from: std::net::IpAddr,
+    port: u16,
+    ca: &[u8],
+    alpn: &[u8],
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pki_types::pem::PemObject::pem_slice_iter(ca) {
+        roots.add(c.expect("CA PEM")).expect("CA certificate");
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![alpn.to_vec()];
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(std::net::SocketAddr::new(from, 0))?;
+    let tcp = socket
+        .connect(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+        .await?;
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(
+            rustls_pki_types::ServerName::try_from("localhost").expect("name"),
+            tcp,
+        )
+        .await
+}
+
+/// [`try_tls_connect`] from `127.0.0.1`, which must succeed.
+pub async fn tls_connect(
+    port: u16,
+    ca: &[u8],
+    alpn: &[u8],
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    try_tls_connect([127, 0, 0, 1].into(), port, ca, alpn)
+        .await
+        .expect("TLS connection")
 }

@@ -34,6 +34,20 @@ export function args() {
   };
 }
 
+/**
+ * Which configuration to run: `recommended` (the default: every check the library's docs
+ * recommend for this job, required claims and a maximum token age included) or `default` (the
+ * docs' basic call: issuer, audience, algorithms and clock tolerance only). The matrix shows
+ * both rows where they differ (manifest `env: {"RP_CONFIG": "default"}`).
+ */
+export const RECOMMENDED = (process.env.RP_CONFIG ?? "recommended") !== "default";
+
+/** The claims Bitbucket always sends, required in the recommended configuration. */
+export const REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "iat"];
+
+/** The oldest `iat` accepted in the recommended configuration, in seconds: a step token's lifetime. */
+export const MAX_AGE = 3600;
+
 /** One line, no control characters, bounded: safe as a response body. */
 export function reason(err) {
   const text = err instanceof Error ? `${err.code ?? err.name}: ${err.message}` : String(err);

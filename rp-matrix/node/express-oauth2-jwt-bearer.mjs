@@ -4,13 +4,14 @@
 // auth({issuerBaseURL, audience, tokenSigningAlg: "RS256", clockTolerance: 30}): it discovers
 // `${issuerBaseURL}/.well-known/openid-configuration`, takes `issuer` and `jwks_uri` from it and
 // caches both (one middleware instance for the life of the server). It requires `exp` itself.
+// Recommended (RP_CONFIG unset): also maxTokenAge (seconds; AuthOptions), which requires `iat`.
 //
 // CA trust: the documented `agent` option (an http(s).Agent used for discovery and the JWKS),
 // an https.Agent({ca}). No NODE_EXTRA_CA_CERTS.
 import https from "node:https";
 import express from "express";
 import { auth } from "express-oauth2-jwt-bearer";
-import { args, ready, reason } from "./_rp.mjs";
+import { MAX_AGE, RECOMMENDED, args, ready, reason } from "./_rp.mjs";
 
 const { issuer, audience, ca, port } = args();
 
@@ -22,6 +23,7 @@ app.get(
     audience,
     tokenSigningAlg: "RS256",
     clockTolerance: 30,
+    ...(RECOMMENDED ? { maxTokenAge: MAX_AGE } : {}),
     agent: new https.Agent({ ca }),
   }),
   (req, res) => res.type("text/plain").send("ok"),

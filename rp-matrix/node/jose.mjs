@@ -3,13 +3,15 @@
 //   https://github.com/panva/jose/blob/main/docs/jwks/remote/functions/createRemoteJWKSet.md
 //   https://github.com/panva/jose/blob/main/docs/jwks/remote/variables/customFetch.md
 // One long-lived createRemoteJWKSet (it caches the JWKS and refetches on an unknown kid),
-// jwtVerify with exact issuer, audience, algorithms ["RS256"], clockTolerance 30 s.
+// jwtVerify with exact issuer, audience, algorithms ["RS256"], clockTolerance 30 s; recommended
+// (RP_CONFIG unset): also requiredClaims (the docs: jwtVerify checks a claim "only when present"
+// unless required) and maxTokenAge (which requires iat), as the jwtVerify options page describes.
 //
 // CA trust: jose v6 uses fetch and has no `agent` option; its documented `customFetch` hook is
 // given undici's fetch with an undici Agent({connect: {ca}}). NODE_EXTRA_CA_CERTS is not needed.
 import { createRemoteJWKSet, customFetch, jwtVerify } from "jose";
 import { Agent, fetch as undiciFetch } from "undici";
-import { args, serve } from "./_rp.mjs";
+import { MAX_AGE, RECOMMENDED, REQUIRED_CLAIMS, args, serve } from "./_rp.mjs";
 
 const { issuer, audience, ca, port } = args();
 const dispatcher = new Agent({ connect: { ca } });
@@ -25,7 +27,6 @@ serve(port, (token) =>
     audience,
     algorithms: ["RS256"],
     clockTolerance: 30,
-    // DOCS-GAP: jwtVerify checks `exp` only when present; the docs' `requiredClaims` makes it mandatory.
-    requiredClaims: ["exp"],
+    ...(RECOMMENDED ? { requiredClaims: REQUIRED_CLAIMS, maxTokenAge: MAX_AGE } : {}),
   }),
 );

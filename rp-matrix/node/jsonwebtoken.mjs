@@ -3,13 +3,14 @@
 //     ("Need to use a JWKS?" getKey(header, callback) with jwks-rsa)
 //   https://github.com/auth0/node-jwks-rsa/blob/master/EXAMPLES.md (jwksClient options: cache, requestAgent)
 // One long-lived jwksClient (cache: true, the default), jwt.verify with exact issuer, audience,
-// algorithms ["RS256"], clockTolerance 30 s.
+// algorithms ["RS256"], clockTolerance 30 s; recommended (RP_CONFIG unset): also maxAge and the
+// presence of `exp` checked by hand (the README: "optional expiration").
 //
 // CA trust: jwks-rsa's documented `requestAgent` option, an https.Agent({ca}). No NODE_EXTRA_CA_CERTS.
 import https from "node:https";
 import jwt from "jsonwebtoken";
 import jwksClient from "jwks-rsa";
-import { args, serve } from "./_rp.mjs";
+import { MAX_AGE, RECOMMENDED, args, serve } from "./_rp.mjs";
 
 const { issuer, audience, ca, port } = args();
 
@@ -29,11 +30,13 @@ function getKey(header, callback) {
 
 serve(port, (token) =>
   new Promise((resolve, reject) => {
-    jwt.verify(token, getKey, { issuer, audience, algorithms: ["RS256"], clockTolerance: 30 }, (err, payload) => {
+    const options = { issuer, audience, algorithms: ["RS256"], clockTolerance: 30 };
+    if (RECOMMENDED) options.maxAge = `${MAX_AGE}s`;
+    jwt.verify(token, getKey, options, (err, payload) => {
       if (err) return reject(err);
       // DOCS-GAP: jsonwebtoken checks `exp` only when present ("optional expiration", README) and has
       // no option to require it; the user must check that it exists.
-      if (typeof payload.exp !== "number") return reject(new Error("jwt has no numeric exp"));
+      if (RECOMMENDED && typeof payload.exp !== "number") return reject(new Error("jwt has no numeric exp"));
       resolve(payload);
     });
   }),

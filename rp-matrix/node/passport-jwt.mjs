@@ -3,7 +3,8 @@
 //   https://github.com/auth0/node-jwks-rsa/blob/master/EXAMPLES.md#passport (passportJwtSecret)
 //   https://www.passportjs.org/concepts/authentication/middleware/ (custom callback, session: false)
 // One long-lived passportJwtSecret (cache: true); issuer, audience, algorithms ["RS256"],
-// jsonWebTokenOptions {clockTolerance: 30}; the token from `Authorization: Bearer`.
+// jsonWebTokenOptions {clockTolerance: 30}; the token from `Authorization: Bearer`; recommended
+// (RP_CONFIG unset): also jsonWebTokenOptions.maxAge and the presence of `exp` checked in verify.
 //
 // CA trust: jwks-rsa's documented `requestAgent` option, an https.Agent({ca}). No NODE_EXTRA_CA_CERTS.
 import https from "node:https";
@@ -11,7 +12,7 @@ import express from "express";
 import jwksRsa from "jwks-rsa";
 import passport from "passport";
 import { ExtractJwt, Strategy as JwtStrategy } from "passport-jwt";
-import { args, ready, reason } from "./_rp.mjs";
+import { MAX_AGE, RECOMMENDED, args, ready, reason } from "./_rp.mjs";
 
 const { issuer, audience, ca, port } = args();
 
@@ -27,12 +28,12 @@ passport.use(
       issuer,
       audience,
       algorithms: ["RS256"],
-      jsonWebTokenOptions: { clockTolerance: 30 },
+      jsonWebTokenOptions: RECOMMENDED ? { clockTolerance: 30, maxAge: `${MAX_AGE}s` } : { clockTolerance: 30 },
     },
     (payload, done) => {
       // DOCS-GAP: jsonwebtoken (which passport-jwt calls) checks `exp` only when present and has no
       // option to require it; the user must check that it exists.
-      if (typeof payload.exp !== "number") return done(null, false, new Error("jwt has no numeric exp"));
+      if (RECOMMENDED && typeof payload.exp !== "number") return done(null, false, new Error("jwt has no numeric exp"));
       done(null, payload);
     },
   ),

@@ -19,14 +19,21 @@ def make_verifier(cfg: rpcommon.Config):
     jwks = rpcommon.JwksCache(cfg, convert=KeySet.import_key_set)
     # jwt.decode checks only the signature and that the payload is JSON: the docs leave the
     # claims to a JWTClaimsRegistry (one is enough; it reads the clock on every validate).
-    claims_requests = jwt.JWTClaimsRegistry(
-        leeway=rpcommon.LEEWAY,
-        iss={"essential": True, "value": cfg.issuer},
-        aud={"essential": True, "value": cfg.audience},
-        sub={"essential": True},
-        exp={"essential": True},
-        iat={"essential": True},
-    )
+    if rpcommon.RECOMMENDED:
+        claims_requests = jwt.JWTClaimsRegistry(
+            leeway=rpcommon.LEEWAY,
+            iss={"essential": True, "value": cfg.issuer},
+            aud={"essential": True, "value": cfg.audience},
+            sub={"essential": True},
+            exp={"essential": True},
+            iat={"essential": True},
+        )
+    else:
+        claims_requests = jwt.JWTClaimsRegistry(
+            leeway=rpcommon.LEEWAY,
+            iss={"value": cfg.issuer},
+            aud={"value": cfg.audience},
+        )
 
     def verify(token: str):
         decoded = jwt.decode(token, jwks.get(rpcommon.unverified_kid(token)), algorithms=["RS256"])

@@ -21,13 +21,13 @@ from jwcrypto import jwk, jwt  # noqa: E402
 
 def make_verifier(cfg: rpcommon.Config):
     jwks = rpcommon.JwksCache(cfg, convert=lambda d: jwk.JWKSet.from_json(json.dumps(d)))
-    check_claims = {
-        "iss": cfg.issuer,
-        "aud": cfg.audience,
-        "sub": None,  # None: must be present, any value
-        "exp": None,  # None: must be present and is checked against now (with the leeway)
-        "iat": None,  # None: must be present
-    }
+    check_claims = {"iss": cfg.issuer, "aud": cfg.audience}
+    if rpcommon.RECOMMENDED:
+        check_claims.update(
+            sub=None,  # None: must be present, any value
+            exp=None,  # None: must be present and is checked against now (with the leeway)
+            iat=None,  # None: must be present
+        )
 
     def verify(token: str):
         t = jwt.JWT(algs=["RS256"], check_claims=check_claims, expected_type="JWS")

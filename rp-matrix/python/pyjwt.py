@@ -28,7 +28,7 @@ def make_verifier(cfg: rpcommon.Config):
             audience=cfg.audience,
             issuer=cfg.issuer,
             leeway=rpcommon.LEEWAY,
-            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]} if rpcommon.RECOMMENDED else None,
         )
 
     return verify

@@ -15,6 +15,9 @@ from jose import jwt  # noqa: E402
 
 def make_verifier(cfg: rpcommon.Config):
     jwks = rpcommon.JwksCache(cfg)
+    options = {"leeway": rpcommon.LEEWAY}
+    if rpcommon.RECOMMENDED:
+        options.update(require_aud=True, require_iat=True, require_exp=True, require_iss=True, require_sub=True)
 
     def verify(token: str):
         return jwt.decode(
@@ -23,14 +26,7 @@ def make_verifier(cfg: rpcommon.Config):
             algorithms=["RS256"],
             audience=cfg.audience,
             issuer=cfg.issuer,
-            options={
-                "require_aud": True,
-                "require_iat": True,
-                "require_exp": True,
-                "require_iss": True,
-                "require_sub": True,
-                "leeway": rpcommon.LEEWAY,
-            },
+            options=options,
         )
 
     return verify

@@ -11,13 +11,16 @@ import html
 import json
 import os
 import shutil
+import socket
 import subprocess
+import urllib.error
+import urllib.request
 import sys
 import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.path.join(ROOT, "target", "release", "stepmint")
+BIN = os.environ.get("STEPMINT_BIN") or os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"), "release", "stepmint")
 CACHE = os.path.join(ROOT, "target", "rp-matrix")
 DOCS = os.path.join(ROOT, "docs")
 CHECK = "--check" in sys.argv
@@ -82,7 +85,9 @@ def build_rust():
     folder = os.path.join(ROOT, "rp-matrix", "rust")
     if not os.path.exists(os.path.join(folder, "Cargo.toml")):
         return None
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=folder, check=True)
+    # Its own workspace and target folder, whatever CARGO_TARGET_DIR says for the core.
+    env = {k: v for k, v in os.environ.items() if k != "CARGO_TARGET_DIR"}
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=folder, check=True, env=env)
     return os.path.join(folder, "target", "release")
 
 
@@ -94,11 +99,13 @@ def rust_version(package):
     return text[i + len(marker):text.find('"', i + len(marker))] if i >= 0 else "?"
 
 
+# (id, binary, package, configuration, variant, max age, environment)
 RUST = [
-    ("jsonwebtoken-rs", "jsonwebtoken", "jsonwebtoken", "JWKS by kid, DecodingKey::from_jwk, Validation RS256 with issuer, audience, required exp/iss/aud/sub, leeway 30"),
-    ("openidconnect-rs", "openidconnect", "openidconnect", "discovery, CoreIdTokenVerifier::new_public_client(client id = audience, issuer, JWKS), no nonce"),
-    ("josekit-rs", "josekit", "josekit", "RS256 verifier from the JWK by kid, decode_with_verifier, JwtPayloadValidator issuer + audience + time"),
-    ("jwt-simple-rs", "jwt_simple", "jwt-simple", "RS256PublicKey from the JWK, verify_token with allowed issuer and audience, 30 s tolerance"),
+    ("jsonwebtoken-rs", "jsonwebtoken", "jsonwebtoken", "JWKS by kid, DecodingKey::from_jwk, Validation RS256 with issuer, audience, required exp/iss/aud/sub, leeway 30", "recommended", None, {}),
+    ("jsonwebtoken-rs-default", "jsonwebtoken", "jsonwebtoken", "the docs' basic Validation: RS256 with issuer and audience, leeway 30; only exp required (its default)", "default", None, {"RP_CONFIG": "default"}),
+    ("openidconnect-rs", "openidconnect", "openidconnect", "discovery, CoreIdTokenVerifier::new_public_client(client id = audience, issuer, JWKS), no nonce", "recommended", None, {}),
+    ("josekit-rs", "josekit", "josekit", "RS256 verifier from the JWK by kid, decode_with_verifier, JwtPayloadValidator issuer + audience + time", "recommended", None, {}),
+    ("jwt-simple-rs", "jwt_simple", "jwt-simple", "RS256PublicKey from the JWK, verify_token with allowed issuer and audience, 30 s tolerance, max_validity 3600 s", "recommended", 3600, {}),
 ]
 
 
@@ -113,27 +120,51 @@ def relying_parties(py, node, rust_dir):
             m["cmd"] = ["node", os.path.join(ROOT, "rp-matrix", "node", m["script"])]
             out.append(m)
     if rust_dir:
-        for rid, binary, package, config in RUST:
-            out.append({"id": rid, "ecosystem": "rust", "package": package, "version": rust_version(package), "config": config, "cmd": [os.path.join(rust_dir, binary)]})
+        for rid, binary, package, config, variant, max_age, env in RUST:
+            out.append({"id": rid, "ecosystem": "rust", "package": package, "version": rust_version(package), "config": config, "variant": variant, "max_age": max_age, "env": env, "cmd": [os.path.join(rust_dir, binary)]})
     if shutil.which("apache2") and os.path.exists("/usr/lib/apache2/modules/mod_auth_openidc.so"):
         version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libapache2-mod-auth-openidc"], capture_output=True, text=True).stdout.strip() or "?"
         out.append({"id": "mod-auth-openidc", "ecosystem": "server", "package": "libapache2-mod-auth-openidc", "version": version,
-                    "config": "Apache httpd, AuthType oauth20, OIDCOAuthVerifyJwksUri + OIDCCABundlePath, Require claim iss and aud in RequireAll",
+                    "config": "Apache httpd, AuthType oauth20, OIDCOAuthVerifyJwksUri + OIDCCABundlePath, Require claim iss and aud in RequireAll", "variant": "recommended", "max_age": None,
                     "cmd": [sys.executable, os.path.join(ROOT, "rp-matrix", "apache", "rp.py")]})
     else:
         log("apache2 with mod_auth_openidc is not installed: left out (apt-get install apache2 libapache2-mod-auth-openidc)")
     return [r for r in out if not ONLY or r["id"] in ONLY]
 
 
+def free_port():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
 class Issuer:
+    """One issuer for every relying party, served as `https://127.0.0.1:PORT`, not `localhost`.
+
+    The name matters: pyoidc's KeyJar fetches a JWKS whose URL contains `/localhost:` with TLS
+    verification off (oic/utils/keyio.py, KeyJar.add), so under `localhost` its TLS would go
+    unchecked. 127.0.0.1 is an IP SAN of the local CA's leaf, so every relying party checks the
+    issuer's certificate against --ca (and `tls_verified` below proves it for each one).
+    """
+
     def __init__(self):
         self.data = tempfile.mkdtemp(prefix="stepmint-rp-matrix-")
-        self.proc = subprocess.Popen([BIN, "serve", "--json", "--port", "0", "--data-dir", self.data], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        port = free_port()
+        self.proc = subprocess.Popen([BIN, "serve", "--json", "--port", str(port), "--public-url", f"https://127.0.0.1:{port}", "--data-dir", self.data], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         info = json.loads(self.proc.stdout.readline())
         self.issuer = info["workspaces"][0]["issuer"]
         self.ca = info["ca"]
         token = subprocess.run([BIN, "mint", "--json", "--data-dir", self.data], capture_output=True, text=True, check=True).stdout
         self.audience = json.loads(token)["claims"]["aud"]
+        # A CA that signed nothing the issuer serves: a relying party trusting only it must fail.
+        self.other_ca = os.path.join(self.data, "unrelated-ca.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", os.path.join(self.data, "unrelated-ca.key"), "-out", self.other_ca, "-subj", "/CN=unrelated CA", "-days", "2"], check=True, capture_output=True)
+
+    def mint(self):
+        out = subprocess.run([BIN, "mint", "--json", "--data-dir", self.data], capture_output=True, text=True, check=True).stdout
+        return json.loads(out)["token"]
 
     def stop(self):
         self.proc.terminate()
@@ -141,11 +172,11 @@ class Issuer:
         shutil.rmtree(self.data, ignore_errors=True)
 
 
-def start_rp(rp, issuer):
+def start_rp(rp, issuer, ca=None):
     env = {k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS")}
     for k, v in rp.get("env", {}).items():
-        env[k] = v.replace("{ca}", issuer.ca)
-    p = subprocess.Popen(rp["cmd"] + ["--issuer", issuer.issuer, "--audience", issuer.audience, "--ca", issuer.ca, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        env[k] = v.replace("{ca}", ca or issuer.ca)
+    p = subprocess.Popen(rp["cmd"] + ["--issuer", issuer.issuer, "--audience", issuer.audience, "--ca", ca or issuer.ca, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.time() + 60
     while time.time() < deadline:
         line = p.stdout.readline()
@@ -154,19 +185,47 @@ def start_rp(rp, issuer):
         if not line and p.poll() is not None:
             break
     p.kill()
+    if ca:
+        return None, None
     raise RuntimeError(f"{rp['id']} did not start: {p.stderr.read()[-2000:]}")
+
+
+def stop_rp(p):
+    p.terminate()
+    try:
+        p.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        p.kill()
+
+
+def tls_verified(rp, issuer):
+    """Whether the relying party checks the issuer's TLS: trusting only an unrelated CA, it must
+    fail to start (it fetches keys at start) or refuse a genuine token (it fetches them later)."""
+    p, port = start_rp(rp, issuer, ca=issuer.other_ca)
+    if p is None:
+        return True
+    try:
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Authorization": f"Bearer {issuer.mint()}"})
+        try:
+            with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=20) as r:
+                return not (200 <= r.status < 300)
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            return True
+    finally:
+        stop_rp(p)
 
 
 def probe(rp, issuer):
     p, port = start_rp(rp, issuer)
+    args = [BIN, "probe", "--url", f"http://127.0.0.1:{port}/", "--audience", issuer.audience, "--fuzz", str(FUZZ), "--seed", str(SEED), "--concurrency", "1", "--timeout", "10", "--json", "--data-dir", issuer.data]
+    if rp.get("max_age"):
+        args += ["--max-age", str(rp["max_age"])]
     try:
-        out = subprocess.run([BIN, "probe", "--url", f"http://127.0.0.1:{port}/", "--audience", issuer.audience, "--fuzz", str(FUZZ), "--seed", str(SEED), "--concurrency", "1", "--timeout", "10", "--json", "--data-dir", issuer.data], capture_output=True, text=True)
+        out = subprocess.run(args, capture_output=True, text=True)
     finally:
-        p.terminate()
-        try:
-            p.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            p.kill()
+        stop_rp(p)
     if out.returncode not in (0, 1, 3):
         raise RuntimeError(f"probe of {rp['id']} failed: {out.stderr[-2000:]}")
     return json.loads(out.stdout)
@@ -194,13 +253,13 @@ GAINS = {
 
 # Per case: what an attacker gains, what avoids it, and a reference.
 NOTES = {
-    "duplicate-aud-good-last": ("a token whose `aud` reads as the attacker's audience to one parser and yours to another (a gateway and a service that disagree)", "parse JSON strictly: refuse duplicate members", "RFC 7515 §5.2, RFC 8259 §4"),
+    "duplicate-aud-good-last": ("nothing by itself: a parser mismatch RFC 7519 §4 permits (the last member wins); with the issuer's genuine signature, only the issuer could make it", "parse JSON strictly: refuse duplicate members", "RFC 7519 §4, RFC 7515 §5.2, RFC 8259 §4"),
     "iat-future": ("tokens dated ahead (a signing clock pushed forward keeps them usable longer than their issuer meant)", "refuse `iat` beyond the leeway in the future", "OIDC Core §3.1.3.7 step 10"),
     "policy-time-iat-beyond-leeway": ("tokens dated ahead of the declared leeway", "refuse `iat` beyond the leeway in the future", "OIDC Core §3.1.3.7"),
     "missing-iat": ("a token with no issue time: no maximum age can apply", "require `iat` (Bitbucket always sends it)", "OIDC Core §2 (iat REQUIRED)"),
     "non-canonical-base64url": ("several encodings of one signed token (malleability: replay caches and deny lists keyed on the token text miss it)", "decode base64url strictly: no spare bits set", "RFC 4648 §3.5, RFC 7515 §2"),
     "padded-base64url": ("several encodings of one token (malleability)", "refuse padding: JOSE's base64url has none", "RFC 7515 §2"),
-    "missing-kid": ("a token checked against every published key (harmless with one key; with a key of lesser trust published, a confusion)", "require `kid` and use only that key (Bitbucket always sends one)", "RFC 7515 §4.1.4"),
+    "missing-kid": ("nothing while the JWKS holds one key (acceptable: the token is checked against the only key); with a key of lesser trust published, a confusion", "require `kid` and use only that key (Bitbucket always sends one)", "RFC 7515 §4.1.4"),
     "missing-sub": ("a token naming no repository or step: any policy on `sub` is skipped", "require `sub`", "OIDC Core §2 (sub REQUIRED)"),
     "crit-unknown": ("a token that demands an extension the verifier does not implement, accepted anyway", "refuse `crit` members the verifier does not understand", "RFC 7515 §4.1.11"),
     "exp-string": ("an expiry that some parsers read and others skip (a string where a number belongs)", "type-check `exp` as a number", "RFC 7519 §4.1.4"),
@@ -212,7 +271,7 @@ NOTES = {
     "huge-token": ("memory and CPU spent on oversized tokens (denial of service)", "bound the token's size", ""),
     "missing-aud": ("a token meant for no one in particular, accepted by every service that trusts the issuer", "require `aud` (an `aud` check that skips an absent claim is no check)", "OIDC Core §2 (aud REQUIRED)"),
     "missing-iss": ("a token from no issuer in particular", "require `iss`", "OIDC Core §2 (iss REQUIRED)"),
-    "b64-false": ("a payload the verifier reads differently from what was signed", "refuse `b64: false` unless implemented and critical", "RFC 7797"),
+    "b64-false": ("nothing by itself: `b64: false` listed in `crit` is RFC 7797 behaviour, and the signature is the issuer's", "refuse `b64: false` unless implemented and critical", "RFC 7797"),
     "ps256-with-rs256-key": ("a signature scheme the key was not published for (algorithm confusion)", "pin the algorithm to the key's", "RFC 7518 §3.1"),
 }
 
@@ -221,6 +280,29 @@ def family_of(name, family):
     if family.startswith("policy:claim:"):
         return "policy:claim"
     return family
+
+
+# Who could exploit an acceptance, the most people first, and how the summary groups them.
+ORDER = ["anyone", "any_workspace", "same_workspace_repo", "branch_pusher", "token_holder", "nobody"]
+PHRASE = {
+    "anyone": "anyone (forged)",
+    "any_workspace": "any Bitbucket workspace",
+    "same_workspace_repo": "another repository of the workspace",
+    "branch_pusher": "anyone who can push a branch",
+    "token_holder": "a holder of the trusted step's other tokens",
+    "nobody": "nobody (hygiene)",
+}
+COLUMNS = [
+    ("anyone", ["anyone"]),
+    ("branch pusher", ["branch_pusher"]),
+    ("another repository or workspace", ["same_workspace_repo", "any_workspace"]),
+    ("token holder", ["token_holder"]),
+    ("hygiene", ["nobody"]),
+]
+
+
+def rank(by):
+    return ORDER.index(by) if by in ORDER else len(ORDER)
 
 
 def main():
@@ -239,29 +321,32 @@ def main():
     try:
         for rp in rps:
             t = time.time()
+            tls = tls_verified(rp, issuer)
             report = probe(rp, issuer)
             rows = [report["baseline"]] + report["rows"]
             res = {}
             for r in rows:
                 res[r["case"]] = OBSERVED.get(r["observed"], "error")
-                cases.setdefault(r["case"], {"name": r["case"], "family": r.get("family", ""), "expected": r["expected"]})
+                cases.setdefault(r["case"], {"name": r["case"], "family": r.get("family", ""), "expected": r["expected"], "exploitable_by": r.get("exploitable_by"), "exploit": r.get("exploit", "")})
             findings = []
             for f in (report.get("fuzz") or {}).get("findings", []):
-                findings.append({"difference": f["difference"], "severity": f["severity"], "occurrences": f["occurrences"]})
+                findings.append({"difference": f["difference"], "exploitable_by": f["exploitable_by"], "exploit": f["exploit"], "attacker_branch": f.get("attacker_branch"), "severity": f["severity"], "occurrences": f["occurrences"]})
             fuzz = report.get("fuzz") or {}
             results.append({
                 "id": rp["id"], "ecosystem": rp["ecosystem"], "package": rp["package"], "version": rp["version"], "config": rp["config"],
+                "variant": rp.get("variant", "recommended"), "max_age": rp.get("max_age"), "tls_verified": tls,
                 "results": dict(sorted(res.items())),
-                "fuzz": {"seed": SEED, "sent": fuzz.get("sent", 0), "findings": sorted(findings, key=lambda x: json.dumps(x["difference"]))},
+                "fuzz": {"seed": SEED, "sent": fuzz.get("sent", 0), "findings": sorted(findings, key=lambda x: (rank(x["exploitable_by"]), json.dumps(x["difference"])))},
             })
             failed = [r["case"] for r in rows[1:] if r["verdict"] == "fail"]
-            log(f"{rp['id']}: baseline {report['baseline']['observed']}, {len(failed)} hostile accepted, {len(findings)} fuzz findings ({time.time() - t:.0f} s)")
+            log(f"{rp['id']}: TLS {'checked' if tls else 'NOT checked'}, baseline {report['baseline']['observed']}, {len(failed)} hostile accepted, {len(findings)} fuzz findings ({time.time() - t:.0f} s)")
     finally:
         issuer.stop()
     version = subprocess.run([BIN, "--version"], capture_output=True, text=True).stdout.split()[-1]
     doc = {
         "generated": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "stepmint": version,
+        "issuer": "https://127.0.0.1:PORT/2.0/workspaces/default/pipelines-config/identity/oidc (127.0.0.1 is an IP SAN of the local CA's leaf)",
         "relying_parties": results,
         "cases": [cases[k] for k in sorted(cases)],
     }
@@ -277,6 +362,8 @@ def main():
                 continue
             if o["version"] != r["version"]:
                 diff.append(f"{r['id']}: version {o['version']} -> {r['version']}")
+            if o.get("tls_verified") != r["tls_verified"]:
+                diff.append(f"{r['id']}: TLS checked {o.get('tls_verified')} -> {r['tls_verified']}")
             for case in sorted(set(o["results"]) | set(r["results"])):
                 a, b = o["results"].get(case), r["results"].get(case)
                 if a != b:
@@ -295,6 +382,32 @@ def main():
     log(f"wrote docs/rp-matrix.json, .md, .svg in {time.time() - started:.0f} s")
 
 
+def wrongly_accepted(r, cases):
+    """The cases `r` accepted that a strict relying party refuses."""
+    return [c for c in cases if c["expected"] == "refuse" and r["results"].get(c["name"]) == "accepted"]
+
+
+def tally(r, cases):
+    """Per exploitable_by: (wrongly accepted cases, fuzz findings)."""
+    out = {by: [0, 0] for by in ORDER}
+    for c in wrongly_accepted(r, cases):
+        out[c["exploitable_by"] or "anyone"][0] += 1
+    for f in r["fuzz"]["findings"]:
+        out[f["exploitable_by"]][1] += 1
+    return out
+
+
+def cell(counts):
+    n, f = counts
+    if not n and not f:
+        return "·"
+    return f"{n}" + (f" (+{f} fuzz)" if f else "")
+
+
+def label(r):
+    return f"`{r['id']}`" + (" (default)" if r.get("variant") == "default" else "")
+
+
 def write_markdown(doc):
     rps = doc["relying_parties"]
     cases = doc["cases"]
@@ -302,7 +415,22 @@ def write_markdown(doc):
     lines = [
         "# The relying-party matrix",
         "",
-        f"Generated by `scripts/rp-matrix` on {doc['generated']} with Stepmint {doc['stepmint']}: each verifier configured as its own documentation recommends (the `config` column; the doc page is named in each relying party's source under `rp-matrix/`), probed with the catalogue, the policy-boundary cases for its declared audience and issuer, and {FUZZ} generated tokens (seed {SEED}).",
+        f"Generated by `scripts/rp-matrix` on {doc['generated']} with Stepmint {doc['stepmint']}. Each verifier is configured as its own documentation recommends for this job: exact issuer and audience, RS256 only, the claims Bitbucket always sends required, and a maximum token age (3600 s, a step token's lifetime) where the library has one (the `config` column; the doc page is named in each relying party's source under `rp-matrix/`). Where the docs' basic call differs from that (no required claims, no maximum age), a second row labelled `(default)` shows it. Each is probed with the catalogue, the policy-boundary cases for its declared audience, issuer and (where configured) maximum age, and {FUZZ} generated tokens (seed {SEED}).",
+        "",
+        "The issuer is served as `https://127.0.0.1:PORT`, not `localhost`: pyoidc's KeyJar fetches a JWKS whose URL contains `/localhost:` without verifying TLS (`oic/utils/keyio.py`, `KeyJar.add`), so under `localhost` its TLS went unchecked. 127.0.0.1 is an IP SAN of the local CA's leaf, and every relying party trusts only `--ca`. The `TLS` column shows that each really checks: started with an unrelated CA instead, it failed to start or refused a genuine token.",
+        "",
+        "## Who could exploit what each accepts",
+        "",
+        "Wrongly accepted catalogue and policy-boundary cases (and distinct fuzz findings) by who could get such a token signed by the real issuer (`exploitable_by`): **anyone** (forged: no signature, an attacker's key, algorithm confusion), **a branch pusher** (anyone who can push a branch or tag to the repository), **another repository or workspace** (any repository of the workspace, or any Bitbucket workspace: any Bitbucket user), **a token holder** (whoever holds the trusted step's other tokens: expired ones, or ones meant for another audience or step), then **hygiene**: shapes Bitbucket never issues, which nobody can get signed (correct to report, wrong to alarm on; `missing-kid`, `duplicate-aud-good-last` and `b64-false` count here).",
+        "",
+        "| verifier | " + " | ".join(name for name, _ in COLUMNS) + " | TLS |",
+        "| --- | " + " | ".join("---" for _ in COLUMNS) + " | --- |",
+    ]
+    for r in rps:
+        t = tally(r, cases)
+        cells = [cell([sum(t[b][0] for b in bys), sum(t[b][1] for b in bys)]) for _, bys in COLUMNS]
+        lines.append(f"| {label(r)} | " + " | ".join(cells) + f" | {'checked' if r.get('tls_verified') else '**not checked**'} |")
+    lines += [
         "",
         "![heat map](rp-matrix.svg)",
         "",
@@ -310,36 +438,45 @@ def write_markdown(doc):
         "| --- | --- | --- | --- | --- |",
     ]
     for r in rps:
-        lines.append(f"| `{r['id']}` | {r['ecosystem']} | {r['package']} | {r['version']} | {r['config'].replace('|', '/')} |")
+        lines.append(f"| {label(r)} | {r['ecosystem']} | {r['package']} | {r['version']} | {r['config'].replace('|', '/')} |")
     lines += ["", "## Wrongly accepted tokens", ""]
     any_bad = False
     for r in rps:
-        bad = [c for c in cases if c["expected"] == "refuse" and r["results"].get(c["name"]) == "accepted"]
+        bad = sorted(wrongly_accepted(r, cases), key=lambda c: (rank(c["exploitable_by"]), c["name"]))
         finds = r["fuzz"]["findings"]
         if not bad and not finds:
             continue
         any_bad = True
-        lines.append(f"### {r['id']} ({r['package']} {r['version']})")
+        lines.append(f"### {r['id']} ({r['package']} {r['version']}{', default configuration' if r.get('variant') == 'default' else ''})")
         lines.append("")
-        for c in bad:
-            if c["name"] in NOTES:
-                gain, fix, ref = NOTES[c["name"]]
-            else:
-                gain, fix = GAINS.get(family_of(c["name"], c["family"]), GAINS.get(c["family"], ("a token a strict relying party refuses", "configure the check this case names")))
-                ref = ""
-            ref = f" ({ref})" if ref else ""
-            lines.append(f"- `{c['name']}` ({c['family']}). Gains: {gain}. Avoided by: {fix}{ref}.")
-        for f in finds:
-            lines.append(f"- fuzz finding ({f['severity']}, {f['occurrences']} tokens): `{'; '.join(f['difference'])}`")
-        lines.append("")
+        for by in ORDER:
+            mine = [c for c in bad if (c["exploitable_by"] or "anyone") == by]
+            fz = [f for f in finds if f["exploitable_by"] == by]
+            if not mine and not fz:
+                continue
+            lines.append(f"Exploitable by {PHRASE[by]}:")
+            lines.append("")
+            for c in mine:
+                if c["name"] in NOTES:
+                    gain, fix, ref = NOTES[c["name"]]
+                else:
+                    gain, fix = GAINS.get(family_of(c["name"], c["family"]), GAINS.get(c["family"], ("a token a strict relying party refuses", "configure the check this case names")))
+                    ref = ""
+                ref = f" ({ref})" if ref else ""
+                how = f" Who: {c['exploit']}." if c.get("exploit") else ""
+                lines.append(f"- `{c['name']}` ({c['family']}).{how} Gains: {gain}. Avoided by: {fix}{ref}.")
+            for f in fz:
+                branch = f" (push `{f['attacker_branch']}`)" if f.get("attacker_branch") else ""
+                lines.append(f"- fuzz finding ({f['occurrences']} tokens): `{'; '.join(f['difference'])}`: {f['exploit']}{branch}")
+            lines.append("")
     if not any_bad:
         lines.append("None: every relying party refused every hostile token.")
-    lines += ["", "## Every case", "", "✔ accepted, · refused, E no answer, – not sent. A case whose expected outcome is `refuse` and is marked ✔ is a finding.", ""]
-    head = "| case | family | expected | " + " | ".join(f"`{r['id']}`" for r in rps) + " |"
-    lines += [head, "| --- | --- | --- | " + " | ".join("---" for _ in rps) + " |"]
+    lines += ["", "## Every case", "", "✔ accepted, · refused, E no answer, – not sent. A case whose expected outcome is `refuse` and is marked ✔ is a wrong acceptance; `exploitable by` says who could exploit it.", ""]
+    head = "| case | family | expected | exploitable by | " + " | ".join(f"`{r['id']}`" for r in rps) + " |"
+    lines += [head, "| --- | --- | --- | --- | " + " | ".join("---" for _ in rps) + " |"]
     for c in cases:
         cells = [mark.get(r["results"].get(c["name"], "skipped"), "?") for r in rps]
-        lines.append(f"| `{c['name']}` | {c['family']} | {c['expected']} | " + " | ".join(cells) + " |")
+        lines.append(f"| `{c['name']}` | {c['family']} | {c['expected']} | {c['exploitable_by'] or ''} | " + " | ".join(cells) + " |")
     with open(os.path.join(DOCS, "rp-matrix.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
@@ -347,34 +484,36 @@ def write_markdown(doc):
 def write_svg(doc):
     rps = doc["relying_parties"]
     cases = [c for c in doc["cases"] if c["name"] != "valid"]
-    cell, left, top = 8, 240, 120
+    cell, left, top = 8, 260, 120
     width = left + cell * len(cases) + 20
     height = top + 16 * len(rps) + 40
-    colour = {"ok": "#2e7d32", "bad": "#c62828", "strict": "#f9a825", "error": "#9e9e9e"}
+    colour = {"ok": "#2e7d32", "bad": "#c62828", "hygiene": "#ef9a9a", "strict": "#f9a825", "error": "#9e9e9e"}
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">',
            f'<rect width="{width}" height="{height}" fill="white"/>',
-           f'<text x="10" y="20" font-size="14">Relying-party matrix: {len(rps)} verifiers x {len(cases)} cases (red: hostile token accepted; amber: acceptable token refused; grey: no answer)</text>']
+           f'<text x="10" y="20" font-size="14">Relying-party matrix: {len(rps)} verifiers x {len(cases)} cases (red: hostile token accepted that someone could exploit; pink: hygiene, nobody could; amber: acceptable token refused; grey: no answer)</text>']
     for j, c in enumerate(cases):
         x = left + j * cell
         if j % 10 == 0:
             out.append(f'<text x="{x}" y="{top - 6}" transform="rotate(-60 {x} {top - 6})" font-size="9">{html.escape(c["name"])}</text>')
     for i, r in enumerate(rps):
         y = top + i * 16
-        out.append(f'<text x="10" y="{y + 11}">{html.escape(r["id"])} {html.escape(r["version"])}</text>')
+        name = r["id"] + (" (default)" if r.get("variant") == "default" else "")
+        out.append(f'<text x="10" y="{y + 11}">{html.escape(name)} {html.escape(r["version"])}</text>')
         for j, c in enumerate(cases):
             got = r["results"].get(c["name"], "skipped")
             if got in ("error", "skipped"):
                 k = "error"
             elif got == "accepted" and c["expected"] == "refuse":
-                k = "bad"
+                k = "hygiene" if c.get("exploitable_by") == "nobody" else "bad"
             elif got == "refused" and c["expected"] == "accept":
                 k = "strict"
             else:
                 k = "ok"
-            out.append(f'<rect x="{left + j * cell}" y="{y}" width="{cell - 1}" height="14" fill="{colour[k]}"><title>{html.escape(r["id"])}: {html.escape(c["name"])} {got}</title></rect>')
+            out.append(f'<rect x="{left + j * cell}" y="{y}" width="{cell - 1}" height="14" fill="{colour[k]}"><title>{html.escape(r["id"])}: {html.escape(c["name"])} {got} (exploitable by {html.escape(c.get("exploitable_by") or "-")})</title></rect>')
     out.append("</svg>")
     with open(os.path.join(DOCS, "rp-matrix.svg"), "w") as f:
         f.write("\n".join(out) + "\n")
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -273,11 +273,15 @@ pub async fn inspect(
     desktop: State<'_, Desktop>,
     token: String,
     workspace: Option<String>,
-    policy: Option<stepmint::validate::PolicyOverrides>,
+    policy: Option<serde_json::Value>,
 ) -> CmdResult<stepmint::Inspection> {
+    let overrides = match policy {
+        Some(p) => stepmint::validate::PolicyOverrides::from_json(p).map_err(err)?,
+        None => Default::default(),
+    };
     let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
     issuer
-        .inspect(workspace.as_deref(), &token, &policy.unwrap_or_default())
+        .inspect(workspace.as_deref(), &token, &overrides)
         .map_err(err)
 }
 

@@ -1,16 +1,19 @@
 //! Generative tokens: structured, seeded mutations of the genuine token. Header and claim
 //! members added, removed, retyped and edited; values drawn from the declared policy and its
-//! boundaries; time claims around the edges of the validity window; encoding, signature and key
-//! variations; several combined. The same seed gives the same sequence of edit lists.
+//! boundaries; identities Bitbucket really issues to others (another workspace's issuer and ARI
+//! audience, another repository, environment or step, a pushed branch or tag, UUIDs re-cased or
+//! unbraced), each claim consistent with the rest; time claims around the edges of the validity
+//! window; encoding, signature and key variations; several combined. The same seed gives the
+//! same sequence of edit lists.
 //!
 //! A generated token is only a list of [`Edit`]s, so a finding can be shrunk (edits dropped
 //! one by one while the relying party still accepts it), saved as a recipe and replayed.
 
 use serde_json::{Map, Value, json};
 
-use super::boundary::{BoundaryCase, boundary_cases};
-use crate::token::Edit;
-use crate::token::EncodingEdit;
+use super::boundary::identity::{Shape, unbraced, upper};
+use super::boundary::{BEYOND, BoundaryCase, boundary_cases, lifetime};
+use crate::token::{Edit, EncodingEdit};
 use crate::validate::Policy;
 
 /// A small, fast, seedable generator (SplitMix64): the same seed, the same sequence on every
@@ -69,8 +72,10 @@ const ALGS: [&str; 9] = [
 pub struct Mutator {
     rng: SeededRng,
     pool: Vec<BoundaryCase>,
+    identities: Vec<Vec<Edit>>,
     claims: Vec<String>,
     leeway: i64,
+    lifetime: i64,
 }
 
 impl Mutator {
@@ -88,8 +93,10 @@ impl Mutator {
         Mutator {
             rng: SeededRng::new(seed),
             pool: boundary_cases(policy, claims),
+            identities: identities(policy, claims),
             claims: names,
             leeway: i64::try_from(policy.leeway).unwrap_or(i64::MAX / 4),
+            lifetime: lifetime(claims),
         }
     }
 
@@ -130,37 +137,24 @@ impl Mutator {
         let roll = self.rng.below(100);
         match roll {
             // A declared value's boundary (the most likely place for a flaw).
-            0..=34 if !self.pool.is_empty() => {
+            0..=29 if !self.pool.is_empty() => {
                 let i = self.rng.below(self.pool.len());
                 self.pool[i].edits.clone()
             }
-            0..=44 => vec![Edit::RemoveClaim { name: self.claim() }],
-            45..=54 => {
+            // Someone else's identity, as Bitbucket would issue it.
+            0..=41 if !self.identities.is_empty() => {
+                let i = self.rng.below(self.identities.len());
+                self.identities[i].clone()
+            }
+            0..=47 => vec![Edit::RemoveClaim { name: self.claim() }],
+            48..=54 => {
                 let name = self.claim();
                 vec![Edit::SetClaim {
                     name,
                     value: self.any_value(),
                 }]
             }
-            55..=66 => {
-                let name = self.rng.pick(&["exp", "nbf", "iat"]).to_string();
-                let l = self.leeway;
-                // Around the validity window's edges, never within a few seconds of one: the
-                // relying party judges a moment after the validator, on its own clock.
-                let b = super::boundary::BEYOND;
-                let offsets = [
-                    -l - 3600,
-                    -l - b,
-                    -(l / 2),
-                    0,
-                    5,
-                    l + b,
-                    l + 3600,
-                    400 * 86_400,
-                ];
-                let offset = *self.rng.pick(&offsets);
-                vec![Edit::SetTime { name, offset }]
-            }
+            55..=66 => self.time_mutation(),
             67..=69 => vec![Edit::SetClaim {
                 name: format!("x-{}", self.rng.below(1000)),
                 value: self.any_value(),
@@ -171,6 +165,34 @@ impl Mutator {
                 change: *self.rng.pick(&EncodingEdit::GENERATED),
             }],
         }
+    }
+
+    fn time_mutation(&mut self) -> Vec<Edit> {
+        let l = self.leeway;
+        // Around the validity window's edges, never within a few seconds of one: the relying
+        // party judges a moment after the validator, on its own clock.
+        let offsets = [
+            -l - 3600,
+            -l - BEYOND,
+            -(l / 2),
+            0,
+            5,
+            l + BEYOND,
+            l + 3600,
+            400 * 86_400,
+        ];
+        let offset = *self.rng.pick(&offsets);
+        let time = |name: &str, offset: i64| Edit::SetTime {
+            name: name.into(),
+            offset,
+        };
+        if self.rng.below(3) == 0 {
+            // A whole token moved in time, as Bitbucket signs them: issued a lifetime before it
+            // expires (an old one kept past its expiry, or one dated ahead).
+            return vec![time("iat", offset - self.lifetime), time("exp", offset)];
+        }
+        let name = *self.rng.pick(&["exp", "nbf", "iat"]);
+        vec![time(name, offset)]
     }
 
     fn header_mutation(&mut self) -> Vec<Edit> {
@@ -212,6 +234,62 @@ impl Mutator {
     }
 }
 
+/// Other identities Bitbucket issues, shaped after the genuine claims: another workspace (its
+/// issuer on the same host and its ARI audience, asking for this token's and the declared
+/// audiences or not), another repository, environment or step kind, a branch or tag anyone can
+/// push, and UUIDs as Bitbucket never writes them. Also each workspace member alone, so a
+/// relying party loose on one slot shows even when the others are pinned.
+fn identities(policy: &Policy, claims: &Map<String, Value>) -> Vec<Vec<Edit>> {
+    let Some(s) = Shape::of(claims) else {
+        return Vec::new();
+    };
+    let set = |name: &str, value: Value| Edit::SetClaim {
+        name: name.into(),
+        value,
+    };
+    let branch = |b: String| set("branchName", b.into());
+    let mut out = Vec::new();
+    for n in 1..=2 {
+        out.push(s.other_workspace(n, &[]));
+        if !s.audiences.is_empty() {
+            out.push(s.other_workspace(n, &s.audiences));
+        }
+        if !policy.audiences.is_empty() && policy.audiences != s.audiences {
+            out.push(s.other_workspace(n, &policy.audiences));
+        }
+        out.push(vec![set("iss", s.other_issuer(n).into())]);
+        out.push(vec![s.other_ari(n)]);
+        out.push(s.other_repository(n));
+        out.push(s.other_environment(n));
+    }
+    let pushed = s.attacker_branch();
+    if let Some(plain) = s.non_deployment() {
+        out.push(plain.clone());
+        out.push([plain, vec![branch(pushed.clone())]].concat());
+    }
+    out.push([s.other_environment(1), vec![branch(pushed.clone())]].concat());
+    out.push(vec![s.other_service("api://another-service")]);
+    out.push(vec![branch(pushed.clone())]);
+    out.push(vec![branch(format!("{pushed}/x"))]);
+    out.push(vec![branch(format!("release/../{pushed}"))]);
+    out.push(vec![Edit::RemoveClaim {
+        name: "branchName".into(),
+    }]);
+    out.push(s.uuids(claims, upper));
+    out.push(s.uuids(claims, unbraced));
+    for name in [
+        "workspaceUuid",
+        "repositoryUuid",
+        "deploymentEnvironmentUuid",
+    ] {
+        if let Some(v) = claims.get(name).and_then(Value::as_str) {
+            out.push(vec![set(name, upper(v).into())]);
+            out.push(vec![set(name, unbraced(v).into())]);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,6 +319,37 @@ mod tests {
             assert!(flat.iter().any(|f| f == m), "{m} never drawn");
         }
         assert!(flat.iter().any(|f| f.starts_with("encoding.")));
+    }
+
+    #[test]
+    fn another_workspaces_token_is_drawn_whole() {
+        let ws = "{0b5f3c1e-2f3a-4d4b-9a55-1b2c3d4e5f60}";
+        let claims: Map<String, Value> = json!({
+            "iss": "https://localhost:8443/2.0/workspaces/acme/pipelines-config/identity/oidc",
+            "aud": crate::hostile::reach::ari(ws),
+            "sub": "{22222222-2f3a-4d4b-9a55-1b2c3d4e5f60}:{55555555-2f3a-4d4b-9a55-1b2c3d4e5f60}",
+            "iat": 1_800_000_000,
+            "exp": 1_800_003_600,
+            "workspaceUuid": ws,
+            "repositoryUuid": "{22222222-2f3a-4d4b-9a55-1b2c3d4e5f60}",
+            "pipelineUuid": "{66666666-2f3a-4d4b-9a55-1b2c3d4e5f60}",
+            "stepUuid": "{55555555-2f3a-4d4b-9a55-1b2c3d4e5f60}",
+            "branchName": "main",
+        })
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+        let mut m = Mutator::new(&Policy::default(), &claims, 1);
+        let other_workspace = (0..500)
+            .map(|_| m.generate())
+            .filter(|e| {
+                crate::hostile::reach(&claims, e).by == crate::hostile::ExploitableBy::AnyWorkspace
+            })
+            .count();
+        assert!(
+            other_workspace > 0,
+            "another workspace's whole token in 500 draws"
+        );
     }
 
     #[test]

@@ -100,4 +100,79 @@ pub struct CaseSummary {
     pub default_outcome: Outcome,
     /// CVE, RFC section, or Bitbucket behaviour.
     pub reference: String,
+    /// Who could exploit a relying party that accepts it.
+    pub exploitable_by: ExploitableBy,
+    /// Why: how such a token is obtained, or why Bitbucket never issues one.
+    pub exploit: String,
+}
+
+/// Who could get a token like this one signed by the real issuer, and so exploit a relying
+/// party that accepts it. Ordered from the most people to the fewest: reports sort by it, and a
+/// probe's severities and exit status derive from it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ExploitableBy {
+    /// Anyone: the token is forged (no signature, an attacker's key, algorithm confusion, a
+    /// signature nobody checks).
+    Anyone,
+    /// Anyone with a Bitbucket workspace of their own (any Bitbucket user): the token is
+    /// another workspace's, as Bitbucket issues it to that workspace.
+    AnyWorkspace,
+    /// Anyone who can run a pipeline in another repository of the same workspace.
+    SameWorkspaceRepo,
+    /// Anyone who can push a branch (or a tag) to the repository: `branchName` within git's
+    /// ref-name rules, and what that branch's `bitbucket-pipelines.yml` chooses (deployment
+    /// environment, custom audiences).
+    BranchPusher,
+    /// Whoever holds a token the trusted step itself was issued but that is not meant for this
+    /// relying party now: an expired one (a leaked log, a cache), one older than the declared
+    /// maximum age, or another step's or another audience's token of the same pipeline.
+    TokenHolder,
+    /// Nobody: Bitbucket never issues a token of this shape (a list-valued `branchName`, no
+    /// `exp`, a header it never sends). Hygiene: correct to report, wrong to alarm on.
+    Nobody,
+}
+
+impl ExploitableBy {
+    /// Every value, the most people first.
+    pub const ALL: [ExploitableBy; 6] = [
+        ExploitableBy::Anyone,
+        ExploitableBy::AnyWorkspace,
+        ExploitableBy::SameWorkspaceRepo,
+        ExploitableBy::BranchPusher,
+        ExploitableBy::TokenHolder,
+        ExploitableBy::Nobody,
+    ];
+
+    /// The JSON spelling: `anyone`, `any_workspace`, `same_workspace_repo`, `branch_pusher`,
+    /// `token_holder`, `nobody`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExploitableBy::Anyone => "anyone",
+            ExploitableBy::AnyWorkspace => "any_workspace",
+            ExploitableBy::SameWorkspaceRepo => "same_workspace_repo",
+            ExploitableBy::BranchPusher => "branch_pusher",
+            ExploitableBy::TokenHolder => "token_holder",
+            ExploitableBy::Nobody => "nobody",
+        }
+    }
+
+    /// For people: `anyone`, `any Bitbucket workspace`, ...
+    pub fn phrase(self) -> &'static str {
+        match self {
+            ExploitableBy::Anyone => "anyone",
+            ExploitableBy::AnyWorkspace => "any Bitbucket workspace",
+            ExploitableBy::SameWorkspaceRepo => "any repository in the workspace",
+            ExploitableBy::BranchPusher => "anyone who can push a branch",
+            ExploitableBy::TokenHolder => "a holder of the trusted step's other tokens",
+            ExploitableBy::Nobody => "nobody (hygiene)",
+        }
+    }
+
+    /// Whether someone could exploit it (everything but [`ExploitableBy::Nobody`]).
+    pub fn is_exploitable(self) -> bool {
+        self != ExploitableBy::Nobody
+    }
 }

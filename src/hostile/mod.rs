@@ -15,11 +15,14 @@ mod attacker;
 pub mod boundary;
 mod cases;
 mod cases_crypto;
+mod cases_reach;
 mod ctx;
 mod forge;
 pub mod fuzz;
 mod kinds;
+pub mod reach;
 pub mod recipe;
+mod recipe_files;
 mod summary;
 
 use serde_json::Map;
@@ -29,8 +32,10 @@ pub use armory::{Armory, Genuine};
 pub use attacker::AttackerKeys;
 pub use cases::{CATALOGUE, Case, find};
 pub use forge::Forged;
-pub use kinds::{CaseSummary, Expected, Family, Needs, Outcome};
+pub use kinds::{CaseSummary, Expected, ExploitableBy, Family, Needs, Outcome};
+pub use reach::{Reach, reach};
 pub use recipe::Recipe;
+pub use recipe_files::{MAX_RECIPE_DIR_LEN, MAX_RECIPE_LEN, RecipeDir, Skipped};
 pub use summary::{markdown_table, summaries};
 
 use crate::error::{Error, Result};

@@ -18,6 +18,8 @@ impl Case {
             },
             default_outcome: self.expected.by_default(),
             reference: self.reference.into(),
+            exploitable_by: self.reach().0,
+            exploit: self.reach().1.into(),
         }
     }
 }
@@ -30,7 +32,7 @@ pub fn summaries() -> Vec<CaseSummary> {
 /// The catalogue as a Markdown table (what `docs/cases.md` holds).
 pub fn markdown_table() -> String {
     let mut out = String::from(
-        "| Case | Family | Token | Strict relying party | Reference |\n| --- | --- | --- | --- | --- |\n",
+        "| Case | Family | Token | Strict relying party | Exploitable by | Reference |\n| --- | --- | --- | --- | --- | --- |\n",
     );
     for c in CATALOGUE {
         let expected = match c.expected {
@@ -41,10 +43,12 @@ pub fn markdown_table() -> String {
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
+        let (by, why) = c.reach();
         out.push_str(&format!(
-            "| `{}` | {family} | {} | {expected} | {} |\n",
+            "| `{}` | {family} | {} | {expected} | `{}`: {why} | {} |\n",
             c.name,
             c.description.replace('|', "\\|"),
+            by.as_str(),
             c.reference
         ));
     }

@@ -1,5 +1,5 @@
 //! The control API's wire contract: the request and reply type of every call under
-//! `/_stepmint/v1/`. The handlers answer with these, [`crate::ControlClient`] reads them back
+//! `/_stepmint/v1/`. The handlers answer with these, [`super::ControlClient`] reads them back
 //! (`client.get::<api::FaultList>(..)`), the CLI prints them and the desktop app returns them,
 //! so a renamed field is a compile error rather than a front end that silently shows nothing.
 //!
@@ -116,7 +116,7 @@ pub struct KeyRetired {
 /// `GET /requests`: one page of the request log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct RequestsPage {
-    /// The requests after `since`, oldest first.
+    /// The requests after `since`, oldest first: at most `limit`, and never more than 1000.
     pub requests: Vec<RequestRecord>,
     /// The `since` for the next page.
     pub next: u64,

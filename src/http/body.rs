@@ -93,6 +93,19 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> axum::extract::FromRequestPa
         }
         axum::extract::Query::<T>::try_from_uri(&parts.uri)
             .map(|q| ApiQuery(q.0))
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", e.body_text()))
+            .map_err(|e| {
+                let text = e.body_text();
+                // "Failed to deserialize query string: FIELD: why" names the field at fault.
+                let field = text
+                    .split(": ")
+                    .nth(1)
+                    .filter(|f| f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                    .map(str::to_string);
+                let err = ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", text);
+                match field {
+                    Some(f) => err.with_field(f),
+                    None => err,
+                }
+            })
     }
 }

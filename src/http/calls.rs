@@ -86,16 +86,12 @@ pub struct MintQuery {
     pub history: bool,
 }
 
-/// Declares calls: `Name "frontEndName" METHOD "/path", Query, Body => Reply [, Answer];`.
+/// Implements [`Call`] for each declared call: `Name "frontEndName" METHOD "/path", Query, Body => Reply [, Answer];`.
 macro_rules! calls {
     ($(
-        $(#[doc = $doc:literal])*
         $name:ident $js:literal $method:ident $path:literal, $query:ty, $body:ty => $reply:ty $(, $answer:ident)?;
     )*) => {
         $(
-            $(#[doc = $doc])*
-            #[derive(Debug, Clone, Copy)]
-            pub struct $name;
             impl Call for $name {
                 const NAME: &'static str = $js;
                 const METHOD: Method = Method::$method;
@@ -114,58 +110,136 @@ macro_rules! calls {
     };
 }
 
+/// The server's health.
+#[derive(Debug, Clone, Copy)]
+pub struct HealthCall;
+
+/// The served workspaces.
+#[derive(Debug, Clone, Copy)]
+pub struct ListWorkspaces;
+
+/// One workspace.
+#[derive(Debug, Clone, Copy)]
+pub struct GetWorkspace;
+
+/// Mints a token of the workspace in the path.
+#[derive(Debug, Clone, Copy)]
+pub struct MintFor;
+
+/// A workspace's keys.
+#[derive(Debug, Clone, Copy)]
+pub struct ListKeys;
+
+/// Adds a key.
+#[derive(Debug, Clone, Copy)]
+pub struct AddKey;
+
+/// Rotates the signing key.
+#[derive(Debug, Clone, Copy)]
+pub struct RotateKey;
+
+/// Retires a key now.
+#[derive(Debug, Clone, Copy)]
+pub struct RetireKey;
+
+/// Mints a token (workspace from the body).
+#[derive(Debug, Clone, Copy)]
+pub struct Mint;
+
+/// The request log.
+#[derive(Debug, Clone, Copy)]
+pub struct Requests;
+
+/// The request log as it grows (events of `RequestRecord`s).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestStream;
+
+/// The Issuer screen's status.
+#[derive(Debug, Clone, Copy)]
+pub struct Status;
+
+/// Decoding and the validator's report.
+#[derive(Debug, Clone, Copy)]
+pub struct Inspect;
+
+/// Minted tokens, newest first.
+#[derive(Debug, Clone, Copy)]
+pub struct History;
+
+/// Forgets the history.
+#[derive(Debug, Clone, Copy)]
+pub struct ClearHistory;
+
+/// The shell lines that make clients trust the CA.
+#[derive(Debug, Clone, Copy)]
+pub struct Trust;
+
+/// A request as a recipe.
+#[derive(Debug, Clone, Copy)]
+pub struct Recipe;
+
+/// A probe run in the server: `progress` events, then a `report`.
+#[derive(Debug, Clone, Copy)]
+pub struct Probe;
+
+/// The CA certificate.
+#[derive(Debug, Clone, Copy)]
+pub struct CaPem;
+
+/// The active faults.
+#[derive(Debug, Clone, Copy)]
+pub struct Faults;
+
+/// Clears every fault.
+#[derive(Debug, Clone, Copy)]
+pub struct ClearAllFaults;
+
+/// Clears a workspace's faults.
+#[derive(Debug, Clone, Copy)]
+pub struct ClearWorkspaceFaults;
+
+/// Sets a fault.
+#[derive(Debug, Clone, Copy)]
+pub struct SetFault;
+
+/// Clears one fault.
+#[derive(Debug, Clone, Copy)]
+pub struct ClearFault;
+
+/// The hostile catalogue.
+#[derive(Debug, Clone, Copy)]
+pub struct Cases;
+
+/// The validator's report for a token.
+#[derive(Debug, Clone, Copy)]
+pub struct Verify;
+
 calls! {
-    /// The server's health.
     HealthCall "health" GET "/health", NoQuery, NoBody => Health;
-    /// The served workspaces.
     ListWorkspaces "workspaces" GET "/workspaces", NoQuery, NoBody => WorkspaceList;
-    /// One workspace.
     GetWorkspace "workspace" GET "/workspaces/{slug}", NoQuery, NoBody => WorkspaceDetails;
-    /// Mints a token of the workspace in the path.
     MintFor "mintFor" POST "/workspaces/{slug}/tokens", NoQuery, StepRequest => MintedToken;
-    /// A workspace's keys.
     ListKeys "keys" GET "/workspaces/{slug}/keys", NoQuery, NoBody => KeyList;
-    /// Adds a key.
     AddKey "addKey" POST "/workspaces/{slug}/keys", NoQuery, AddKeyRequest => KeyAdded;
-    /// Rotates the signing key.
     RotateKey "rotateKey" POST "/workspaces/{slug}/keys/rotate", NoQuery, RotateRequest => Rotation;
-    /// Retires a key now.
     RetireKey "retireKey" DELETE "/workspaces/{slug}/keys/{kid}", NoQuery, NoBody => KeyRetired;
-    /// Mints a token (workspace from the body).
     Mint "mint" POST "/tokens", MintQuery, StepRequest => MintedToken;
-    /// The request log.
     Requests "requests" GET "/requests", RequestsQuery, NoBody => RequestsPage;
-    /// The request log as it grows (events of `RequestRecord`s).
     RequestStream "requestStream" GET "/requests/stream", NoQuery, NoBody => RequestsPage, Events;
-    /// The Issuer screen's status.
     Status "status" GET "/status", NoQuery, NoBody => IssuerStatus;
-    /// Decoding and the validator's report.
     Inspect "inspect" POST "/inspect", NoQuery, InspectRequest => Inspection;
-    /// Minted tokens, newest first.
     History "history" GET "/history", NoQuery, NoBody => HistoryList;
-    /// Forgets the history.
     ClearHistory "clearHistory" DELETE "/history", NoQuery, NoBody => HistoryList;
-    /// The shell lines that make clients trust the CA.
     Trust "trust" GET "/trust", NoQuery, NoBody => TrustLines;
-    /// A request as a recipe.
     Recipe "recipe" POST "/recipes", NoQuery, RecipeRequest => RecipeText;
-    /// A probe run in the server: `progress` events, then a `report`.
     Probe "probe" POST "/probe", NoQuery, ScreenRequest => ScreenReport, Events;
-    /// The CA certificate.
     CaPem "caPem" GET "/ca.pem", NoQuery, NoBody => String, Pem;
-    /// The active faults.
     Faults "faults" GET "/faults", NoQuery, NoBody => FaultList;
-    /// Clears every fault.
     ClearAllFaults "clearAllFaults" DELETE "/faults", NoQuery, NoBody => FaultsCleared;
-    /// Clears a workspace's faults.
     ClearWorkspaceFaults "clearWorkspaceFaults" DELETE "/faults/{slug}", NoQuery, NoBody => FaultsCleared;
-    /// Sets a fault.
     SetFault "setFault" PUT "/faults/{slug}/{endpoint}", NoQuery, Fault => FaultList;
-    /// Clears one fault.
     ClearFault "clearFault" DELETE "/faults/{slug}/{endpoint}", NoQuery, NoBody => FaultsCleared;
-    /// The hostile catalogue.
     Cases "cases" GET "/cases", NoQuery, NoBody => CaseList;
-    /// The validator's report for a token.
     Verify "verify" POST "/verify", NoQuery, VerifyRequest => Verification;
 }
 

@@ -2,7 +2,7 @@
 //! CA certificate. JSON in and out; request bodies are capped at 64 KiB.
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
@@ -99,7 +99,7 @@ pub async fn retire_key(
 }
 
 async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> crate::Result<T> + Send + 'static,
+    f: impl FnOnce() -> crate::error::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
@@ -167,43 +167,14 @@ async fn mint_token(state: AppState, req: StepRequest) -> Result<Json<MintedToke
 }
 
 /// `GET /_stepmint/v1/requests?since=ID&limit=N&all=true`: the request log, relying-party
-/// traffic only unless `all=true`.
+/// traffic only unless `all=true`. `limit` is 500 unless given and at most
+/// [`super::reqlog::MAX_PAGE`] (1000): a larger one reads as that, and the page's `next` reads
+/// on, as a page cut short by `limit` does.
 pub async fn requests(
     State(state): State<AppState>,
-    RawQuery(query): RawQuery,
+    ApiQuery(q): ApiQuery<super::calls::RequestsQuery>,
 ) -> Result<Json<RequestsPage>, ApiError> {
-    let mut since = 0u64;
-    let mut limit = 500usize;
-    let mut all = false;
-    for pair in query
-        .as_deref()
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-    {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let bad = |field: &str| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_input",
-                format!("`{v}` is not a valid {field}"),
-            )
-            .with_field(field)
-        };
-        match k {
-            "since" => since = v.parse().map_err(|_| bad("since"))?,
-            "limit" => limit = v.parse().map_err(|_| bad("limit"))?,
-            "all" => all = v.parse().map_err(|_| bad("all"))?,
-            other => {
-                return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_input",
-                    format!("unknown query parameter `{other}` (since, limit, all)"),
-                )
-                .with_field(other.to_string()));
-            }
-        }
-    }
+    let (since, limit, all) = (q.since, q.limit, q.all);
     let requests = state.log.since(since, limit, all);
     let next = requests.last().map(|r| r.id).unwrap_or(since);
     Ok(Json(RequestsPage { requests, next }))

@@ -30,6 +30,16 @@ struct Body<'a> {
     field: Option<&'a str>,
 }
 
+/// Marks an error answer written for a person (an HTML page): the guard passes it on as it is
+/// instead of wrapping its text in the JSON error body.
+#[derive(Debug, Clone, Copy)]
+pub struct ForAPerson;
+
+/// Marks an error answer in another protocol's own shape (AWS STS's XML): the guard passes it
+/// on as it is, since the clients of that protocol parse only their own error documents.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnShape;
+
 /// Internal error text, attached to the response for the request log only.
 #[derive(Debug, Clone)]
 pub struct InternalDetail(pub String);

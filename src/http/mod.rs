@@ -7,6 +7,7 @@ mod access;
 pub mod api;
 mod body;
 pub mod calls;
+mod client;
 mod console;
 mod control;
 mod error;
@@ -28,9 +29,13 @@ use axum::routing::get;
 
 pub use access::{Access, TOKEN_HEADER, split_host};
 pub use body::{MAX_BODY, parse_json};
+pub use client::ControlClient;
 pub use console::built as console_built;
 pub use error::ApiError;
-pub use reqlog::{Endpoint, LOG_CAPACITY, PeerAddr, RequestLog, RequestRecord};
+pub use reqlog::{
+    Endpoint, LOG_CAPACITY, MAX_FIELD, MAX_PAGE, PRINT_BURST, PRINT_RATE, PeerAddr, RequestLog,
+    RequestRecord,
+};
 pub use state::{AppState, MAX_CONCURRENT_PROBES, ServerFacts, Serving, Shared};
 
 use crate::paths::{DISCOVERY_ROUTE, JWKS_ROUTE};

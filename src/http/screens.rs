@@ -64,7 +64,9 @@ pub async fn history(State(state): State<AppState>) -> Result<Json<HistoryList>,
     let history = tokio::task::spawn_blocking(move || h.list())
         .await
         .map_err(|e| {
-            ApiError::from(crate::Error::from(crate::ErrorKind::Server(e.to_string())))
+            ApiError::from(crate::error::Error::from(crate::error::ErrorKind::Server(
+                e.to_string(),
+            )))
         })??;
     Ok(Json(HistoryList { history }))
 }
@@ -75,7 +77,9 @@ pub async fn clear_history(State(state): State<AppState>) -> Result<Json<History
     tokio::task::spawn_blocking(move || h.clear())
         .await
         .map_err(|e| {
-            ApiError::from(crate::Error::from(crate::ErrorKind::Server(e.to_string())))
+            ApiError::from(crate::error::Error::from(crate::error::ErrorKind::Server(
+                e.to_string(),
+            )))
         })??;
     Ok(Json(HistoryList {
         history: Vec::new(),

@@ -117,10 +117,8 @@ impl Scope {
                     self.environment_uuids.push(e);
                 }
             }
-            "branchName" if !value.contains('*') => {
-                if !self.branches.iter().any(|b| b == value) {
-                    self.branches.push(value.to_string());
-                }
+            "branchName" if !value.contains('*') && !self.branches.iter().any(|b| b == value) => {
+                self.branches.push(value.to_string());
             }
             _ => {}
         }
@@ -214,15 +212,15 @@ fn cel_comparisons(cond: &str) -> Vec<(String, String)> {
             continue;
         };
         let q = quoted.chars().next().unwrap_or(' ');
-        if q == '\'' || q == '"' {
-            if let Some((v, _)) = quoted[1..].split_once(q) {
-                let v = if after.starts_with(".startsWith") {
-                    format!("{v}*")
-                } else {
-                    v.to_string()
-                };
-                out.push((name.to_string(), v));
-            }
+        if (q == '\'' || q == '"')
+            && let Some((v, _)) = quoted[1..].split_once(q)
+        {
+            let v = if after.starts_with(".startsWith") {
+                format!("{v}*")
+            } else {
+                v.to_string()
+            };
+            out.push((name.to_string(), v));
         }
     }
     out

@@ -113,7 +113,7 @@ impl Document {
             Body::Gcp(p) => p.lint(),
             Body::Azure(c) => c.lint(),
         };
-        out.sort_by(|a, b| b.severity.cmp(&a.severity));
+        out.sort_by_key(|f| std::cmp::Reverse(f.severity));
         out
     }
 

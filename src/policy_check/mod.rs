@@ -215,11 +215,9 @@ fn step_token(
     envs: &mut BTreeMap<String, String>,
     notes: &mut Vec<String>,
     scope: &Scope,
-    mint: &dyn Fn(Option<String>, &str, Vec<String>) -> Result<Map<String, Value>>,
+    mint: &MintFn<'_>,
 ) -> Result<StepToken> {
-    let env = match &s.deployment {
-        None => None,
-        Some(name) => Some(match envs.get(name) {
+    let env = s.deployment.as_ref().map(|name| match envs.get(name) {
             Some(u) => u.clone(),
             None => {
                 let only = (scope.environment_uuids.len() == 1)
@@ -232,8 +230,7 @@ fn step_token(
                 envs.insert(name.clone(), stand_in.clone());
                 stand_in
             }
-        }),
-    };
+        });
     let branch = match s.branch.as_deref() {
         Some(b) => b.replace('*', "x"),
         None => "feature/any".into(),
@@ -249,3 +246,6 @@ fn step_token(
         claims,
     })
 }
+
+/// Mints one step's claims: (environment, step name, audiences) -> claims.
+type MintFn<'a> = dyn Fn(Option<String>, &str, Vec<String>) -> Result<Map<String, Value>> + 'a;

@@ -1,7 +1,9 @@
 //! The generative phase: send seeded, generated tokens, judge each with the reference validator
 //! under the declared policy, and shrink every disagreement to the smallest difference from the
-//! genuine token that still shows it. Findings with the same minimal difference are reported
-//! once, with how often they came up.
+//! genuine token that still shows it, and that anyone it could be exploited by still could
+//! (an `alg: none` token shrinks no further than its unsigned form). Findings with the same
+//! minimal difference are reported once, with how often they came up, those the most people
+//! could exploit first.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,8 +14,8 @@ use tokio::task::JoinSet;
 use super::report::{Finding, FindingKind, FuzzReport, Severity};
 use super::send::Observed;
 use super::shared::{Progress, Shared};
-use crate::hostile::Edit;
 use crate::hostile::fuzz::Mutator;
+use crate::hostile::{Edit, ExploitableBy, reach};
 
 /// How to fuzz.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -154,7 +156,7 @@ pub(super) async fn run(
             findings: report.findings.len(),
             rate: 0.0,
         });
-        let (edits, sends, last) = shrink(&shared, o.edits, kind).await;
+        let (edits, sends, last) = shrink(&shared, claims, o.edits, kind).await;
         report.shrink_sends += sends;
         let list = match kind {
             FindingKind::Accepted => &mut report.findings,
@@ -173,10 +175,14 @@ pub(super) async fn run(
             list.len() + 1
         );
         let reproduce = shared.reproduce(&edits);
-        list.push(Finding {
+        let reach = reach(claims, &edits);
+        let finding = Finding {
             id,
             kind,
-            severity: Severity::of_edits(&edits),
+            severity: Severity::Hygiene,
+            exploitable_by: ExploitableBy::Nobody,
+            exploit: String::new(),
+            attacker_branch: None,
             difference: edits.iter().map(Edit::describe).collect(),
             edits,
             validator: last.0,
@@ -184,7 +190,18 @@ pub(super) async fn run(
             occurrences: 1,
             first_seen: o.index,
             reproduce,
-        });
+        };
+        list.push(finding.with_reach(reach));
+    }
+    for (list, prefix) in [
+        (&mut report.findings, "fuzz"),
+        (&mut report.false_refusals, "fuzz-refused"),
+    ] {
+        // Those the most people could exploit first; ids follow the order they are read in.
+        list.sort_by_key(|f| (f.exploitable_by, f.first_seen));
+        for (i, f) in list.iter_mut().enumerate() {
+            f.id = format!("{prefix}-{}", i + 1);
+        }
     }
     report
 }
@@ -194,48 +211,96 @@ fn contains_all(all: &[Edit], part: &[Edit]) -> bool {
     part.iter().all(|e| all.contains(e))
 }
 
-/// Drops edits one at a time while the disagreement still shows (the validator still decides
-/// the same way and the relying party still answers the other way), until no single edit can
-/// go. Returns the edits left, the sends it took, and the last validator reason and answer.
+/// Shrinks a disagreement to the smallest difference from the genuine token that still shows
+/// it (the validator still decides the same way and the relying party still answers the other
+/// way) and that stays exploitable by at least as many people (judged against the genuine
+/// `claims`). Edits are dropped one at a time; when none can go alone, the smallest subsets of
+/// one or two edits are tried on their own, since Bitbucket-shaped identities are several edits
+/// that only make sense together (dropping half of one makes it nobody's). Returns the edits
+/// left, the sends it took, and the last validator reason and answer.
 async fn shrink(
     shared: &Arc<Shared>,
+    claims: &Map<String, Value>,
     mut edits: Vec<Edit>,
     kind: FindingKind,
 ) -> (Vec<Edit>, usize, (String, String)) {
-    let want_validator_accepts = kind == FindingKind::FalseRefusal;
-    let want_observed = match kind {
-        FindingKind::Accepted => Observed::Accepted,
-        FindingKind::FalseRefusal => Observed::Refused,
+    let mut probe = Probe {
+        shared,
+        claims,
+        kind,
+        sends: 0,
     };
-    let mut sends = 0;
     let mut last = shared.explain(&edits).await;
     loop {
         let mut changed = false;
         let mut i = edits.len();
-        while i > 0 {
+        while i > 0 && edits.len() > 1 {
             i -= 1;
-            if edits.len() == 1 {
-                break;
-            }
             let mut candidate = edits.clone();
             candidate.remove(i);
-            let Some((token, accepts)) = shared.mint_and_judge(candidate.clone()).await else {
-                continue;
-            };
-            if accepts != want_validator_accepts {
-                continue;
-            }
-            sends += 1;
-            let answer = shared.sender.send(&token).await;
-            if answer.observed == want_observed {
+            if let Some(answer) = probe.shows(&edits, &candidate).await {
                 edits = candidate;
-                last = (shared.reason(&token).await, answer.detail);
+                last = answer;
                 changed = true;
+            }
+        }
+        if !changed && edits.len() > 2 {
+            'subsets: for size in 1..=2 {
+                for keep in subsets(edits.len(), size) {
+                    let candidate: Vec<Edit> = keep.iter().map(|&k| edits[k].clone()).collect();
+                    if let Some(answer) = probe.shows(&edits, &candidate).await {
+                        edits = candidate;
+                        last = answer;
+                        changed = true;
+                        break 'subsets;
+                    }
+                }
             }
         }
         if !changed {
             break;
         }
     }
-    (edits, sends, last)
+    (edits, probe.sends, last)
+}
+
+/// The indices of every `size`-element subset of `0..n`, in order.
+fn subsets(n: usize, size: usize) -> Vec<Vec<usize>> {
+    match size {
+        1 => (0..n).map(|i| vec![i]).collect(),
+        _ => (0..n)
+            .flat_map(|i| (i + 1..n).map(move |j| vec![i, j]))
+            .collect(),
+    }
+}
+
+/// What shrinking a disagreement checks a candidate against.
+struct Probe<'a> {
+    shared: &'a Arc<Shared>,
+    claims: &'a Map<String, Value>,
+    kind: FindingKind,
+    sends: usize,
+}
+
+impl Probe<'_> {
+    /// The validator's reason and the answer when `candidate` still shows the disagreement
+    /// `current` does, and (for an accepted token) is exploitable by at least as many people.
+    async fn shows(&mut self, current: &[Edit], candidate: &[Edit]) -> Option<(String, String)> {
+        if self.kind == FindingKind::Accepted
+            && reach(self.claims, candidate).by > reach(self.claims, current).by
+        {
+            return None;
+        }
+        let (token, accepts) = self.shared.mint_and_judge(candidate.to_vec()).await?;
+        if accepts != (self.kind == FindingKind::FalseRefusal) {
+            return None;
+        }
+        self.sends += 1;
+        let answer = self.shared.sender.send(&token).await;
+        let want = match self.kind {
+            FindingKind::Accepted => Observed::Accepted,
+            FindingKind::FalseRefusal => Observed::Refused,
+        };
+        (answer.observed == want).then_some((self.shared.reason(&token).await, answer.detail))
+    }
 }

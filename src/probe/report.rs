@@ -1,10 +1,12 @@
 //! What a probe found: one row per case, the fuzz findings, counts, and the report's forms
 //! (JUnit XML that any XML parser reads, and a text table whose cells are safe on a terminal).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::send::Observed;
-use crate::hostile::{Edit, Family, Outcome};
+use crate::hostile::{Edit, ExploitableBy, Outcome, Reach};
 
 /// The verdict on one case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -22,37 +24,27 @@ pub enum Verdict {
     Skip,
 }
 
-/// How bad a wrongly accepted token is.
+/// How bad a wrongly accepted token is: who could exploit it, in three grades.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Anyone can make such a token: signature, algorithm or key checks are bypassed.
     Bypass,
-    /// A genuine token meant for someone else, or out of its time, is taken: audience,
-    /// subject, claim conditions, issuer, times.
+    /// A genuine token meant for someone else, or out of its time, is taken: another
+    /// workspace's, repository's, branch's or step's, or an expired one.
     Policy,
-    /// Lax parsing or encoding: not exploitable alone, a sign of a verifier that is.
+    /// Nobody can get such a token signed (Bitbucket never issues its shape): lax parsing or
+    /// checking, not exploitable alone.
     Hygiene,
 }
 
 impl Severity {
-    /// The severity of a catalogue family's case.
-    pub fn of_family(family: Family) -> Severity {
-        match family {
-            Family::Algorithm | Family::Signature | Family::HeaderInjection => Severity::Bypass,
-            Family::Baseline | Family::Time | Family::Identity => Severity::Policy,
-            Family::Parser => Severity::Hygiene,
-        }
-    }
-
-    /// The severity of a token made by `edits`.
-    pub fn of_edits(edits: &[Edit]) -> Severity {
-        if edits.iter().any(Edit::touches_key_or_signature) {
-            Severity::Bypass
-        } else if edits.iter().all(|e| matches!(e, Edit::Encoding { .. })) {
-            Severity::Hygiene
-        } else {
-            Severity::Policy
+    /// The severity of a token exploitable by `by`.
+    pub fn of(by: ExploitableBy) -> Severity {
+        match by {
+            ExploitableBy::Anyone => Severity::Bypass,
+            ExploitableBy::Nobody => Severity::Hygiene,
+            _ => Severity::Policy,
         }
     }
 }
@@ -75,9 +67,18 @@ pub struct ProbeRow {
     pub observed: Observed,
     /// The verdict.
     pub verdict: Verdict,
-    /// For a wrongly accepted token, how bad it is.
+    /// For a wrongly accepted token, how bad it is (derived from `exploitable_by`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
+    /// Who could exploit a relying party that accepts this token (none for the baseline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exploitable_by: Option<ExploitableBy>,
+    /// How such a token is obtained, or why nobody can obtain one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub exploit: String,
+    /// For a branch pusher: the branch they would push.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attacker_branch: Option<String>,
     /// CVE, RFC section or Bitbucket behaviour; for generated cases, what the token is.
     pub reference: String,
     /// What the relying party answered (status and body, exit and stderr), or why it was not
@@ -108,8 +109,15 @@ pub struct Finding {
     pub id: String,
     /// Accepted hostile token, or false refusal.
     pub kind: FindingKind,
-    /// How bad it is (for accepted tokens).
+    /// How bad it is (for accepted tokens; derived from `exploitable_by`).
     pub severity: Severity,
+    /// Who could exploit a relying party that accepts this token.
+    pub exploitable_by: ExploitableBy,
+    /// How such a token is obtained, or why nobody can obtain one.
+    pub exploit: String,
+    /// For a branch pusher: the branch they would push.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attacker_branch: Option<String>,
     /// The minimal difference, as edits (what `--save-findings` writes as a recipe).
     pub edits: Vec<Edit>,
     /// The same, one line per edit.
@@ -185,6 +193,16 @@ pub struct Summary {
     /// Fuzz false refusals.
     #[serde(default)]
     pub false_refusals: usize,
+    /// Wrongly accepted cases and fuzz findings someone could exploit (what fails a run).
+    #[serde(default)]
+    pub exploitable: usize,
+    /// Wrongly accepted cases and fuzz findings nobody could exploit (hygiene: reported, not
+    /// failing the run).
+    #[serde(default)]
+    pub hygiene: usize,
+    /// Wrongly accepted cases and fuzz findings by who could exploit them.
+    #[serde(default)]
+    pub by_exploitable: BTreeMap<ExploitableBy, usize>,
 }
 
 impl Summary {
@@ -193,6 +211,20 @@ impl Summary {
             total: rows.len(),
             ..Summary::default()
         };
+        let mut tally = |by: ExploitableBy| {
+            *s.by_exploitable.entry(by).or_default() += 1;
+            if by.is_exploitable() {
+                s.exploitable += 1;
+            } else {
+                s.hygiene += 1;
+            }
+        };
+        for r in rows.iter().filter(|r| r.verdict == Verdict::Fail) {
+            tally(r.exploitable_by.unwrap_or(ExploitableBy::Anyone));
+        }
+        for f in fuzz.iter().flat_map(|f| &f.findings) {
+            tally(f.exploitable_by);
+        }
         for r in rows {
             match r.verdict {
                 Verdict::Pass => s.passed += 1,
@@ -210,37 +242,31 @@ impl Summary {
     }
 }
 
-/// Characters XML 1.0 allows in text.
-fn xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+impl Finding {
+    /// Sets who could exploit it, and its severity from that.
+    pub fn with_reach(mut self, reach: Reach) -> Finding {
+        self.severity = Severity::of(reach.by);
+        self.exploitable_by = reach.by;
+        self.exploit = reach.how;
+        self.attacker_branch = reach.branch;
+        self
+    }
 }
 
-/// `s` as XML text or attribute content: markup escaped, characters XML forbids replaced by
-/// U+FFFD (they cannot be escaped either).
-pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            c if xml_char(c) => out.push(c),
-            _ => out.push('\u{FFFD}'),
-        }
-    }
-    out
+/// How a report orders wrongly accepted tokens: by who could exploit them, the most people
+/// first; nothing else moves.
+pub fn sort_by_exploitable(rows: &mut [ProbeRow]) {
+    rows.sort_by_key(|r| match r.verdict {
+        Verdict::Fail => (0, r.exploitable_by),
+        _ => (1, None),
+    });
 }
 
 impl ProbeReport {
-    /// True when the baseline was accepted and no hostile token was.
+    /// True when the baseline was accepted and no hostile token someone could exploit was
+    /// (hygiene findings, exploitable by nobody, are reported but do not fail a run).
     pub fn ok(&self) -> bool {
-        self.baseline.observed == Observed::Accepted
-            && self.summary.failed == 0
-            && self.summary.findings == 0
+        self.baseline.observed == Observed::Accepted && self.summary.exploitable == 0
     }
 
     /// Whether the relying party could be tested at all (its baseline accepted).
@@ -248,99 +274,15 @@ impl ProbeReport {
         self.baseline.observed == Observed::Accepted
     }
 
-    /// Every row that wrongly accepted a token, worst first.
+    /// Every row that wrongly accepted a token, those the most people could exploit first.
     pub fn failures(&self) -> Vec<&ProbeRow> {
         let mut f: Vec<&ProbeRow> = self
             .rows
             .iter()
             .filter(|r| r.verdict == Verdict::Fail)
             .collect();
-        f.sort_by_key(|r| r.severity);
+        f.sort_by_key(|r| r.exploitable_by);
         f
-    }
-
-    /// JUnit XML: one testcase per case and per finding; wrong acceptances are failures, no
-    /// answers are errors.
-    pub fn junit(&self) -> String {
-        let esc = xml_escape;
-        let rows: Vec<&ProbeRow> = std::iter::once(&self.baseline)
-            .chain(self.rows.iter())
-            .collect();
-        let baseline_failed = self.baseline.observed != Observed::Accepted;
-        let findings: Vec<&Finding> = self.fuzz.iter().flat_map(|f| f.findings.iter()).collect();
-        let failures = rows.iter().filter(|r| r.verdict == Verdict::Fail).count()
-            + usize::from(baseline_failed)
-            + findings.len();
-        let errors = rows.iter().filter(|r| r.verdict == Verdict::Error).count();
-        let skipped = rows.iter().filter(|r| r.verdict == Verdict::Skip).count();
-        let mut out = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"stepmint-probe\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">\n",
-            rows.len() + findings.len()
-        );
-        for (i, r) in rows.iter().enumerate() {
-            out.push_str(&format!(
-                "  <testcase classname=\"stepmint.probe.{}\" name=\"{}\" time=\"{:.3}\">",
-                esc(if r.family.is_empty() {
-                    "case"
-                } else {
-                    &r.family
-                }),
-                esc(&r.case),
-                r.ms as f64 / 1000.0
-            ));
-            let msg = format!(
-                "expected {:?}, observed {:?}: {}",
-                r.expected, r.observed, r.detail
-            );
-            if i == 0 && baseline_failed {
-                out.push_str(&format!(
-                    "<failure message=\"baseline refused\">{}</failure>",
-                    esc(&msg)
-                ));
-            } else {
-                match r.verdict {
-                    Verdict::Fail => out.push_str(&format!(
-                        "<failure message=\"{}\">{}</failure>",
-                        esc(&format!(
-                            "accepted a token a strict relying party refuses ({:?}; {})",
-                            r.severity.unwrap_or(Severity::Policy),
-                            r.reference
-                        )),
-                        esc(&msg)
-                    )),
-                    Verdict::Error => out.push_str(&format!(
-                        "<error message=\"{}\">{}</error>",
-                        esc(&format!("{:?}", r.observed)),
-                        esc(&msg)
-                    )),
-                    Verdict::Skip => {
-                        out.push_str(&format!("<skipped message=\"{}\"/>", esc(&r.detail)))
-                    }
-                    Verdict::Strict => out.push_str(&format!(
-                        "<system-out>{}</system-out>",
-                        esc(&format!("refused an acceptable token: {msg}"))
-                    )),
-                    Verdict::Pass => {}
-                }
-            }
-            out.push_str("</testcase>\n");
-        }
-        for f in findings {
-            out.push_str(&format!(
-                "  <testcase classname=\"stepmint.probe.fuzz\" name=\"{}\"><failure message=\"{}\">{}</failure></testcase>\n",
-                esc(&f.id),
-                esc(&format!("accepted a generated token the validator refuses ({:?})", f.severity)),
-                esc(&format!(
-                    "difference: {}\nvalidator: {}\nrelying party: {}\nreproduce: {}",
-                    f.difference.join("; "),
-                    f.validator,
-                    f.detail,
-                    f.reproduce
-                ))
-            ));
-        }
-        out.push_str("</testsuite>\n");
-        out
     }
 }
 
@@ -348,38 +290,59 @@ impl ProbeReport {
 mod tests {
     use super::*;
 
-    #[test]
-    fn xml_escape_drops_what_xml_forbids() {
-        assert_eq!(
-            xml_escape("a<b>&\"\u{FFFE}\u{1}\u{1b}c"),
-            "a&lt;b&gt;&amp;&quot;\u{FFFD}\u{FFFD}\u{FFFD}c"
-        );
-        assert_eq!(xml_escape("x\ny"), "x&#10;y");
+    fn row(case: &str, verdict: Verdict, by: Option<ExploitableBy>) -> ProbeRow {
+        ProbeRow {
+            case: case.into(),
+            family: "identity".into(),
+            expected: Outcome::Refuse,
+            kind: "refuse".into(),
+            observed: Observed::Accepted,
+            verdict,
+            severity: by.map(Severity::of),
+            exploitable_by: by,
+            exploit: String::new(),
+            attacker_branch: None,
+            reference: String::new(),
+            detail: String::new(),
+            ms: 0,
+            edits: Vec::new(),
+        }
     }
 
     #[test]
-    fn severities() {
-        assert_eq!(Severity::of_family(Family::Algorithm), Severity::Bypass);
-        assert_eq!(Severity::of_family(Family::Identity), Severity::Policy);
-        assert_eq!(Severity::of_family(Family::Parser), Severity::Hygiene);
-        let claim = Edit::SetClaim {
-            name: "aud".into(),
-            value: "x".into(),
+    fn severities_derive_from_who_could_exploit() {
+        assert_eq!(Severity::of(ExploitableBy::Anyone), Severity::Bypass);
+        assert_eq!(Severity::of(ExploitableBy::BranchPusher), Severity::Policy);
+        assert_eq!(Severity::of(ExploitableBy::TokenHolder), Severity::Policy);
+        assert_eq!(Severity::of(ExploitableBy::Nobody), Severity::Hygiene);
+    }
+
+    #[test]
+    fn hygiene_is_counted_and_sorted_last_but_fails_nothing() {
+        let mut rows = vec![
+            row("a", Verdict::Pass, Some(ExploitableBy::Anyone)),
+            row("b", Verdict::Fail, Some(ExploitableBy::Nobody)),
+            row("c", Verdict::Fail, Some(ExploitableBy::BranchPusher)),
+            row("d", Verdict::Fail, Some(ExploitableBy::Anyone)),
+        ];
+        sort_by_exploitable(&mut rows);
+        let order: Vec<&str> = rows.iter().map(|r| r.case.as_str()).collect();
+        assert_eq!(order, ["d", "c", "b", "a"]);
+        let s = Summary::count(&rows[2..3], None);
+        assert_eq!((s.failed, s.exploitable, s.hygiene), (1, 0, 1));
+        let baseline = row("valid", Verdict::Pass, None);
+        let hygiene_only = ProbeReport {
+            baseline: ProbeRow {
+                observed: Observed::Accepted,
+                ..baseline
+            },
+            rows: rows[2..3].to_vec(),
+            fuzz: None,
+            summary: s,
         };
-        let pad = Edit::Encoding {
-            change: crate::hostile::EncodingEdit::Pad,
-        };
-        let none = Edit::Sign {
-            with: "none".into(),
-        };
-        assert_eq!(
-            Severity::of_edits(std::slice::from_ref(&claim)),
-            Severity::Policy
-        );
-        assert_eq!(
-            Severity::of_edits(std::slice::from_ref(&pad)),
-            Severity::Hygiene
-        );
-        assert_eq!(Severity::of_edits(&[claim, none]), Severity::Bypass);
+        assert!(hygiene_only.ok());
+        let s = Summary::count(&rows, None);
+        assert_eq!((s.failed, s.exploitable, s.hygiene), (3, 2, 1));
+        assert_eq!(s.by_exploitable[&ExploitableBy::Anyone], 1);
     }
 }

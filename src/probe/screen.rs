@@ -10,7 +10,7 @@ use super::options::{BASELINE_REFUSED, ProbeOptions};
 use super::report::{FindingKind, ProbeReport, Severity, Verdict};
 use super::target::Target;
 use crate::error::{Error, Result};
-use crate::hostile::{Outcome, Recipe};
+use crate::hostile::{ExploitableBy, Outcome, Recipe};
 use crate::issuer::Issuer;
 use crate::token::StepRequest;
 use crate::validate::PolicyOverrides;
@@ -165,6 +165,12 @@ pub struct ScreenRow {
     pub verdict: Verdict,
     /// How bad a wrongly accepted token is.
     pub severity: Option<Severity>,
+    /// Who could exploit a relying party that accepts this token (none for the baseline).
+    pub exploitable_by: Option<ExploitableBy>,
+    /// How such a token is obtained, or why nobody can obtain one.
+    pub exploit: String,
+    /// For a branch pusher: the branch they would push.
+    pub attacker_branch: Option<String>,
     /// CVE, RFC section or rule.
     pub reference: String,
     /// The relying party's answer, in short.
@@ -182,6 +188,12 @@ pub struct ScreenFinding {
     pub kind: FindingKind,
     /// How bad it is.
     pub severity: Severity,
+    /// Who could exploit a relying party that accepts this token.
+    pub exploitable_by: ExploitableBy,
+    /// How such a token is obtained, or why nobody can obtain one.
+    pub exploit: String,
+    /// For a branch pusher: the branch they would push.
+    pub attacker_branch: Option<String>,
     /// The minimal difference from a genuine token.
     pub difference: Vec<String>,
     /// What the reference validator said.
@@ -221,6 +233,10 @@ pub struct ScreenSummary {
     pub skipped: usize,
     /// Fuzz findings.
     pub findings: usize,
+    /// Wrongly accepted cases and findings someone could exploit (what fails a run).
+    pub exploitable: usize,
+    /// Wrongly accepted cases and findings nobody could exploit (hygiene).
+    pub hygiene: usize,
 }
 
 /// Builds the [`ScreenReport`] for `report`.
@@ -234,6 +250,9 @@ pub fn screen_report(report: &ProbeReport) -> ScreenReport {
             observed: label(serde_json::to_value(&r.observed).unwrap_or_default()),
             verdict: r.verdict,
             severity: r.severity,
+            exploitable_by: r.exploitable_by,
+            exploit: r.exploit.clone(),
+            attacker_branch: r.attacker_branch.clone(),
             reference: r.reference.clone(),
             detail: r.detail.clone(),
         })
@@ -261,6 +280,9 @@ pub fn screen_report(report: &ProbeReport) -> ScreenReport {
                 id: f.id.clone(),
                 kind: f.kind,
                 severity: f.severity,
+                exploitable_by: f.exploitable_by,
+                exploit: f.exploit.clone(),
+                attacker_branch: f.attacker_branch.clone(),
                 difference: f.difference.clone(),
                 validator: f.validator.clone(),
                 detail: f.detail.clone(),
@@ -285,6 +307,8 @@ pub fn screen_report(report: &ProbeReport) -> ScreenReport {
             failed: report.summary.failed,
             skipped: report.summary.skipped + report.summary.errors,
             findings: report.summary.findings,
+            exploitable: report.summary.exploitable,
+            hygiene: report.summary.hygiene,
         },
         junit: report.junit(),
         json: serde_json::to_value(report).unwrap_or_default(),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
-use super::target::{Target, Vars, fill};
+use super::target::{Target, Vars, fill, shell_script};
 
 /// Bytes of output kept from the start, and from the end, of each stream or body.
 pub const KEEP: usize = 2048;
@@ -172,16 +172,16 @@ impl Sender {
                 let Some(client) = &self.http else {
                     return Answer::new(Observed::ConnectionError, "no HTTP client");
                 };
-                let url = fill(url, &vars, false);
+                let url = fill(url, &vars);
                 let send = async {
                     let method = reqwest::Method::from_bytes(method.as_bytes())
                         .unwrap_or(reqwest::Method::GET);
                     let mut req = client.request(method, &url);
                     for (k, v) in headers {
-                        req = req.header(k.as_str(), fill(v, &vars, false));
+                        req = req.header(k.as_str(), fill(v, &vars));
                     }
                     if let Some(b) = body {
-                        req = req.body(fill(b, &vars, false));
+                        req = req.body(fill(b, &vars));
                     }
                     let mut resp = req.send().await?;
                     let status = resp.status().as_u16();
@@ -240,25 +240,46 @@ impl Sender {
         let Some((program, args)) = argv.split_first() else {
             return Answer::new(Observed::ConnectionError, "empty command");
         };
+        // A shell command gets the values in its environment, never in its text.
+        let mut values: Vec<(&'static str, String)> = Vec::new();
+        let filled: Vec<String> = if shell {
+            args.iter()
+                .map(|a| {
+                    let script = shell_script(a, vars);
+                    for (k, v) in script.env {
+                        if !values.iter().any(|(seen, _)| *seen == k) {
+                            values.push((k, v));
+                        }
+                    }
+                    script.text
+                })
+                .collect()
+        } else {
+            args.iter().map(|a| fill(a, vars)).collect()
+        };
         // Linux caps one argument or environment string at 128 KiB: a longer token can only
         // reach the command on stdin. Measure what is really passed.
-        let filled: Vec<String> = args.iter().map(|a| fill(a, vars, shell)).collect();
-        if filled.iter().any(|a| a.len() >= MAX_ARG) {
+        if filled.iter().any(|a| a.len() >= MAX_ARG)
+            || values.iter().any(|(k, v)| k.len() + 1 + v.len() >= MAX_ARG)
+        {
             return Answer::new(
                 Observed::Skipped,
                 format!(
-                    "a {}-byte token cannot be a command-line argument; read it from stdin",
+                    "a {}-byte token cannot be a command-line argument or variable; read it from stdin",
                     token.len()
                 ),
             );
         }
-        let program = fill(program, vars, false);
+        let program = fill(program, vars);
         let mut cmd = tokio::process::Command::new(&program);
         cmd.args(&filled);
         if token.len() + "BITBUCKET_STEP_OIDC_TOKEN=".len() < MAX_ARG {
             cmd.env("BITBUCKET_STEP_OIDC_TOKEN", token);
         }
         for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        for (k, v) in &values {
             cmd.env(k, v);
         }
         cmd.stdin(Stdio::piped())

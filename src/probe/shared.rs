@@ -86,8 +86,8 @@ impl Shared {
         let json = serde_json::to_string(edits).unwrap_or_default();
         format!(
             "stepmint mint --workspace {} --edits {}",
-            crate::trust::shell_quote(&self.slug),
-            crate::trust::shell_quote(&json)
+            crate::encoding::shell_quote(&self.slug),
+            crate::encoding::shell_quote(&json)
         )
     }
 }

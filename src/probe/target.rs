@@ -1,6 +1,12 @@
 //! Where the relying party is and how a token reaches it: HTTP templates, commands, and the
 //! placeholders both take (`{token}`, `{token_json}`, `{token_url}`, `{issuer}`, `{audience}`,
 //! `{ca}`).
+//!
+//! A `--shell` command never has a value pasted into its text: each placeholder becomes a
+//! reference to an environment variable holding the value (`"${STEPMINT_TOKEN}"`, written to
+//! suit the quotes it stands in), so whatever a token, branch name or audience holds (`$(...)`,
+//! backticks, quotes, `;`, newlines) reaches the command byte for byte and is never shell
+//! syntax.
 
 use std::ops::RangeInclusive;
 
@@ -28,8 +34,8 @@ pub enum Target {
     Exec {
         /// Program and arguments.
         argv: Vec<String>,
-        /// Whether `argv` is `sh -c TEXT` made by [`Target::shell`]: placeholders are then
-        /// filled shell-quoted, so a hostile token cannot become shell syntax.
+        /// Whether `argv` is `sh -c TEXT` made by [`Target::shell`]: placeholders then become
+        /// environment variable references ([`shell_script`]), never pasted text.
         shell: bool,
     },
 }
@@ -101,7 +107,7 @@ impl Target {
     }
 
     /// A command line run by `sh -c`, so pipes, redirections and `$VARS` work. Placeholders
-    /// are filled shell-quoted.
+    /// become references to environment variables holding their values ([`shell_script`]).
     pub fn shell(line: &str) -> Result<Target> {
         if line.trim().is_empty() {
             return Err(Error::invalid("exec", "empty command"));
@@ -145,31 +151,18 @@ pub struct Vars {
 
 /// Fills a template: `{token}` as it is, `{token_json}` as a JSON string (quoted and escaped, for
 /// JSON bodies: some hostile tokens contain quotes), `{token_url}` percent-encoded (for query
-/// strings), `{issuer}`, `{audience}` and `{ca}` as they are. With `shell`, every value is
-/// shell-quoted first.
-pub fn fill(template: &str, vars: &Vars, shell: bool) -> String {
+/// strings), `{issuer}`, `{audience}` and `{ca}` as they are. Not for shell text: see
+/// [`shell_script`].
+pub fn fill(template: &str, vars: &Vars) -> String {
     // One pass, so a value that itself holds `{token}` (a hostile token can) is not filled again.
     let mut out = String::with_capacity(template.len() + vars.token.len());
     let mut rest = template;
     while let Some(i) = rest.find('{') {
         out.push_str(&rest[..i]);
         let at = &rest[i..];
-        let found = PLACEHOLDERS.iter().find(|p| at.starts_with(**p));
-        match found {
+        match placeholder_at(at) {
             Some(name) => {
-                let value = match *name {
-                    "{token_json}" => serde_json::to_string(&vars.token).unwrap_or_default(),
-                    "{token_url}" => percent_encode(&vars.token),
-                    "{issuer}" => vars.issuer.clone(),
-                    "{audience}" => vars.audience.clone(),
-                    "{ca}" => vars.ca.clone(),
-                    _ => vars.token.clone(),
-                };
-                if shell {
-                    out.push_str(&crate::trust::shell_quote(&value));
-                } else {
-                    out.push_str(&value);
-                }
+                out.push_str(&value(name, vars));
                 rest = &at[name.len()..];
             }
             None => {
@@ -192,13 +185,120 @@ pub const PLACEHOLDERS: [&str; 6] = [
     "{ca}",
 ];
 
+/// The environment variable each placeholder stands for in a `--shell` command.
+pub const SHELL_VARS: [(&str, &str); 6] = [
+    ("{token_json}", "STEPMINT_TOKEN_JSON"),
+    ("{token_url}", "STEPMINT_TOKEN_URL"),
+    ("{token}", "STEPMINT_TOKEN"),
+    ("{issuer}", "STEPMINT_ISSUER"),
+    ("{audience}", "STEPMINT_AUDIENCE"),
+    ("{ca}", "STEPMINT_CA"),
+];
+
+fn placeholder_at(text: &str) -> Option<&'static str> {
+    PLACEHOLDERS.iter().copied().find(|p| text.starts_with(p))
+}
+
+fn value(placeholder: &str, vars: &Vars) -> String {
+    match placeholder {
+        "{token_json}" => serde_json::to_string(&vars.token).unwrap_or_default(),
+        "{token_url}" => percent_encode(&vars.token),
+        "{issuer}" => vars.issuer.clone(),
+        "{audience}" => vars.audience.clone(),
+        "{ca}" => vars.ca.clone(),
+        _ => vars.token.clone(),
+    }
+}
+
+/// A `--shell` command's text with its placeholders as variable references, and the variables
+/// to run it with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShellScript {
+    /// The text for `sh -c`: the template with no value in it.
+    pub text: String,
+    /// The variables it refers to, with their values.
+    pub env: Vec<(&'static str, String)>,
+}
+
+/// Turns a `--shell` template into a script that reads every value from the environment. Each
+/// placeholder becomes a reference that expands to exactly its value where it stands:
+/// `"${VAR}"` outside quotes, `${VAR}` inside double quotes, and `'"${VAR}"'` inside single
+/// quotes (the quotes closed around it). Quoting is followed as POSIX `sh` reads it, into
+/// `$(...)` and backticks; a backslash before a placeholder keeps it as text, as the shell would.
+/// Where the text fools that reading (a `)` in a `case` pattern inside `$(...)`), a value may
+/// at worst be split into words: only fixed variable names are ever put in the text, so whatever
+/// a value holds, it is never read as shell syntax.
+pub fn shell_script(template: &str, vars: &Vars) -> ShellScript {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Quote {
+        None,
+        Single,
+        Double,
+    }
+    // What encloses the text being read: command substitutions, each with the quoting it
+    // interrupted (`true` for a backtick one).
+    let mut outer: Vec<(Quote, bool)> = Vec::new();
+    let mut text = String::with_capacity(template.len() + 32);
+    let mut env: Vec<(&'static str, String)> = Vec::new();
+    let mut quote = Quote::None;
+    let mut rest = template;
+    while let Some(c) = rest.chars().next() {
+        if c == '{'
+            && let Some((name, var)) = SHELL_VARS.iter().find(|(p, _)| rest.starts_with(p))
+        {
+            match quote {
+                Quote::None => text.push_str(&format!("\"${{{var}}}\"")),
+                Quote::Double => text.push_str(&format!("${{{var}}}")),
+                Quote::Single => text.push_str(&format!("'\"${{{var}}}\"'")),
+            }
+            if !env.iter().any(|(v, _)| v == var) {
+                env.push((var, value(name, vars)));
+            }
+            rest = &rest[name.len()..];
+            continue;
+        }
+        text.push(c);
+        rest = &rest[c.len_utf8()..];
+        match (quote, c) {
+            (Quote::None, '\'') => quote = Quote::Single,
+            (Quote::None, '"') => quote = Quote::Double,
+            (Quote::Single, '\'') | (Quote::Double, '"') => quote = Quote::None,
+            (Quote::None | Quote::Double, '\\') => {
+                // The next character is taken as it is (even a placeholder's brace).
+                if let Some(n) = rest.chars().next() {
+                    text.push(n);
+                    rest = &rest[n.len_utf8()..];
+                }
+            }
+            (Quote::None | Quote::Double, '$') if rest.starts_with('(') => {
+                text.push('(');
+                rest = &rest[1..];
+                outer.push((quote, false));
+                quote = Quote::None;
+            }
+            (Quote::None, ')') if outer.last().is_some_and(|(_, tick)| !tick) => {
+                quote = outer.pop().map_or(Quote::None, |(q, _)| q);
+            }
+            (Quote::None, '`') if outer.last().is_some_and(|(_, tick)| *tick) => {
+                quote = outer.pop().map_or(Quote::None, |(q, _)| q);
+            }
+            (Quote::None | Quote::Double, '`') => {
+                outer.push((quote, true));
+                quote = Quote::None;
+            }
+            _ => {}
+        }
+    }
+    ShellScript { text, env }
+}
+
 /// Fills `{token}`, `{token_json}` and `{token_url}` only.
 pub fn fill_template(template: &str, token: &str) -> String {
     let vars = Vars {
         token: token.to_string(),
         ..Vars::default()
     };
-    fill(template, &vars, false)
+    fill(template, &vars)
 }
 
 fn percent_encode(text: &str) -> String {
@@ -316,20 +416,106 @@ mod tests {
             ca: "/c a.pem".into(),
         };
         assert_eq!(
-            fill("{issuer} {audience} {ca} {token}", &vars, false),
+            fill("{issuer} {audience} {ca} {token}", &vars),
             "https://i api://x /c a.pem a'b"
-        );
-        // Shell mode: every value is one word whatever it holds.
-        assert_eq!(
-            fill("v {token} {ca}", &vars, true),
-            r#"v 'a'\''b' '/c a.pem'"#
         );
         // One pass: a token holding a placeholder is not filled again.
         let odd = Vars {
             token: "{issuer}".into(),
             ..vars
         };
-        assert_eq!(fill("{token} {x}", &odd, false), "{issuer} {x}");
+        assert_eq!(fill("{token} {x}", &odd), "{issuer} {x}");
+    }
+
+    #[test]
+    fn shell_placeholders_become_variable_references_fit_for_their_quotes() {
+        let vars = Vars {
+            token: "t".into(),
+            issuer: "i".into(),
+            audience: "a".into(),
+            ca: "c".into(),
+        };
+        let s = shell_script(
+            r#"v {token} "x{audience}y" 'p{ca}q' \{issuer} {token} "\"{issuer}" {nope}"#,
+            &vars,
+        );
+        assert_eq!(
+            s.text,
+            r#"v "${STEPMINT_TOKEN}" "x${STEPMINT_AUDIENCE}y" 'p'"${STEPMINT_CA}"'q' \{issuer} "${STEPMINT_TOKEN}" "\"${STEPMINT_ISSUER}" {nope}"#
+        );
+        assert_eq!(
+            s.env,
+            [
+                ("STEPMINT_TOKEN", "t".to_string()),
+                ("STEPMINT_AUDIENCE", "a".to_string()),
+                ("STEPMINT_CA", "c".to_string()),
+                ("STEPMINT_ISSUER", "i".to_string()),
+            ]
+        );
+    }
+
+    /// Every shell metacharacter, and a command that leaves a mark if any of it ever runs.
+    fn hostile(canary: &std::path::Path, tag: &str) -> String {
+        let c = canary.display();
+        format!(
+            "{tag}'\"$(touch {c})`touch {c}`;touch {c}|touch {c}&touch {c}\ntouch {c}\r\t \
+             *?[a-z]~ $HOME ${{PATH}} \\ \\' {{issuer}} %s -n <x >x 2>&1 #end"
+        )
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn shell_commands_get_every_value_byte_for_byte_and_run_none_of_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let canary = dir.path().join("ran");
+        let vars = Vars {
+            token: hostile(&canary, "token"),
+            issuer: hostile(&canary, "issuer"),
+            audience: hostile(&canary, "audience"),
+            ca: hostile(&canary, "ca"),
+        };
+        let out = |n: usize| dir.path().join(format!("out{n}"));
+        // Each placeholder in each quoting a command line may give it.
+        let cases: Vec<(String, String)> = vec![
+            ("{token}".into(), vars.token.clone()),
+            ("\"{audience}\"".into(), vars.audience.clone()),
+            ("'{issuer}'".into(), vars.issuer.clone()),
+            ("x{ca}y".into(), format!("x{}y", vars.ca)),
+            ("\"x{token}y\"".into(), format!("x{}y", vars.token)),
+            ("'x{audience}y'".into(), format!("x{}y", vars.audience)),
+            (
+                "{token_json}".into(),
+                serde_json::to_string(&vars.token).unwrap(),
+            ),
+            ("'{token_url}'".into(), percent_encode(&vars.token)),
+            ("\"$(printf '%s' {ca})\"".into(), vars.ca.clone()),
+            ("\"`printf '%s' \"{issuer}\"`\"".into(), vars.issuer.clone()),
+            // Quotes inside a quoted command substitution are its own.
+            (
+                "\"$(printf '%s' \"x{audience}\")\"".into(),
+                format!("x{}", vars.audience),
+            ),
+        ];
+        let mut line = String::new();
+        for (i, (arg, _)) in cases.iter().enumerate() {
+            line.push_str(&format!("printf '%s' {arg} > '{}'\n", out(i).display()));
+        }
+        let script = shell_script(&line, &vars);
+        for (_, v) in &script.env {
+            assert!(!script.text.contains(v.as_str()), "a value was pasted");
+        }
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&script.text)
+            .envs(script.env.iter().map(|(k, v)| (*k, v.as_str())))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for (i, (arg, want)) in cases.iter().enumerate() {
+            let got = std::fs::read(out(i)).unwrap();
+            assert_eq!(String::from_utf8_lossy(&got), *want, "{arg}");
+        }
+        assert!(!canary.exists(), "a value ran as a command");
     }
 
     #[test]

@@ -45,6 +45,13 @@ pub struct PolicyOverrides {
 }
 
 impl PolicyOverrides {
+    /// Overrides from JSON members (as the desktop app's commands take them); a bad member is
+    /// an error naming it (`policy.leeway`).
+    pub fn from_json(value: serde_json::Value) -> Result<PolicyOverrides> {
+        serde_path_to_error::deserialize(value)
+            .map_err(|e| Error::invalid(format!("policy.{}", e.path()), e.inner().to_string()))
+    }
+
     /// `base` with these members over it; a bad `claims` line is an error naming it.
     pub fn apply(&self, base: Policy) -> Result<Policy> {
         let mut p = base;
@@ -128,6 +135,14 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("policy.claims"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_member_from_json_is_named() {
+        let err = PolicyOverrides::from_json(serde_json::json!({ "leeway": "x" }))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("policy.leeway"), "{err}");
     }
 
     #[test]

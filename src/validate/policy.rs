@@ -123,13 +123,13 @@ impl std::fmt::Display for Test {
 impl Condition {
     /// `KEY=PATTERN` (as `--claim` takes it): the claim must be a string matching the
     /// `StringLike` pattern.
-    pub fn parse(text: &str) -> crate::Result<Condition> {
+    pub fn parse(text: &str) -> crate::error::Result<Condition> {
         match text.split_once('=') {
             Some((claim, pattern)) if !claim.trim().is_empty() => Ok(Condition {
                 claim: claim.trim().into(),
                 test: Test::Like(pattern.into()),
             }),
-            _ => Err(crate::Error::invalid(
+            _ => Err(crate::error::Error::invalid(
                 "claim",
                 format!("`{text}`: expected KEY=PATTERN"),
             )),

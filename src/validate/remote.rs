@@ -28,7 +28,7 @@ impl RemoteKeys {
     pub fn new(issuer: &str, ca_pem: &[u8]) -> Result<RemoteKeys> {
         Ok(RemoteKeys {
             issuer: issuer.to_string(),
-            client: crate::client::https_client(&[ca_pem], Duration::from_secs(10))?,
+            client: crate::https::https_client(&[ca_pem], Duration::from_secs(10))?,
             cache: Mutex::new(None),
         })
     }

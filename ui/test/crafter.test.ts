@@ -39,10 +39,11 @@ describe("crafter: the mint request", () => {
 });
 
 describe("crafter: texts", () => {
-  const c: CaseSummary = { name: "alg-none", family: "algorithm", description: "An unsigned token", expected: "refuse", default_outcome: "refuse", reference: "RFC 8725 3.1" };
+  const c: CaseSummary = { name: "alg-none", family: "algorithm", description: "An unsigned token", expected: "refuse", default_outcome: "refuse", reference: "RFC 8725 3.1", exploitable_by: "anyone", exploit: "forged" };
   it("describes a case, with its rule when it has one", () => {
-    expect(caseInfo(c)).toBe("An unsigned token. A strict relying party: refuse. Reference: RFC 8725 3.1.");
-    expect(caseInfo({ ...c, rule: "alg allow-list" })).toBe("An unsigned token. A strict relying party: refuse (alg allow-list). Reference: RFC 8725 3.1.");
+    expect(caseInfo(c)).toBe("An unsigned token. A strict relying party: refuse. Exploitable by anyone: forged. Reference: RFC 8725 3.1.");
+    expect(caseInfo({ ...c, rule: "alg allow-list" })).toBe("An unsigned token. A strict relying party: refuse (alg allow-list). Exploitable by anyone: forged. Reference: RFC 8725 3.1.");
+    expect(caseInfo({ ...c, exploitable_by: "same_workspace_repo", exploit: "another repository" })).toContain("Exploitable by same workspace repo: another repository.");
     expect(caseInfo(undefined)).toBe("");
   });
   it("places an editor's error by line and column, and clears it when the JSON parses", () => {

@@ -3,6 +3,7 @@ import type { Finding, ProbeReport, ProbeRow } from "../src/api";
 import { fileName } from "../src/lib/dom";
 import {
   blankProbeForm,
+  exploitText,
   familyHeading,
   findingsNote,
   findingView,
@@ -17,13 +18,13 @@ import {
   wholeNumber,
 } from "../src/screens/probe";
 
-const row = (over: Partial<ProbeRow>): ProbeRow => ({ case: "c", family: "identity", expected: "refuse", observed: "refused", verdict: "pass", severity: null, reference: "", detail: "", ...over });
+const row = (over: Partial<ProbeRow>): ProbeRow => ({ case: "c", family: "identity", expected: "refuse", observed: "refused", verdict: "pass", severity: null, exploitable_by: "nobody", exploit: "", attacker_branch: null, reference: "", detail: "", ...over });
 const report = (over: Partial<ProbeReport> = {}): ProbeReport => ({
   baseline: "baseline accepted",
   rows: [],
   findings: [],
   fuzz: null,
-  summary: { total: 0, passed: 0, failed: 0, skipped: 0, findings: 0 },
+  summary: { total: 0, passed: 0, failed: 0, skipped: 0, findings: 0, exploitable: 0, hygiene: 0 },
   junit: "",
   json: null,
   ...over,
@@ -32,6 +33,9 @@ const finding = (over: Partial<Finding> = {}): Finding => ({
   id: "fuzz-1",
   kind: "accepted",
   severity: "policy",
+  exploitable_by: "branch_pusher",
+  exploit: 'push a branch named "main-evil" and run a step with `oidc: true`',
+  attacker_branch: "main-evil",
   difference: ['claims.branchName = "main-evil"'],
   validator: "condition:branchName: fails Like(\"main\")",
   detail: "HTTP 200",
@@ -110,13 +114,17 @@ describe("probe: live progress", () => {
 
 describe("probe: the results", () => {
   it("summarises the counts, and the findings when there are some", () => {
-    const r = report({ summary: { total: 40, passed: 37, failed: 2, skipped: 1, findings: 0 } });
+    const r = report({ summary: { total: 40, passed: 37, failed: 2, skipped: 1, findings: 0, exploitable: 0, hygiene: 0 } });
     expect(probeSummary(r)).toBe("baseline accepted; 40 cases: 37 as expected, 2 wrongly accepted or refused, 1 skipped");
     expect(probeSummary({ ...r, summary: { ...r.summary, findings: 2 } })).toMatch(/1 skipped; 2 findings from generated tokens$/);
+    expect(probeSummary({ ...r, summary: { ...r.summary, exploitable: 1, hygiene: 2 } })).toMatch(/; 1 exploitable, 2 hygiene \(exploitable by nobody\)$/);
   });
   it("colours the verdict cell by verdict, names a wrongly accepted row's severity, and shows anything unknown as skip", () => {
-    const r = row({ case: "alg-none", family: "algorithm", observed: "accepted", verdict: "fail", severity: "bypass", reference: "RFC 8725" });
-    expect(probeCells(r)).toEqual([{ text: "alg-none", class: "mono" }, { text: "refuse" }, { text: "accepted" }, { text: "fail (bypass)", class: "fail" }, { text: "RFC 8725" }]);
+    const r = row({ case: "alg-none", family: "algorithm", observed: "accepted", verdict: "fail", severity: "bypass", exploitable_by: "anyone", reference: "RFC 8725" });
+    expect(probeCells(r)).toEqual([{ text: "alg-none", class: "mono" }, { text: "refuse" }, { text: "accepted" }, { text: "fail (bypass)", class: "fail" }, { text: "anyone" }, { text: "RFC 8725" }]);
+    expect(probeCells({ ...r, verdict: "pass", severity: null })[4]).toEqual({ text: "" });
+    const pushed = row({ verdict: "fail", severity: "policy", exploitable_by: "branch_pusher", attacker_branch: "main-evil" });
+    expect(probeCells(pushed)[4]).toEqual({ text: 'anyone who can push a branch: push "main-evil"' });
     expect(probeCells({ ...r, verdict: "pass", severity: null })[3]).toEqual({ text: "pass", class: "pass" });
     expect(probeCells({ ...r, verdict: "strict", severity: null })[3]).toEqual({ text: "strict", class: "strict" });
     expect(probeCells({ ...r, verdict: "error", severity: null })[3]).toEqual({ text: "error", class: "error" });
@@ -129,17 +137,21 @@ describe("probe: the results", () => {
       row({ case: "i1", family: "identity" }),
       row({ case: "i2", family: "identity", verdict: "strict" }),
       row({ case: "b1", family: "policy:claim:branchName" }),
-      row({ case: "b2", family: "policy:claim:branchName", verdict: "fail", severity: "policy" }),
+      row({ case: "b2", family: "policy:claim:branchName", verdict: "fail", severity: "hygiene", exploitable_by: "nobody" }),
       row({ case: "t2", family: "time", verdict: "skip" }),
       row({ case: "e1", family: "parser", verdict: "error" }),
-      row({ case: "b3", family: "policy:claim:branchName", verdict: "fail", severity: "policy" }),
+      row({ case: "b3", family: "policy:claim:branchName", verdict: "fail", severity: "policy", exploitable_by: "branch_pusher" }),
+      row({ case: "p1", family: "parser", verdict: "fail", severity: "hygiene", exploitable_by: "nobody" }),
     ];
     const groups = groupRows(rows);
+    // Exploitable failures lead; a family whose only failure is hygiene comes after too-strict and no-answer ones.
     expect(groups.map((g) => g.family)).toEqual(["baseline", "policy:claim:branchName", "identity", "parser", "time"]);
-    expect(groups[1].rows.map((r) => r.case)).toEqual(["b2", "b3", "b1"]);
+    expect(groups[1].rows.map((r) => r.case)).toEqual(["b3", "b2", "b1"]);
+    expect(groups[3].rows.map((r) => r.case)).toEqual(["e1", "p1"]);
     expect(groups[2].rows.map((r) => r.case)).toEqual(["i2", "i1"]);
     expect(groups[4].rows.map((r) => r.case)).toEqual(["t1", "t2"]);
     expect(groups[1].counts).toEqual({ pass: 1, fail: 2 });
+    expect(groups[3].counts).toEqual({ error: 1, fail: 1 });
     // Every row is kept, once.
     expect(groups.flatMap((g) => g.rows)).toHaveLength(rows.length);
   });
@@ -155,28 +167,43 @@ describe("probe: the results", () => {
   });
 });
 
+describe("probe: who could exploit it", () => {
+  it("names who, and the branch a pusher would push", () => {
+    expect(exploitText("anyone", null)).toBe("anyone");
+    expect(exploitText("branch_pusher", "release/../main")).toBe('anyone who can push a branch: push "release/../main"');
+    expect(exploitText("branch_pusher", null)).toBe("anyone who can push a branch");
+    expect(exploitText("nobody", "x")).toBe("nobody (hygiene)");
+    expect(exploitText(null, null)).toBe("");
+  });
+});
+
 describe("probe: findings", () => {
-  it("lists accepted hostile tokens before false refusals, the worst severity first", () => {
+  it("lists accepted hostile tokens before false refusals, those the most people could exploit first", () => {
     const fs = [
       finding({ id: "a", kind: "false_refusal", severity: "policy" }),
-      finding({ id: "b", severity: "hygiene" }),
-      finding({ id: "c", severity: "policy" }),
-      finding({ id: "d", severity: "bypass" }),
-      finding({ id: "e", severity: "policy" }),
+      finding({ id: "b", severity: "hygiene", exploitable_by: "nobody" }),
+      finding({ id: "c", severity: "policy", exploitable_by: "branch_pusher" }),
+      finding({ id: "d", severity: "bypass", exploitable_by: "anyone" }),
+      finding({ id: "e", severity: "policy", exploitable_by: "any_workspace" }),
     ];
-    expect(sortFindings(fs).map((f) => f.id)).toEqual(["d", "c", "e", "b", "a"]);
+    expect(sortFindings(fs).map((f) => f.id)).toEqual(["d", "e", "c", "b", "a"]);
     expect(fs[0].id).toBe("a");
   });
   it("shows the minimal difference, the validator's reason, the relying party's answer and the command", () => {
     const v = findingView(finding());
-    expect(v.title).toBe("fuzz-1 · policy · accepted by the relying party, refused by the validator · 3 generated tokens");
+    expect(v.title).toBe("fuzz-1 · policy · exploitable by anyone who can push a branch · accepted by the relying party, refused by the validator · 3 generated tokens");
     expect(v.class).toBe("finding sev-policy");
     expect(v.difference).toEqual(['claims.branchName = "main-evil"']);
-    expect(v.facts.map(([k]) => k)).toEqual(["validator", "relying party", "reproduce"]);
-    expect(v.facts[1][1]).toBe("HTTP 200");
+    expect(v.facts.map(([k]) => k)).toEqual(["exploit", "branch to push", "validator", "relying party", "reproduce"]);
+    expect(v.facts[1][1]).toBe("main-evil");
+    expect(v.facts[3][1]).toBe("HTTP 200");
+    const hygiene = findingView(finding({ severity: "hygiene", exploitable_by: "nobody", exploit: "Bitbucket sends no `nbf`", attacker_branch: null }));
+    expect(hygiene.title).toContain("· exploitable by nobody (hygiene) ·");
+    expect(hygiene.facts.map(([k]) => k)).toEqual(["exploit", "validator", "relying party", "reproduce"]);
   });
   it("says what a false refusal is, and leaves out empty facts", () => {
     const v = findingView(finding({ kind: "false_refusal", occurrences: 1, detail: " ", difference: [] }));
+    expect(v.title).not.toContain("exploitable");
     expect(v.title).toContain("refused by the relying party, accepted by the validator · 1 generated token");
     expect(v.class).toBe("finding sev-strict");
     expect(v.difference).toEqual(["(the genuine token itself)"]);

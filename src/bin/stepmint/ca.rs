@@ -12,8 +12,11 @@ pub fn run(args: CaArgs) -> Result<ExitCode> {
     let data = DataDir::open(common::data_dir(&args.data)?)?;
     let ca = {
         let _lock = data.lock()?;
-        LocalCa::load_or_create(&data, SystemClock.now())?
+        LocalCa::load_or_create(&data, &[], SystemClock.now())?
     };
+    if let Some(w) = ca.unconstrained_warning(&data) {
+        eprintln!("stepmint: warning: {w}");
+    }
     match args.what {
         CaCommand::Path => crate::out::human(&data.ca_cert().display().to_string())?,
         CaCommand::Pem => crate::out::text(ca.cert_pem())?,

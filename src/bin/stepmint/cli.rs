@@ -5,10 +5,32 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// `-V`: the version, the commit it was built from and the day (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("STEPMINT_COMMIT_SHORT"),
+    ", built ",
+    env!("STEPMINT_BUILD_DATE"),
+    ")"
+);
+
+/// `--version`: the same, with the platform and how the C library is linked.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\ncommit: ",
+    env!("STEPMINT_COMMIT"),
+    "\nbuilt: ",
+    env!("STEPMINT_BUILD_DATE"),
+    "\ntarget: ",
+    env!("STEPMINT_TARGET"),
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "stepmint",
-    version,
+    version = VERSION,
+    long_version = LONG_VERSION,
     // No wrapping: examples must stay one pasteable line each (descriptions are kept short).
     term_width = 0,
     about = "A mock of Bitbucket Pipelines' OpenID Connect provider, and a test harness for the services that trust it",
@@ -52,6 +74,8 @@ pub enum Command {
     Workspaces(WorkspacesArgs),
     /// Show a running server's request log (--follow: as it grows).
     Log(LogArgs),
+    /// Check that the server on the data directory is up and answering; exit 0 ready, 1 not.
+    Health(HealthArgs),
     /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
     Completions(CompletionsArgs),
     /// Print the man page (roff) for stepmint and its commands.
@@ -153,8 +177,11 @@ Placeholders in --url, --header, --body and --exec: {token}, {token_json} (a JSO
 A command also gets the token in BITBUCKET_STEP_OIDC_TOKEN and on stdin, STEPMINT_ISSUER,
 STEPMINT_AUDIENCE, and the CA trust variables of `stepmint run`; exit 0 means accepted.
 --exec splits the text into words itself (no shell: `;`, `|`, `>&2` and `$VAR` are plain
-text); add --shell to run it with sh -c (placeholders are then filled shell-quoted). A
-command that calls setsid(2) leaves the process group the timeout kills.
+text); add --shell to run it with sh -c. There no value is pasted into the text: each
+placeholder becomes a variable reference (STEPMINT_TOKEN, STEPMINT_TOKEN_JSON,
+STEPMINT_TOKEN_URL, STEPMINT_ISSUER, STEPMINT_AUDIENCE, STEPMINT_CA) quoted to suit where it
+stands, so a value reaches the command as it is and never runs. A command that calls
+setsid(2) leaves the process group the timeout kills.
 
 Exit codes: 0 no hostile token accepted; 1 a hostile token accepted; 2 usage error;
 3 the relying party could not be tested (its baseline was refused or unreachable).")]
@@ -458,19 +485,24 @@ pub struct TimeArgs {
 )]
 pub struct ServeArgs {
     /// Address to listen on (loopback unless you say otherwise)
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", env = "STEPMINT_BIND")]
     pub bind: Option<IpAddr>,
     /// Port to listen on; 0 picks a free one [default: 8443]
-    #[arg(long)]
+    #[arg(long, env = "STEPMINT_PORT")]
     pub port: Option<u16>,
-    /// Base URL relying parties use [default: https://localhost:PORT]
-    #[arg(long, value_name = "URL")]
+    /// Base URL relying parties use; its host goes into the TLS certificate [default: https://localhost:PORT]
+    #[arg(long, value_name = "URL", env = "STEPMINT_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Serve workspace SLUG, optionally with a fixed UUID (repeatable)
     #[arg(long = "workspace", value_name = "SLUG[=UUID]")]
     pub workspaces: Vec<String>,
-    /// Extra DNS name or IP for the TLS certificate (repeatable)
-    #[arg(long = "san", value_name = "NAME")]
+    /// Extra DNS name or IP for the TLS certificate (repeatable; the variable takes a comma-separated list)
+    #[arg(
+        long = "san",
+        value_name = "NAME",
+        env = "STEPMINT_SAN",
+        value_delimiter = ','
+    )]
     pub sans: Vec<String>,
     /// TOML configuration file (flags override it)
     #[arg(long, value_name = "FILE")]
@@ -481,6 +513,10 @@ pub struct ServeArgs {
     /// Open connections above which the one idle the longest is closed for a new client [default: 4096]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: Option<u64>,
+    /// Open connections one client address may hold (its idlest makes way for its next)
+    /// [default: a quarter of --max-connections]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections_per_peer: Option<u64>,
     /// A file holding the token the control API and console require [default:
     /// $STEPMINT_CONTROL_TOKEN, else a new random one each start]. Either way it is written to the
     /// data directory (0600) for the CLI, and the console link carries it
@@ -668,6 +704,22 @@ pub struct LogArgs {
     #[arg(long, short)]
     pub follow: bool,
     /// One JSON object per line
+    #[arg(long)]
+    pub json: bool,
+    /// From the global `--data-dir` (see `Cli::data`).
+    #[arg(skip)]
+    pub data: DataDirArg,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  stepmint health\n  stepmint health --wait 10 --json\n  podman healthcheck run stepmint   # the container image's check is `stepmint health`\n\nExit codes: 0 a server runs on the data directory and answers its health check; 1 none does\n(within --wait); 2 usage."
+)]
+pub struct HealthArgs {
+    /// Keep asking for up to SECS seconds until the server answers [default: 0, ask once]
+    #[arg(long, value_name = "SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub wait: u64,
+    /// Print the server's health as JSON
     #[arg(long)]
     pub json: bool,
     /// From the global `--data-dir` (see `Cli::data`).

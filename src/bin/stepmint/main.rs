@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod decode;
 mod fault;
+mod health;
 mod keys;
 mod mint;
 mod out;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         cli::Command::Fault(a) => a.data = data,
         cli::Command::Workspaces(a) => a.data = data,
         cli::Command::Log(a) => a.data = data,
+        cli::Command::Health(a) => a.data = data,
         _ => {}
     }
     let result = match args.command {
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         cli::Command::Fault(a) => fault::run(a),
         cli::Command::Workspaces(a) => workspaces::run(a),
         cli::Command::Log(a) => workspaces::log(a),
+        cli::Command::Health(a) => health::run(a),
         cli::Command::Completions(a) => workspaces::completions(a),
         cli::Command::Man(a) => workspaces::man(a),
     };

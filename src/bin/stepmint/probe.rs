@@ -1,13 +1,14 @@
 //! `stepmint probe`: hostile, policy-boundary and generated tokens against a live relying party.
-//! Exit codes: 0 nothing hostile accepted, 1 a hostile token accepted, 2 usage, 3 the relying
-//! party could not be tested.
+//! Exit codes: 0 nothing hostile accepted that someone could exploit (hygiene findings, which
+//! nobody could, are reported but do not fail the run), 1 a hostile token accepted that someone
+//! could exploit, 2 usage, 3 the relying party could not be tested.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use stepmint::hostile::Recipe;
+use stepmint::hostile::{ExploitableBy, Recipe};
 use stepmint::probe::{self, FindingKind, FuzzOptions, ProbeOptions, Progress, Target};
 use stepmint::validate::PolicyOverrides;
 use stepmint::{
@@ -72,15 +73,27 @@ fn probe(args: ProbeArgs) -> Result<ExitCode> {
     common::claim_conditions(&args.claims)?;
     let recipes = match &args.recipes {
         Some(dir) => {
-            let r = Recipe::load_dir(dir)?;
-            if r.is_empty() {
+            let loaded = Recipe::load_dir(dir)?;
+            for s in &loaded.skipped {
+                eprintln!(
+                    "stepmint: --recipes: skipped {}: {}",
+                    printable(&s.path.display().to_string()),
+                    s.why
+                );
+            }
+            if loaded.recipes.is_empty() {
                 return Err(Usage(format!(
-                    "--recipes {}: no *.toml recipe there",
-                    dir.display()
+                    "--recipes {}: no *.toml recipe there{}",
+                    dir.display(),
+                    if loaded.skipped.is_empty() {
+                        ""
+                    } else {
+                        " (see the files skipped above)"
+                    }
                 ))
                 .into());
             }
-            r
+            loaded.recipes
         }
         None => Vec::new(),
     };
@@ -305,20 +318,39 @@ fn save_findings(report: &probe::ProbeReport, dir: &std::path::Path) -> Result<(
 fn print_report(report: &probe::ProbeReport) -> Result<()> {
     use crate::out::line;
     line(&format!(
-        "{:<34} {:<8} {:<16} {:<7} {:<8} what the relying party answered",
-        "case", "expected", "observed", "verdict", "severity"
+        "{:<34} {:<8} {:<16} {:<7} {:<19} what the relying party answered",
+        "case", "expected", "observed", "verdict", "exploitable by"
     ))?;
     for r in std::iter::once(&report.baseline).chain(&report.rows) {
         let detail: String = printable(&r.detail).chars().take(90).collect();
+        let by = match (r.verdict, r.exploitable_by) {
+            (probe::Verdict::Fail, Some(by)) => by.as_str(),
+            _ => "",
+        };
         line(&format!(
-            "{:<34} {:<8} {:<16} {:<7} {:<8} {}",
+            "{:<34} {:<8} {:<16} {:<7} {:<19} {}",
             printable(&r.case),
             label(&r.expected),
             label(&r.observed),
             label(&r.verdict).to_uppercase(),
-            r.severity.map(|s| label(&s)).unwrap_or_default(),
+            by,
             detail
         ))?;
+    }
+    let failures = report.failures();
+    if !failures.is_empty() {
+        line("")?;
+        line("wrongly accepted, by who could exploit them:")?;
+        for r in failures {
+            let by = r.exploitable_by.unwrap_or(ExploitableBy::Anyone);
+            line(&format!(
+                "  {} [{}] exploitable by {}: {}",
+                printable(&r.case),
+                by.as_str(),
+                by.phrase(),
+                printable(&r.exploit)
+            ))?;
+        }
     }
     if let Some(f) = &report.fuzz {
         line("")?;
@@ -335,12 +367,19 @@ fn print_report(report: &probe::ProbeReport) -> Result<()> {
         ))?;
         for x in f.findings.iter().chain(&f.false_refusals) {
             let what = match x.kind {
-                FindingKind::Accepted => format!("ACCEPTED [{}]", label(&x.severity)),
+                FindingKind::Accepted => format!(
+                    "ACCEPTED [{}], exploitable by {}",
+                    x.exploitable_by.as_str(),
+                    x.exploitable_by.phrase()
+                ),
                 FindingKind::FalseRefusal => "REFUSED an acceptable token".to_string(),
             };
             line(&format!("{} {what}, seen {} time(s)", x.id, x.occurrences))?;
             for d in &x.difference {
                 line(&format!("  difference:    {}", printable(d)))?;
+            }
+            if x.kind == FindingKind::Accepted {
+                line(&format!("  exploit:       {}", printable(&x.exploit)))?;
             }
             line(&format!("  validator:     {}", printable(&x.validator)))?;
             line(&format!("  relying party: {}", printable(&x.detail)))?;
@@ -352,22 +391,21 @@ fn print_report(report: &probe::ProbeReport) -> Result<()> {
     let policy = count(&|f| f.starts_with("policy:"));
     let recipes = count(&|f| f == "recipe");
     let catalogue = s.total - policy - recipes;
-    let by = |sev| {
-        report
-            .rows
-            .iter()
-            .filter(|r| r.severity == Some(sev))
-            .count()
-    };
+    let by: Vec<String> = ExploitableBy::ALL
+        .iter()
+        .filter(|b| b.is_exploitable())
+        .filter_map(|b| {
+            s.by_exploitable
+                .get(b)
+                .map(|n| format!("{} {n}", b.as_str()))
+        })
+        .collect();
     line(&format!(
-        "probe: baseline {} + {} cases ({catalogue} catalogue, {policy} policy-boundary, {recipes} recipes): {} as expected, {} hostile accepted (bypass {}, policy {}, hygiene {}), {} acceptable refused, {} errors, {} skipped{}",
+        "probe: baseline {} + {} cases ({catalogue} catalogue, {policy} policy-boundary, {recipes} recipes): {} as expected, {} hostile accepted, {} acceptable refused, {} errors, {} skipped{}; exploitable: {}{}; hygiene (exploitable by nobody): {}",
         label(&report.baseline.observed),
         s.total,
         s.passed,
         s.failed,
-        by(probe::Severity::Bypass),
-        by(probe::Severity::Policy),
-        by(probe::Severity::Hygiene),
         s.strict,
         s.errors,
         s.skipped,
@@ -377,7 +415,14 @@ fn print_report(report: &probe::ProbeReport) -> Result<()> {
                 s.findings, s.false_refusals
             ),
             None => String::new(),
-        }
+        },
+        s.exploitable,
+        if by.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by.join(", "))
+        },
+        s.hygiene
     ))?;
     Ok(())
 }

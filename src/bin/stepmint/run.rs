@@ -69,7 +69,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let issuer = Issuer::open(options, common::clock(&args.time)?, common::ids(&args.time))?;
     let ca = {
         let _lock = data.lock()?;
-        LocalCa::load_or_create(&data, issuer.clock().now())?
+        LocalCa::load_or_create(&data, &[], issuer.clock().now())?
     };
     let bundle = stepmint::write_bundle(&data, ca.cert_pem())?;
     let runtime = tokio::runtime::Builder::new_current_thread()

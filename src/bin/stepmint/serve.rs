@@ -51,6 +51,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     if let Some(n) = args.max_connections {
         config.max_connections = usize::try_from(n).unwrap_or(usize::MAX);
     }
+    if let Some(n) = args.max_connections_per_peer {
+        config.max_connections_per_peer = Some(usize::try_from(n).unwrap_or(usize::MAX));
+    }
     config.sans.extend(args.sans.iter().cloned());
     config.tls_faults |= args.tls_faults;
     let scenario = args
@@ -112,6 +115,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
 }
 
 fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
+    // On stderr whatever the format, where a person sees them and `--json` readers do not trip.
+    for w in instance.warnings() {
+        let _ = writeln!(std::io::stderr(), "stepmint: warning: {w}");
+    }
     let addr = instance.local_addr();
     let listening = match addr.ip() {
         ip if ip.is_loopback() || ip.is_unspecified() => {
@@ -137,6 +144,7 @@ fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
             "aws_sts": instance.aws_sts_url(),
             "aws_roles": instance.exchanges().roles().iter().map(|r| r.arn.clone()).collect::<Vec<_>>(),
             "control_token_file": instance.issuer().data_dir().control_token(),
+            "warnings": instance.warnings(),
         });
         writeln!(out, "{line}")?;
     } else {

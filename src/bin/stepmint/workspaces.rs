@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::CommandFactory;
 use stepmint::api::WorkspaceList;
+use stepmint::http::MAX_PAGE;
 use stepmint::http::calls::{self, NoBody, NoQuery};
 use stepmint::{
     Clock, ControlClient, DataDir, IdSource, Issuer, IssuerOptions, SystemClock, Workspace,
@@ -124,7 +125,7 @@ pub fn log(args: LogArgs) -> Result<ExitCode> {
             let query = calls::RequestsQuery {
                 since,
                 all: true,
-                ..Default::default()
+                limit: MAX_PAGE,
             };
             let page = client
                 .call::<calls::Requests>(&[], &query, &NoBody {})
@@ -138,6 +139,10 @@ pub fn log(args: LogArgs) -> Result<ExitCode> {
                 }
             }
             since = page.next;
+            // A full page: the log holds more (it keeps twice a page), read on at once.
+            if page.requests.len() >= MAX_PAGE {
+                continue;
+            }
             if !args.follow {
                 break;
             }

@@ -15,7 +15,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::{Exchanges, Session, judge, random};
+use super::roles::{Exchanges, Session, judge, random};
+use crate::http::error::OwnShape;
 use crate::http::state::AppState;
 use crate::policy::Context;
 
@@ -156,7 +157,7 @@ fn assume<'a>(state: &AppState, get: &impl Fn(&str) -> Option<&'a str>) -> Respo
                 StatusCode::FORBIDDEN,
                 "AccessDenied",
                 &format!(
-                    "Not authorized to perform sts:AssumeRoleWithWebIdentity: {} ({reason})",
+                    "Not authorized to perform sts:AssumeRoleWithWebIdentity on {arn}: decided by {}: {reason}",
                     d.decided_by
                 ),
             )
@@ -238,10 +239,15 @@ fn caller(exchanges: &Exchanges, headers: &HeaderMap, now: i64) -> Response {
     xml(StatusCode::OK, body)
 }
 
-/// An STS error document (`Sender` faults: every error here is the caller's).
+/// An STS error document: a `Sender` fault for a 4xx, `Receiver` for a 5xx.
 pub fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    let fault = if status.is_server_error() {
+        "Receiver"
+    } else {
+        "Sender"
+    };
     let body = format!(
-        "<ErrorResponse xmlns=\"{NS}\">\n  <Error>\n    <Type>Sender</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{}</RequestId>\n</ErrorResponse>\n",
+        "<ErrorResponse xmlns=\"{NS}\">\n  <Error>\n    <Type>{fault}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{}</RequestId>\n</ErrorResponse>\n",
         esc(code),
         esc(message),
         request_id()
@@ -250,7 +256,50 @@ pub fn error(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 fn xml(status: StatusCode, body: String) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/xml")], body).into_response()
+    let mut r = (status, [(header::CONTENT_TYPE, "text/xml")], body).into_response();
+    r.extensions_mut().insert(OwnShape);
+    r
+}
+
+/// The most bytes of a refusal's text carried into the STS error that replaces it.
+const MAX_CARRIED: usize = 4096;
+
+/// An error answer from outside this module (the guard's limits, the router's 404 and 405) as
+/// STS's XML error document, keeping its message and its other headers (Allow...).
+pub async fn shaped(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<OwnShape>().is_some()
+    {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_CARRIED)
+        .await
+        .unwrap_or_default();
+    let message = match serde_json::from_slice::<Value>(&text) {
+        Ok(v) => v.get("message").and_then(Value::as_str).map(str::to_string),
+        Err(_) => None,
+    }
+    .unwrap_or_else(|| String::from_utf8_lossy(&text).trim().to_string());
+    let code = match status.as_u16() {
+        404 => "InvalidAction",
+        405 => "MethodNotAllowed",
+        408 => "RequestTimeout",
+        413 => "RequestEntityTooLarge",
+        414 => "RequestURITooLong",
+        431 => "RequestHeaderFieldsTooLarge",
+        429 => "Throttling",
+        s if s >= 500 => "InternalFailure",
+        _ => "MalformedQueryString",
+    };
+    let mut out = error(status, code, &message);
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
 }
 
 fn metadata() -> String {

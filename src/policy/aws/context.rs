@@ -94,10 +94,10 @@ impl RequestContext {
         for claim in extra {
             ctx.set(&key(claim), values(claims.get(*claim)));
         }
-        if let Ok(t) = time::OffsetDateTime::from_unix_timestamp(now) {
-            if let Ok(s) = t.format(&time::format_description::well_known::Rfc3339) {
-                ctx.set("aws:CurrentTime", vec![s]);
-            }
+        if let Ok(t) = time::OffsetDateTime::from_unix_timestamp(now)
+            && let Ok(s) = t.format(&time::format_description::well_known::Rfc3339)
+        {
+            ctx.set("aws:CurrentTime", vec![s]);
         }
         ctx.set("aws:EpochTime", vec![now.to_string()]);
         if let Some(name) = session_name {

@@ -108,7 +108,15 @@ default_outcome: Outcome,
 /**
  * CVE, RFC section, or Bitbucket behaviour.
  */
-reference: string, };
+reference: string, 
+/**
+ * Who could exploit a relying party that accepts it.
+ */
+exploitable_by: ExploitableBy, 
+/**
+ * Why: how such a token is obtained, or why Bitbucket never issues one.
+ */
+exploit: string, };
 
 export type Check = { 
 /**
@@ -225,6 +233,8 @@ export type Endpoint = "discovery" | "jwks" | "control" | "attacker" | "other";
 
 export type EtagMode = "never-changes" | "always-changes";
 
+export type ExploitableBy = "anyone" | "any_workspace" | "same_workspace_repo" | "branch_pusher" | "token_holder" | "nobody";
+
 export type Family = "baseline" | "time" | "identity" | "algorithm" | "signature" | "header-injection" | "parser";
 
 export type Fault = { 
@@ -330,6 +340,18 @@ kind: FindingKind,
  * How bad it is.
  */
 severity: Severity, 
+/**
+ * Who could exploit a relying party that accepts this token.
+ */
+exploitable_by: ExploitableBy, 
+/**
+ * How such a token is obtained, or why nobody can obtain one.
+ */
+exploit: string, 
+/**
+ * For a branch pusher: the branch they would push.
+ */
+attacker_branch: string | null, 
 /**
  * The minimal difference from a genuine token.
  */
@@ -814,6 +836,18 @@ verdict: Verdict,
  */
 severity: Severity | null, 
 /**
+ * Who could exploit a relying party that accepts this token (none for the baseline).
+ */
+exploitable_by: ExploitableBy | null, 
+/**
+ * How such a token is obtained, or why nobody can obtain one.
+ */
+exploit: string, 
+/**
+ * For a branch pusher: the branch they would push.
+ */
+attacker_branch: string | null, 
+/**
  * CVE, RFC section or rule.
  */
 reference: string, 
@@ -842,7 +876,15 @@ skipped: number,
 /**
  * Fuzz findings.
  */
-findings: number, };
+findings: number, 
+/**
+ * Wrongly accepted cases and findings someone could exploit (what fails a run).
+ */
+exploitable: number, 
+/**
+ * Wrongly accepted cases and findings nobody could exploit (hygiene).
+ */
+hygiene: number, };
 
 export type RecipeRequest = { 
 /**
@@ -906,7 +948,7 @@ peer: string | null,
  */
 method: string, 
 /**
- * Path and query.
+ * Path and query (at most 512 bytes, then `... [N bytes cut]`).
  */
 path: string, 
 /**
@@ -914,7 +956,7 @@ path: string,
  */
 status: number, 
 /**
- * The `User-Agent` header.
+ * The `User-Agent` header (at most 512 bytes, then `... [N bytes cut]`).
  */
 user_agent: string | null, 
 /**
@@ -940,7 +982,7 @@ fault?: string | null, };
 
 export type RequestsPage = { 
 /**
- * The requests after `since`, oldest first.
+ * The requests after `since`, oldest first: at most `limit`, and never more than 1000.
  */
 requests: Array<RequestRecord>, 
 /**

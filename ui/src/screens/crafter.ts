@@ -30,7 +30,7 @@ export function stepRequest(f: StepForm, claims: JsonObject, header: JsonObject)
 
 /** The line under the case picker: what the case is and what a strict relying party does with it. */
 export function caseInfo(c: CaseSummary | undefined): string {
-  return c ? `${c.description}. A strict relying party: ${c.expected}${c.rule ? ` (${c.rule})` : ""}. Reference: ${c.reference}.` : "";
+  return c ? `${c.description}. A strict relying party: ${c.expected}${c.rule ? ` (${c.rule})` : ""}. Exploitable by ${c.exploitable_by.replaceAll("_", " ")}: ${c.exploit}. Reference: ${c.reference}.` : "";
 }
 
 /** The inline error under a JSON editor; empty when the text parses. */

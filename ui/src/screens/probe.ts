@@ -1,7 +1,9 @@
 // Probe: point the catalogue, the policy-boundary cases, recipes and generated tokens at a live
-// relying party under a declared policy; read which hostile tokens it accepts, each generated
-// one shrunk to its minimal difference and saved as a recipe.
-import { api, message, type Finding, type ProbeOptions, type ProbeProgress, type ProbeReport, type ProbeRow } from "../api";
+// relying party under a declared policy; read which hostile tokens it accepts, and who could
+// exploit each (anyone, another workspace or repository, a branch pusher, a holder of the
+// trusted step's other tokens, or nobody: hygiene), each generated one shrunk to its minimal
+// difference and saved as a recipe.
+import { api, message, type ExploitableBy, type Finding, type ProbeOptions, type ProbeProgress, type ProbeReport, type ProbeRow } from "../api";
 import { byId, copy, download, fileName, h, td, toast, type Cell } from "../lib/dom";
 import { parseConditions, splitLines, splitList } from "../lib/json";
 
@@ -70,11 +72,35 @@ export function progressText(p: ProbeProgress): string {
   }
 }
 
-/** The line above the results: baseline and counts. */
+/** The line above the results: baseline and counts, and how many could be exploited. */
 export function probeSummary(r: ProbeReport): string {
   const s = r.summary;
   const findings = s.findings ? `; ${s.findings} finding${s.findings === 1 ? "" : "s"} from generated tokens` : "";
-  return `${r.baseline}; ${s.total} cases: ${s.passed} as expected, ${s.failed} wrongly accepted or refused, ${s.skipped} skipped${findings}`;
+  const who = s.exploitable || s.hygiene ? `; ${s.exploitable} exploitable, ${s.hygiene} hygiene (exploitable by nobody)` : "";
+  return `${r.baseline}; ${s.total} cases: ${s.passed} as expected, ${s.failed} wrongly accepted or refused, ${s.skipped} skipped${findings}${who}`;
+}
+
+/** Who could exploit a token, the most people first (the order reports sort by). */
+export const exploitableOrder: readonly ExploitableBy[] = ["anyone", "any_workspace", "same_workspace_repo", "branch_pusher", "token_holder", "nobody"];
+
+const phrases: Record<ExploitableBy, string> = {
+  anyone: "anyone",
+  any_workspace: "any Bitbucket workspace",
+  same_workspace_repo: "any repository in the workspace",
+  branch_pusher: "anyone who can push a branch",
+  token_holder: "a holder of the trusted step's other tokens",
+  nobody: "nobody (hygiene)",
+};
+
+/** Who could exploit it, for people; a branch pusher's branch named. */
+export function exploitText(by: ExploitableBy | null, branch: string | null): string {
+  if (!by) return "";
+  return branch && by === "branch_pusher" ? `${phrases[by]}: push ${JSON.stringify(branch)}` : phrases[by];
+}
+
+function exploitRank(by: ExploitableBy | null): number {
+  const i = by ? exploitableOrder.indexOf(by) : -1;
+  return i < 0 ? exploitableOrder.length : i;
 }
 
 const verdicts = ["fail", "strict", "error", "pass", "skip"] as const;
@@ -84,19 +110,28 @@ export function verdictClass(v: string): string {
   return (verdicts as readonly string[]).includes(v) ? v : "skip";
 }
 
-/** A result's cells in column order; the verdict cell names the severity of a wrongly accepted token. */
+/**
+ * A result's cells in column order; the verdict cell names the severity of a wrongly accepted
+ * token, and the next cell who could exploit it (hygiene when nobody could).
+ */
 export function probeCells(r: ProbeRow): Cell[] {
   const verdict = r.severity ? `${r.verdict} (${r.severity})` : r.verdict;
-  return [{ text: r.case, class: "mono" }, { text: r.expected }, { text: r.observed }, { text: verdict, class: verdictClass(r.verdict) }, { text: r.reference }];
+  const who = r.verdict === "fail" ? exploitText(r.exploitable_by, r.attacker_branch) : "";
+  return [{ text: r.case, class: "mono" }, { text: r.expected }, { text: r.observed }, { text: verdict, class: verdictClass(r.verdict) }, { text: who }, { text: r.reference }];
 }
 
 /** The results of one family, with a count per verdict. */
 export interface ProbeGroup { family: string; rows: ProbeRow[]; counts: Record<string, number> }
 
-/** How far up a row or group goes: failures, then too strict, then no answer, then the rest. */
-function rank(verdict: string): number {
-  const i = ["fail", "strict", "error"].indexOf(verdict);
-  return i < 0 ? 3 : i;
+/**
+ * How far up a row or group goes: failures someone could exploit (the most people first), then
+ * too strict, then no answer, then hygiene failures (nobody could exploit them), then the rest.
+ */
+function rank(r: ProbeRow): number {
+  const n = exploitableOrder.length;
+  if (r.verdict === "fail") return r.exploitable_by === "nobody" ? n + 2 : exploitRank(r.exploitable_by);
+  const i = ["strict", "error"].indexOf(r.verdict);
+  return i < 0 ? n + 3 : n + i;
 }
 
 /**
@@ -112,8 +147,8 @@ export function groupRows(rows: ProbeRow[]): ProbeGroup[] {
     g.rows.push(r);
     g.counts[r.verdict] = (g.counts[r.verdict] ?? 0) + 1;
   }
-  const worst = (g: ProbeGroup) => Math.min(...g.rows.map((r) => rank(r.verdict)));
-  for (const g of groups) g.rows.sort((a, b) => rank(a.verdict) - rank(b.verdict));
+  const worst = (g: ProbeGroup) => Math.min(...g.rows.map(rank));
+  for (const g of groups) g.rows.sort((a, b) => rank(a) - rank(b));
   // Array.prototype.sort is stable, so ties keep the report's order.
   return groups.sort((a, b) => Number(b.family === "baseline") - Number(a.family === "baseline") || worst(a) - worst(b));
 }
@@ -127,15 +162,9 @@ export function familyHeading(g: ProbeGroup): Cell {
   return { text: `${g.family || "other"}: ${n} case${n === 1 ? "" : "s"}, ${[...known, ...other].join(", ")}`, class: `family ${cls}` };
 }
 
-const severities = ["bypass", "policy", "hygiene"];
-
-/** Findings in reading order: accepted hostile tokens before false refusals, then by severity. */
+/** Findings in reading order: accepted hostile tokens before false refusals, then by who could exploit them. */
 export function sortFindings(fs: Finding[]): Finding[] {
-  const sev = (f: Finding) => {
-    const i = severities.indexOf(f.severity);
-    return i < 0 ? severities.length : i;
-  };
-  return [...fs].sort((a, b) => Number(a.kind !== "accepted") - Number(b.kind !== "accepted") || sev(a) - sev(b));
+  return [...fs].sort((a, b) => Number(a.kind !== "accepted") - Number(b.kind !== "accepted") || exploitRank(a.exploitable_by) - exploitRank(b.exploitable_by));
 }
 
 /** A finding as text: a title, its minimal difference one line an edit, and labelled facts. */
@@ -144,13 +173,17 @@ export interface FindingView { title: string; class: string; difference: string[
 export function findingView(f: Finding): FindingView {
   const kind = f.kind === "accepted" ? "accepted by the relying party, refused by the validator" : f.kind === "false_refusal" ? "refused by the relying party, accepted by the validator" : f.kind;
   const times = `${f.occurrences} generated token${f.occurrences === 1 ? "" : "s"}`;
+  const accepted = f.kind === "accepted";
   const facts: [string, string][] = [
+    ["exploit", accepted ? f.exploit : ""],
+    ["branch to push", accepted && f.exploitable_by === "branch_pusher" ? (f.attacker_branch ?? "") : ""],
     ["validator", f.validator],
     ["relying party", f.detail],
     ["reproduce", f.reproduce],
   ];
+  const who = accepted ? ` · exploitable by ${exploitText(f.exploitable_by, null)}` : "";
   return {
-    title: `${f.id} · ${f.severity} · ${kind} · ${times}`,
+    title: `${f.id} · ${f.severity}${who} · ${kind} · ${times}`,
     class: `finding ${f.kind === "accepted" ? `sev-${f.severity}` : "sev-strict"}`,
     difference: f.difference.length ? f.difference : ["(the genuine token itself)"],
     facts: facts.filter(([, v]) => v.trim() !== ""),
@@ -189,7 +222,7 @@ function renderResults(r: ProbeReport): void {
     ...groupRows(r.rows).flatMap((g) => {
       const head = familyHeading(g);
       return [
-        h("tr", { class: head.class, "data-family": g.family }, h("th", { colspan: 5, text: head.text })),
+        h("tr", { class: head.class, "data-family": g.family }, h("th", { colspan: 6, text: head.text })),
         ...g.rows.map((row) => h("tr", { class: verdictClass(row.verdict), "data-family": row.family, title: row.detail || undefined }, ...probeCells(row).map(td))),
       ];
     }),
@@ -212,7 +245,7 @@ export function renderProbe(root: HTMLElement): void {
   const recipeNote = h("span", { id: "pr-recipes-count", class: "muted", text: recipesNote([]) });
   const progress = h("div", { id: "pr-progress", class: "muted", role: "status" });
   const findings = h("div", { id: "pr-findings" }, h("p", { class: "muted", text: findingsNote(null) }));
-  const table = h("table", { id: "pr-table" }, h("thead", {}, h("tr", {}, ...["case", "expected", "observed", "verdict", "reference"].map((t) => h("th", { text: t })))), h("tbody"));
+  const table = h("table", { id: "pr-table" }, h("thead", {}, h("tr", {}, ...["case", "expected", "observed", "verdict", "exploitable by", "reference"].map((t) => h("th", { text: t })))), h("tbody"));
 
   recipeFiles.addEventListener("change", async () => {
     const files = Array.from(recipeFiles.files ?? []);

@@ -1,6 +1,7 @@
 //! jwt-simple, as its README shows: the issuer's RSA public key as an `RS256PublicKey`
 //! (from the JWK's modulus and exponent), `verify_token` with `VerificationOptions` naming the
-//! allowed issuer and audience and a 30 s time tolerance (https://docs.rs/jwt-simple).
+//! allowed issuer and audience and a 30 s time tolerance (https://docs.rs/jwt-simple), and,
+//! as recommended for this job, a `max_validity` of an hour (a step token's lifetime).
 use std::collections::HashSet;
 
 use jwt_simple::prelude::*;
@@ -32,6 +33,7 @@ fn main() {
         allowed_issuers: Some(HashSet::from_strings(&[&a.issuer])),
         allowed_audiences: Some(HashSet::from_strings(&[&a.audience])),
         time_tolerance: Some(Duration::from_secs(30)),
+        max_validity: Some(Duration::from_secs(3600)),
         ..Default::default()
     };
     stepmint_rp_matrix::serve(a.port, move |token| {

@@ -1,13 +1,16 @@
 //! The local certificate authority and the TLS identity the issuer serves with.
 //!
 //! One CA ("Stepmint Local CA", ECDSA P-256, ten years) is created once per data directory and
-//! reused forever, so relying parties keep trusting it across restarts. The leaf certificate
-//! covers `localhost`, `127.0.0.1`, `::1` and any extra SANs; it is reissued (by the same CA)
-//! when the SAN set changes, when it is within 30 days of expiry, or when it was not signed by
-//! the CA on disk. Unreadable files are errors that name the file, never silently replaced.
+//! reused forever, so relying parties keep trusting it across restarts. It is made with name
+//! constraints for the names it serves (see `names`), so its key cannot vouch for other hosts.
+//! The leaf certificate covers `localhost`, `127.0.0.1`, `::1` and any extra SANs; it is
+//! reissued (by the same CA) when the SAN set changes, when it is within 30 days of expiry, or
+//! when it was not signed by the CA on disk. Unreadable files are errors that name the file,
+//! never silently replaced; so is a CA that cannot cover a new SAN (the error says how to make
+//! one that does). A CA made before constraints is still used, with a warning saying how to
+//! replace it: relying parties trust it, and only its owner can decide to change that.
 
 use std::collections::BTreeSet;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use rcgen::{
@@ -19,13 +22,12 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use time::{Duration, OffsetDateTime};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
+use super::names::{Permitted, ip_from_bytes, san_set};
 use crate::error::{Error, Result};
 use crate::store::{self, DataDir};
 
 /// The CA's common name, as relying parties and trust stores will show it.
 pub const CA_COMMON_NAME: &str = "Stepmint Local CA";
-/// The names every leaf certificate covers.
-pub const DEFAULT_SANS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
 const CA_LIFETIME_DAYS: i64 = 3650;
 const LEAF_LIFETIME_DAYS: i64 = 397;
@@ -36,6 +38,8 @@ pub struct LocalCa {
     cert_pem: String,
     cert_der: CertificateDer<'static>,
     key: KeyPair,
+    /// Its name constraints; `None` for a CA made before Stepmint added them.
+    permitted: Option<Permitted>,
 }
 
 impl std::fmt::Debug for LocalCa {
@@ -72,32 +76,36 @@ impl LocalCa {
         &self.cert_der
     }
 
-    /// Loads the CA from `dir`, creating it if neither file exists.
+    /// Loads the CA from `dir`, creating it if neither file exists. A new CA may vouch for
+    /// `localhost`, the loopback addresses and `sans` only (its name constraints).
     ///
     /// The caller should hold the directory lock.
-    pub fn load_or_create(dir: &DataDir, now: i64) -> Result<LocalCa> {
+    pub fn load_or_create(dir: &DataDir, sans: &[String], now: i64) -> Result<LocalCa> {
         let cert_path = dir.ca_cert();
         let key_path = dir.ca_key();
         let cert = store::read_optional_text(&cert_path)?;
         let key = store::read_optional_text(&key_path)?;
+        let permitted = || san_set(sans).map(|s| Permitted::for_sans(&s));
         match (cert, key) {
             (Some(cert_pem), Some(key_pem)) => Self::load(dir, cert_pem, &key_pem, now),
             (None, None) => {
+                let permitted = permitted()?;
                 let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(Error::crypto)?;
                 // The key first: a crash before the certificate is written leaves the case
                 // below, which finishes the job, never a certificate without its key.
                 store::write_atomic(&key_path, key.serialize_pem().as_bytes())?;
-                let ca = Self::certify(key, now, CA_COMMON_NAME)?;
+                let ca = Self::certify(key, now, CA_COMMON_NAME, Some(permitted))?;
                 store::write_atomic(&cert_path, ca.cert_pem.as_bytes())?;
                 Ok(ca)
             }
             (None, Some(key_pem)) => {
                 // Creation stopped between the two writes (or the certificate was deleted):
                 // certify the key that is there rather than refuse to start or replace it.
+                let permitted = permitted()?;
                 let key = KeyPair::from_pem(&key_pem).map_err(|e| {
                     Error::corrupt(&key_path, format!("not a usable private key: {e}"))
                 })?;
-                let ca = Self::certify(key, now, CA_COMMON_NAME)?;
+                let ca = Self::certify(key, now, CA_COMMON_NAME, Some(permitted))?;
                 store::write_atomic(&cert_path, ca.cert_pem.as_bytes())?;
                 Ok(ca)
             }
@@ -110,11 +118,16 @@ impl LocalCa {
 
     fn create_named(now: i64, common_name: &str) -> Result<LocalCa> {
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(Error::crypto)?;
-        Self::certify(key, now, common_name)
+        Self::certify(key, now, common_name, None)
     }
 
-    /// A self-signed CA certificate for `key`.
-    fn certify(key: KeyPair, now: i64, common_name: &str) -> Result<LocalCa> {
+    /// A self-signed CA certificate for `key`, limited to `permitted` names when given.
+    fn certify(
+        key: KeyPair,
+        now: i64,
+        common_name: &str,
+        permitted: Option<Permitted>,
+    ) -> Result<LocalCa> {
         let mut params = CertificateParams::default();
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, common_name);
@@ -126,6 +139,7 @@ impl LocalCa {
             KeyUsagePurpose::CrlSign,
             KeyUsagePurpose::DigitalSignature,
         ];
+        params.name_constraints = permitted.as_ref().map(Permitted::to_rcgen);
         params.serial_number = Some(random_serial()?);
         let start = datetime(now)?;
         params.not_before = start - Duration::days(1);
@@ -137,6 +151,7 @@ impl LocalCa {
             cert_pem: cert.pem(),
             cert_der: cert.der().clone(),
             key,
+            permitted,
         })
     }
 
@@ -161,11 +176,37 @@ impl LocalCa {
                  (relying parties must then trust the new one)",
             ));
         }
+        let permitted = Permitted::of(&x509).map_err(|e| Error::corrupt(&cert_path, e))?;
         Ok(LocalCa {
             cert_pem,
             cert_der,
             key,
+            permitted,
         })
+    }
+
+    /// The names this CA may vouch for; `None` when it has no name constraints.
+    pub fn permitted(&self) -> Option<&Permitted> {
+        self.permitted.as_ref()
+    }
+
+    /// For a CA without name constraints (made by an earlier Stepmint): what that means and how
+    /// to replace it. Such a CA is still used: relying parties trust it, and replacing it is
+    /// for its owner to decide.
+    pub fn unconstrained_warning(&self, dir: &DataDir) -> Option<String> {
+        if self.permitted.is_some() {
+            return None;
+        }
+        let ca_dir = ca_dir(dir);
+        Some(format!(
+            "the local CA in {} has no name constraints (an earlier Stepmint made it): its key \
+             can vouch for any host to whatever trusts it (ca/bundle.pem, which `stepmint ca \
+             env` hands to curl, Python, OpenSSL and the AWS SDKs). To replace it with a CA \
+             limited to localhost, loopback and your --san names: stop Stepmint, `mv {ca_dir} \
+             {ca_dir}.old`, start it again with the same --san flags, then trust the new CA \
+             (`eval \"$(stepmint ca env)\"`)",
+            ca_dir
+        ))
     }
 
     /// A CA that lives only in memory (for the untrusted-CA fault).
@@ -228,6 +269,7 @@ impl LocalCa {
     /// The caller should hold the directory lock.
     pub fn leaf(&self, dir: &DataDir, extra_sans: &[String], now: i64) -> Result<TlsIdentity> {
         let sans = san_set(extra_sans)?;
+        self.check_covers(dir, &sans)?;
         let cert_path = dir.leaf_cert();
         let key_path = dir.leaf_key();
         let cert = store::read_optional(&cert_path)?;
@@ -289,6 +331,35 @@ impl LocalCa {
         Ok(&present == wanted)
     }
 
+    /// Refuses names this CA's constraints leave out: a leaf for them would be refused by every
+    /// relying party, and the CA is never replaced behind its owner's back.
+    fn check_covers(&self, dir: &DataDir, sans: &BTreeSet<String>) -> Result<()> {
+        let Some(permitted) = &self.permitted else {
+            return Ok(());
+        };
+        let outside: Vec<&str> = sans
+            .iter()
+            .filter(|n| !permitted.covers(n))
+            .map(String::as_str)
+            .collect();
+        if outside.is_empty() {
+            return Ok(());
+        }
+        let ca_dir = ca_dir(dir);
+        Err(Error::invalid(
+            "san",
+            format!(
+                "{} is outside what the local CA in {ca_dir} may vouch for ({}; fixed when it \
+                 was made), so relying parties would refuse a certificate for it. To serve it, \
+                 make a new CA that covers it: stop Stepmint, `mv {ca_dir} {ca_dir}.old`, start \
+                 again with the same --san flags, then trust the new CA (`eval \"$(stepmint ca \
+                 env)\"`)",
+                outside.join(", "),
+                permitted.describe()
+            ),
+        ))
+    }
+
     // Written key first, then certificate: a crash between the two leaves a new key beside the
     // old certificate, which `leaf_key_matches` catches and the next start reissues.
     fn issue_leaf(&self, dir: &DataDir, sans: BTreeSet<String>, now: i64) -> Result<TlsIdentity> {
@@ -326,36 +397,6 @@ impl TlsIdentity {
     }
 }
 
-/// The normalised SAN set: the defaults plus `extra`, lower-cased, IPs in canonical form.
-pub fn san_set(extra: &[String]) -> Result<BTreeSet<String>> {
-    let mut set: BTreeSet<String> = DEFAULT_SANS.iter().map(|s| s.to_string()).collect();
-    for name in extra {
-        let name = name.trim();
-        if let Ok(ip) = name.parse::<IpAddr>() {
-            set.insert(ip.to_string());
-            continue;
-        }
-        let valid = !name.is_empty()
-            && name.len() <= 253
-            && name.split('.').all(|label| {
-                !label.is_empty()
-                    && label.len() <= 63
-                    && (label == "*"
-                        || label
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-            });
-        if !valid {
-            return Err(Error::invalid(
-                "san",
-                format!("`{name}` is neither a DNS name nor an IP address"),
-            ));
-        }
-        set.insert(name.to_ascii_lowercase());
-    }
-    Ok(set)
-}
-
 /// Whether the leaf key file holds the private half of the leaf certificate's public key.
 fn leaf_key_matches(leaf_der: &CertificateDer<'_>, key_pem: &[u8]) -> bool {
     let Some(key) = std::str::from_utf8(key_pem)
@@ -369,12 +410,11 @@ fn leaf_key_matches(leaf_der: &CertificateDer<'_>, key_pem: &[u8]) -> bool {
     })
 }
 
-fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
-    match bytes.len() {
-        4 => <[u8; 4]>::try_from(bytes).ok().map(IpAddr::from),
-        16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),
-        _ => None,
-    }
+/// The CA's directory, shell-quoted for the commands in messages.
+fn ca_dir(dir: &DataDir) -> String {
+    let path = dir.ca_cert();
+    let parent = path.parent().unwrap_or(dir.root());
+    crate::encoding::shell_quote(&parent.display().to_string())
 }
 
 fn random_serial() -> Result<SerialNumber> {
@@ -409,8 +449,9 @@ mod tests {
     fn ca_and_leaf_are_reused_and_reissued_on_san_change() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = DataDir::open(tmp.path()).unwrap();
-        let ca = LocalCa::load_or_create(&dir, NOW).unwrap();
-        let again = LocalCa::load_or_create(&dir, NOW).unwrap();
+        let api = vec!["api.bitbucket.org".to_string()];
+        let ca = LocalCa::load_or_create(&dir, &api, NOW).unwrap();
+        let again = LocalCa::load_or_create(&dir, &[], NOW).unwrap();
         assert_eq!(ca.cert_der(), again.cert_der());
 
         let leaf = ca.leaf(&dir, &[], NOW).unwrap();
@@ -430,9 +471,9 @@ mod tests {
     fn corrupt_ca_key_is_an_error_naming_the_file() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = DataDir::open(tmp.path()).unwrap();
-        LocalCa::load_or_create(&dir, NOW).unwrap();
+        LocalCa::load_or_create(&dir, &[], NOW).unwrap();
         std::fs::write(dir.ca_key(), "garbage").unwrap();
-        let err = LocalCa::load_or_create(&dir, NOW).unwrap_err();
+        let err = LocalCa::load_or_create(&dir, &[], NOW).unwrap_err();
         assert!(err.to_string().contains("ca-key.pem"), "{err}");
         assert_eq!(std::fs::read_to_string(dir.ca_key()).unwrap(), "garbage");
     }
@@ -441,18 +482,18 @@ mod tests {
     fn a_crash_between_the_ca_writes_is_finished_not_fatal() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = DataDir::open(tmp.path()).unwrap();
-        let first = LocalCa::load_or_create(&dir, NOW).unwrap();
+        let first = LocalCa::load_or_create(&dir, &[], NOW).unwrap();
         let key = std::fs::read_to_string(dir.ca_key()).unwrap();
         // As if killed after the key was written and before the certificate.
         std::fs::remove_file(dir.ca_cert()).unwrap();
-        let ca = LocalCa::load_or_create(&dir, NOW).unwrap();
+        let ca = LocalCa::load_or_create(&dir, &[], NOW).unwrap();
         assert_eq!(std::fs::read_to_string(dir.ca_key()).unwrap(), key);
         assert_eq!(ca.key.public_key_raw(), first.key.public_key_raw());
-        let again = LocalCa::load_or_create(&dir, NOW).unwrap();
+        let again = LocalCa::load_or_create(&dir, &[], NOW).unwrap();
         assert_eq!(again.cert_der(), ca.cert_der());
         // A certificate without its key is not guessed at.
         std::fs::remove_file(dir.ca_key()).unwrap();
-        let err = LocalCa::load_or_create(&dir, NOW).unwrap_err();
+        let err = LocalCa::load_or_create(&dir, &[], NOW).unwrap_err();
         assert!(err.to_string().contains("ca.pem"), "{err}");
     }
 
@@ -460,7 +501,7 @@ mod tests {
     fn a_leaf_key_that_does_not_match_its_certificate_is_reissued() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = DataDir::open(tmp.path()).unwrap();
-        let ca = LocalCa::load_or_create(&dir, NOW).unwrap();
+        let ca = LocalCa::load_or_create(&dir, &[], NOW).unwrap();
         let leaf = ca.leaf(&dir, &[], NOW).unwrap();
         // As if killed after a reissue wrote its new key and before its certificate.
         let other = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
@@ -476,13 +517,5 @@ mod tests {
         ));
         // And the pair serves TLS.
         fixed.server_config().unwrap();
-    }
-
-    #[test]
-    fn bad_san_is_refused() {
-        assert!(san_set(&["exa mple".into()]).is_err());
-        assert!(san_set(&["".into()]).is_err());
-        let set = san_set(&["Example.TEST".into(), "::0001".into()]).unwrap();
-        assert!(set.contains("example.test") && set.contains("::1"));
     }
 }

@@ -1,54 +1,22 @@
-//! HTTPS clients: one that trusts exactly the CAs it is given (for discovery and JWKS fetches),
-//! and [`ControlClient`], which talks to a running `stepmint serve` found through the data
-//! directory's `server.json` (so CLI commands change the live server, not files behind its back).
+//! [`ControlClient`]: the control API's client. It speaks the wire contract of [`super::api`],
+//! so it sits beside it in the serving layer (a foundation that named `api` would depend on the
+//! server). It finds a running `stepmint serve` through the data directory's `server.json`, so
+//! CLI commands change the live server, not files behind its back.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::calls::{self, Call, NoBody, NoQuery};
+use crate::encoding::printable;
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::calls::{self, Call, NoBody, NoQuery};
+use crate::https::https_client;
 use crate::paths;
-use crate::store::{DataDir, ServerRecord};
-
-/// An HTTPS client trusting only the certificates in `ca_pems` (each a PEM bundle), never
-/// following redirects, with a `timeout` per request.
-pub fn https_client(ca_pems: &[&[u8]], timeout: Duration) -> Result<reqwest::Client> {
-    let mut roots = rustls::RootCertStore::empty();
-    for pem in ca_pems {
-        for cert in CertificateDer::pem_slice_iter(pem) {
-            let cert =
-                cert.map_err(|e| Error::invalid("ca", format!("not a PEM certificate: {e}")))?;
-            roots
-                .add(cert)
-                .map_err(|e| Error::invalid("ca", format!("unusable CA certificate: {e}")))?;
-        }
-    }
-    if roots.is_empty() {
-        return Err(Error::invalid("ca", "no CA certificate given"));
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(Error::crypto)?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(timeout)
-        .user_agent(concat!("stepmint/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| ErrorKind::Server(format!("building an HTTPS client: {e}")).into())
-}
+use crate::store::{DataDir, ServerRecord, read_optional};
 
 /// A client for a running server's control API. Every call is generic over its reply type:
-/// the types in [`crate::api`] (or [`serde_json::Value`] for a raw look).
+/// the types in [`super::api`] (or [`serde_json::Value`] for a raw look).
 #[derive(Debug, Clone)]
 pub struct ControlClient {
     base: String,
@@ -72,12 +40,12 @@ impl ControlClient {
         let Some(record) = ServerRecord::read(data)? else {
             return Self::none_unless_held(data, None, "it left no server.json");
         };
-        let Some(ca) = crate::store::read_optional(&data.ca_cert())? else {
+        let Some(ca) = read_optional(&data.ca_cert())? else {
             return Self::none_unless_held(data, Some(&record), "the CA certificate is missing");
         };
         let mut client = ControlClient::new(&record.listening, &ca)?;
         // The server left its token for us in the data directory.
-        client.token = crate::store::read_optional(&data.control_token())?
+        client.token = read_optional(&data.control_token())?
             .map(|t| String::from_utf8_lossy(&t).trim().to_string())
             .filter(|t| !t.is_empty());
         match client
@@ -109,7 +77,7 @@ impl ControlClient {
         Err(ErrorKind::AlreadyServing(format!(
             "{who} holds {} but its control API cannot be reached ({}): stop it, or use it, before changing these files",
             data.root().display(),
-            crate::encoding::printable(why)
+            printable(why)
         ))
         .into())
     }
