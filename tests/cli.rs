@@ -354,3 +354,105 @@ fn ca_commands_and_help() {
         assert!(stdout(&out).contains("Examples:"), "{cmd:?}");
     }
 }
+
+#[test]
+fn control_api_paths_cannot_be_steered_by_slugs_or_kids() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    let serve = ServeProcess::start(dir.path(), &[]).expect("serve");
+    let kid = serve.info["workspaces"][0]["active_kid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = util::run(&[
+        "fault",
+        "set",
+        "--endpoint",
+        "jwks",
+        "--status",
+        "503",
+        "--data-dir",
+        d,
+    ]);
+    assert!(out.status.success(), "{}", util::text(&out));
+
+    // Before: DELETE /_stepmint/v1/faults, every fault cleared, exit 0.
+    let out = util::run(&["keys", "retire", "../../../faults", "--data-dir", d]);
+    assert_eq!(out.status.code(), Some(2), "{}", util::text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a key id"));
+    // Before: the key was retired through `.../keys/KID`.
+    let sneaky = format!("../workspaces/stepmint/keys/{kid}");
+    let out = util::run(&["fault", "clear", "--workspace", &sneaky, "--data-dir", d]);
+    assert_eq!(out.status.code(), Some(2), "{}", util::text(&out));
+
+    let faults = util::run(&["fault", "list", "--json", "--data-dir", d]);
+    let faults: Value = serde_json::from_slice(&faults.stdout).unwrap();
+    assert_eq!(
+        faults["faults"].as_array().map(Vec::len),
+        Some(1),
+        "{faults}"
+    );
+    let keys = util::run(&["keys", "list", "--json", "--data-dir", d]);
+    let keys: Value = serde_json::from_slice(&keys.stdout).unwrap();
+    assert!(
+        keys["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kid"] == kid.as_str()),
+        "{keys}"
+    );
+}
+
+#[test]
+fn decode_shows_members_given_twice_and_the_raw_json() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    let token = util::run(&["mint", "--case", "duplicate-aud-good-last", "--data-dir", d]);
+    let token = String::from_utf8(token.stdout).unwrap();
+    let out = util::run(&["decode", token.trim()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("`aud` 2 times") && stdout.contains("https://attacker.invalid"),
+        "{stdout}"
+    );
+    let raw = util::run(&["decode", "--raw", token.trim()]);
+    let raw = String::from_utf8_lossy(&raw.stdout);
+    assert!(
+        raw.contains(r#"{"aud":"https://attacker.invalid""#),
+        "{raw}"
+    );
+    let as_json = util::json(&util::run(&["decode", "--json", token.trim()]));
+    assert!(
+        as_json["raw_payload"]
+            .as_str()
+            .unwrap()
+            .starts_with(r#"{"aud":"https://attacker.invalid""#)
+    );
+}
+
+#[test]
+fn data_dir_is_accepted_everywhere_and_before_the_command() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    let out = util::run(&["--data-dir", d, "mint", "--json"]);
+    assert!(out.status.success(), "{}", util::text(&out));
+    let token = util::json(&out)["token"].as_str().unwrap().to_string();
+    assert!(
+        util::run(&["decode", &token, "--data-dir", d])
+            .status
+            .success()
+    );
+    assert!(util::run(&["cases", "--data-dir", d]).status.success());
+    let yml = dir.path().join("p.yml");
+    std::fs::write(
+        &yml,
+        "pipelines:\n  default:\n    - step: { name: A, script: [a] }\n",
+    )
+    .unwrap();
+    assert!(
+        util::run(&["--data-dir", d, "steps", yml.to_str().unwrap()])
+            .status
+            .success()
+    );
+}

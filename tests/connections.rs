@@ -3,12 +3,12 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::util;
+use crate::util::{self, tls_connect};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_client_holding_its_share_of_connections_cannot_keep_another_out() {
@@ -140,5 +140,81 @@ async fn refusals_before_the_body_reach_an_http2_client_whole() {
         let json: Value = serde_json::from_str(json).expect("a JSON body");
         assert_eq!(json["error"], code, "{json}");
     }
+    instance.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousands_of_idle_and_trickling_connections_do_not_keep_a_new_client_out() {
+    // Room for both ends of every connection in this one process.
+    let files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+    let held = 5_000usize.min((files.saturating_sub(600) / 2) as usize);
+    let dir = util::data_dir();
+    let mut config = util::config(dir.path(), &[]);
+    // Below what is held, so the server must shed to let anyone new in.
+    config.max_connections = held * 4 / 5;
+    let instance = stepmint::Instance::start(
+        config,
+        Arc::new(stepmint::SystemClock),
+        Arc::new(stepmint::IdSource::random()),
+    )
+    .await
+    .unwrap();
+    let port = instance.local_addr().port();
+    let ca = util::ca_pem(&instance);
+    let mut hold: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
+    for i in 0..held {
+        match i % 4 {
+            // Connected, silent.
+            0 => hold.push(Box::new(
+                tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .unwrap(),
+            )),
+            // A TLS handshake begun and never finished.
+            1 => {
+                let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .unwrap();
+                let _ = s.write_all(&[0x16, 0x03, 0x01, 0x02]).await;
+                hold.push(Box::new(s));
+            }
+            // HTTP/1.1, a request head trickled and never finished.
+            2 if i % 40 == 2 => {
+                let mut t = tls_connect(port, &ca, b"http/1.1").await;
+                let _ = t.write_all(b"GET /2.0/works").await;
+                hold.push(Box::new(t));
+            }
+            // HTTP/2, the preface sent, then nothing.
+            3 if i % 40 == 3 => {
+                let mut t = tls_connect(port, &ca, b"h2").await;
+                let _ = t
+                    .write_all(
+                        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00",
+                    )
+                    .await;
+                hold.push(Box::new(t));
+            }
+            _ => hold.push(Box::new(
+                tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .unwrap(),
+            )),
+        }
+    }
+    let client = util::client(&ca);
+    let url = instance.workspaces()[0].jwks_uri.clone();
+    let started = Instant::now();
+    let r = tokio::time::timeout(Duration::from_secs(10), client.get(&url).send())
+        .await
+        .expect("a new client is served while thousands of connections are held")
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(r.status(), 200);
+    println!(
+        "held {held} connections (cap {}); a new client got the JWKS in {took:?}",
+        held * 4 / 5
+    );
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    drop(hold);
     instance.stop().await;
 }

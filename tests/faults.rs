@@ -3,6 +3,7 @@
 //! CA, faults in the request log, clearing restores service, the control API is never affected,
 //! and the CLI (`fault`, `serve --tls-faults`, `serve --scenario`).
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
@@ -555,4 +556,82 @@ fn cli_fault_commands_tls_fault_urls_and_scenarios() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn fault_commands_refuse_nonsense_and_speak_plainly() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    let _serve = ServeProcess::start(dir.path(), &[]).expect("serve");
+    let out = util::run(&["fault", "set", "--endpoint", "jwks", "--data-dir", d]);
+    assert_eq!(out.status.code(), Some(2), "{}", util::text(&out));
+    let out = util::run(&[
+        "fault",
+        "set",
+        "--endpoint",
+        "jwks",
+        "--reset",
+        "--hang",
+        "--data-dir",
+        d,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", util::text(&out));
+    let out = util::run(&[
+        "fault",
+        "set",
+        "--endpoint",
+        "jwks",
+        "--status",
+        "503",
+        "--data-dir",
+        d,
+    ]);
+    assert!(out.status.success(), "{}", util::text(&out));
+    let human = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        human.contains("stepmint")
+            && human.contains("jwks")
+            && !human.trim_start().starts_with('{'),
+        "{human}"
+    );
+    let listed = util::json(&util::run(&["fault", "list", "--json", "--data-dir", d]));
+    assert_eq!(listed["faults"][0]["fault"]["status"], 503);
+    // The README's fault examples are lines to paste, not pipelines.
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for line in readme.lines().filter(|l| l.starts_with("stepmint fault")) {
+        assert!(!line.contains(" | "), "{line}");
+    }
+}
+
+#[test]
+fn scenario_steps_say_when_they_fire() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        "[[step]]\nat = 0\nendpoint = \"jwks\"\nfault = { status = 503 }\n",
+    )
+    .unwrap();
+    let serve = ServeProcess::start(dir.path(), &["--scenario", scenario.to_str().unwrap()])
+        .expect("serve");
+    let line = serve
+        .stderr
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("a line for the step");
+    assert!(
+        line.contains("EVENT") && line.contains("scenario at 0 s: fault on Jwks"),
+        "{line}"
+    );
+    let log = util::run(&["log", "--json", "--data-dir", d]);
+    assert!(log.status.success(), "{}", util::text(&log));
+    let events: Vec<Value> = String::from_utf8_lossy(&log.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|r: &Value| r["method"] == "EVENT")
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let human = util::run(&["log", "--data-dir", d]);
+    assert!(String::from_utf8_lossy(&human.stdout).contains("scenario at 0 s"));
 }

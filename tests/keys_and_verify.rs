@@ -319,3 +319,48 @@ async fn verify_over_discovery_and_the_control_api() {
     assert_eq!(body["field"], "policy.leeway");
     instance.stop().await;
 }
+
+#[test]
+fn the_staged_key_reads_as_published_once_its_time_has_come() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    let out = util::run(&[
+        "keys",
+        "add",
+        "--alg",
+        "ES256",
+        "--publish-in",
+        "60",
+        "--data-dir",
+        d,
+    ]);
+    assert!(out.status.success(), "{}", util::text(&out));
+    let now = util::json(&util::run(&["keys", "list", "--json", "--data-dir", d]));
+    let staged = now["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["alg"] == "ES256")
+        .unwrap()
+        .clone();
+    assert_eq!(staged["state"], "staged");
+    // The same ring read after its publish time.
+    let keys_json = dir.path().join("workspaces/stepmint/keys.json");
+    let mut ring: Value = serde_json::from_slice(&std::fs::read(&keys_json).unwrap()).unwrap();
+    for k in ring["keys"].as_array_mut().unwrap() {
+        if k["state"] == "staged" {
+            k["publish_at"] = 1_000.into();
+        }
+    }
+    stepmint::write_atomic(&keys_json, ring.to_string().as_bytes()).unwrap();
+    let then = util::json(&util::run(&["keys", "list", "--json", "--data-dir", d]));
+    let published = then["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["alg"] == "ES256")
+        .unwrap()
+        .clone();
+    assert_eq!(published["state"], "published", "{then}");
+    assert_eq!(published["published"], true);
+}

@@ -499,3 +499,77 @@ fn an_untestable_relying_party_says_why_and_bad_calls_are_usage_errors() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
     }
 }
+
+#[test]
+fn a_chatty_relying_party_cannot_exhaust_the_probe() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    let _serve = ServeProcess::start(dir.path(), &[]).expect("serve");
+    let py = std::env::var("STEPMINT_PYTHON").unwrap_or_else(|_| "python3".into());
+    // `yes` writes without end and never exits: the probe keeps a few KiB and times it out.
+    // The probe's peak memory, measured by the kernel for the child, stays small.
+    let script = "import resource, subprocess, sys\n\
+        r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n\
+        print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n";
+    let out = Command::new(py)
+        .args(["-c", script])
+        .arg(util::bin())
+        .args(["probe", "--exec", "yes", "--timeout", "3", "--data-dir", d])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    let mut parts = said.split_whitespace();
+    let code: i32 = parts.next().unwrap().parse().unwrap();
+    let max_kib: u64 = parts.next().unwrap().parse().unwrap();
+    assert_eq!(
+        code, 3,
+        "a relying party that never answers cannot be tested: {said}"
+    );
+    assert!(max_kib < 200 * 1024, "peak RSS {max_kib} KiB");
+}
+
+#[test]
+fn junit_is_xml_whatever_the_relying_party_says_and_the_exit_status_decides() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    let _serve = ServeProcess::start(dir.path(), &[]).expect("serve");
+    let junit = dir.path().join("j.xml");
+    // Accepts everything and says something XML cannot hold.
+    let out = util::run(&[
+        "probe",
+        "--shell",
+        "--exec",
+        "printf 'ok \\357\\277\\276 \\001 <&>' >&2; exit 0",
+        "--cases",
+        "alg-none,expired",
+        "--junit",
+        junit.to_str().unwrap(),
+        "--data-dir",
+        d,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", util::text(&out));
+    let py = std::env::var("STEPMINT_PYTHON").unwrap_or_else(|_| "python3".into());
+    let parsed = Command::new(py)
+        .args(["-c", "import sys, xml.etree.ElementTree as E; s = E.parse(sys.argv[1]).getroot(); print(s.get('failures'))", junit.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(parsed.status.success(), "{}", util::text(&parsed));
+    assert_eq!(String::from_utf8_lossy(&parsed.stdout).trim(), "2");
+    // Exits 0 at once, leaving a child that holds its output open: accepted, not a timeout.
+    let out = util::run(&[
+        "probe",
+        "--shell",
+        "--exec",
+        "sleep 30 & exit 0",
+        "--cases",
+        "alg-none",
+        "--timeout",
+        "20",
+        "--json",
+        "--data-dir",
+        d,
+    ]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["baseline"]["observed"], "accepted", "{report}");
+    assert_eq!(report["rows"][0]["observed"], "accepted", "{report}");
+}

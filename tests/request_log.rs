@@ -3,12 +3,13 @@
 //! records (the printer's rate limit is tested beside it, in `src/http/reqlog/print.rs`).
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use stepmint::http::{LOG_CAPACITY, MAX_FIELD, MAX_PAGE};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::util::{self, tls_connect};
+use crate::util::{self, ServeProcess, tls_connect};
 
 /// Every record of the log, read a page at a time in process (a read over the API would be
 /// logged itself).
@@ -204,4 +205,38 @@ async fn stepmint_log_prints_the_whole_log_a_page_at_a_time() {
         .filter(|r| r["endpoint"] == "jwks")
         .count();
     assert_eq!(fetched, sent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_log_escapes_what_a_client_sends() {
+    let dir = util::data_dir();
+    let serve = ServeProcess::start(dir.path(), &[]).expect("serve");
+    let port: u16 = serve.info["bound"]
+        .as_str()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let ca = std::fs::read(serve.info["ca"].as_str().unwrap()).unwrap();
+    let mut tls = tls_connect(port, &ca, b"http/1.1").await;
+    // A raw C1 control (U+009B, CSI) in the path, and a bidi override in the user agent.
+    let request = "GET /x\u{9b}2J HTTP/1.1\r\nHost: localhost\r\nUser-Agent: ua\u{202e}txt\r\nConnection: close\r\n\r\n";
+    tls.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::io::AsyncReadExt::read_to_end(&mut tls, &mut answer).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let line = loop {
+        let line = serve
+            .stderr
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a request-log line");
+        if line.contains("/x") || Instant::now() > deadline {
+            break line;
+        }
+    };
+    assert!(util::terminal_safe(&line), "{line:?}");
+    assert!(line.contains("/x\\u{9b}2J"), "{line}");
+    assert!(line.contains("ua\\u{202e}txt"), "{line}");
 }

@@ -3,6 +3,7 @@
 //! bitbucket-pipelines.yml decides environment, audiences and whether there is a token at all.
 
 use std::collections::HashMap;
+use std::io::Write;
 
 use serde_json::Value;
 
@@ -344,3 +345,188 @@ fn inside_a_git_checkout_the_step_takes_its_commit_branch_and_name() {
         "feature/login"
     );
 }
+
+#[test]
+fn leftovers_are_cleaned_and_huge_pipelines_files_refused() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    assert!(util::run(&["mint", "--data-dir", d]).status.success());
+    // What a kill -9 mid-write leaves: a temporary file of a process long gone.
+    let ws = dir.path().join("workspaces/stepmint");
+    let stale = [
+        ws.join(".keys.json.4000000.3.tmp"),
+        ws.join("keys/.abc.pem.4000001.1.tmp"),
+    ];
+    for s in &stale {
+        std::fs::write(s, "partial").unwrap();
+    }
+    let keep = ws.join("notes.tmp");
+    std::fs::write(&keep, "mine").unwrap();
+    assert!(util::run(&["mint", "--data-dir", d]).status.success());
+    for s in &stale {
+        assert!(!s.exists(), "{} left behind", s.display());
+    }
+    assert!(keep.exists(), "only Stepmint's own temporary files go");
+
+    let big = dir.path().join("big.yml");
+    let mut f = std::fs::File::create(&big).unwrap();
+    let line = format!("# {}\n", "x".repeat(1000));
+    for _ in 0..5_000 {
+        f.write_all(line.as_bytes()).unwrap();
+    }
+    drop(f);
+    let out = util::run(&["steps", big.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", util::text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("larger than 4 MiB"));
+}
+
+#[test]
+fn pipelines_mistakes_are_warned_and_any_step_can_be_chosen() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    let yml = dir.path().join("bitbucket-pipelines.yml");
+    std::fs::write(&yml, PIPELINES).unwrap();
+    let y = yml.to_str().unwrap();
+    let out = util::run(&["steps", y]);
+    assert!(out.status.success(), "{}", util::text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 6 column 9: `odic` is not a step key (did you mean `oidc`?)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`oidc` under step `Lint`") && err.contains("the string \"yes\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("`name`, `script` beside it instead of under it"),
+        "{err}"
+    );
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(listing.contains("default[3].parallel[1]"), "{listing}");
+
+    // Two steps named Test: by name is refused with their locations; by location works.
+    let out = util::run(&[
+        "run",
+        "--pipelines",
+        y,
+        "--step",
+        "Test",
+        "--data-dir",
+        d,
+        "--",
+        "true",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("default[3].parallel[0], default[3].parallel[1]")
+    );
+    let out = util::run(&[
+        "run",
+        "--pipelines",
+        y,
+        "--step",
+        "default[3].parallel[1]",
+        "--data-dir",
+        d,
+        "--",
+        "true",
+    ]);
+    assert!(out.status.success(), "{}", util::text(&out));
+    // A near miss is suggested, and the names are listed once each.
+    let out = util::run(&[
+        "run",
+        "--pipelines",
+        y,
+        "--step",
+        "Deploy to prod",
+        "--data-dir",
+        d,
+        "--",
+        "true",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("did you mean `Deploy to production`?"),
+        "{err}"
+    );
+    assert_eq!(err.matches("Test").count(), 1, "{err}");
+
+    // A step under `branches: main` runs for main, whatever the checkout is on; --branch wins.
+    let repo = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let o = std::process::Command::new("git")
+            .args(args)
+            .current_dir(repo.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "git {args:?}: {}", util::text(&o));
+    };
+    git(&["init", "-q", "-b", "feature/login"]);
+    git(&[
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "x",
+    ]);
+    let branch_of = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--pipelines",
+            y,
+            "--step",
+            "Deploy to production",
+            "--data-dir",
+            d,
+        ];
+        args.extend(extra);
+        args.extend(["--", "sh", "-c", "printf %s \"$BITBUCKET_BRANCH\""]);
+        let out = std::process::Command::new(util::bin())
+            .args(&args)
+            .current_dir(repo.path())
+            .env_remove("STEPMINT_DATA_DIR")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", util::text(&out));
+        (
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (branch, err) = branch_of(&[]);
+    assert_eq!(branch, "main");
+    assert!(err.contains("runs for branch `main`"), "{err}");
+    assert_eq!(branch_of(&["--branch", "hotfix"]).0, "hotfix");
+}
+
+const PIPELINES: &str = r#"
+pipelines:
+  default:
+    - step:
+        name: Build
+        odic: true
+        script: [make]
+    - step:
+        name: Lint
+        oidc: yes
+        script: [lint]
+    - step:
+      name: Misplaced
+      script: [oops]
+    - parallel:
+        - step: { name: Test, oidc: true, script: [t] }
+        - step: { name: Test, oidc: true, script: [t2] }
+  branches:
+    main:
+      - step:
+          name: Deploy to production
+          oidc: true
+          deployment: production
+          script: [./deploy.sh]
+"#;

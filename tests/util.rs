@@ -125,6 +125,26 @@ pub fn ca_pem(instance: &Instance) -> Vec<u8> {
     std::fs::read(instance.ca_path()).expect("CA file")
 }
 
+/// A command's exit status, stdout and stderr, for assertion messages.
+pub fn text(out: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A command's stdout as JSON (the whole output named when it is not).
+pub fn json(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(out)))
+}
+
+/// No terminal control: no C0 but newline, no DEL, no C1, no bidi override.
+pub fn terminal_safe(s: &str) -> bool {
+    s.chars().all(|c| c == '\n' || !stepmint::is_unprintable(c))
+}
+
 /// Runs `stepmint ARGS` to completion.
 pub fn run(args: &[&str]) -> std::process::Output {
     Command::new(bin())
