@@ -9,8 +9,8 @@ use stepmint::{IdSource, Instance, SystemClock};
 
 use crate::util;
 
-const ALLOW: &str = "arn:aws:iam::123456789012:role/deploy";
-const OTHER_REPO: &str = "arn:aws:iam::123456789012:role/other-repo";
+pub const ALLOW: &str = "arn:aws:iam::123456789012:role/deploy";
+pub const OTHER_REPO: &str = "arn:aws:iam::123456789012:role/other-repo";
 const STALE: &str = "arn:aws:iam::123456789012:role/stale";
 
 fn policy(provider: &str, aud: &str, sub: &str) -> Value {
@@ -210,6 +210,15 @@ async fn sts_assume_role_and_caller_identity() {
         (vec![("Action", "AssumeRole")], "InvalidAction"),
         (
             vec![("Action", "AssumeRoleWithWebIdentity"), ("RoleArn", ALLOW)],
+            "ValidationError",
+        ),
+        (
+            vec![
+                ("Action", "AssumeRoleWithWebIdentity"),
+                ("RoleArn", ALLOW),
+                ("RoleSessionName", "x"),
+                ("WebIdentityToken", "t"),
+            ],
             "ValidationError",
         ),
         (

@@ -6,6 +6,7 @@ mod util;
 
 mod api_types;
 mod arb;
+mod aws_clients;
 mod aws_sts;
 mod catalogue;
 mod cli;

@@ -85,11 +85,10 @@ fn assume<'a>(state: &AppState, get: &impl Fn(&str) -> Option<&'a str>) -> Respo
             &format!("{} member(s) must not be null", missing.join(", ")),
         );
     };
-    if session.is_empty()
-        || session.len() > 64
+    if !(2..=64).contains(&session.len())
         || !session
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"=,.@-_".contains(&b))
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@-_".contains(&b))
     {
         return error(
             StatusCode::BAD_REQUEST,
