@@ -27,18 +27,29 @@ fn python() -> Option<String> {
     ok.then_some(py)
 }
 
-/// Runs `py ARGS` with only what AWS clients need: no inherited AWS settings, a fresh HOME.
-async fn py(py: &str, args: &[&str], home: &Path, env: &[(&str, &str)]) -> Output {
-    let mut cmd = tokio::process::Command::new(py);
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
+/// `program` with only what AWS clients need: no inherited AWS settings, a fresh HOME, `path`
+/// first on PATH.
+fn isolated(program: &Path, home: &Path, path: &Path) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(program);
+    let mut dirs = vec![path.to_path_buf()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    cmd.env_clear()
+        .env("PATH", std::env::join_paths(dirs).expect("PATH"))
         .env("HOME", home)
         .env("AWS_CONFIG_FILE", home.join("config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
         .env("AWS_PAGER", "");
+    cmd
+}
+
+/// Runs `py ARGS` isolated, in us-east-1.
+async fn py(py: &str, args: &[&str], home: &Path, env: &[(&str, &str)]) -> Output {
+    let bin = Path::new(py).parent().unwrap_or(Path::new("/"));
+    let mut cmd = isolated(Path::new(py), home, bin);
+    cmd.args(args).env("AWS_DEFAULT_REGION", "us-east-1");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -114,7 +125,14 @@ async fn the_aws_cli_and_boto3_assume_roles_offline() {
     ]);
     let out = py(
         &python,
-        &["-m", "awscli", "sts", "get-caller-identity", "--output", "json"],
+        &[
+            "-m",
+            "awscli",
+            "sts",
+            "get-caller-identity",
+            "--output",
+            "json",
+        ],
         home.path(),
         &env,
     )
@@ -203,6 +221,89 @@ print(json.dumps({
             "garbage": "InvalidIdentityToken",
             "never_issued": "InvalidClientTokenId",
         })
+    );
+    instance.stop().await;
+}
+
+const PIPELINES: &str = "pipelines:
+  branches:
+    main:
+      - step:
+          name: Build
+          script:
+            - make
+      - step:
+          name: Deploy to production
+          deployment: production
+          oidc: true
+          script:
+            - aws sts get-caller-identity
+";
+
+/// `stepmint run --step 'Deploy to production' -- aws sts get-caller-identity` with nothing
+/// but a running server emulating one role: run points the CLI at its STS, its CA bundle, the
+/// role and a region, and the step's token is the one the trust policy judges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stepmint_run_gives_an_aws_cli_step_its_role() {
+    let Some(python) = python() else { return };
+    let aws = Path::new(&python).with_file_name("aws");
+    let dir = util::data_dir();
+    let home = util::data_dir();
+    let checkout = util::data_dir();
+    std::fs::write(checkout.path().join("bitbucket-pipelines.yml"), PIPELINES).expect("written");
+    let instance = util::start(dir.path(), &[]).await;
+    let ws = instance.issuer().workspace_or_first(None).expect("ws");
+    let provider = ws.issuer.trim_start_matches("https://").to_string();
+    let only_production = json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"Federated": format!("arn:aws:iam::123456789012:oidc-provider/{provider}")},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            "StringEquals": {format!("{provider}:aud"): ws.workspace.default_audience()},
+            "StringLike": {format!("{provider}:sub"): "{*}:{*}:*"}
+        }
+    }]});
+    instance
+        .exchanges()
+        .put_role(ALLOW, &only_production)
+        .expect("role");
+    let d = dir.path().to_str().expect("utf-8");
+    let run = |args: &[&str]| {
+        let mut cmd = isolated(&util::bin(), home.path(), aws.parent().expect("bin dir"));
+        cmd.current_dir(checkout.path())
+            .args(["run", "--data-dir", d])
+            .args(args)
+            .args([
+                "--",
+                "aws",
+                "sts",
+                "get-caller-identity",
+                "--output",
+                "json",
+            ]);
+        cmd
+    };
+
+    let out = run(&["--step", "Deploy to production"])
+        .output()
+        .await
+        .expect("runs");
+    let v = json_out(&out);
+    assert_eq!(v["Account"], "123456789012");
+    assert!(
+        v["Arn"].as_str().is_some_and(
+            |a| a.starts_with("arn:aws:sts::123456789012:assumed-role/deploy/bitbucket-")
+        ),
+        "{v}"
+    );
+
+    // Not a deployment step: its sub has no environment, and the role refuses it; the
+    // command's failure is run's exit status.
+    let out = run(&["--branch", "main"]).output().await.expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("AccessDenied"),
+        "{stderr}"
     );
     instance.stop().await;
 }
