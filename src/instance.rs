@@ -20,6 +20,8 @@ use crate::store::{self, ServerRecord};
 /// A running issuer.
 pub struct Instance {
     issuer: Arc<Issuer>,
+    /// What the handlers share; the desktop app's commands use it through [`crate::service`].
+    state: AppState,
     log: Arc<RequestLog>,
     faults: Arc<crate::faults::FaultTable>,
     exchanges: Arc<crate::http::exchange::Exchanges>,
@@ -139,7 +141,7 @@ impl Instance {
         let exchanges = state.exchanges.clone();
         let log = state.log.clone();
         let faults = state.faults.clone();
-        let app = router(state);
+        let app = router(state.clone());
         let tls_faults = if config.tls_faults {
             Some(
                 crate::tls_faults::TlsFaultListeners::start(
@@ -181,6 +183,7 @@ impl Instance {
         }
         Ok(Instance {
             issuer,
+            state,
             log,
             faults,
             exchanges,
@@ -199,6 +202,11 @@ impl Instance {
     /// The issuer being served.
     pub fn issuer(&self) -> &Arc<Issuer> {
         &self.issuer
+    }
+
+    /// The state the server's handlers share: what [`crate::service`]'s operations take.
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     /// The request log.

@@ -43,6 +43,7 @@ pub mod probe;
 pub mod refname;
 pub mod scenario;
 mod server;
+pub mod service;
 pub mod step;
 mod store;
 pub mod tls_faults;

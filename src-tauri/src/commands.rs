@@ -1,11 +1,12 @@
-//! The commands the front end invokes. Each is a thin wrapper over the core; errors reach the
-//! UI as readable strings.
+//! The commands the front end invokes. Each is one call into the core (`stepmint::service`, the
+//! same operations the console's HTTP handlers call); errors reach the UI as readable strings.
 
 use stepmint::api::{
-    FaultList, FaultsCleared, IssuerStatus, KeyView, ListenSettings, RequestsPage, ServerView,
+    FaultList, FaultsCleared, IssuerStatus, KeyView, ListenSettings, RequestsPage,
 };
 use stepmint::hostile::{self, CaseSummary};
-use stepmint::{Clock, HistoryEntry, KeyAlg, MintedToken, StepRequest, SystemClock, WorkspaceSpec};
+use stepmint::service;
+use stepmint::{HistoryEntry, KeyAlg, MintedToken, StepRequest, WorkspaceSpec};
 use tauri::State;
 
 use crate::state::Desktop;
@@ -16,36 +17,11 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> stepmint::Result<T> + Send + 'static,
-) -> CmdResult<T> {
-    tauri::async_runtime::spawn_blocking(f)
-        .await
-        .map_err(err)?
-        .map_err(err)
-}
-
 /// Everything the Issuer screen shows.
 #[tauri::command]
 pub async fn status(desktop: State<'_, Desktop>) -> CmdResult<IssuerStatus> {
     let settings = desktop.settings().await;
-    let running = desktop
-        .with_instance(|i| {
-            let now = SystemClock.now();
-            ServerView {
-                base_url: i.base_url().to_string(),
-                bound: i.local_addr().to_string(),
-                ca_path: i.ca_path().clone(),
-                bundle_path: i.bundle_path().clone(),
-                workspaces: i
-                    .issuer()
-                    .workspaces()
-                    .iter()
-                    .map(|w| w.details(now))
-                    .collect(),
-            }
-        })
-        .await;
+    let running = desktop.server().await.map(|s| service::server_view(&s));
     Ok(IssuerStatus {
         running: running.is_ok(),
         server: running.ok(),
@@ -168,9 +144,7 @@ pub async fn remove_workspace(
 /// A workspace's keys.
 #[tauri::command]
 pub async fn keys(desktop: State<'_, Desktop>, workspace: String) -> CmdResult<Vec<KeyView>> {
-    let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
-    let ws = issuer.workspace(&workspace).map_err(err)?;
-    Ok(ws.workspace.keys.describe(SystemClock.now()))
+    service::keys(&desktop.server().await?, &workspace).map_err(err)
 }
 
 /// Rotates a workspace's signing key.
@@ -180,10 +154,9 @@ pub async fn rotate_key(
     workspace: String,
     overlap: Option<u64>,
 ) -> CmdResult<Vec<KeyView>> {
-    let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
-    let slug = workspace.clone();
-    blocking(move || issuer.rotate_key(&slug, overlap, None)).await?;
-    keys(desktop, workspace).await
+    let server = desktop.server().await?;
+    let rotation = service::rotate_key(&server, &workspace, overlap, None).await;
+    Ok(rotation.map_err(err)?.keys)
 }
 
 /// Adds a published key of `alg` (ES256/EdDSA for the catalogue).
@@ -196,10 +169,12 @@ pub async fn add_key(
     publish_in: Option<u64>,
 ) -> CmdResult<Vec<KeyView>> {
     let alg = KeyAlg::parse(&alg).map_err(err)?;
-    let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
-    let slug = workspace.clone();
-    blocking(move || issuer.add_key(&slug, alg, staged.unwrap_or(false), publish_in)).await?;
-    keys(desktop, workspace).await
+    let server = desktop.server().await?;
+    let staged = staged.unwrap_or(false);
+    service::add_key(&server, &workspace, alg, staged, publish_in)
+        .await
+        .map_err(err)?;
+    service::keys(&server, &workspace).map_err(err)
 }
 
 /// Drops a key from the ring (and the JWKS) now; the one that signs cannot go.
@@ -209,19 +184,17 @@ pub async fn retire_key(
     workspace: String,
     kid: String,
 ) -> CmdResult<Vec<KeyView>> {
-    stepmint::validate_kid(&kid).map_err(err)?;
-    let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
-    let slug = workspace.clone();
-    blocking(move || issuer.retire_key(&slug, &kid)).await?;
-    keys(desktop, workspace).await
+    let server = desktop.server().await?;
+    service::retire_key(&server, &workspace, &kid)
+        .await
+        .map_err(err)?;
+    service::keys(&server, &workspace).map_err(err)
 }
 
 /// The shell lines that make clients trust the CA.
 #[tauri::command]
 pub async fn trust_lines(desktop: State<'_, Desktop>) -> CmdResult<String> {
-    desktop
-        .with_instance(|i| stepmint::shell_exports(i.ca_path(), i.bundle_path()))
-        .await
+    Ok(service::trust_lines(&desktop.server().await?))
 }
 
 /// Copies the CA certificate to `path` (a leading `~/` is the home directory).
@@ -256,15 +229,8 @@ pub async fn cases() -> CmdResult<Vec<CaseSummary>> {
 /// Mints a token (a step request, possibly naming a case) and records it in the history.
 #[tauri::command]
 pub async fn mint(desktop: State<'_, Desktop>, request: StepRequest) -> CmdResult<MintedToken> {
-    let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
-    let history = desktop.history.clone();
-    blocking(move || {
-        let minted = issuer.mint(&request)?;
-        let ws = issuer.workspace_or_first(request.workspace.as_deref())?;
-        history.append(&minted, &ws.workspace.slug, issuer.clock().now())?;
-        Ok(minted)
-    })
-    .await
+    let server = desktop.server().await?;
+    service::mint(&server, request, true).await.map_err(err)
 }
 
 /// Decodes a token and runs the validator against a workspace's policy (with overrides).
@@ -279,37 +245,31 @@ pub async fn inspect(
         Some(p) => stepmint::validate::PolicyOverrides::from_json(p).map_err(err)?,
         None => Default::default(),
     };
-    let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
-    issuer
-        .inspect(workspace.as_deref(), &token, &overrides)
-        .map_err(err)
+    let server = desktop.server().await?;
+    service::inspect(&server, workspace.as_deref(), &token, &overrides).map_err(err)
 }
 
 /// Relying-party requests after `since`.
 #[tauri::command]
 pub async fn requests(desktop: State<'_, Desktop>, since: u64) -> CmdResult<RequestsPage> {
-    desktop
-        .with_instance(|i| {
-            let requests = i.log().since(since, 500, false);
-            let next = requests.last().map_or(since, |r| r.id);
-            RequestsPage { requests, next }
-        })
-        .await
+    Ok(service::requests(
+        &desktop.server().await?,
+        since,
+        500,
+        false,
+    ))
 }
 
-/// Minted tokens, newest first.
+/// Minted tokens, newest first (also while the issuer is stopped).
 #[tauri::command]
 pub async fn history(desktop: State<'_, Desktop>) -> CmdResult<Vec<HistoryEntry>> {
-    let history = desktop.history.clone();
-    blocking(move || history.list()).await
+    service::history(&desktop.history).await.map_err(err)
 }
 
 /// Forgets the history.
 #[tauri::command]
 pub async fn clear_history(desktop: State<'_, Desktop>) -> CmdResult<()> {
-    // Takes the data-directory lock, which a key rotation in another process may hold.
-    let history = desktop.history.clone();
-    blocking(move || history.clear()).await
+    service::clear_history(&desktop.history).await.map_err(err)
 }
 
 /// Runs the catalogue, the policy-boundary cases, recipes and generated tokens against a relying
@@ -321,32 +281,30 @@ pub async fn probe<R: tauri::Runtime>(
     desktop: State<'_, Desktop>,
     options: stepmint::probe::ScreenRequest,
 ) -> CmdResult<stepmint::probe::ScreenReport> {
-    use stepmint::probe as p;
     let issuer = desktop.with_instance(|i| i.issuer().clone()).await?;
     let probe_options = options.options(&issuer).map_err(err)?;
     // Live progress for the Probe screen: `probe-progress` events, at most every 100 ms.
     let last = std::sync::Mutex::new(std::time::Instant::now());
-    let report = p::run(issuer, probe_options, move |pr: &p::Progress| {
-        use tauri::Emitter;
-        let mut at = last.lock().unwrap_or_else(|e| e.into_inner());
-        if at.elapsed() >= std::time::Duration::from_millis(100) || pr.total == Some(pr.done) {
-            *at = std::time::Instant::now();
-            let _ = app.emit("probe-progress", pr.clone());
-        }
-    })
+    service::probe(
+        issuer,
+        probe_options,
+        move |pr: &stepmint::probe::Progress| {
+            use tauri::Emitter;
+            let mut at = last.lock().unwrap_or_else(|e| e.into_inner());
+            if at.elapsed() >= std::time::Duration::from_millis(100) || pr.total == Some(pr.done) {
+                *at = std::time::Instant::now();
+                let _ = app.emit("probe-progress", pr.clone());
+            }
+        },
+    )
     .await
-    .map_err(err)?;
-    Ok(p::screen_report(&report))
+    .map_err(err)
 }
 
 /// The active faults.
 #[tauri::command]
 pub async fn faults(desktop: State<'_, Desktop>) -> CmdResult<FaultList> {
-    desktop
-        .with_instance(|i| FaultList {
-            faults: i.faults().list(),
-        })
-        .await
+    Ok(service::faults(&desktop.server().await?))
 }
 
 /// Sets (replaces) the fault of a workspace's endpoint.
@@ -357,22 +315,8 @@ pub async fn fault_set(
     endpoint: String,
     fault: stepmint::faults::Fault,
 ) -> CmdResult<FaultList> {
-    let endpoint = stepmint::faults::FaultEndpoint::parse(&endpoint).map_err(err)?;
-    desktop
-        .with_instance(|i| {
-            let slug = i
-                .issuer()
-                .workspace(&workspace)
-                .map_err(err)?
-                .workspace
-                .slug
-                .clone();
-            i.faults().set(&slug, endpoint, fault).map_err(err)?;
-            Ok::<_, String>(FaultList {
-                faults: i.faults().list(),
-            })
-        })
-        .await?
+    let server = desktop.server().await?;
+    service::set_fault(&server, &workspace, &endpoint, fault).map_err(err)
 }
 
 /// Clears one fault, a workspace's, or every fault.
@@ -382,31 +326,12 @@ pub async fn fault_clear(
     workspace: Option<String>,
     endpoint: Option<String>,
 ) -> CmdResult<FaultsCleared> {
-    let endpoint = endpoint
-        .as_deref()
-        .map(stepmint::faults::FaultEndpoint::parse)
-        .transpose()
-        .map_err(err)?;
-    desktop
-        .with_instance(|i| {
-            let cleared = i.faults().clear(workspace.as_deref(), endpoint);
-            FaultsCleared {
-                cleared,
-                faults: i.faults().list(),
-            }
-        })
-        .await
+    let server = desktop.server().await?;
+    service::clear_faults(&server, workspace.as_deref(), endpoint.as_deref()).map_err(err)
 }
 
 /// The Crafter's request as a recipe (TOML text) named `name`.
 #[tauri::command]
 pub async fn recipe_from_request(request: StepRequest, name: String) -> CmdResult<String> {
-    let name = if name.trim().is_empty() {
-        "crafted".to_string()
-    } else {
-        name
-    };
-    hostile::recipe::from_request(&request, &name)
-        .and_then(|r| r.to_toml())
-        .map_err(err)
+    service::recipe(&request, Some(&name)).map_err(err)
 }

@@ -146,6 +146,11 @@ impl Desktop {
         }
     }
 
+    /// The running server's shared state (what `stepmint::service` takes), or why there is none.
+    pub async fn server(&self) -> Result<stepmint::http::AppState, String> {
+        self.with_instance(|i| i.state().clone()).await
+    }
+
     /// A note about how the issuer was started (a fallback port), if any.
     pub async fn note(&self) -> Option<String> {
         self.running

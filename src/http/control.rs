@@ -9,14 +9,15 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::api::{
-    AddKeyRequest, CaseList, FaultList, FaultsCleared, Health, KeyAdded, KeyList, KeyRetired,
-    RequestsPage, RotateRequest, Rotation, Verification, VerifyRequest, WorkspaceDetails,
-    WorkspaceList,
+    AddKeyRequest, AwsRoleList, AwsRoleRequest, CaseList, FaultList, FaultsCleared, Health,
+    KeyAdded, KeyList, KeyRetired, RequestsPage, RotateRequest, Rotation, Verification,
+    VerifyRequest, WorkspaceDetails, WorkspaceList,
 };
 use super::body::{ApiJson, ApiQuery};
 use super::error::ApiError;
 use super::state::AppState;
 use crate::issuer::MintedToken;
+use crate::service;
 use crate::token::StepRequest;
 
 /// `GET /_stepmint/v1/health`
@@ -49,9 +50,8 @@ pub async fn keys(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Json<KeyList>, ApiError> {
-    let ws = state.issuer.workspace(&slug)?;
     Ok(Json(KeyList {
-        keys: ws.workspace.keys.describe(state.issuer.clock().now()),
+        keys: service::keys(&state, &slug)?,
     }))
 }
 
@@ -61,16 +61,9 @@ pub async fn rotate(
     Path(slug): Path<String>,
     ApiJson(req): ApiJson<RotateRequest>,
 ) -> Result<Json<Rotation>, ApiError> {
-    let issuer = state.issuer.clone();
-    let slug2 = slug.clone();
-    let rotated =
-        blocking(move || issuer.rotate_key(&slug2, req.overlap, req.unpublished_for)).await?;
-    let ws = state.issuer.workspace(&slug)?;
-    Ok(Json(Rotation {
-        active_kid: rotated.key.kid().to_string(),
-        overlap: rotated.overlap,
-        keys: ws.workspace.keys.describe(state.issuer.clock().now()),
-    }))
+    Ok(Json(
+        service::rotate_key(&state, &slug, req.overlap, req.unpublished_for).await?,
+    ))
 }
 
 /// `POST /_stepmint/v1/workspaces/{slug}/keys`: add a key.
@@ -79,12 +72,9 @@ pub async fn add_key(
     Path(slug): Path<String>,
     ApiJson(req): ApiJson<AddKeyRequest>,
 ) -> Result<Json<KeyAdded>, ApiError> {
-    let issuer = state.issuer.clone();
-    let key = blocking(move || issuer.add_key(&slug, req.alg, req.staged, req.publish_in)).await?;
-    Ok(Json(KeyAdded {
-        kid: key.kid().to_string(),
-        alg: key.alg(),
-    }))
+    Ok(Json(
+        service::add_key(&state, &slug, req.alg, req.staged, req.publish_in).await?,
+    ))
 }
 
 /// `DELETE /_stepmint/v1/workspaces/{slug}/keys/{kid}`: retire a key now.
@@ -92,45 +82,17 @@ pub async fn retire_key(
     State(state): State<AppState>,
     Path((slug, kid)): Path<(String, String)>,
 ) -> Result<Json<KeyRetired>, ApiError> {
-    let issuer = state.issuer.clone();
-    let k = kid.clone();
-    blocking(move || issuer.retire_key(&slug, &k)).await?;
-    Ok(Json(KeyRetired { retired: kid }))
+    Ok(Json(service::retire_key(&state, &slug, &kid).await?))
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> crate::error::Result<T> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
-        .map_err(ApiError::from)
-}
-
-/// `POST /_stepmint/v1/tokens`: mint a step token (workspace from the body, default the first).
+/// `POST /_stepmint/v1/tokens`: mint a step token (workspace from the body, default the first);
+/// `?history=true` keeps it, as the console's Crafter and the app do.
 pub async fn mint(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<super::calls::MintQuery>,
     ApiJson(req): ApiJson<StepRequest>,
 ) -> Result<Json<MintedToken>, ApiError> {
-    let keep = query.history;
-    let minted = mint_token(state.clone(), req.clone()).await?;
-    if keep {
-        // The console's Crafter keeps what it mints, as the app does.
-        let (h, m) = (state.history.clone(), minted.0.clone());
-        let slug = match req.workspace {
-            Some(w) => w,
-            None => state
-                .issuer
-                .workspace_or_first(None)?
-                .workspace
-                .slug
-                .clone(),
-        };
-        let now = state.issuer.clock().now();
-        blocking(move || h.append(&m, &slug, now).map(|_| ())).await?;
-    }
-    Ok(minted)
+    Ok(Json(service::mint(&state, req, query.history).await?))
 }
 
 /// `POST /_stepmint/v1/workspaces/{slug}/tokens`
@@ -150,20 +112,7 @@ pub async fn mint_for(
         }
         _ => req.workspace = Some(slug),
     }
-    mint_token(state, req).await
-}
-
-async fn mint_token(state: AppState, req: StepRequest) -> Result<Json<MintedToken>, ApiError> {
-    if req.is_crafted() {
-        // Crafting may read or create the attacker's keys on disk: off the reactor.
-        let issuer = state.issuer.clone();
-        return Ok(Json(blocking(move || issuer.mint(&req)).await?));
-    }
-    // A plain token is one RSA signature (~0.4 ms) and nothing else: signing here, rather than
-    // handing it to a blocking thread and back, is measurably faster (scripts/bench: about
-    // 5 % more tokens/s, 6 % less CPU per token) because on a busy server the signature is
-    // the work, and a hand-off only adds thread switches.
-    Ok(Json(state.issuer.mint(&req)?))
+    Ok(Json(service::mint(&state, req, false).await?))
 }
 
 /// `GET /_stepmint/v1/requests?since=ID&limit=N&all=true`: the request log, relying-party
@@ -174,10 +123,7 @@ pub async fn requests(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<super::calls::RequestsQuery>,
 ) -> Result<Json<RequestsPage>, ApiError> {
-    let (since, limit, all) = (q.since, q.limit, q.all);
-    let requests = state.log.since(since, limit, all);
-    let next = requests.last().map(|r| r.id).unwrap_or(since);
-    Ok(Json(RequestsPage { requests, next }))
+    Ok(Json(service::requests(&state, q.since, q.limit, q.all)))
 }
 
 /// `GET /_stepmint/v1/ca.pem`: the CA certificate (public), for clients to trust.
@@ -208,7 +154,7 @@ pub async fn attacker_jwks(
 ) -> Result<Json<Value>, ApiError> {
     let ws = state.issuer.workspace(&slug)?;
     let issuer = state.issuer.clone();
-    let attacker = blocking(move || issuer.attacker()).await?;
+    let attacker = service::blocking(move || issuer.attacker()).await?;
     Ok(Json(attacker.jwks_as(ws.workspace.keys.active().kid())))
 }
 
@@ -219,7 +165,7 @@ pub async fn attacker_cert(
 ) -> Result<Response, ApiError> {
     state.issuer.workspace(&slug)?;
     let issuer = state.issuer.clone();
-    let pem = blocking(move || issuer.attacker()?.cert_pem()).await?;
+    let pem = service::blocking(move || issuer.attacker()?.cert_pem()).await?;
     Ok(([(CONTENT_TYPE, "application/x-pem-file")], pem).into_response())
 }
 
@@ -240,9 +186,7 @@ pub async fn verify(
 
 /// `GET /_stepmint/v1/faults`
 pub async fn list_faults(State(state): State<AppState>) -> Json<FaultList> {
-    Json(FaultList {
-        faults: state.faults.list(),
-    })
+    Json(service::faults(&state))
 }
 
 /// `PUT /_stepmint/v1/faults/{slug}/{endpoint}`: set a fault (body: the fault).
@@ -251,12 +195,7 @@ pub async fn set_fault(
     Path((slug, endpoint)): Path<(String, String)>,
     ApiJson(fault): ApiJson<crate::faults::Fault>,
 ) -> Result<Json<FaultList>, ApiError> {
-    state.issuer.workspace(&slug)?;
-    let endpoint = crate::faults::FaultEndpoint::parse(&endpoint)?;
-    state.faults.set(&slug, endpoint, fault)?;
-    Ok(Json(FaultList {
-        faults: state.faults.list(),
-    }))
+    Ok(Json(service::set_fault(&state, &slug, &endpoint, fault)?))
 }
 
 /// `DELETE /_stepmint/v1/faults/{slug}/{endpoint}`
@@ -264,29 +203,45 @@ pub async fn clear_fault(
     State(state): State<AppState>,
     Path((slug, endpoint)): Path<(String, String)>,
 ) -> Result<Json<FaultsCleared>, ApiError> {
-    let endpoint = crate::faults::FaultEndpoint::parse(&endpoint)?;
-    let cleared = state.faults.clear(Some(&slug), Some(endpoint));
-    Ok(Json(cleared_reply(&state, cleared)))
+    Ok(Json(service::clear_faults(
+        &state,
+        Some(&slug),
+        Some(&endpoint),
+    )?))
 }
 
 /// `DELETE /_stepmint/v1/faults/{slug}`
 pub async fn clear_workspace_faults(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-) -> Json<FaultsCleared> {
-    let cleared = state.faults.clear(Some(&slug), None);
-    Json(cleared_reply(&state, cleared))
+) -> Result<Json<FaultsCleared>, ApiError> {
+    Ok(Json(service::clear_faults(&state, Some(&slug), None)?))
 }
 
 /// `DELETE /_stepmint/v1/faults`
-pub async fn clear_all_faults(State(state): State<AppState>) -> Json<FaultsCleared> {
-    let cleared = state.faults.clear(None, None);
-    Json(cleared_reply(&state, cleared))
+pub async fn clear_all_faults(
+    State(state): State<AppState>,
+) -> Result<Json<FaultsCleared>, ApiError> {
+    Ok(Json(service::clear_faults(&state, None, None)?))
 }
 
-fn cleared_reply(state: &AppState, cleared: usize) -> FaultsCleared {
-    FaultsCleared {
-        cleared,
-        faults: state.faults.list(),
-    }
+/// `GET /_stepmint/v1/aws/roles`: the emulated AWS roles and the STS endpoint.
+pub async fn aws_roles(State(state): State<AppState>) -> Json<AwsRoleList> {
+    Json(service::aws_roles(&state))
+}
+
+/// `PUT /_stepmint/v1/aws/roles`: adds the role or replaces its trust policy.
+pub async fn put_aws_role(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<AwsRoleRequest>,
+) -> Result<Json<AwsRoleList>, ApiError> {
+    Ok(Json(service::put_aws_role(&state, &req.arn, &req.policy)?))
+}
+
+/// `DELETE /_stepmint/v1/aws/roles/{arn}`
+pub async fn delete_aws_role(
+    State(state): State<AppState>,
+    Path(arn): Path<String>,
+) -> Result<Json<AwsRoleList>, ApiError> {
+    Ok(Json(service::delete_aws_role(&state, &arn)?))
 }

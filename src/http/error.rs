@@ -84,6 +84,12 @@ impl From<Error> for ApiError {
                 format!("unknown workspace `{slug}`"),
             )
             .with_field("workspace"),
+            ErrorKind::UnknownRole(arn) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_role",
+                format!("no emulated role `{arn}`"),
+            )
+            .with_field("arn"),
             _ => ApiError {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 code: "internal",

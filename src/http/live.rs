@@ -17,7 +17,7 @@ use super::body::ApiJson;
 use super::error::ApiError;
 use super::reqlog::Endpoint;
 use super::state::{AppState, MAX_CONCURRENT_PROBES};
-use crate::probe::{self, Progress, ScreenRequest};
+use crate::probe::{Progress, ScreenRequest};
 
 /// How often a quiet stream sends a comment line.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -112,7 +112,7 @@ pub async fn probe_run(
     tokio::spawn(async move {
         let _permit = permit;
         let progress_tx = tx.clone();
-        let run = probe::run(issuer, options, move |p: &Progress| {
+        let run = crate::service::probe(issuer, options, move |p: &Progress| {
             // Progress may be dropped when the reader is slow; the report never is.
             let _ = progress_tx.try_send(event(Some("progress"), p));
         });
@@ -133,7 +133,7 @@ pub async fn probe_run(
             }
         };
         let last = match result {
-            Ok(report) => event(Some("report"), &probe::screen_report(&report)),
+            Ok(report) => event(Some("report"), &report),
             Err(e) => event(Some("error"), &json!({ "message": e.to_string() })),
         };
         let _ = tx.send(last).await;

@@ -82,9 +82,9 @@ pub fn router(state: AppState) -> Router {
     control = at::<c::ClearWorkspaceFaults, _, _>(control, control::clear_workspace_faults);
     control = at::<c::SetFault, _, _>(control, control::set_fault);
     control = at::<c::ClearFault, _, _>(control, control::clear_fault);
-    control = at::<c::AwsRoles, _, _>(control, exchange::routes::list_roles);
-    control = at::<c::PutAwsRole, _, _>(control, exchange::routes::put_role);
-    control = at::<c::DeleteAwsRole, _, _>(control, exchange::routes::delete_role);
+    control = at::<c::AwsRoles, _, _>(control, control::aws_roles);
+    control = at::<c::PutAwsRole, _, _>(control, control::put_aws_role);
+    control = at::<c::DeleteAwsRole, _, _>(control, control::delete_aws_role);
     control = at::<c::Cases, _, _>(control, control::cases);
     control = at::<c::Verify, _, _>(control, control::verify);
     let control = control

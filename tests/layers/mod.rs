@@ -47,7 +47,10 @@ const LAYERS: Layers = &[
     ("tokens", &["token", "inspect", "hostile"]),
     ("issuer", &["config", "issuer", "history", "faults"]),
     ("probing", &["probe"]),
-    ("serving", &["http", "server", "instance", "tls_faults"]),
+    (
+        "serving",
+        &["http", "server", "instance", "service", "tls_faults"],
+    ),
     ("harness", &["step", "scenario", "policy_check"]),
 ];
 

@@ -5,11 +5,11 @@ use std::process::ExitCode;
 use anyhow::Result;
 use stepmint::{Clock, DataDir, LocalCa, SystemClock};
 
-use crate::cli::{CaArgs, CaCommand};
+use crate::cli::{CaArgs, CaCommand, DataDirArg};
 use crate::common;
 
-pub fn run(args: CaArgs) -> Result<ExitCode> {
-    let data = DataDir::open(common::data_dir(&args.data)?)?;
+pub fn run(args: CaArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
+    let data = DataDir::open(common::data_dir(dir_arg)?)?;
     let ca = {
         let _lock = data.lock()?;
         LocalCa::load_or_create(&data, &[], SystemClock.now())?

@@ -95,9 +95,6 @@ pub struct FaultArgs {
     /// Workspace slug [default: the first served]
     #[arg(long, value_name = "SLUG", global = true)]
     pub workspace: Option<String>,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -285,9 +282,6 @@ pub struct ProbeArgs {
     /// Write a JUnit XML report (one testcase per case)
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
 }
 
 #[derive(Debug, Args)]
@@ -328,9 +322,6 @@ pub struct RunArgs {
     /// The command and its arguments
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
     #[command(flatten)]
     pub time: TimeArgs,
 }
@@ -389,9 +380,6 @@ pub struct VerifyArgs {
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
     #[command(flatten)]
     pub time: TimeArgs,
 }
@@ -425,9 +413,6 @@ pub struct KeysArgs {
     /// Print JSON
     #[arg(long, global = true)]
     pub json: bool,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -543,9 +528,6 @@ pub struct ServeArgs {
     /// Run a scripted sequence of faults and key changes (TOML)
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
     #[command(flatten)]
     pub time: TimeArgs,
 }
@@ -615,9 +597,6 @@ pub struct MintArgs {
     /// Print {token, header, claims} as JSON
     #[arg(long)]
     pub json: bool,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
     #[command(flatten)]
     pub time: TimeArgs,
 }
@@ -645,9 +624,6 @@ pub struct DecodeArgs {
 pub struct CaArgs {
     #[command(subcommand)]
     pub what: CaCommand,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]
@@ -670,9 +646,6 @@ pub struct WorkspacesArgs {
     /// Print JSON
     #[arg(long, global = true)]
     pub json: bool,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -706,9 +679,6 @@ pub struct LogArgs {
     /// One JSON object per line
     #[arg(long)]
     pub json: bool,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
 }
 
 #[derive(Debug, Args)]
@@ -722,9 +692,6 @@ pub struct HealthArgs {
     /// Print the server's health as JSON
     #[arg(long)]
     pub json: bool,
-    /// From the global `--data-dir` (see `Cli::data`).
-    #[arg(skip)]
-    pub data: DataDirArg,
 }
 
 #[derive(Debug, Args)]
@@ -804,8 +771,6 @@ pub struct PolicyEvalArgs {
     /// Print {"allowed", "kind", "decided_by", "reason", "trace", ...} as JSON
     #[arg(long)]
     pub json: bool,
-    #[arg(skip)]
-    pub data: DataDirArg,
     #[command(flatten)]
     pub time: TimeArgs,
 }

@@ -8,11 +8,11 @@ use stepmint::faults::{Fault, FaultEndpoint};
 use stepmint::http::calls::{self, NoBody, NoQuery};
 use stepmint::{ControlClient, DataDir};
 
-use crate::cli::{FaultArgs, FaultCommand};
+use crate::cli::{DataDirArg, FaultArgs, FaultCommand};
 use crate::common::{self, Usage};
 
-pub fn run(args: FaultArgs) -> Result<ExitCode> {
-    let data = DataDir::open(common::data_dir(&args.data)?)?;
+pub fn run(args: FaultArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
+    let data = DataDir::open(common::data_dir(dir_arg)?)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

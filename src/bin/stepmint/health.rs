@@ -10,12 +10,12 @@ use stepmint::api::Health;
 use stepmint::http::calls::{self, NoBody, NoQuery};
 use stepmint::{ControlClient, DataDir, ServerRecord};
 
-use crate::cli::HealthArgs;
+use crate::cli::{DataDirArg, HealthArgs};
 use crate::common;
 use crate::out::{human, line};
 
-pub fn run(args: HealthArgs) -> Result<ExitCode> {
-    let dir = common::data_dir(&args.data)?;
+pub fn run(args: HealthArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
+    let dir = common::data_dir(dir_arg)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -12,11 +12,11 @@ use stepmint::{
     WorkspaceSpec,
 };
 
-use crate::cli::{KeysArgs, KeysCommand};
+use crate::cli::{DataDirArg, KeysArgs, KeysCommand};
 use crate::common;
 
-pub fn run(args: KeysArgs) -> Result<ExitCode> {
-    let dir = common::data_dir(&args.data)?;
+pub fn run(args: KeysArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
+    let dir = common::data_dir(dir_arg)?;
     let data = DataDir::open(&dir)?;
     if let KeysCommand::Add { alg, .. } = &args.what {
         KeyAlg::parse(alg)?;

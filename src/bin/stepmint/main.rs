@@ -6,9 +6,11 @@ mod cases;
 mod cli;
 mod common;
 mod decode;
+mod docs;
 mod fault;
 mod health;
 mod keys;
+mod log;
 mod mint;
 mod out;
 mod policy;
@@ -25,44 +27,27 @@ use std::io::Write as _;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let mut args = cli::Cli::parse();
-    // The global --data-dir reaches every command that uses one.
-    let data = args.data.clone();
-    match &mut args.command {
-        cli::Command::Serve(a) => a.data = data,
-        cli::Command::Mint(a) => a.data = data,
-        cli::Command::Ca(a) => a.data = data,
-        cli::Command::Keys(a) => a.data = data,
-        cli::Command::Verify(a) => a.data = data,
-        cli::Command::Run(a) => a.data = data,
-        cli::Command::Probe(a) => a.data = data,
-        cli::Command::Policy(cli::PolicyArgs {
-            what: cli::PolicyCommand::Eval(a),
-        }) => a.data = data,
-        cli::Command::Fault(a) => a.data = data,
-        cli::Command::Workspaces(a) => a.data = data,
-        cli::Command::Log(a) => a.data = data,
-        cli::Command::Health(a) => a.data = data,
-        _ => {}
-    }
+    let args = cli::Cli::parse();
+    // The global --data-dir (before or after the command's name) reaches every command once.
+    let dir = &args.data;
     let result = match args.command {
-        cli::Command::Serve(a) => serve::run(a),
-        cli::Command::Mint(a) => mint::run(a),
+        cli::Command::Serve(a) => serve::run(a, dir),
+        cli::Command::Mint(a) => mint::run(a, dir),
         cli::Command::Decode(a) => decode::run(a),
-        cli::Command::Ca(a) => ca::run(a),
+        cli::Command::Ca(a) => ca::run(a, dir),
         cli::Command::Cases(a) => cases::run(a),
-        cli::Command::Keys(a) => keys::run(a),
-        cli::Command::Verify(a) => verify::run(a),
-        cli::Command::Run(a) => run::run(a),
+        cli::Command::Keys(a) => keys::run(a, dir),
+        cli::Command::Verify(a) => verify::run(a, dir),
+        cli::Command::Run(a) => run::run(a, dir),
         cli::Command::Steps(a) => run::steps(a),
-        cli::Command::Probe(a) => probe::run(a),
-        cli::Command::Policy(a) => policy::run(a),
-        cli::Command::Fault(a) => fault::run(a),
-        cli::Command::Workspaces(a) => workspaces::run(a),
-        cli::Command::Log(a) => workspaces::log(a),
-        cli::Command::Health(a) => health::run(a),
-        cli::Command::Completions(a) => workspaces::completions(a),
-        cli::Command::Man(a) => workspaces::man(a),
+        cli::Command::Probe(a) => probe::run(a, dir),
+        cli::Command::Policy(a) => policy::run(a, dir),
+        cli::Command::Fault(a) => fault::run(a, dir),
+        cli::Command::Workspaces(a) => workspaces::run(a, dir),
+        cli::Command::Log(a) => log::run(a, dir),
+        cli::Command::Health(a) => health::run(a, dir),
+        cli::Command::Completions(a) => docs::completions(a),
+        cli::Command::Man(a) => docs::man(a),
     };
     match result {
         Ok(code) => code,

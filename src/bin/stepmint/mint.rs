@@ -6,11 +6,11 @@ use anyhow::Result;
 use serde_json::{Map, Value};
 use stepmint::{Issuer, IssuerOptions, StepRequest};
 
-use crate::cli::MintArgs;
+use crate::cli::{DataDirArg, MintArgs};
 use crate::common::{self, Usage};
 
-pub fn run(args: MintArgs) -> Result<ExitCode> {
-    let data_dir = common::data_dir(&args.data)?;
+pub fn run(args: MintArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
+    let data_dir = common::data_dir(dir_arg)?;
     let (public_url, lifetime) = common::live_settings(&data_dir, args.public_url.as_deref())?;
     let mut options = IssuerOptions::new(&data_dir, public_url);
     options.token_lifetime = lifetime;

@@ -8,12 +8,12 @@ use anyhow::{Context as _, Result, bail};
 use stepmint::policy::{Context, Document, Kind};
 use stepmint::{Issuer, IssuerOptions, policy_check};
 
-use crate::cli::{PolicyArgs, PolicyCheckArgs, PolicyCommand, PolicyEvalArgs};
+use crate::cli::{DataDirArg, PolicyArgs, PolicyCheckArgs, PolicyCommand, PolicyEvalArgs};
 use crate::common::{self, Usage};
 
-pub fn run(args: PolicyArgs) -> Result<ExitCode> {
+pub fn run(args: PolicyArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
     match args.what {
-        PolicyCommand::Eval(a) => eval(a),
+        PolicyCommand::Eval(a) => eval(a, dir_arg),
         PolicyCommand::Check(a) => check(a),
     }
 }
@@ -42,7 +42,7 @@ fn document(path: &Path, kind: Option<&str>) -> Result<Document> {
     Document::parse(&text, kind).with_context(|| format!("{}", path.display()))
 }
 
-fn eval(args: PolicyEvalArgs) -> Result<ExitCode> {
+fn eval(args: PolicyEvalArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
     let doc = document(&args.file, args.kind.as_deref())?;
     let token = match (&args.token, &args.token_file) {
         (Some(t), _) => common::token_arg(t.clone())?,
@@ -56,7 +56,7 @@ fn eval(args: PolicyEvalArgs) -> Result<ExitCode> {
     };
     let clock = common::clock(&args.time)?;
     let now = clock.now();
-    let data_dir = common::data_dir(&args.data)?;
+    let data_dir = common::data_dir(dir_arg)?;
     let public_url = common::public_url(&data_dir, None)?;
     let mut options = IssuerOptions::new(&data_dir, public_url);
     if let Some(ws) = common::existing_workspace(&data_dir, args.workspace.as_deref())? {

@@ -16,7 +16,7 @@ use stepmint::{
     SystemClock, printable,
 };
 
-use crate::cli::ProbeArgs;
+use crate::cli::{DataDirArg, ProbeArgs};
 use crate::common::{self, Usage};
 
 /// Exit code when the relying party could not be tested at all.
@@ -26,9 +26,9 @@ const UNTESTED: u8 = 3;
 /// directory is unusable, the report cannot be written) is "could not test" (3), or a usage
 /// error (2), never 1, which means a hostile token was accepted; with `--json` it is also a JSON
 /// object on stdout, so a script reading the report never parses nothing.
-pub fn run(args: ProbeArgs) -> Result<ExitCode> {
+pub fn run(args: ProbeArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
     let json = args.json;
-    match probe(args) {
+    match probe(args, dir_arg) {
         Ok(code) => Ok(code),
         Err(err) if err.chain().any(|e| e.is::<crate::out::Closed>()) => Err(err),
         Err(err) => {
@@ -47,7 +47,7 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
     }
 }
 
-fn probe(args: ProbeArgs) -> Result<ExitCode> {
+fn probe(args: ProbeArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
     let target = if let Some(cmd) = &args.exec {
         if args.shell {
             Target::shell(cmd)?
@@ -112,7 +112,7 @@ fn probe(args: ProbeArgs) -> Result<ExitCode> {
         seed,
     });
 
-    let dir = common::data_dir(&args.data)?;
+    let dir = common::data_dir(dir_arg)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -7,11 +7,11 @@ use stepmint::http::calls::{self, NoBody, NoQuery};
 use stepmint::step::{self, StepOptions};
 use stepmint::{ControlClient, DataDir, Issuer, IssuerOptions, LocalCa, pipelines};
 
-use crate::cli::{RunArgs, StepsArgs};
+use crate::cli::{DataDirArg, RunArgs, StepsArgs};
 use crate::common::{self, Usage};
 
-pub fn run(args: RunArgs) -> Result<ExitCode> {
-    let dir = common::data_dir(&args.data)?;
+pub fn run(args: RunArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
+    let dir = common::data_dir(dir_arg)?;
     let data = DataDir::open(&dir)?;
     let mut opts = StepOptions {
         workspace: args.workspace.clone(),

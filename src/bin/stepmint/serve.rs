@@ -8,10 +8,10 @@ use anyhow::{Context, Result};
 use serde_json::json;
 use stepmint::{Config, Instance, WorkspaceSpec, paths, shell_exports};
 
-use crate::cli::ServeArgs;
+use crate::cli::{DataDirArg, ServeArgs};
 use crate::common;
 
-pub fn run(args: ServeArgs) -> Result<ExitCode> {
+pub fn run(args: ServeArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
     let mut config = match &args.config {
         Some(path) => Config::from_toml_file(path)?,
         None => Config::default(),
@@ -25,8 +25,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     if args.public_url.is_some() {
         config.public_url = args.public_url.clone();
     }
-    if args.data.data_dir.is_some() {
-        config.data_dir = args.data.data_dir.clone();
+    if dir_arg.data_dir.is_some() {
+        config.data_dir = dir_arg.data_dir.clone();
     }
     if let Some(l) = args.lifetime {
         config.token_lifetime = l;

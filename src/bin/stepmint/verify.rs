@@ -7,14 +7,14 @@ use anyhow::{Context, Result, bail};
 use stepmint::validate::{self, KeySet, Policy, PolicyOverrides, RemoteKeys, Status};
 use stepmint::{DataDir, IdSource, Issuer, IssuerOptions, Workspace, WorkspaceSpec};
 
-use crate::cli::VerifyArgs;
+use crate::cli::{DataDirArg, VerifyArgs};
 use crate::common::{self, Usage};
 
-pub fn run(args: VerifyArgs) -> Result<ExitCode> {
+pub fn run(args: VerifyArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
     let token = common::token_arg(args.token.clone())?;
     let now = common::clock(&args.time)?.now();
     let (policy, report) = if let Some(slug) = &args.workspace {
-        let dir = common::data_dir(&args.data)?;
+        let dir = common::data_dir(dir_arg)?;
         // Verifying reads a workspace; it never creates one (or changes its UUID).
         Workspace::require_persisted(&DataDir::open(&dir)?, slug)?;
         let public_url = common::public_url(&dir, None)?;
@@ -46,7 +46,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     } else if let Some(issuer) = &args.issuer {
         let ca_path = match &args.ca {
             Some(p) => p.clone(),
-            None => DataDir::open(common::data_dir(&args.data)?)?.ca_cert(),
+            None => DataDir::open(common::data_dir(dir_arg)?)?.ca_cert(),
         };
         let ca = std::fs::read(&ca_path)
             .with_context(|| format!("reading the CA {}", ca_path.display()))?;

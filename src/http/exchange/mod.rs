@@ -9,7 +9,6 @@
 
 pub mod aws;
 mod roles;
-pub mod routes;
 
 pub use roles::{
     AwsRole, Exchanges, Judged, MAX_ROLES, MAX_SESSIONS, Session, judge, parse_role_arn, random,
