@@ -8,6 +8,9 @@ use std::path::Path;
 use std::process::Output;
 
 use serde_json::{Value, json};
+use stepmint::http::api::AwsRoleRequest;
+use stepmint::http::calls::{self, NoBody, NoQuery};
+use stepmint::{ControlClient, DataDir};
 
 use crate::aws_sts::{ALLOW, OTHER_REPO, server};
 use crate::util;
@@ -263,10 +266,27 @@ async fn stepmint_run_gives_an_aws_cli_step_its_role() {
             "StringLike": {format!("{provider}:sub"): "{*}:{*}:*"}
         }
     }]});
-    instance
-        .exchanges()
-        .put_role(ALLOW, &only_production)
-        .expect("role");
+    // The role comes through the control API, as a script beside a running server adds it.
+    let control = ControlClient::find_running(&DataDir::open(dir.path()).expect("data dir"))
+        .await
+        .expect("reachable")
+        .expect("running");
+    let request = AwsRoleRequest {
+        arn: ALLOW.into(),
+        policy: only_production,
+    };
+    let list = control
+        .call::<calls::PutAwsRole>(&[], &NoQuery {}, &request)
+        .await
+        .expect("role added");
+    assert_eq!(list.aws_sts, instance.aws_sts_url());
+    assert_eq!(
+        list.roles
+            .iter()
+            .map(|r| r.arn.as_str())
+            .collect::<Vec<_>>(),
+        [ALLOW]
+    );
     let d = dir.path().to_str().expect("utf-8");
     let run = |args: &[&str]| {
         let mut cmd = isolated(&util::bin(), home.path(), aws.parent().expect("bin dir"));
@@ -305,5 +325,27 @@ async fn stepmint_run_gives_an_aws_cli_step_its_role() {
         !out.status.success() && stderr.contains("AccessDenied"),
         "{stderr}"
     );
+
+    // A policy the engine cannot read is refused by name; removing the role leaves none, and
+    // removing it again is a 404 naming it.
+    let bad = AwsRoleRequest {
+        arn: OTHER_REPO.into(),
+        policy: json!({"Statement": [{"Effect": "Allow", "Condition": {"StringEqualz": {}}}]}),
+    };
+    let err = control
+        .call::<calls::PutAwsRole>(&[], &NoQuery {}, &bad)
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains(OTHER_REPO), "{err}");
+    let list = control
+        .call::<calls::DeleteAwsRole>(&[ALLOW], &NoQuery {}, &NoBody {})
+        .await
+        .expect("removed");
+    assert!(list.roles.is_empty(), "{list:?}");
+    let err = control
+        .call::<calls::DeleteAwsRole>(&[ALLOW], &NoQuery {}, &NoBody {})
+        .await
+        .expect_err("already gone");
+    assert!(err.to_string().contains("no emulated role"), "{err}");
     instance.stop().await;
 }
