@@ -81,6 +81,10 @@ pub struct Config {
     /// Emulated AWS roles: role ARN to the trust policy file (`serve --aws-role ARN=FILE`),
     /// answered at the STS endpoint. Default: none.
     pub aws_roles: std::collections::BTreeMap<String, PathBuf>,
+    /// Emulated GCP workload identity providers: full resource name
+    /// (`projects/N/locations/global/workloadIdentityPools/P/providers/X`) to the provider file
+    /// (`serve --gcp-provider NAME=FILE`), answered at the GCP STS endpoint. Default: none.
+    pub gcp_providers: std::collections::BTreeMap<String, PathBuf>,
 }
 
 impl Default for Config {
@@ -101,6 +105,7 @@ impl Default for Config {
             allow_exec: false,
             control_plane: true,
             aws_roles: Default::default(),
+            gcp_providers: Default::default(),
         }
     }
 }

@@ -138,6 +138,15 @@ impl Instance {
             })?;
             state.exchanges.put_role_text(arn, &text)?;
         }
+        for (name, file) in &config.gcp_providers {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                Error::invalid(
+                    "gcp_providers",
+                    format!("provider {name}: cannot read {}: {e}", file.display()),
+                )
+            })?;
+            state.exchanges.put_gcp_provider_text(name, &text)?;
+        }
         let exchanges = state.exchanges.clone();
         let log = state.log.clone();
         let faults = state.faults.clone();
@@ -227,6 +236,11 @@ impl Instance {
     /// The emulated AWS STS endpoint (`AWS_ENDPOINT_URL_STS`).
     pub fn aws_sts_url(&self) -> String {
         crate::paths::aws_sts_url(&self.base_url)
+    }
+
+    /// The emulated GCP STS token URL (an external-account credential's `token_url`).
+    pub fn gcp_sts_url(&self) -> String {
+        crate::paths::gcp_sts_url(&self.base_url)
     }
 
     /// The TLS fault listeners' base URLs by fault name (empty unless `tls_faults`).

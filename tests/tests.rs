@@ -17,6 +17,7 @@ mod console;
 mod control_api;
 mod endurance;
 mod faults;
+mod gcp_sts;
 mod install;
 mod issuer_http;
 mod keys_and_verify;

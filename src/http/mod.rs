@@ -96,7 +96,11 @@ pub fn router(state: AppState) -> Router {
         .route(JWKS_ROUTE, get(oidc::jwks))
         // STS clients are relying-party-like: no control token, so not under the control prefix.
         .route(crate::paths::AWS_STS_PATH, sts.clone())
-        .route(crate::paths::AWS_STS_PATH.trim_end_matches('/'), sts);
+        .route(crate::paths::AWS_STS_PATH.trim_end_matches('/'), sts)
+        .route(
+            &format!("{}v1/token", crate::paths::GCP_STS_PATH),
+            axum::routing::post(exchange::gcp::token),
+        );
     app = if state.serving.control {
         app.nest(crate::paths::CONTROL_PREFIX, control)
     } else {

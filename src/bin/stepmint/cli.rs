@@ -522,6 +522,9 @@ pub struct ServeArgs {
     /// Emulate the AWS role ARN with the trust policy in FILE at the STS endpoint (repeatable)
     #[arg(long = "aws-role", value_name = "ARN=FILE")]
     pub aws_roles: Vec<String>,
+    /// Emulate the GCP workload identity provider NAME (projects/N/locations/global/workloadIdentityPools/P/providers/X) from FILE at the GCP STS endpoint (repeatable)
+    #[arg(long = "gcp-provider", value_name = "NAME=FILE")]
+    pub gcp_providers: Vec<String>,
     /// Also serve on listeners with TLS faults (expired, wrong SAN, untrusted CA, TLS 1.2 only)
     #[arg(long)]
     pub tls_faults: bool,

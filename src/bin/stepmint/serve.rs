@@ -71,6 +71,17 @@ pub fn run(args: ServeArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
             .map_err(|e| common::Usage(format!("--aws-role: {e}")))?;
         config.aws_roles.insert(arn.to_string(), file.into());
     }
+    for g in &args.gcp_providers {
+        let Some((name, file)) = g.split_once('=') else {
+            return Err(common::Usage(format!(
+                "--gcp-provider {g}: expected projects/N/locations/global/workloadIdentityPools/P/providers/X=PROVIDER.json"
+            ))
+            .into());
+        };
+        stepmint::http::exchange::valid_provider_name(name)
+            .map_err(|e| common::Usage(format!("--gcp-provider: {e}")))?;
+        config.gcp_providers.insert(name.to_string(), file.into());
+    }
     for w in &args.workspaces {
         config.workspaces.push(WorkspaceSpec::parse(w)?);
     }
@@ -143,6 +154,8 @@ fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
             "console": instance.console_url(),
             "aws_sts": instance.aws_sts_url(),
             "aws_roles": instance.exchanges().roles().iter().map(|r| r.arn.clone()).collect::<Vec<_>>(),
+            "gcp_sts": instance.gcp_sts_url(),
+            "gcp_providers": instance.exchanges().gcp_providers(),
             "control_token_file": instance.issuer().data_dir().control_token(),
             "warnings": instance.warnings(),
         });
@@ -190,6 +203,10 @@ fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
         )?;
         for r in instance.exchanges().roles() {
             writeln!(out, "  role: {}", r.arn)?;
+        }
+        writeln!(out, "GCP STS (token_url): {}", instance.gcp_sts_url())?;
+        for p in instance.exchanges().gcp_providers() {
+            writeln!(out, "  provider: {p}")?;
         }
         let tls_faults = instance.tls_fault_urls();
         if !tls_faults.is_empty() {

@@ -8,8 +8,10 @@
 //! expiry included (with the relying party's own leeway, which is the evaluator's business).
 
 pub mod aws;
+pub mod gcp;
 mod roles;
 
 pub use roles::{
     AwsRole, Exchanges, Judged, MAX_ROLES, MAX_SESSIONS, Session, judge, parse_role_arn, random,
+    valid_provider_name,
 };

@@ -50,6 +50,7 @@ pub struct Session {
 #[derive(Debug, Default)]
 pub struct Exchanges {
     roles: RwLock<BTreeMap<String, AwsRole>>,
+    gcp: RwLock<BTreeMap<String, Document>>,
     sessions: Mutex<(u64, HashMap<String, Session>)>,
 }
 
@@ -107,6 +108,39 @@ impl Exchanges {
         self.roles
             .read()
             .map(|r| r.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Adds or replaces the GCP workload identity provider `name` (its full resource name,
+    /// `projects/N/locations/global/workloadIdentityPools/P/providers/X`) from its JSON `text`.
+    pub fn put_gcp_provider_text(&self, name: &str, text: &str) -> Result<()> {
+        valid_provider_name(name)?;
+        let doc = Document::parse(text, Some(Kind::Gcp))
+            .map_err(|e| Error::invalid("policy", format!("provider {name}: {e}")))?;
+        let mut all = self
+            .gcp
+            .write()
+            .map_err(|_| Error::invalid("providers", "the provider table is poisoned"))?;
+        if all.len() >= MAX_ROLES && !all.contains_key(name) {
+            return Err(Error::invalid(
+                "providers",
+                format!("at most {MAX_ROLES} providers"),
+            ));
+        }
+        all.insert(name.to_string(), doc);
+        Ok(())
+    }
+
+    /// The GCP provider named `name`.
+    pub fn gcp_provider(&self, name: &str) -> Option<Document> {
+        self.gcp.read().ok()?.get(name).cloned()
+    }
+
+    /// Every GCP provider's name.
+    pub fn gcp_providers(&self) -> Vec<String> {
+        self.gcp
+            .read()
+            .map(|r| r.keys().cloned().collect())
             .unwrap_or_default()
     }
 
@@ -171,6 +205,33 @@ pub fn parse_role_arn(arn: &str) -> Result<(String, String)> {
         return Err(bad());
     }
     Ok((account.to_string(), name.to_string()))
+}
+
+/// `projects/N/locations/global/workloadIdentityPools/P/providers/X`, as Google names one.
+pub fn valid_provider_name(name: &str) -> Result<()> {
+    let parts: Vec<&str> = name.split('/').collect();
+    let ok = parts.len() == 8
+        && parts[0] == "projects"
+        && parts[2] == "locations"
+        && parts[4] == "workloadIdentityPools"
+        && parts[6] == "providers"
+        && [1, 3, 5, 7].iter().all(|&i| {
+            !parts[i].is_empty()
+                && parts[i].len() <= 64
+                && parts[i]
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "provider",
+            format!(
+                "{name:?} is not a provider's resource name (projects/123456789/locations/global/workloadIdentityPools/POOL/providers/PROVIDER)"
+            ),
+        ))
+    }
 }
 
 /// A token verified and judged: the decision, and the claims when the signature held.
