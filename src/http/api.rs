@@ -338,6 +338,9 @@ pub fn typescript() -> String {
     c.visit::<Fault>();
     c.visit::<FaultList>();
     c.visit::<FaultsCleared>();
+    c.visit::<AwsRoleList>();
+    c.visit::<AwsRoleView>();
+    c.visit::<AwsRoleRequest>();
     c.visit::<IssuerStatus>();
     c.visit::<InspectRequest>();
     c.visit::<Inspection>();
