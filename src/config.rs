@@ -78,6 +78,13 @@ pub struct Config {
     /// Serve the control API and console at all. Default: true. `stepmint probe`'s own issuer
     /// turns it off: it serves the relying-party paths only, and records no `server.json`.
     pub control_plane: bool,
+    /// Emulated AWS roles: role ARN to the trust policy file (`serve --aws-role ARN=FILE`),
+    /// answered at the STS endpoint. Default: none.
+    pub aws_roles: std::collections::BTreeMap<String, PathBuf>,
+    /// Emulated GCP workload identity providers: full resource name
+    /// (`projects/N/locations/global/workloadIdentityPools/P/providers/X`) to the provider file
+    /// (`serve --gcp-provider NAME=FILE`), answered at the GCP STS endpoint. Default: none.
+    pub gcp_providers: std::collections::BTreeMap<String, PathBuf>,
 }
 
 impl Default for Config {
@@ -97,6 +104,8 @@ impl Default for Config {
             tls_faults: false,
             allow_exec: false,
             control_plane: true,
+            aws_roles: Default::default(),
+            gcp_providers: Default::default(),
         }
     }
 }

@@ -50,6 +50,9 @@ pub enum ErrorKind {
     /// No workspace with this slug is configured.
     #[error("unknown workspace `{0}`")]
     UnknownWorkspace(String),
+    /// No emulated role with this ARN.
+    #[error("no emulated role `{0}`")]
+    UnknownRole(String),
     /// The listening socket could not be bound.
     #[error("cannot listen on {addr}: {error}")]
     Bind {

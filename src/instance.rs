@@ -24,6 +24,7 @@ pub struct Instance {
     state: AppState,
     log: Arc<RequestLog>,
     faults: Arc<crate::faults::FaultTable>,
+    exchanges: Arc<crate::http::exchange::Exchanges>,
     tls_faults: Option<crate::tls_faults::TlsFaultListeners>,
     server: Server,
     control_token: Option<String>,
@@ -128,6 +129,25 @@ impl Instance {
                 allow_exec: config.allow_exec,
             },
         );
+        for (arn, file) in &config.aws_roles {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                Error::invalid(
+                    "aws_roles",
+                    format!("role {arn}: cannot read {}: {e}", file.display()),
+                )
+            })?;
+            state.exchanges.put_role_text(arn, &text)?;
+        }
+        for (name, file) in &config.gcp_providers {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                Error::invalid(
+                    "gcp_providers",
+                    format!("provider {name}: cannot read {}: {e}", file.display()),
+                )
+            })?;
+            state.exchanges.put_gcp_provider_text(name, &text)?;
+        }
+        let exchanges = state.exchanges.clone();
         let log = state.log.clone();
         let faults = state.faults.clone();
         let app = router(state.clone());
@@ -175,6 +195,7 @@ impl Instance {
             state,
             log,
             faults,
+            exchanges,
             tls_faults,
             server,
             control_token,
@@ -205,6 +226,21 @@ impl Instance {
     /// The injected faults.
     pub fn faults(&self) -> &Arc<crate::faults::FaultTable> {
         &self.faults
+    }
+
+    /// The emulated token exchanges' roles and sessions.
+    pub fn exchanges(&self) -> &Arc<crate::http::exchange::Exchanges> {
+        &self.exchanges
+    }
+
+    /// The emulated AWS STS endpoint (`AWS_ENDPOINT_URL_STS`).
+    pub fn aws_sts_url(&self) -> String {
+        crate::paths::aws_sts_url(&self.base_url)
+    }
+
+    /// The emulated GCP STS token URL (an external-account credential's `token_url`).
+    pub fn gcp_sts_url(&self) -> String {
+        crate::paths::gcp_sts_url(&self.base_url)
     }
 
     /// The TLS fault listeners' base URLs by fault name (empty unless `tls_faults`).

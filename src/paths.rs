@@ -10,6 +10,24 @@ pub const CONTROL_PREFIX: &str = "/_stepmint/v1";
 /// The web console's prefix (the built `ui/`, embedded).
 pub const CONSOLE_PREFIX: &str = "/_stepmint/ui";
 
+/// The emulated AWS STS endpoint (`AWS_ENDPOINT_URL_STS`), outside the control prefix: STS
+/// clients carry no control token.
+pub const AWS_STS_PATH: &str = "/_stepmint/aws/sts/";
+
+/// The emulated AWS STS URL of the server at `base`.
+pub fn aws_sts_url(base: &str) -> String {
+    format!("{}{AWS_STS_PATH}", trim_base(base))
+}
+
+/// The emulated GCP STS (`token_url` of an external-account credential is this + `v1/token`),
+/// outside the control prefix for the same reason.
+pub const GCP_STS_PATH: &str = "/_stepmint/gcp/sts/";
+
+/// The emulated GCP STS token URL of the server at `base`.
+pub fn gcp_sts_url(base: &str) -> String {
+    format!("{}{GCP_STS_PATH}v1/token", trim_base(base))
+}
+
 /// Axum route of a workspace's discovery document.
 pub const DISCOVERY_ROUTE: &str =
     "/2.0/workspaces/{slug}/pipelines-config/identity/oidc/.well-known/openid-configuration";

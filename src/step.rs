@@ -33,8 +33,10 @@ pub struct StepOptions {
     pub branch: Option<String>,
     /// Custom audiences.
     pub audiences: Vec<String>,
-    /// Write the token to a file and set `AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE`.
+    /// `AWS_ROLE_ARN` (the token always goes to `AWS_WEB_IDENTITY_TOKEN_FILE`).
     pub aws_role_arn: Option<String>,
+    /// `AWS_ENDPOINT_URL_STS`: a running server's emulated STS.
+    pub aws_sts_url: Option<String>,
     /// Where the step runs (git is asked about this directory).
     pub dir: PathBuf,
 }
@@ -173,23 +175,26 @@ pub fn prepare(
     for (k, v) in crate::trust::env_vars(ca, bundle) {
         vars.push((k.into(), v));
     }
-    let mut token_file = None;
+    // What the AWS SDKs' web-identity provider reads: the token in a file, always (an AWS pipe
+    // writes it the same way), the role when known, and STS when one is emulated.
+    let file = tempfile::Builder::new()
+        .prefix("stepmint-oidc-")
+        .suffix(".jwt")
+        .tempfile()
+        .map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
+    std::fs::write(file.path(), &token.token).map_err(|e| Error::io("write", file.path(), e))?;
+    vars.push((
+        "AWS_WEB_IDENTITY_TOKEN_FILE".into(),
+        file.path().display().to_string(),
+    ));
+    vars.push(("AWS_ROLE_SESSION_NAME".into(), format!("bitbucket-{build}")));
     if let Some(arn) = &opts.aws_role_arn {
-        let file = tempfile::Builder::new()
-            .prefix("stepmint-oidc-")
-            .suffix(".jwt")
-            .tempfile()
-            .map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
-        std::fs::write(file.path(), &token.token)
-            .map_err(|e| Error::io("write", file.path(), e))?;
         vars.push(("AWS_ROLE_ARN".into(), arn.clone()));
-        vars.push((
-            "AWS_WEB_IDENTITY_TOKEN_FILE".into(),
-            file.path().display().to_string(),
-        ));
-        vars.push(("AWS_ROLE_SESSION_NAME".into(), format!("bitbucket-{build}")));
-        token_file = Some(file.into_temp_path());
     }
+    if let Some(url) = &opts.aws_sts_url {
+        vars.push(("AWS_ENDPOINT_URL_STS".into(), url.clone()));
+    }
+    let token_file = Some(file.into_temp_path());
     Ok(StepEnv {
         vars,
         token,

@@ -4,10 +4,10 @@
 
 mod util;
 
-mod arb;
-
 mod api_types;
-
+mod arb;
+mod aws_clients;
+mod aws_sts;
 mod catalogue;
 mod cli;
 mod cli_docs;
@@ -17,6 +17,7 @@ mod console;
 mod control_api;
 mod endurance;
 mod faults;
+mod gcp_sts;
 mod install;
 mod issuer_http;
 mod keys_and_verify;

@@ -162,6 +162,39 @@ pub struct FaultList {
     pub faults: Vec<FaultEntry>,
 }
 
+/// `GET /aws/roles`, and what adding or removing a role answers: the emulated AWS roles and
+/// where the emulated STS answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AwsRoleList {
+    /// The emulated STS endpoint (`AWS_ENDPOINT_URL_STS`).
+    pub aws_sts: String,
+    /// Every role, by ARN.
+    pub roles: Vec<AwsRoleView>,
+}
+
+/// One emulated AWS role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AwsRoleView {
+    /// `arn:aws:iam::ACCOUNT:role/NAME`.
+    pub arn: String,
+    /// The account, from the ARN.
+    pub account: String,
+    /// The role's name, from the ARN.
+    pub name: String,
+    /// The trust policy, as given.
+    pub policy: serde_json::Value,
+}
+
+/// `PUT /aws/roles`: adds the role, or replaces its trust policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct AwsRoleRequest {
+    /// `arn:aws:iam::ACCOUNT:role/NAME`.
+    pub arn: String,
+    /// The trust policy (an IAM policy document).
+    pub policy: serde_json::Value,
+}
+
 /// `DELETE /faults...`: how many faults were cleared and what is left.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct FaultsCleared {
@@ -305,6 +338,9 @@ pub fn typescript() -> String {
     c.visit::<Fault>();
     c.visit::<FaultList>();
     c.visit::<FaultsCleared>();
+    c.visit::<AwsRoleList>();
+    c.visit::<AwsRoleView>();
+    c.visit::<AwsRoleRequest>();
     c.visit::<IssuerStatus>();
     c.visit::<InspectRequest>();
     c.visit::<Inspection>();

@@ -12,10 +12,11 @@ use crate::policy::CheckReport;
 use crate::policy_check::CheckText;
 
 use super::api::{
-    AddKeyRequest, CaseList, Fault, FaultList, FaultsCleared, Health, HistoryList, InspectRequest,
-    Inspection, IssuerStatus, KeyAdded, KeyList, KeyRetired, MintedToken, RecipeRequest,
-    RecipeText, RequestsPage, RotateRequest, Rotation, ScreenReport, ScreenRequest, StepRequest,
-    TrustLines, Verification, VerifyRequest, WorkspaceDetails, WorkspaceList,
+    AddKeyRequest, AwsRoleList, AwsRoleRequest, CaseList, Fault, FaultList, FaultsCleared, Health,
+    HistoryList, InspectRequest, Inspection, IssuerStatus, KeyAdded, KeyList, KeyRetired,
+    MintedToken, RecipeRequest, RecipeText, RequestsPage, RotateRequest, Rotation, ScreenReport,
+    ScreenRequest, StepRequest, TrustLines, Verification, VerifyRequest, WorkspaceDetails,
+    WorkspaceList,
 };
 
 /// How a call's reply comes.
@@ -209,6 +210,18 @@ pub struct SetFault;
 #[derive(Debug, Clone, Copy)]
 pub struct ClearFault;
 
+/// The emulated AWS roles.
+#[derive(Debug, Clone, Copy)]
+pub struct AwsRoles;
+
+/// Adds or replaces an emulated AWS role.
+#[derive(Debug, Clone, Copy)]
+pub struct PutAwsRole;
+
+/// Removes an emulated AWS role.
+#[derive(Debug, Clone, Copy)]
+pub struct DeleteAwsRole;
+
 /// The hostile catalogue.
 #[derive(Debug, Clone, Copy)]
 pub struct Cases;
@@ -246,6 +259,9 @@ calls! {
     ClearWorkspaceFaults "clearWorkspaceFaults" DELETE "/faults/{slug}", NoQuery, NoBody => FaultsCleared;
     SetFault "setFault" PUT "/faults/{slug}/{endpoint}", NoQuery, Fault => FaultList;
     ClearFault "clearFault" DELETE "/faults/{slug}/{endpoint}", NoQuery, NoBody => FaultsCleared;
+    AwsRoles "awsRoles" GET "/aws/roles", NoQuery, NoBody => AwsRoleList;
+    PutAwsRole "putAwsRole" PUT "/aws/roles", NoQuery, AwsRoleRequest => AwsRoleList;
+    DeleteAwsRole "deleteAwsRole" DELETE "/aws/roles/{arn}", NoQuery, NoBody => AwsRoleList;
     Cases "cases" GET "/cases", NoQuery, NoBody => CaseList;
     Verify "verify" POST "/verify", NoQuery, VerifyRequest => Verification;
     PolicyCheck "policyCheck" POST "/policies/check", NoQuery, CheckText => CheckReport;

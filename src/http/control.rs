@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::api::{
-    AddKeyRequest, CaseList, FaultList, FaultsCleared, Health, KeyAdded, KeyList, KeyRetired,
-    RequestsPage, RotateRequest, Rotation, Verification, VerifyRequest, WorkspaceDetails,
-    WorkspaceList,
+    AddKeyRequest, AwsRoleList, AwsRoleRequest, CaseList, FaultList, FaultsCleared, Health,
+    KeyAdded, KeyList, KeyRetired, RequestsPage, RotateRequest, Rotation, Verification,
+    VerifyRequest, WorkspaceDetails, WorkspaceList,
 };
 use super::body::{ApiJson, ApiQuery};
 use super::error::ApiError;
@@ -223,4 +223,25 @@ pub async fn clear_all_faults(
     State(state): State<AppState>,
 ) -> Result<Json<FaultsCleared>, ApiError> {
     Ok(Json(service::clear_faults(&state, None, None)?))
+}
+
+/// `GET /_stepmint/v1/aws/roles`: the emulated AWS roles and the STS endpoint.
+pub async fn aws_roles(State(state): State<AppState>) -> Json<AwsRoleList> {
+    Json(service::aws_roles(&state))
+}
+
+/// `PUT /_stepmint/v1/aws/roles`: adds the role or replaces its trust policy.
+pub async fn put_aws_role(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<AwsRoleRequest>,
+) -> Result<Json<AwsRoleList>, ApiError> {
+    Ok(Json(service::put_aws_role(&state, &req.arn, &req.policy)?))
+}
+
+/// `DELETE /_stepmint/v1/aws/roles/{arn}`
+pub async fn delete_aws_role(
+    State(state): State<AppState>,
+    Path(arn): Path<String>,
+) -> Result<Json<AwsRoleList>, ApiError> {
+    Ok(Json(service::delete_aws_role(&state, &arn)?))
 }

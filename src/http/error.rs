@@ -35,6 +35,11 @@ struct Body<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct ForAPerson;
 
+/// Marks an error answer in another protocol's own shape (AWS STS's XML): the guard passes it
+/// on as it is, since the clients of that protocol parse only their own error documents.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnShape;
+
 /// Internal error text, attached to the response for the request log only.
 #[derive(Debug, Clone)]
 pub struct InternalDetail(pub String);
@@ -79,6 +84,12 @@ impl From<Error> for ApiError {
                 format!("unknown workspace `{slug}`"),
             )
             .with_field("workspace"),
+            ErrorKind::UnknownRole(arn) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_role",
+                format!("no emulated role `{arn}`"),
+            )
+            .with_field("arn"),
             _ => ApiError {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 code: "internal",

@@ -4,7 +4,8 @@
 //! reads heads of up to 256 KiB so that both get an answer rather than a closed socket); a body is refused when its declared
 //! length is over the limit (413), read whole within a time limit (408) so a client trickling
 //! it cannot hold a worker, and handed on buffered; and an error answer that is not JSON (an
-//! extractor's plain-text rejection, a path that is not UTF-8) is rewritten as JSON. A refusal
+//! extractor's plain-text rejection, a path that is not UTF-8) is rewritten as JSON, except under
+//! the emulated AWS STS endpoint, whose clients parse only STS's XML errors. A refusal
 //! sent before the body is read first drains a small one (up to [`DRAIN_MAX`] within
 //! [`DRAIN_TIME`]), so HTTP/2 clients see the answer instead of a reset stream. Every answer of
 //! the control plane and the console, refusals included, carries the headers that keep browsers
@@ -24,8 +25,10 @@ use axum::response::{IntoResponse, Response};
 use super::access::{self, Access};
 use super::body::MAX_BODY;
 use super::browser::Surface;
-use super::error::{ApiError, ForAPerson};
+use super::error::{ApiError, ForAPerson, OwnShape};
+use super::exchange::aws;
 use super::reqlog::{Pending, RequestLog};
+use crate::paths::AWS_STS_PATH;
 
 /// The longest path and query accepted, in bytes: no route of ours comes near it.
 pub const MAX_URI: usize = 16 * 1024;
@@ -53,9 +56,13 @@ pub struct Edge {
 // clone per request, several per cent of the keep-alive JWKS path (scripts/bench).
 pub async fn guard(State(edge): State<Arc<Edge>>, request: Request, next: Next) -> Response {
     let pending = Pending::start(&request);
-    let surface = Surface::of(request.uri().path());
+    let path = request.uri().path();
+    let surface = Surface::of(path);
+    let sts = path.starts_with(AWS_STS_PATH) || path == AWS_STS_PATH.trim_end_matches('/');
     let mut response = match admit(&edge.access, request).await {
+        Ok(request) if sts => aws::shaped(next.run(request).await).await,
         Ok(request) => json_errors(next.run(request).await).await,
+        Err(refused) if sts => aws::shaped(refused).await,
         Err(refused) => refused,
     };
     if let Some(surface) = surface {
@@ -252,7 +259,8 @@ async fn json_errors(response: Response) -> Response {
         .extensions()
         .get::<super::faults::AppliedFault>()
         .is_some();
-    let for_a_person = response.extensions().get::<ForAPerson>().is_some();
+    let for_a_person = response.extensions().get::<ForAPerson>().is_some()
+        || response.extensions().get::<OwnShape>().is_some();
     if !(status.is_client_error() || status.is_server_error())
         || is_json
         || injected

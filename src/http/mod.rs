@@ -12,6 +12,7 @@ mod client;
 mod console;
 mod control;
 mod error;
+pub mod exchange;
 mod faults;
 mod guard;
 mod live;
@@ -85,15 +86,26 @@ pub fn router(state: AppState) -> Router {
     control = at::<c::ClearWorkspaceFaults, _, _>(control, control::clear_workspace_faults);
     control = at::<c::SetFault, _, _>(control, control::set_fault);
     control = at::<c::ClearFault, _, _>(control, control::clear_fault);
+    control = at::<c::AwsRoles, _, _>(control, control::aws_roles);
+    control = at::<c::PutAwsRole, _, _>(control, control::put_aws_role);
+    control = at::<c::DeleteAwsRole, _, _>(control, control::delete_aws_role);
     control = at::<c::Cases, _, _>(control, control::cases);
     control = at::<c::Verify, _, _>(control, control::verify);
     control = at::<c::PolicyCheck, _, _>(control, policies::check);
     let control = control
         .route("/attacker/{slug}/jwks.json", get(control::attacker_jwks))
         .route("/attacker/{slug}/cert.pem", get(control::attacker_cert));
+    let sts = axum::routing::get(exchange::aws::sts).post(exchange::aws::sts);
     let mut app = Router::new()
         .route(DISCOVERY_ROUTE, get(oidc::discovery))
-        .route(JWKS_ROUTE, get(oidc::jwks));
+        .route(JWKS_ROUTE, get(oidc::jwks))
+        // STS clients are relying-party-like: no control token, so not under the control prefix.
+        .route(crate::paths::AWS_STS_PATH, sts.clone())
+        .route(crate::paths::AWS_STS_PATH.trim_end_matches('/'), sts)
+        .route(
+            &format!("{}v1/token", crate::paths::GCP_STS_PATH),
+            axum::routing::post(exchange::gcp::token),
+        );
     app = if state.serving.control {
         app.nest(crate::paths::CONTROL_PREFIX, control)
     } else {

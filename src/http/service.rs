@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use super::AppState;
 use super::api::{
-    FaultList, FaultsCleared, KeyAdded, KeyRetired, RequestsPage, Rotation, ServerView,
+    AwsRoleList, AwsRoleView, FaultList, FaultsCleared, KeyAdded, KeyRetired, RequestsPage,
+    Rotation, ServerView,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::faults::{Fault, FaultEndpoint};
@@ -202,6 +203,42 @@ pub fn clear_faults(
         cleared,
         faults: state.faults.list(),
     })
+}
+
+/// The emulated AWS roles and where the emulated STS answers.
+pub fn aws_roles(state: &AppState) -> AwsRoleList {
+    AwsRoleList {
+        aws_sts: crate::paths::aws_sts_url(state.issuer.public_url()),
+        roles: state
+            .exchanges
+            .roles()
+            .into_iter()
+            .map(|r| AwsRoleView {
+                arn: r.arn,
+                account: r.account,
+                name: r.name,
+                policy: r.policy,
+            })
+            .collect(),
+    }
+}
+
+/// Adds the emulated role `arn` with trust policy `policy`, or replaces its policy.
+pub fn put_aws_role(
+    state: &AppState,
+    arn: &str,
+    policy: &serde_json::Value,
+) -> Result<AwsRoleList> {
+    state.exchanges.put_role(arn, policy)?;
+    Ok(aws_roles(state))
+}
+
+/// Removes the emulated role `arn`; an unknown one is an error naming it.
+pub fn delete_aws_role(state: &AppState, arn: &str) -> Result<AwsRoleList> {
+    if !state.exchanges.delete_role(arn) {
+        return Err(ErrorKind::UnknownRole(arn.to_string()).into());
+    }
+    Ok(aws_roles(state))
 }
 
 /// Runs a probe for the Probe screen (the request already checked into `options`), reporting

@@ -52,6 +52,8 @@ pub struct Shared {
     /// Probes running in the server (bounded: each holds tokens, a relying party's answers
     /// and, for commands, processes).
     pub probes: Arc<tokio::sync::Semaphore>,
+    /// The emulated token exchanges' roles and the sessions they issued.
+    pub exchanges: Arc<super::exchange::Exchanges>,
 }
 
 /// How many probes a server runs at once; one more is answered 429.
@@ -106,6 +108,7 @@ impl AppState {
             history,
             serving,
             probes: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_PROBES)),
+            exchanges: Arc::default(),
         }))
     }
 }

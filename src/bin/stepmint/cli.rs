@@ -291,7 +291,7 @@ pub struct ProbeArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint run -- env | grep BITBUCKET_\n  stepmint run --env production --audience sts.amazonaws.com --aws-role-arn arn:aws:iam::123456789012:role/deploy -- ./deploy.sh\n  stepmint run --pipelines bitbucket-pipelines.yml --step 'Deploy to production' -- ./deploy.sh\n  stepmint run --pipelines bitbucket-pipelines.yml --step 'default[1].parallel[0]' -- ./lint.sh\n\nExit codes: the command's own, whatever it is; 127 when the command is not found and 126 when it\ncannot be run (as a shell says it); stepmint's own errors (before the command runs) exit 2\nfor usage, 1 otherwise."
+    after_help = "Examples:\n  stepmint run -- env | grep BITBUCKET_\n  stepmint run --env production --audience sts.amazonaws.com --aws-role-arn arn:aws:iam::123456789012:role/deploy -- ./deploy.sh\n  stepmint run --pipelines bitbucket-pipelines.yml --step 'Deploy to production' -- ./deploy.sh\n  stepmint run --step 'Deploy to production' -- aws sts get-caller-identity\n  stepmint run --pipelines bitbucket-pipelines.yml --step 'default[1].parallel[0]' -- ./lint.sh\n\nExit codes: the command's own, whatever it is; 127 when the command is not found and 126 when it\ncannot be run (as a shell says it); stepmint's own errors (before the command runs) exit 2\nfor usage, 1 otherwise."
 )]
 pub struct RunArgs {
     /// Workspace slug [default: the first configured workspace]
@@ -312,14 +312,14 @@ pub struct RunArgs {
     /// Extra audience (repeatable)
     #[arg(long = "audience", value_name = "AUD")]
     pub audiences: Vec<String>,
-    /// Write the token to a file and set AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE
+    /// AWS_ROLE_ARN [default: the running server's emulated role, when it has exactly one]
     #[arg(long, value_name = "ARN")]
     pub aws_role_arn: Option<String>,
-    /// Take the step's settings from this bitbucket-pipelines.yml (with --step)
+    /// Take the step's settings from this bitbucket-pipelines.yml [default with --step: ./bitbucket-pipelines.yml]
     #[arg(long, value_name = "FILE", requires = "step")]
     pub pipelines: Option<PathBuf>,
     /// The step's name in --pipelines
-    #[arg(long, value_name = "NAME", requires = "pipelines")]
+    #[arg(long, value_name = "NAME")]
     pub step: Option<String>,
     /// Base URL for `iss` [default: the running server's, else https://localhost:8443]
     #[arg(long, value_name = "URL")]
@@ -524,6 +524,12 @@ pub struct ServeArgs {
     /// Print one JSON object on stdout once listening, instead of the human summary
     #[arg(long)]
     pub json: bool,
+    /// Emulate the AWS role ARN with the trust policy in FILE at the STS endpoint (repeatable)
+    #[arg(long = "aws-role", value_name = "ARN=FILE")]
+    pub aws_roles: Vec<String>,
+    /// Emulate the GCP workload identity provider NAME (projects/N/locations/global/workloadIdentityPools/P/providers/X) from FILE at the GCP STS endpoint (repeatable)
+    #[arg(long = "gcp-provider", value_name = "NAME=FILE")]
+    pub gcp_providers: Vec<String>,
     /// Also serve on listeners with TLS faults (expired, wrong SAN, untrusted CA, TLS 1.2 only)
     #[arg(long)]
     pub tls_faults: bool,

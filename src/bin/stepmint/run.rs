@@ -3,6 +3,7 @@
 use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
+use stepmint::http::calls::{self, NoBody, NoQuery};
 use stepmint::step::{self, StepOptions};
 use stepmint::{ControlClient, DataDir, Issuer, IssuerOptions, LocalCa, pipelines};
 
@@ -20,9 +21,15 @@ pub fn run(args: RunArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         branch: args.branch.clone(),
         audiences: args.audiences.clone(),
         aws_role_arn: args.aws_role_arn.clone(),
+        aws_sts_url: None,
         dir: std::env::current_dir().context("the current directory")?,
     };
-    if let (Some(file), Some(name)) = (&args.pipelines, &args.step) {
+    if let Some(name) = &args.step {
+        let file = args
+            .pipelines
+            .clone()
+            .unwrap_or_else(|| "bitbucket-pipelines.yml".into());
+        let file = &file;
         let (steps, warnings) = pipelines::parse_file_checked(file)?;
         for w in &warnings {
             note(&format!("warning: {}: {w}", file.display()));
@@ -75,22 +82,28 @@ pub fn run(args: RunArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    if runtime
-        .block_on(ControlClient::find_running(&data))?
-        .is_none()
-    {
-        note(&format!(
+    match runtime.block_on(ControlClient::find_running(&data))? {
+        Some(client) => runtime.block_on(aws_settings(&client, &mut opts)),
+        None => note(&format!(
             "note: no `stepmint serve` is running on {}; relying parties cannot fetch its keys",
             dir.display()
-        ));
+        )),
     }
-    let env = step::prepare(
+    let mut env = step::prepare(
         &issuer,
         &opts,
         &common::ids(&args.time),
         &data.ca_cert(),
         &bundle,
     )?;
+    // The AWS CLI and SDKs refuse to sign without a region; STS's is any.
+    let has_region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .any(|k| std::env::var_os(k).is_some());
+    if opts.aws_sts_url.is_some() && !has_region {
+        env.vars
+            .push(("AWS_DEFAULT_REGION".into(), "us-east-1".into()));
+    }
     let (program, rest) = args.command.split_first().context("no command given")?;
     let status = match Command::new(program)
         .args(rest)
@@ -114,6 +127,35 @@ pub fn run(args: RunArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
     };
     drop(env);
     Ok(ExitCode::from(exit_code(&status)))
+}
+
+/// Points the AWS SDKs at the running server's emulated STS, and at its role when it has
+/// exactly one and none was named.
+async fn aws_settings(client: &ControlClient, opts: &mut StepOptions) {
+    let list = match client
+        .call::<calls::AwsRoles>(&[], &NoQuery {}, &NoBody {})
+        .await
+    {
+        Ok(list) => list,
+        Err(e) => {
+            note(&format!(
+                "note: the running server lists no AWS roles ({e}); AWS_ENDPOINT_URL_STS is not set"
+            ));
+            return;
+        }
+    };
+    opts.aws_sts_url = Some(list.aws_sts);
+    if opts.aws_role_arn.is_some() {
+        return;
+    }
+    match list.roles.as_slice() {
+        [] => {}
+        [only] => opts.aws_role_arn = Some(only.arn.clone()),
+        several => note(&format!(
+            "note: the server emulates {} AWS roles; --aws-role-arn chooses the step's (AWS_ROLE_ARN is not set)",
+            several.len()
+        )),
+    }
 }
 
 fn exit_code(status: &std::process::ExitStatus) -> u8 {

@@ -61,6 +61,27 @@ pub fn run(args: ServeArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         .as_deref()
         .map(stepmint::scenario::Scenario::from_file)
         .transpose()?;
+    for r in &args.aws_roles {
+        let Some((arn, file)) = r.split_once('=') else {
+            return Err(
+                common::Usage(format!("--aws-role {r}: expected ARN=TRUST_POLICY.json")).into(),
+            );
+        };
+        stepmint::http::exchange::parse_role_arn(arn)
+            .map_err(|e| common::Usage(format!("--aws-role: {e}")))?;
+        config.aws_roles.insert(arn.to_string(), file.into());
+    }
+    for g in &args.gcp_providers {
+        let Some((name, file)) = g.split_once('=') else {
+            return Err(common::Usage(format!(
+                "--gcp-provider {g}: expected projects/N/locations/global/workloadIdentityPools/P/providers/X=PROVIDER.json"
+            ))
+            .into());
+        };
+        stepmint::http::exchange::valid_provider_name(name)
+            .map_err(|e| common::Usage(format!("--gcp-provider: {e}")))?;
+        config.gcp_providers.insert(name.to_string(), file.into());
+    }
     for w in &args.workspaces {
         config.workspaces.push(WorkspaceSpec::parse(w)?);
     }
@@ -131,6 +152,10 @@ fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
             "workspaces": workspaces,
             "tls_faults": instance.tls_fault_urls(),
             "console": instance.console_url(),
+            "aws_sts": instance.aws_sts_url(),
+            "aws_roles": instance.exchanges().roles().iter().map(|r| r.arn.clone()).collect::<Vec<_>>(),
+            "gcp_sts": instance.gcp_sts_url(),
+            "gcp_providers": instance.exchanges().gcp_providers(),
             "control_token_file": instance.issuer().data_dir().control_token(),
             "warnings": instance.warnings(),
         });
@@ -170,6 +195,18 @@ fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
             writeln!(out, "  issuer:    {}", w.issuer)?;
             writeln!(out, "  discovery: {}", w.discovery)?;
             writeln!(out, "  jwks:      {}", w.jwks_uri)?;
+        }
+        writeln!(
+            out,
+            "\nAWS STS (AWS_ENDPOINT_URL_STS): {}",
+            instance.aws_sts_url()
+        )?;
+        for r in instance.exchanges().roles() {
+            writeln!(out, "  role: {}", r.arn)?;
+        }
+        writeln!(out, "GCP STS (token_url): {}", instance.gcp_sts_url())?;
+        for p in instance.exchanges().gcp_providers() {
+            writeln!(out, "  provider: {p}")?;
         }
         let tls_faults = instance.tls_fault_urls();
         if !tls_faults.is_empty() {

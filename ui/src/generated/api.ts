@@ -27,6 +27,9 @@ export const CALLS = {
   clearWorkspaceFaults: { method: "DELETE", path: "/faults/{slug}", answer: "json" },
   setFault: { method: "PUT", path: "/faults/{slug}/{endpoint}", answer: "json" },
   clearFault: { method: "DELETE", path: "/faults/{slug}/{endpoint}", answer: "json" },
+  awsRoles: { method: "GET", path: "/aws/roles", answer: "json" },
+  putAwsRole: { method: "PUT", path: "/aws/roles", answer: "json" },
+  deleteAwsRole: { method: "DELETE", path: "/aws/roles/{arn}", answer: "json" },
   cases: { method: "GET", path: "/cases", answer: "json" },
   verify: { method: "POST", path: "/verify", answer: "json" },
   policyCheck: { method: "POST", path: "/policies/check", answer: "json" },
@@ -57,6 +60,9 @@ export type Calls = {
   clearWorkspaceFaults: { query: NoQuery, body: NoBody, reply: FaultsCleared },
   setFault: { query: NoQuery, body: Fault, reply: FaultList },
   clearFault: { query: NoQuery, body: NoBody, reply: FaultsCleared },
+  awsRoles: { query: NoQuery, body: NoBody, reply: AwsRoleList },
+  putAwsRole: { query: NoQuery, body: AwsRoleRequest, reply: AwsRoleList },
+  deleteAwsRole: { query: NoQuery, body: NoBody, reply: AwsRoleList },
   cases: { query: NoQuery, body: NoBody, reply: CaseList },
   verify: { query: NoQuery, body: VerifyRequest, reply: Verification },
   policyCheck: { query: NoQuery, body: PolicyCheckRequest, reply: PolicyCheckReport },
@@ -75,6 +81,44 @@ staged: boolean,
  * For a staged key: publish it this many seconds from now.
  */
 publish_in?: number | null, };
+
+export type AwsRoleList = { 
+/**
+ * The emulated STS endpoint (`AWS_ENDPOINT_URL_STS`).
+ */
+aws_sts: string, 
+/**
+ * Every role, by ARN.
+ */
+roles: Array<AwsRoleView>, };
+
+export type AwsRoleRequest = { 
+/**
+ * `arn:aws:iam::ACCOUNT:role/NAME`.
+ */
+arn: string, 
+/**
+ * The trust policy (an IAM policy document).
+ */
+policy: JsonValue, };
+
+export type AwsRoleView = { 
+/**
+ * `arn:aws:iam::ACCOUNT:role/NAME`.
+ */
+arn: string, 
+/**
+ * The account, from the ARN.
+ */
+account: string, 
+/**
+ * The role's name, from the ARN.
+ */
+name: string, 
+/**
+ * The trust policy, as given.
+ */
+policy: JsonValue, };
 
 export type CaseList = { 
 /**
