@@ -32,6 +32,7 @@ mod probe_cli;
 mod probe_families;
 mod probe_policy;
 mod probe_reach;
+mod probe_reproduce;
 mod properties;
 mod refname;
 mod relying_parties;
