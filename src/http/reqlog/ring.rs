@@ -257,11 +257,15 @@ mod tests {
         // The newest page: the last records, oldest first, and how many older were cut.
         let (tail, cut) = log.newest(0, 3, true);
         let ids: Vec<u64> = tail.iter().map(|r| r.id).collect();
-        let all_ids: Vec<u64> = log.since(0, 100_000, true).iter().map(|r| r.id).collect();
-        assert_eq!(ids, all_ids[all_ids.len() - 3..]);
-        assert_eq!(cut, all_ids.len() - 3);
-        assert_eq!(log.newest(0, 100_000, true).1, 0);
-        assert_eq!(log.count_after(all_ids[2], true), all_ids.len() - 3);
+        let last = LOG_CAPACITY as u64;
+        assert_eq!(ids, [last - 2, last - 1, last]);
+        assert_eq!(cut, LOG_CAPACITY - 3);
+        // Still at most a page.
+        let (tail, cut) = log.newest(0, 100_000, true);
+        assert_eq!((tail.len(), cut), (MAX_PAGE, LOG_CAPACITY - MAX_PAGE));
+        assert_eq!(tail.last().map(|r| r.id), Some(last));
+        assert_eq!(log.newest(last - 3, 100_000, true).1, 0);
+        assert_eq!(log.count_after(3, true), LOG_CAPACITY - 3);
     }
 
     #[test]
