@@ -78,6 +78,14 @@ pub enum ErrorKind {
     /// A server or network operation failed.
     #[error("{0}")]
     Server(String),
+    /// An outside program Stepmint drives is missing or failed (`certutil`, say).
+    #[error("{tool}: {message}")]
+    Tool {
+        /// The program.
+        tool: String,
+        /// What happened, and the fix.
+        message: String,
+    },
 }
 
 impl Error {

@@ -81,6 +81,18 @@ impl History {
         Ok(entry)
     }
 
+    /// Records `minted`, or, when the history cannot be written (a full disk, a history file
+    /// that is not a file), says so in its `warning`: a token already minted is never lost
+    /// because its record could not be kept.
+    pub fn keep(&self, minted: &mut MintedToken, workspace: &str, now: i64) {
+        if let Err(e) = self.append(minted, workspace, now) {
+            minted.warning = Some(format!(
+                "minted, but not kept in the history ({}): {e}",
+                self.path().display()
+            ));
+        }
+    }
+
     /// Forgets everything.
     pub fn clear(&self) -> Result<()> {
         let _lock = self.data.lock()?;
@@ -103,6 +115,7 @@ mod tests {
             claims: json!({ "sub": sub }),
             case: None,
             notes: vec![],
+            warning: None,
         };
         for i in 0..HISTORY_LIMIT + 3 {
             h.append(&minted(&i.to_string()), "acme", i as i64).unwrap();
@@ -115,5 +128,27 @@ mod tests {
         assert!(all[0].id > all[1].id);
         h.clear().unwrap();
         assert!(h.list().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_history_that_cannot_be_written_leaves_the_token_with_a_warning() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = DataDir::open(tmp.path()).unwrap();
+        // A directory where the file should be: neither read nor replaced.
+        std::fs::create_dir(data.history_file()).unwrap();
+        let h = History::new(data);
+        let mut minted = MintedToken {
+            token: "t".into(),
+            header: json!({}),
+            claims: json!({ "sub": "s" }),
+            case: None,
+            notes: vec![],
+            warning: None,
+        };
+        h.keep(&mut minted, "acme", 1);
+        assert_eq!(minted.token, "t");
+        let warning = minted.warning.unwrap();
+        assert!(warning.contains("not kept in the history"), "{warning}");
+        assert!(warning.contains("history.json"), "{warning}");
     }
 }

@@ -20,7 +20,7 @@ use crate::store::{self, ServerRecord};
 /// A running issuer.
 pub struct Instance {
     issuer: Arc<Issuer>,
-    /// What the handlers share; the desktop app's commands use it through [`crate::service`].
+    /// What the handlers share; the desktop app's commands use it through [`crate::http::service`].
     state: AppState,
     log: Arc<RequestLog>,
     faults: Arc<crate::faults::FaultTable>,
@@ -192,7 +192,7 @@ impl Instance {
         &self.issuer
     }
 
-    /// The state the server's handlers share: what [`crate::service`]'s operations take.
+    /// The state the server's handlers share: what [`crate::http::service`]'s operations take.
     pub fn state(&self) -> &AppState {
         &self.state
     }

@@ -35,6 +35,7 @@ mod inspect;
 mod instance;
 mod issuer;
 mod keys;
+pub mod nss;
 pub mod paths;
 pub mod pipelines;
 pub mod policy;
@@ -43,7 +44,6 @@ pub mod probe;
 pub mod refname;
 pub mod scenario;
 mod server;
-pub mod service;
 pub mod step;
 mod store;
 pub mod tls_faults;
@@ -72,7 +72,9 @@ pub use keys::{
 };
 pub use server::Server;
 pub use store::{DATA_DIR_ENV, DataDir, ServerRecord, write_atomic};
-pub use token::{MAX_AUDIENCE_LEN, MAX_AUDIENCES, StepIdentity, StepRequest, merge, step_claims};
+pub use token::{
+    MAX_AUDIENCE_LEN, MAX_AUDIENCES, Signer, StepIdentity, StepRequest, merge, step_claims,
+};
 pub use trust::{env_vars, shell_exports, write_bundle};
 pub use workspace::{
     DEFAULT_WORKSPACE, Workspace, WorkspaceSpec, braced, parse_uuid, validate_slug,

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use serde_json::{Value, json};
+use stepmint::Signer;
 use stepmint::hostile::{self, CATALOGUE, Outcome};
 use stepmint::{
     FixedClock, IdSource, Issuer, IssuerOptions, KeyAlg, KeyState, MintedToken, StepRequest,
@@ -399,7 +400,7 @@ fn raw_surgery_takes_text_and_signers() {
         .mint(&StepRequest {
             header_json: Some(r#"{"alg":"RS256","alg":"none","kid":"x"}"#.into()),
             payload_json: Some("{not json".into()),
-            sign_with: Some("none".into()),
+            sign_with: Some(Signer::None),
             ..Default::default()
         })
         .unwrap();
@@ -411,7 +412,7 @@ fn raw_surgery_takes_text_and_signers() {
 
     let es = issuer
         .mint(&StepRequest {
-            sign_with: Some("attacker-es256".into()),
+            sign_with: Some(Signer::AttackerEs256),
             ..Default::default()
         })
         .unwrap();
@@ -428,21 +429,27 @@ fn raw_surgery_takes_text_and_signers() {
 
     let hs = issuer
         .mint(&StepRequest {
-            sign_with: Some("hs256:secret".into()),
+            sign_with: Some(Signer::Hs256("secret".into())),
             ..Default::default()
         })
         .unwrap();
     assert_eq!(hs.header["alg"], "HS256");
 
-    for bad in ["nobody", "attacker-xyz", "kid:missing"] {
-        let err = issuer
-            .mint(&StepRequest {
-                sign_with: Some(bad.into()),
-                ..Default::default()
-            })
-            .unwrap_err();
+    // An unknown signer is refused where it is read (a flag, a JSON request, a recipe)...
+    for bad in ["nobody", "attacker-xyz", "kid:"] {
+        let err = bad.parse::<Signer>().unwrap_err();
         assert!(err.to_string().starts_with("sign_with:"), "{err}");
+        let err = serde_json::from_value::<StepRequest>(json!({ "sign_with": bad })).unwrap_err();
+        assert!(err.to_string().contains("is not a signer"), "{err}");
     }
+    // ...and a key the ring does not hold when the token is made.
+    let err = issuer
+        .mint(&StepRequest {
+            sign_with: Some(Signer::Kid("missing".into())),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert!(err.to_string().starts_with("sign_with:"), "{err}");
     let err = issuer
         .mint(&StepRequest {
             case: Some("no-such-case".into()),

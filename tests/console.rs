@@ -454,3 +454,84 @@ async fn call_json(
     };
     request.send().await.unwrap().json().await.unwrap()
 }
+
+/// What a browser is told about every answer of the console and the control plane: its own code
+/// only, never in a frame, never sniffed, no referrer (the console link carries the control token
+/// in its fragment). Refusals and errors carry them too; relying-party documents do not need them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_and_control_answers_forbid_framing_inline_code_and_sniffing() {
+    let (_dir, instance) = start(|_| {}).await;
+    let owner = util::owner(&instance);
+    let stranger = util::client(&util::ca_pem(&instance));
+    let origin = format!("https://localhost:{}", instance.local_addr().port());
+    let base = format!("{origin}/_stepmint/ui");
+    let mut console = vec![
+        format!("{base}/"),
+        format!("{base}/no-such-file.js"),
+        base.clone(),
+    ];
+    if stepmint::http::console_built() {
+        let page = util::get_text(&owner, format!("{base}/")).await;
+        for asset in page.split('"').filter(|s| s.starts_with("./assets/")) {
+            console.push(format!("{base}/{}", &asset[2..]));
+        }
+        // The built page needs nothing the policy forbids: no inline script or style.
+        let lower = page.to_ascii_lowercase();
+        assert!(!lower.contains(" style="), "an inline style attribute");
+        assert!(!lower.contains("<style"), "an inline stylesheet");
+        for script in lower.split("<script").skip(1) {
+            let tag = script.split('>').next().unwrap_or_default();
+            assert!(tag.contains(" src="), "an inline script: <script{tag}>");
+        }
+        assert!(
+            console.len() >= 5,
+            "the page's script and stylesheet: {console:?}"
+        );
+    }
+    let v1 = format!("{origin}/_stepmint/v1");
+    let control = [
+        (&owner, format!("{v1}/status"), 200),
+        (&owner, format!("{v1}/no-such-call"), 404),
+        (&stranger, format!("{v1}/status"), 401),
+    ];
+    let mut answers = Vec::new();
+    for url in &console {
+        answers.push((
+            url.clone(),
+            owner.get(url).send().await.unwrap(),
+            CONSOLE_DIRECTIVES,
+        ));
+    }
+    for (client, url, status) in control {
+        let r = client.get(&url).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), status, "{url}");
+        answers.push((url, r, API_DIRECTIVES));
+    }
+    for (url, r, directives) in &answers {
+        let h = r.headers();
+        let csp = h
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("{url}: no Content-Security-Policy"))
+            .to_str()
+            .unwrap();
+        for directive in *directives {
+            assert!(csp.contains(directive), "{url}: {directive} not in {csp}");
+        }
+        assert!(!csp.contains("unsafe-"), "{url}: {csp}");
+        assert!(!csp.contains('*'), "{url}: {csp}");
+        assert_eq!(h["x-frame-options"], "DENY", "{url}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{url}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{url}");
+    }
+    instance.stop().await;
+}
+
+const CONSOLE_DIRECTIVES: &[&str] = &[
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "connect-src 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+];
+const API_DIRECTIVES: &[&str] = &["default-src 'none'", "frame-ancestors 'none'"];

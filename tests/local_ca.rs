@@ -1,6 +1,7 @@
 //! The local CA and its data directory: name constraints that keep a stolen CA key from
 //! vouching for other hosts (checked by rustls/webpki and by OpenSSL), what happens to a CA made
-//! before them and to a later `--san` outside them, and data directories open to others.
+//! before them and to a later `--san` outside them, data directories open to others, and a real
+//! Chromium trusting the issuer once `ca install-browser` put the CA in its NSS database.
 
 use std::path::Path;
 use std::process::Command;
@@ -248,4 +249,104 @@ fn the_cli_refuses_a_data_dir_open_to_others() {
             .status
             .success()
     );
+}
+
+/// What headless Chromium shows of `url` with `home` as its HOME (where it finds
+/// `~/.pki/nssdb`): the page's DOM, or an error page or nothing when TLS is refused.
+fn chromium_dom(home: &Path, url: &str) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new("timeout")
+        .args([
+            "60",
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(["--no-first-run", "--dump-dom", url])
+        .env("HOME", home)
+        .output()
+        .expect("run chromium (scripts/test installs Debian's chromium)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_trusts_the_issuer_once_install_browser_adds_the_ca() {
+    let dir = util::data_dir();
+    let instance = util::start(dir.path(), &["acme"]).await;
+    let url = format!(
+        "{}/2.0/workspaces/acme/pipelines-config/identity/oidc/.well-known/openid-configuration",
+        instance.base_url()
+    );
+    let home = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let home_arg = home.path().to_str().unwrap();
+
+    // Before: Chromium refuses the certificate, so the discovery document never shows.
+    assert!(!chromium_dom(home.path(), &url).contains("jwks_uri"));
+
+    let out = util::run(&[
+        "--data-dir",
+        data,
+        "ca",
+        "install-browser",
+        "--home",
+        home_arg,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", util::text(&out));
+    let report = util::json(&out);
+    let nickname = report["nickname"].as_str().unwrap().to_string();
+    assert_eq!(report["databases"][0]["browser"], "chromium");
+    assert_eq!(report["databases"][0]["created"], true);
+    let nssdb = home.path().join(".pki/nssdb");
+    assert!(stepmint::nss::trusted(&nssdb, &nickname).unwrap());
+
+    let dom = chromium_dom(home.path(), &url);
+    assert!(
+        dom.contains("jwks_uri"),
+        "Chromium did not load the issuer: {dom}"
+    );
+
+    // Again: the same CA replaces itself rather than piling up.
+    let again = util::run(&[
+        "--data-dir",
+        data,
+        "ca",
+        "install-browser",
+        "--home",
+        home_arg,
+    ]);
+    assert!(again.status.success(), "{}", util::text(&again));
+    assert!(
+        util::text(&again).contains("trusted in"),
+        "{}",
+        util::text(&again)
+    );
+    let listed = Command::new("certutil")
+        .args(["-L", "-d"])
+        .arg(format!("sql:{}", nssdb.display()))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout)
+            .matches(&nickname)
+            .count(),
+        1
+    );
+
+    // Removing it takes the trust away again.
+    let out = util::run(&[
+        "--data-dir",
+        data,
+        "ca",
+        "install-browser",
+        "--home",
+        home_arg,
+        "--remove",
+    ]);
+    assert!(out.status.success(), "{}", util::text(&out));
+    assert!(!stepmint::nss::trusted(&nssdb, &nickname).unwrap());
+    assert!(!chromium_dom(home.path(), &url).contains("jwks_uri"));
 }

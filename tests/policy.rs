@@ -382,6 +382,14 @@ fn vault_login_rules() {
     assert!(allows(&vault(base.clone()), &c));
     let mut no_type = base.clone();
     no_type.as_object_mut().unwrap().remove("role_type");
+    let refused = Document::from_value(&json!({"role": no_type}), Some(Kind::Vault))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("allowed_redirect_uris") && refused.contains("role_type=jwt"),
+        "{refused}"
+    );
+    no_type["allowed_redirect_uris"] = json!(["http://127.0.0.1:8250/oidc/callback"]);
     let d = vault(no_type).evaluate(&Context::new(c.clone(), NOW));
     assert!(
         !d.allowed && d.reason.contains("oidc role_type"),

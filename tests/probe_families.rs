@@ -147,8 +147,9 @@ async fn each_structure_family_is_reached_within_the_budget() {
         let Some((found_by, first)) = first else {
             panic!("{what}: not found in 2000 tokens: {:#?}", f.findings);
         };
+        // `scripts/bench --families` reads these lines.
         eprintln!(
-            "{what}: first at generated token {first} ({})",
+            "family: {what}: first at generated token {first} ({})",
             found_by.as_str()
         );
         assert!(first < 2000);

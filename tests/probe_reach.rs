@@ -286,7 +286,10 @@ async fn fuzzing_alone_finds_relying_parties_that_trust_any_workspace() {
     .await;
     let (report, first) = any_workspace_findings(&instance, addr, &custom).await;
     let first = first.unwrap_or_else(|| panic!("{:#?}", report.fuzz));
-    eprintln!("any workspace by issuer: first found at generated token {first}");
+    // `scripts/bench --families` reads these lines.
+    eprintln!(
+        "family: another workspace's token trusted by its issuer (custom audience): first at generated token {first} (any_workspace)"
+    );
     assert!(!report.ok());
 
     // Any workspace's ARI as the audience (with any workspace's issuer): multi-tenant.
@@ -304,7 +307,9 @@ async fn fuzzing_alone_finds_relying_parties_that_trust_any_workspace() {
     .await;
     let (report, first) = any_workspace_findings(&instance, addr, &default).await;
     let first = first.unwrap_or_else(|| panic!("{:#?}", report.fuzz));
-    eprintln!("any workspace's ARI audience: first found at generated token {first}");
+    eprintln!(
+        "family: another workspace's ARI audience (and issuer) trusted: first at generated token {first} (any_workspace)"
+    );
     let f = report.fuzz.as_ref().unwrap();
     let worst = &f.findings[0];
     assert_eq!(

@@ -12,7 +12,9 @@ access tokens validated against a JWKS (https://github.com/OpenIDC/mod_auth_open
 `Require claim` lines inside `<RequireAll>`.
 
 DOCS-GAP: mod_auth_openidc checks neither `iss` nor `aud` of a bearer token unless told with
-`Require claim`: both are here, as a careful user following the docs adds them.
+`Require claim`: both are here, as a careful user following the docs adds them. With
+`RP_CONFIG=default`, the wiki's basic example instead: `Require valid-user` (any token whose
+signature a key of the JWKS verifies, and that has not expired).
 """
 import argparse
 import os
@@ -45,6 +47,13 @@ def main():
     if shutil.which("apache2") is None or not os.path.exists(f"{MODULES}/mod_auth_openidc.so"):
         sys.exit("apache2 and libapache2-mod-auth-openidc are not installed")
     port = args.port or free_port()
+    if os.environ.get("RP_CONFIG") == "default":
+        authz = "  Require valid-user"
+    else:
+        authz = f"""  <RequireAll>
+    Require claim iss:{args.issuer}
+    Require claim aud:{args.audience}
+  </RequireAll>"""
     work = tempfile.mkdtemp(prefix="stepmint-apache-")
     os.chmod(work, 0o755)
     # The worker user must read the CA; the data directory keeps its copy private.
@@ -82,10 +91,7 @@ OIDCCABundlePath {ca}
 OIDCOAuthSSLValidateServer On
 <Location />
   AuthType oauth20
-  <RequireAll>
-    Require claim iss:{args.issuer}
-    Require claim aud:{args.audience}
-  </RequireAll>
+{authz}
 </Location>
 """)
     env = dict(os.environ, APACHE_RUN_DIR=work, APACHE_LOCK_DIR=work, APACHE_LOG_DIR=work)

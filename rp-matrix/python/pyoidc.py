@@ -31,6 +31,13 @@ def make_verifier(cfg: rpcommon.Config):
         settings=OicClientSettings(verify_ssl=cfg.ca),
     )
     provider_info = client.provider_config(cfg.issuer)  # raises when `issuer` differs
+    # TLS for the JWKS too: for a jwks_uri containing `/localhost:` (or `/localhost/`), KeyJar.add
+    # gives the KeyBundle verify_ssl=False whatever the settings say (oic/utils/keyio.py). The
+    # matrix serves its issuer as 127.0.0.1 for that reason; refuse to start rather than be
+    # measured with the JWKS fetched unchecked again.
+    bundles = client.keyjar.issuer_keys.get(provider_info["issuer"], [])
+    if not bundles or any(kb.verify_ssl != cfg.ca for kb in bundles):
+        raise SystemExit(f"the issuer's key bundles do not verify TLS against --ca: {[kb.verify_ssl for kb in bundles]}")
     algs = client.sign_enc_algs("id_token")  # {"sign": "RS256"} (pyoidc's default for ID Tokens)
 
     def verify(token: str):

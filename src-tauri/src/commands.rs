@@ -1,11 +1,11 @@
-//! The commands the front end invokes. Each is one call into the core (`stepmint::service`, the
+//! The commands the front end invokes. Each is one call into the core (`stepmint::http::service`, the
 //! same operations the console's HTTP handlers call); errors reach the UI as readable strings.
 
 use stepmint::api::{
     FaultList, FaultsCleared, IssuerStatus, KeyView, ListenSettings, RequestsPage,
 };
 use stepmint::hostile::{self, CaseSummary};
-use stepmint::service;
+use stepmint::http::service;
 use stepmint::{HistoryEntry, KeyAlg, MintedToken, StepRequest, WorkspaceSpec};
 use tauri::State;
 
@@ -247,6 +247,17 @@ pub async fn inspect(
     };
     let server = desktop.server().await?;
     service::inspect(&server, workspace.as_deref(), &token, &overrides).map_err(err)
+}
+
+/// `policy check` on a pasted policy (and pipelines text): the Policies screen's report, the
+/// same as the console's `POST /policies/check`.
+#[tauri::command]
+pub async fn policy_check(
+    desktop: State<'_, Desktop>,
+    request: stepmint::policy_check::CheckText,
+) -> CmdResult<stepmint::policy::CheckReport> {
+    let server = desktop.server().await?;
+    service::policy_check(&server, request).await.map_err(err)
 }
 
 /// Relying-party requests after `since`.

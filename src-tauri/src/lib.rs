@@ -30,6 +30,7 @@ pub fn builder<R: tauri::Runtime>(
             commands::cases,
             commands::mint,
             commands::inspect,
+            commands::policy_check,
             commands::requests,
             commands::history,
             commands::clear_history,

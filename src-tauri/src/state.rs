@@ -146,7 +146,7 @@ impl Desktop {
         }
     }
 
-    /// The running server's shared state (what `stepmint::service` takes), or why there is none.
+    /// The running server's shared state (what `stepmint::http::service` takes), or why there is none.
     pub async fn server(&self) -> Result<stepmint::http::AppState, String> {
         self.with_instance(|i| i.state().clone()).await
     }

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::boundary::identity::{Shape, unbraced, upper};
 use super::boundary::{BEYOND, BoundaryCase, boundary_cases, lifetime};
-use crate::token::{Edit, EncodingEdit};
+use crate::token::{Edit, EncodingEdit, Signer};
 use crate::validate::Policy;
 
 /// A small, fast, seedable generator (SplitMix64): the same seed, the same sequence on every
@@ -217,19 +217,19 @@ impl Mutator {
     }
 
     fn signer_mutation(&mut self) -> Vec<Edit> {
-        let sign = |with: &str| Edit::Sign { with: with.into() };
+        let sign = |with: Signer| Edit::Sign { with };
         let alg = |a: &str| Edit::SetHeader {
             name: "alg".into(),
             value: a.into(),
         };
         match self.rng.below(7) {
-            0 => vec![sign("none")],
-            1 => vec![sign("none"), alg("none")],
-            2 => vec![sign("attacker-rs256")],
-            3 => vec![sign("hs256-public-pem"), alg("HS256")],
-            4 => vec![sign("hs256-public-der"), alg("HS256")],
-            5 => vec![sign("ps256"), alg("PS256")],
-            _ => vec![sign("hs256:secret"), alg("HS256")],
+            0 => vec![sign(Signer::None)],
+            1 => vec![sign(Signer::None), alg("none")],
+            2 => vec![sign(Signer::AttackerRs256)],
+            3 => vec![sign(Signer::Hs256PublicPem), alg("HS256")],
+            4 => vec![sign(Signer::Hs256PublicDer), alg("HS256")],
+            5 => vec![sign(Signer::Ps256), alg("PS256")],
+            _ => vec![sign(Signer::Hs256("secret".into())), alg("HS256")],
         }
     }
 }

@@ -24,11 +24,12 @@ pub mod reach;
 pub mod recipe;
 mod recipe_files;
 mod recipe_step;
+mod signing;
 mod summary;
 
 use serde_json::Map;
 
-pub use crate::token::{Edit, EncodingEdit};
+pub use crate::token::{Edit, EncodingEdit, Signer};
 pub use armory::{Armory, Genuine};
 pub use attacker::AttackerKeys;
 pub use cases::{CATALOGUE, Case, find};
@@ -40,10 +41,10 @@ pub use recipe_files::{MAX_RECIPE_DIR_LEN, MAX_RECIPE_LEN, RecipeDir, Skipped};
 pub use summary::{markdown_table, summaries};
 
 use crate::error::{Error, Result};
-use crate::keys::SigningKey;
 use crate::token::{self, StepRequest};
 use ctx::Ctx;
 use forge::Sig;
+use signing::Material;
 
 /// Makes the crafted token `req` asks for (a case, or raw surgery) from the genuine one. The
 /// material a case needs is asked of `armory` first; then the builder runs on plain data.
@@ -120,47 +121,9 @@ pub fn build_case(armory: &dyn Armory, case: &Case, genuine: Genuine<'_>) -> Res
 /// Raw surgery: the header and payload as given (maps, or raw text), signed by the chosen
 /// signer, or not at all.
 fn surgery(armory: &dyn Armory, genuine: Genuine<'_>, req: &StepRequest) -> Result<Forged> {
-    let keys = &genuine.workspace.keys;
-    let attacker;
-    let staged;
-    let (signer, alg, kid): (Sig<'_>, &str, Option<String>) =
-        match req.sign_with.as_deref().unwrap_or("workspace") {
-            "workspace" => {
-                let k = keys.active();
-                (Sig::Key(k), k.alg().as_str(), Some(k.kid().to_string()))
-            }
-            "none" => (Sig::Empty, "none", None),
-            s if s.starts_with("attacker-") => {
-                attacker = armory.attacker()?;
-                let k: &SigningKey = match s {
-                    "attacker-rs256" => &attacker.rs256,
-                    "attacker-es256" => &attacker.es256,
-                    "attacker-eddsa" => &attacker.eddsa,
-                    other => return Err(bad_signer(other)),
-                };
-                (Sig::Key(k), k.alg().as_str(), Some(k.kid().to_string()))
-            }
-            s if s.starts_with("hs256:") => (
-                Sig::Hmac(s.as_bytes()["hs256:".len()..].to_vec()),
-                "HS256",
-                None,
-            ),
-            s if s.starts_with("kid:") => {
-                let kid = &s["kid:".len()..];
-                staged = keys.find(kid).map(|e| e.key.clone()).ok_or_else(|| {
-                    Error::invalid(
-                        "sign_with",
-                        format!("no key `{kid}` in workspace `{}`", genuine.workspace.slug),
-                    )
-                })?;
-                (
-                    Sig::Key(&staged),
-                    staged.alg().as_str(),
-                    Some(kid.to_string()),
-                )
-            }
-            other => return Err(bad_signer(other)),
-        };
+    let signer = req.sign_with.as_ref().unwrap_or(&Signer::Workspace);
+    let material = Material::of(signer, armory, genuine.workspace, "sign_with")?;
+    let (alg, kid) = material.declared();
     let mut header = Map::new();
     header.insert("alg".into(), alg.into());
     if let Some(kid) = kid {
@@ -179,16 +142,7 @@ fn surgery(armory: &dyn Armory, genuine: Genuine<'_>, req: &StepRequest) -> Resu
     let sig = if req.drop_signature {
         Sig::Empty
     } else {
-        signer
+        material.sig()
     };
     forge::raw(&header_bytes, &payload_bytes, &sig)
-}
-
-fn bad_signer(text: &str) -> Error {
-    Error::invalid(
-        "sign_with",
-        format!(
-            "`{text}` is not a signer (workspace, kid:KID, attacker-rs256, attacker-es256, attacker-eddsa, hs256:SECRET, none)"
-        ),
-    )
 }

@@ -21,13 +21,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::armory::{Armory, Genuine};
-use super::forge::{self, Forged, Sig};
+use super::forge::{self, Forged};
 use super::kinds::Outcome;
 pub use super::recipe_step::RecipeStep;
-use crate::encoding::{b64url, pem_encode};
+use super::signing::Material;
+use crate::encoding::b64url;
 use crate::error::{Error, Result};
-use crate::keys::SigningKey;
-use crate::token::{Edit, EncodingEdit};
+use crate::token::{Edit, EncodingEdit, Signer};
 
 /// A saved token recipe: edits to a genuine token, and what a strict relying party does with
 /// the result.
@@ -166,7 +166,7 @@ pub fn apply(armory: &dyn Armory, genuine: Genuine<'_>, edits: &[Edit]) -> Resul
     let mut claims = genuine.claims;
     let mut raw_header: Option<String> = None;
     let mut raw_payload: Option<String> = None;
-    let mut signer = "workspace".to_string();
+    let mut signer = &Signer::Workspace;
     let mut encodings = Vec::new();
     for edit in edits {
         match edit {
@@ -185,7 +185,7 @@ pub fn apply(armory: &dyn Armory, genuine: Genuine<'_>, edits: &[Edit]) -> Resul
             Edit::RemoveHeader { name } => {
                 header.shift_remove(name);
             }
-            Edit::Sign { with } => signer = with.clone(),
+            Edit::Sign { with } => signer = with,
             Edit::RawHeader { json } => raw_header = Some(json.clone()),
             Edit::RawPayload { json } => raw_payload = Some(json.clone()),
             Edit::Encoding { change } => encodings.push(*change),
@@ -199,40 +199,8 @@ pub fn apply(armory: &dyn Armory, genuine: Genuine<'_>, edits: &[Edit]) -> Resul
         Some(text) => text.into_bytes(),
         None => forge::json(&claims)?,
     };
-    let attacker;
-    let found;
-    let keys = &genuine.workspace.keys;
-    let sig = match signer.as_str() {
-        "workspace" => Sig::Key(keys.active()),
-        "none" => Sig::Empty,
-        "ps256" => Sig::Ps256(keys.active()),
-        "hs256-public-pem" => {
-            Sig::Hmac(pem_encode("PUBLIC KEY", &keys.active().public_spki_der()?).into_bytes())
-        }
-        "hs256-public-der" => Sig::Hmac(keys.active().public_spki_der()?),
-        s if s.starts_with("attacker-") => {
-            attacker = armory.attacker()?;
-            let k: &SigningKey = match s {
-                "attacker-rs256" => &attacker.rs256,
-                "attacker-es256" => &attacker.es256,
-                "attacker-eddsa" => &attacker.eddsa,
-                other => return Err(bad_signer(other)),
-            };
-            Sig::Key(k)
-        }
-        s if s.starts_with("hs256:") => Sig::Hmac(s.as_bytes()["hs256:".len()..].to_vec()),
-        s if s.starts_with("kid:") => {
-            let kid = &s["kid:".len()..];
-            found = keys.find(kid).map(|e| e.key.clone()).ok_or_else(|| {
-                Error::invalid(
-                    "edits",
-                    format!("no key `{kid}` in workspace `{}`", genuine.workspace.slug),
-                )
-            })?;
-            Sig::Key(&found)
-        }
-        other => return Err(bad_signer(other)),
-    };
+    let material = Material::of(signer, armory, genuine.workspace, "edits")?;
+    let sig = material.sig();
     let pad = encodings.contains(&EncodingEdit::Pad);
     let part = |bytes: &[u8]| {
         let s = b64url(bytes);
@@ -304,15 +272,6 @@ fn non_canonical(text: &str) -> String {
     out
 }
 
-fn bad_signer(text: &str) -> Error {
-    Error::invalid(
-        "edits",
-        format!(
-            "`{text}` is not a signer (workspace, none, ps256, attacker-rs256, attacker-es256, attacker-eddsa, hs256:SECRET, hs256-public-pem, hs256-public-der, kid:KID)"
-        ),
-    )
-}
-
 /// The genuine claims with `edits` applied, as far as they are claim edits: what a validator
 /// would compare, for reports.
 pub fn edited_claims(
@@ -370,7 +329,7 @@ mod tests {
                     value: Value::Null,
                 },
                 Edit::Sign {
-                    with: "none".into(),
+                    with: crate::token::Signer::None,
                 },
                 Edit::Encoding {
                     change: EncodingEdit::Pad,

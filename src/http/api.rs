@@ -319,6 +319,8 @@ pub fn typescript() -> String {
     c.visit::<ScreenRequest>();
     c.visit::<ScreenReport>();
     c.visit::<Progress>();
+    c.visit::<crate::policy_check::CheckText>();
+    c.visit::<crate::policy::CheckReport>();
     super::calls::visit_types(&mut c);
     let mut out = String::from(
         "// Generated from the Rust types in src/http/api.rs and the call table in\n\

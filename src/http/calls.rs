@@ -8,6 +8,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::policy::CheckReport;
+use crate::policy_check::CheckText;
+
 use super::api::{
     AddKeyRequest, CaseList, Fault, FaultList, FaultsCleared, Health, HistoryList, InspectRequest,
     Inspection, IssuerStatus, KeyAdded, KeyList, KeyRetired, MintedToken, RecipeRequest,
@@ -217,6 +220,10 @@ pub struct Cases;
 #[derive(Debug, Clone, Copy)]
 pub struct Verify;
 
+/// `policy check` on a pasted policy (and pipelines text): the Policies screen.
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyCheck;
+
 calls! {
     HealthCall "health" GET "/health", NoQuery, NoBody => Health;
     ListWorkspaces "workspaces" GET "/workspaces", NoQuery, NoBody => WorkspaceList;
@@ -244,6 +251,7 @@ calls! {
     ClearFault "clearFault" DELETE "/faults/{slug}/{endpoint}", NoQuery, NoBody => FaultsCleared;
     Cases "cases" GET "/cases", NoQuery, NoBody => CaseList;
     Verify "verify" POST "/verify", NoQuery, VerifyRequest => Verification;
+    PolicyCheck "policyCheck" POST "/policies/check", NoQuery, CheckText => CheckReport;
 }
 
 /// A call as the TypeScript generator and tests see it.

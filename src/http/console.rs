@@ -1,5 +1,8 @@
 //! The web console: the built `ui/` (embedded at compile time by `build.rs`) served under
 //! `/_stepmint/ui/`, so any browser can use the app's screens against this server.
+//!
+//! What a browser may do with these files (no framing, no inline code) is said by headers the
+//! guard adds to every response under `/_stepmint/` ([`super::browser`]).
 
 use axum::extract::Path;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};

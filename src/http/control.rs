@@ -15,9 +15,9 @@ use super::api::{
 };
 use super::body::{ApiJson, ApiQuery};
 use super::error::ApiError;
+use super::service;
 use super::state::AppState;
 use crate::issuer::MintedToken;
-use crate::service;
 use crate::token::StepRequest;
 
 /// `GET /_stepmint/v1/health`

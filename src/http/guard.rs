@@ -6,7 +6,9 @@
 //! it cannot hold a worker, and handed on buffered; and an error answer that is not JSON (an
 //! extractor's plain-text rejection, a path that is not UTF-8) is rewritten as JSON. A refusal
 //! sent before the body is read first drains a small one (up to [`DRAIN_MAX`] within
-//! [`DRAIN_TIME`]), so HTTP/2 clients see the answer instead of a reset stream.
+//! [`DRAIN_TIME`]), so HTTP/2 clients see the answer instead of a reset stream. Every answer of
+//! the control plane and the console, refusals included, carries the headers that keep browsers
+//! from framing it or running anything but the console's own code ([`super::browser`]).
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -21,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::access::{self, Access};
 use super::body::MAX_BODY;
+use super::browser::Surface;
 use super::error::{ApiError, ForAPerson};
 use super::reqlog::{Pending, RequestLog};
 
@@ -50,10 +53,14 @@ pub struct Edge {
 // clone per request, several per cent of the keep-alive JWKS path (scripts/bench).
 pub async fn guard(State(edge): State<Arc<Edge>>, request: Request, next: Next) -> Response {
     let pending = Pending::start(&request);
-    let response = match admit(&edge.access, request).await {
+    let surface = Surface::of(request.uri().path());
+    let mut response = match admit(&edge.access, request).await {
         Ok(request) => json_errors(next.run(request).await).await,
         Err(refused) => refused,
     };
+    if let Some(surface) = surface {
+        surface.protect(response.headers_mut());
+    }
     pending.finish(&edge.log, &response);
     response
 }

@@ -112,7 +112,7 @@ pub async fn probe_run(
     tokio::spawn(async move {
         let _permit = permit;
         let progress_tx = tx.clone();
-        let run = crate::service::probe(issuer, options, move |p: &Progress| {
+        let run = super::service::probe(issuer, options, move |p: &Progress| {
             // Progress may be dropped when the reader is slow; the report never is.
             let _ = progress_tx.try_send(event(Some("progress"), p));
         });

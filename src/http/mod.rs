@@ -6,6 +6,7 @@
 mod access;
 pub mod api;
 mod body;
+mod browser;
 pub mod calls;
 mod client;
 mod console;
@@ -15,8 +16,10 @@ mod faults;
 mod guard;
 mod live;
 mod oidc;
+mod policies;
 mod reqlog;
 mod screens;
+pub mod service;
 mod state;
 
 use std::sync::Arc;
@@ -28,6 +31,7 @@ use axum::routing::get;
 
 pub use access::{Access, TOKEN_HEADER, split_host};
 pub use body::{MAX_BODY, parse_json};
+pub use browser::{API_CSP, CONSOLE_CSP};
 pub use client::ControlClient;
 pub use console::built as console_built;
 pub use error::ApiError;
@@ -83,6 +87,7 @@ pub fn router(state: AppState) -> Router {
     control = at::<c::ClearFault, _, _>(control, control::clear_fault);
     control = at::<c::Cases, _, _>(control, control::cases);
     control = at::<c::Verify, _, _>(control, control::verify);
+    control = at::<c::PolicyCheck, _, _>(control, policies::check);
     let control = control
         .route("/attacker/{slug}/jwks.json", get(control::attacker_jwks))
         .route("/attacker/{slug}/cert.pem", get(control::attacker_cert));

@@ -11,9 +11,9 @@ use super::api::{
 };
 use super::body::ApiJson;
 use super::error::ApiError;
+use super::service;
 use super::state::AppState;
 use crate::inspect::Inspection;
-use crate::service;
 use crate::workspace::WorkspaceSpec;
 
 /// `GET /_stepmint/v1/status`: the Issuer screen's document for this running server.

@@ -44,6 +44,7 @@ impl Issuer {
             claims: claims.into(),
             case: None,
             notes: Vec::new(),
+            warning: None,
         })
     }
 }

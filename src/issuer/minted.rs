@@ -20,6 +20,11 @@ pub struct MintedToken {
     /// What is deliberately odd about it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Set when the token was minted but something asked for with it failed: it was not kept in
+    /// the history (a full disk, say). The token itself is good.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional = nullable)]
+    pub warning: Option<String>,
 }
 
 impl From<Forged> for MintedToken {
@@ -30,6 +35,7 @@ impl From<Forged> for MintedToken {
             claims: f.claims,
             case: f.case,
             notes: f.notes,
+            warning: None,
         }
     }
 }

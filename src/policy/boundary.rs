@@ -18,7 +18,8 @@ use super::azure::parse_expression;
 pub const ARI_PREFIX: &str = "ari:cloud:bitbucket::workspace/";
 
 /// What a policy pins (each `None` when it does not).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "PolicyScope")]
 pub struct Scope {
     /// The issuer the relying party trusts.
     pub issuer: Option<String>,

@@ -28,7 +28,8 @@ pub struct StepToken {
 }
 
 /// A row of the access table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "PolicyAccessRow")]
 pub struct AccessRow {
     /// The step.
     pub step: String,
@@ -49,7 +50,8 @@ pub struct AccessRow {
 }
 
 /// A row of the boundary table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "PolicyBoundaryRow")]
 pub struct BoundaryRow {
     /// What the token is (`other repository`, ...).
     pub token: String,
@@ -68,7 +70,8 @@ pub struct BoundaryRow {
 }
 
 /// The whole report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "PolicyCheckReport")]
 pub struct CheckReport {
     /// The kind of relying party.
     pub kind: Kind,

@@ -12,8 +12,9 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 
 /// The kind of relying party a policy document configures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
+#[ts(rename = "PolicyKind")]
 pub enum Kind {
     /// An AWS IAM role trust policy (`sts:AssumeRoleWithWebIdentity`).
     Aws,
@@ -183,8 +184,9 @@ impl Decision {
 }
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
+#[ts(rename = "PolicySeverity")]
 pub enum Severity {
     /// Informational: worth knowing, nothing to change.
     Info,
@@ -206,7 +208,8 @@ impl Severity {
 }
 
 /// A lint finding: a stable `id`, a severity, what is wrong and the fix.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "PolicyFinding")]
 pub struct Finding {
     /// Stable identifier (`sub-unconstrained`, `for-all-values-missing-key`, ...).
     pub id: String,
@@ -218,9 +221,11 @@ pub struct Finding {
     pub fix: String,
     /// Where: the statement or field, with its line when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub at: Option<String>,
     /// The 1-based line in the document, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub line: Option<usize>,
 }
 

@@ -5,21 +5,23 @@
 //! the steps' own, since the pipelines file is the policy's author's; what the policy does not
 //! say comes from the options or fixed stand-ins, and the report notes which.
 
+mod go_jose;
 mod render;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use render::{human_check, human_eval, junit, sarif};
 
 use crate::clock::IdSource;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::issuer::Issuer;
 use crate::pipelines::{self, PipelineStep};
 use crate::policy::boundary::Scope;
+use crate::policy::vault::{DEFAULT_ALGS, VaultRole};
 use crate::policy::{self, CheckReport, Context, Decision, Document, StepToken};
 use crate::token::{StepIdentity, StepRequest, step_claims};
 use crate::validate::{self, Policy, Report};
@@ -54,6 +56,9 @@ pub fn eval_token(
     now: i64,
 ) -> Result<Evaluation> {
     let token = token.trim();
+    if let Some(role) = doc.as_vault() {
+        return eval_vault(issuer, doc, role, token, workspace, registration, now);
+    }
     let decoded = crate::inspect::decode_unverified(token)?;
     let payload = match &decoded.claims {
         Value::Object(m) => m.clone(),
@@ -110,6 +115,75 @@ pub fn eval_token(
     })
 }
 
+/// [`eval_token`] for a Vault/OpenBao role: the token verified as the JWT auth method verifies
+/// it ([`go_jose`]), with the keys of the workspace the mount discovers (`oidc_discovery_url`
+/// or `bound_issuer` in the document's config; else the token's `iss`, else the first).
+fn eval_vault(
+    issuer: &Issuer,
+    doc: &Document,
+    role: &VaultRole,
+    token: &str,
+    workspace: Option<&str>,
+    registration: &Context,
+    now: i64,
+) -> Result<Evaluation> {
+    let unverified = crate::inspect::decode_unverified(token).ok();
+    let unverified_claims = match unverified.as_ref().map(|d| &d.claims) {
+        Some(Value::Object(m)) => m.clone(),
+        _ => Map::new(),
+    };
+    let mounted = role
+        .oidc_discovery_url
+        .clone()
+        .or_else(|| role.bound_issuer());
+    let iss = mounted.or_else(|| {
+        unverified_claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .map(String::from)
+    });
+    let ws = match workspace {
+        Some(slug) => issuer.workspace(slug)?,
+        None => issuer
+            .workspaces()
+            .into_iter()
+            .find(|w| Some(&w.issuer) == iss.as_ref())
+            .map_or_else(|| issuer.workspace_or_first(None), Ok)?,
+    };
+    let algs: Vec<&str> = if role.supported_algs.is_empty() {
+        DEFAULT_ALGS.to_vec()
+    } else {
+        role.supported_algs.iter().map(String::as_str).collect()
+    };
+    let verified = go_jose::verify(token, ws.keyset(), &algs);
+    let report = go_jose::report(&verified);
+    let (decision, claims) = match verified {
+        Ok(v) => {
+            let mut ctx = registration.clone();
+            ctx.claims = v.claims.clone();
+            ctx.header = v.header;
+            ctx.now = now;
+            (doc.evaluate(&ctx), v.claims)
+        }
+        Err(why) => (
+            Decision {
+                allowed: false,
+                kind: doc.kind(),
+                decided_by: "signature".into(),
+                reason: format!("the JWT auth method refuses the token before the role: {why}"),
+                trace: Vec::new(),
+            },
+            unverified_claims,
+        ),
+    };
+    Ok(Evaluation {
+        decision,
+        workspace: ws.workspace.slug.clone(),
+        verification: report,
+        claims,
+    })
+}
+
 /// What `policy check` knows beyond the policy.
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
@@ -133,6 +207,104 @@ fn uuid_of(field: &str, text: &str) -> Result<uuid::Uuid> {
 pub fn check(
     doc: &Document,
     pipelines_file: Option<&Path>,
+    opts: &CheckOptions,
+) -> Result<CheckReport> {
+    let parsed = pipelines_file.map(pipelines::parse_file).transpose()?;
+    check_steps(doc, parsed.as_deref(), opts)
+}
+
+/// The pseudo path a pipelines text is parsed under, for its messages.
+pub const PIPELINES_TEXT_PATH: &str = "bitbucket-pipelines.yml";
+
+/// What the Policies screens send: the policy's text, and optionally its kind, a pipelines
+/// file's text and the served workspace whose identity the steps use where the policy pins none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+#[ts(rename = "PolicyCheckRequest")]
+pub struct CheckText {
+    /// The policy document's text (JSON).
+    pub policy: String,
+    /// `aws`, `vault`, `gcp` or `azure` [default: from the document's members].
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub kind: Option<String>,
+    /// A `bitbucket-pipelines.yml` text whose steps fill the access table.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub pipelines: Option<String>,
+    /// The served workspace whose issuer and UUID the steps use where the policy pins none.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub workspace: Option<String>,
+}
+
+/// `policy check` on texts, as the console and the app run it: parses the policy (of `kind`,
+/// or detected) and the pipelines text (named [`PIPELINES_TEXT_PATH`] in messages), takes the
+/// issuer and workspace UUID of `req.workspace` from `issuer` where the policy pins none, and
+/// judges at the issuer's clock. Every input problem is an `InvalidInput` naming the field.
+pub fn check_text(issuer: &Issuer, req: &CheckText) -> Result<CheckReport> {
+    let kind = req
+        .kind
+        .as_deref()
+        .map(str::parse::<policy::Kind>)
+        .transpose()?;
+    let doc = Document::parse(&req.policy, kind).map_err(|e| match e.into_kind() {
+        // The parsers name the document `policy` already; anything else is a part of it.
+        ErrorKind::InvalidInput { field, message } if field == "policy" => {
+            Error::invalid(field, message)
+        }
+        ErrorKind::InvalidInput { field, message } => {
+            Error::invalid(format!("policy: {field}"), message)
+        }
+        other => Error::invalid("policy", Error::from(other).to_string()),
+    })?;
+    let parsed = match req.pipelines.as_deref().filter(|t| !t.trim().is_empty()) {
+        None => None,
+        Some(text) => {
+            if text.len() as u64 > pipelines::MAX_FILE_LEN {
+                return Err(Error::invalid(
+                    "pipelines",
+                    format!(
+                        "{} bytes; pipelines files larger than {} bytes are refused",
+                        text.len(),
+                        pipelines::MAX_FILE_LEN
+                    ),
+                ));
+            }
+            Some(
+                pipelines::parse(text, Path::new(PIPELINES_TEXT_PATH))
+                    .map_err(|e| Error::invalid("pipelines", e.to_string()))?,
+            )
+        }
+    };
+    let mut opts = CheckOptions {
+        registration: Context {
+            now: issuer.clock().now(),
+            ..Context::default()
+        },
+        ..CheckOptions::default()
+    };
+    if let Some(slug) = req.workspace.as_deref() {
+        let ws = issuer.workspace(slug)?;
+        let scope = Scope::of(&doc);
+        if scope.issuer.is_none() {
+            opts.issuer = Some(ws.issuer.clone());
+        }
+        if scope.workspace_uuid.is_none() {
+            opts.workspace_uuid = Some(crate::workspace::braced(&ws.workspace.uuid));
+        }
+        if scope.repository_uuid.is_none() {
+            opts.repository_uuid = Some(crate::workspace::braced(
+                &ws.workspace.default_repository_uuid,
+            ));
+        }
+    }
+    check_steps(&doc, parsed.as_deref(), &opts)
+}
+
+fn check_steps(
+    doc: &Document,
+    parsed: Option<&[PipelineStep]>,
     opts: &CheckOptions,
 ) -> Result<CheckReport> {
     let scope = Scope::of(doc);
@@ -188,8 +360,7 @@ pub fn check(
             step_claims(&req, &identity, now, 3600, &ids)
         };
     let mut steps = Vec::new();
-    if let Some(path) = pipelines_file {
-        let parsed = pipelines::parse_file(path)?;
+    if let Some(parsed) = parsed {
         for (n, s) in parsed.iter().enumerate() {
             steps.push(step_token(s, n, &mut envs, &mut notes, &scope, &mint)?);
         }

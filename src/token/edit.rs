@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::Signer;
+
 /// One change to a genuine token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
@@ -46,9 +48,9 @@ pub enum Edit {
     },
     /// Signs with another signer (see [`Signer`]); the header is not changed.
     Sign {
-        /// `workspace`, `none`, `ps256`, `attacker-rs256`, `attacker-es256`,
-        /// `attacker-eddsa`, `hs256:SECRET`, `hs256-public-pem`, `hs256-public-der`, `kid:KID`.
-        with: String,
+        /// Who signs, written as text (`attacker-rs256`, `hs256:SECRET`, `kid:KID`...).
+        #[ts(as = "String")]
+        with: Signer,
     },
     /// The header as this raw text, byte for byte (later header edits are ignored).
     RawHeader {

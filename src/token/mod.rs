@@ -9,11 +9,13 @@
 //! the signature is always made over exactly the bytes that are sent.
 
 mod edit;
+mod signer;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use edit::{Edit, EncodingEdit};
+pub use signer::Signer;
 
 use crate::clock::IdSource;
 use crate::encoding::b64url;
@@ -68,9 +70,11 @@ pub struct StepRequest {
     pub header_json: Option<String>,
     /// Crafting: the payload as raw JSON text, used byte for byte.
     pub payload_json: Option<String>,
-    /// Crafting: who signs: `workspace` (default), `kid:KID` (any key of the ring, staged too),
-    /// `attacker-rs256`, `attacker-es256`, `attacker-eddsa`, `hs256:SECRET`, or `none`.
-    pub sign_with: Option<String>,
+    /// Crafting: who signs (a [`Signer`]: `workspace` by default, `kid:KID`, `ps256`,
+    /// `attacker-rs256`, `attacker-es256`, `attacker-eddsa`, `hs256:SECRET`,
+    /// `hs256-public-pem`, `hs256-public-der` or `none`); the header declares its `alg` and `kid`.
+    #[ts(as = "Option<String>")]
+    pub sign_with: Option<Signer>,
     /// Crafting: send no signature (`header.payload.`).
     pub drop_signature: bool,
     /// Crafting: edits applied to the genuine token, in order (a recipe's `edits`). Excludes

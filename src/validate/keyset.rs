@@ -117,7 +117,29 @@ impl KeySet {
         alg_name: &str,
         kid: Option<&str>,
     ) -> std::result::Result<Vec<&DecodingKey>, String> {
-        if let Some(why) = &self.ambiguity {
+        self.select_with(alg, alg_name, kid, true)
+    }
+
+    /// The keys that could verify an `alg` signature as go-jose picks them (Vault's and
+    /// OpenBao's JWT auth): by `kid` when the token has one, else every key; a key's own
+    /// `alg`, `use` and `key_ops` are not consulted, only whether its type fits `alg`.
+    pub fn select_as_go_jose(
+        &self,
+        alg: Algorithm,
+        alg_name: &str,
+        kid: Option<&str>,
+    ) -> std::result::Result<Vec<&DecodingKey>, String> {
+        self.select_with(alg, alg_name, kid, false)
+    }
+
+    fn select_with(
+        &self,
+        alg: Algorithm,
+        alg_name: &str,
+        kid: Option<&str>,
+        strict: bool,
+    ) -> std::result::Result<Vec<&DecodingKey>, String> {
+        if let Some(why) = self.ambiguity.as_ref().filter(|_| strict) {
             return Err(why.clone());
         }
         let candidates: Vec<&Prepared> = match kid {
@@ -137,7 +159,7 @@ impl KeySet {
         let mut usable = Vec::new();
         let mut last_reason = String::new();
         for key in candidates {
-            match usable_key(key, alg, alg_name) {
+            match usable_key(key, alg, alg_name, strict) {
                 Ok(k) => usable.push(k),
                 Err(why) => last_reason = why,
             }
@@ -231,8 +253,12 @@ fn usable_key<'a>(
     key: &'a Prepared,
     alg: Algorithm,
     alg_name: &str,
+    strict: bool,
 ) -> std::result::Result<&'a DecodingKey, String> {
     let jwk = &key.jwk;
+    if !strict {
+        return material_for(jwk, key, alg, alg_name);
+    }
     if let Some(u) = jwk.get("use")
         && u.as_str() != Some("sig")
     {
@@ -251,6 +277,16 @@ fn usable_key<'a>(
     {
         return Err(format!("the key is for alg {a}, the token says {alg_name}"));
     }
+    material_for(jwk, key, alg, alg_name)
+}
+
+/// `key`'s material when its type (and curve) fits `alg`.
+fn material_for<'a>(
+    jwk: &Map<String, Value>,
+    key: &'a Prepared,
+    alg: Algorithm,
+    alg_name: &str,
+) -> std::result::Result<&'a DecodingKey, String> {
     let material = key.material.as_ref().map_err(Clone::clone)?;
     use Algorithm::*;
     match (alg, material) {

@@ -41,17 +41,14 @@ const LAYERS: Layers = &[
             "refname",
         ],
     ),
-    ("identity", &["ca", "keys", "workspace", "trust"]),
+    ("identity", &["ca", "keys", "workspace", "trust", "nss"]),
     ("validation", &["validate"]),
     ("policies", &["policy"]),
     ("tokens", &["token", "inspect", "hostile"]),
     ("issuer", &["config", "issuer", "history", "faults"]),
-    ("probing", &["probe"]),
-    (
-        "serving",
-        &["http", "server", "instance", "service", "tls_faults"],
-    ),
-    ("harness", &["step", "scenario", "policy_check"]),
+    ("probing", &["probe", "policy_check"]),
+    ("serving", &["http", "server", "instance", "tls_faults"]),
+    ("harness", &["step", "scenario"]),
 ];
 
 /// What the guard reads.

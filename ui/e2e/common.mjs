@@ -1,10 +1,12 @@
 // What both end-to-end tests (the desktop app's, run.mjs, and the web console's, console.mjs)
-// use: free ports, an HTTPS JSON fetch trusting a given CA, and the relying party with one
-// planted flaw that the Probe screen must find.
+// use: free ports, an HTTPS JSON fetch trusting a given CA, the relying party with one planted
+// flaw that the Probe screen must find, and the Policies screen's walk-through.
 import { createPublicKey, verify as rsaVerify } from "node:crypto";
 import { createServer } from "node:net";
 import { createServer as createHttpServer } from "node:http";
 import { get } from "node:https";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 
 // Free ports, not fixed ones: another run (or anything else on 4444) must not answer for us.
 export function freePort() {
@@ -129,4 +131,84 @@ export async function flawedRelyingParty({ jwksUrl, ca, issuer, audience }) {
     server.listen(0, "127.0.0.1", ok);
   });
   return server;
+}
+
+/** Puts `text` in a text area as a paste does: the whole value at once, then an `input` event. */
+export async function paste(browser, id, text) {
+  await browser.execute(
+    (id, text) => {
+      const area = document.getElementById(id);
+      area.focus();
+      area.value = text;
+      area.dispatchEvent(new Event("input", { bubbles: true }));
+    },
+    id,
+    text,
+  );
+}
+
+/**
+ * The Policies screen, as both end-to-end tests drive it: the example pipelines file is there;
+ * a pasted AWS policy that lets build steps in and keeps deployment steps out gives an access
+ * table with both, the boundary tokens (those that get in highlighted) and a finding with its
+ * fix; a policy with a misspelt operator is refused under the text area with its statement and
+ * line, and that line is selected. `root` is the repository; `shot(name)` saves a screenshot.
+ */
+export async function checkPolicies({ browser, tab, root, shot, assert }) {
+  const $ = (s) => browser.$(s);
+  const policy = readFileSync(join(root, "examples/policies/aws-build-steps-only.json"), "utf8");
+  await tab("policies");
+  assert((await $("#pol-pipelines").getValue()).includes("deployment: Production"), "the example pipelines file is pre-filled");
+  await paste(browser, "pol-text", policy);
+  await $("#btn-policy-check").click();
+  await browser.waitUntil(async () => (await $("#pol-verdict").getText()).length > 0, { timeout: 20_000, timeoutMsg: `no verdict: ${await $("#pol-error").getText()}` });
+  const verdict = await $("#pol-verdict").getText();
+  assert(verdict.startsWith("PASS: aws (detected): 2 of 5 steps get in"), verdict);
+  const rows = await browser.execute(() =>
+    Array.from(document.querySelectorAll("#pol-access tbody tr"), (tr) => ({
+      step: tr.dataset.step,
+      class: tr.className,
+      access: tr.cells[3].textContent,
+      accessClass: tr.cells[3].className,
+      why: tr.cells[4].textContent,
+    })),
+  );
+  const row = (step) => rows.find((r) => r.step === step) ?? assert(false, `no row for ${step}: ${JSON.stringify(rows)}`);
+  const build = row("Build and test");
+  assert(build.class === "allowed" && build.access === "allowed" && build.accessClass === "access-allowed", JSON.stringify(build));
+  const deploy = row("Deploy to production");
+  assert(deploy.class === "denied" && deploy.access === "denied" && deploy.accessClass === "access-denied", JSON.stringify(deploy));
+  assert(deploy.why.includes("Statement[1] (Sid NoDeploymentSteps)"), deploy.why);
+  // Green and red as the page paints them, not only as classes.
+  const [green, red] = await browser.execute(() => [
+    getComputedStyle(document.querySelector('#pol-access tr[data-step="Build and test"] td.access-allowed')).color,
+    getComputedStyle(document.querySelector('#pol-access tr[data-step="Deploy to production"] td.access-denied')).color,
+  ]);
+  assert(green !== red, `allowed and denied look alike: ${green}`);
+  const boundary = await browser.execute(() => Array.from(document.querySelectorAll("#pol-boundary tbody tr"), (tr) => [tr.dataset.token, tr.className]));
+  assert(boundary.some(([t, c]) => t === "in scope" && c === "gets-in"), `in scope is not highlighted: ${JSON.stringify(boundary)}`);
+  assert(boundary.some(([t, c]) => t === "other repository" && c === "kept-out"), `other repository is not kept out: ${JSON.stringify(boundary)}`);
+  const finding = await $('#pol-findings li[data-finding="aud-needs-for-any-value"]');
+  assert(await finding.isExisting(), `no aud-needs-for-any-value finding: ${await $("#pol-findings").getText()}`);
+  const text = await finding.getText();
+  assert(text.includes("Fix: ForAnyValue:StringEquals") && text.includes("line 10"), text);
+  await shot("policies.png");
+
+  // A misspelt operator: refused, shown where it was pasted, with the statement and the line.
+  const bad = policy.replace('"StringLike": { "api', '"StringLikeTypo": { "api');
+  assert(bad !== policy, "the policy has the StringLike to misspell");
+  await paste(browser, "pol-text", bad);
+  await $("#btn-policy-check").click();
+  await $("#pol-error").waitForDisplayed({ timeout: 20_000, timeoutMsg: "the refused policy's error is not shown" });
+  const error = await $("#pol-error").getText();
+  assert(error.includes("Statement[0] (Sid StepsOfOneRepository)") && error.includes("line 11") && error.includes("StringLikeTypo"), error);
+  assert(!(await $("#pol-results").isDisplayed()), "the last report is not left standing beside the error");
+  const lines = bad.split("\n");
+  const start = lines.slice(0, 10).join("\n").length + 1;
+  const selected = await browser.execute(() => {
+    const a = document.getElementById("pol-text");
+    return [a.selectionStart, a.selectionEnd];
+  });
+  assert(selected[0] === start && selected[1] === start + lines[10].length, `selection ${selected}, line 11 is ${start}..${start + lines[10].length}`);
+  await shot("policies-error.png");
 }

@@ -13,13 +13,14 @@
 import { spawn } from "node:child_process";
 import { X509Certificate, createHash, createPublicKey, randomBytes, verify as rsaVerify } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { get } from "node:https";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { remote } from "webdriverio";
-import { flawedRelyingParty, freePort } from "./common.mjs";
+import { checkPolicies, flawedRelyingParty, freePort } from "./common.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const bin = resolve(root, process.env.STEPMINT_BIN ?? "target/debug/stepmint");
@@ -388,9 +389,52 @@ try {
     assert(!(await $('#flt-keys tr[data-state="active"] .retire-key').isExisting()), "the signing key offers no Retire");
   });
 
+  await step("the Policies screen checks a pasted policy: a step allowed, a step denied, a finding with its fix, a bad policy's line", async () => {
+    await checkPolicies({ browser, tab, root, assert, shot: (name) => shot(`console-${name}`) });
+  });
+
   await step("no page error was raised", async () => {
     const errors = await pageErrors();
     assert(Array.isArray(errors) && errors.length === 0, `page errors: ${JSON.stringify(errors)}`);
+  });
+
+  await step("a page on another origin cannot frame the console (frame-ancestors, X-Frame-Options)", async () => {
+    // The attack: a page elsewhere frames the console (its link, token and all) and gets the
+    // user to click Rotate in it. A plain HTTP server on 127.0.0.1 and a free port plays that
+    // page; a frame of its own origin beside the console's shows that a framed document loads.
+    const framer = createHttpServer((req, res) => {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      if (req.url === "/own") return res.end("<!doctype html><title>own</title><p id=own-frame>framed</p>");
+      res.end(
+        `<!doctype html><title>elsewhere</title>` +
+          `<iframe id=own src="/own" onload="window.ownLoaded = true"></iframe>` +
+          `<iframe id=victim src="${consoleUrl.replace(/"/g, "&quot;")}" onload="window.victimLoaded = true" width=1200 height=800></iframe>`,
+      );
+    });
+    await new Promise((ok, fail) => {
+      framer.on("error", fail);
+      framer.listen(0, "127.0.0.1", ok);
+    });
+    try {
+      await browser.url(`http://127.0.0.1:${framer.address().port}/`);
+      await browser.waitUntil(async () => browser.execute(() => window.ownLoaded === true && window.victimLoaded === true), {
+        timeout: 30_000,
+        timeoutMsg: "the frames never finished loading",
+      });
+      await browser.switchFrame(await $("#own"));
+      assert(await $("#own-frame").isExisting(), "the page's own frame did not load: the check below would prove nothing");
+      await browser.switchFrame(null);
+      await browser.switchFrame(await $("#victim"));
+      // Refused, the frame holds Chromium's error page; allowed, it holds the console's.
+      const inFrame = await browser.execute(() => ({ href: location.href, tabs: document.querySelectorAll("[data-screen]").length }));
+      await browser.switchFrame(null);
+      assert(inFrame.tabs === 0, `the console loaded inside another origin's frame: ${inFrame.href}`);
+      assert(!inFrame.href.startsWith(info.listening), `the frame shows ${inFrame.href}`);
+      console.log(`# framed console refused; the frame shows ${inFrame.href}`);
+    } finally {
+      await browser.switchFrame(null).catch(() => {});
+      framer.close();
+    }
   });
 } catch (e) {
   failed++;

@@ -4,8 +4,9 @@
 // It checks what a user does first: the app starts and shows an issuer URL; a token with a
 // custom claim is minted in the Crafter and accepted in the Inspector; the JWKS URL the app
 // shows, fetched with the CA it shows, holds the key that verifies that token; the alg-none case
-// is refused; the Log and History screens fill; the Probe screen, pointed at a relying party
-// with one flawed claim check, finds the flaw. Every screen is photographed (see `shots`).
+// is refused; the Log and History screens fill; the Policies screen judges a pasted policy
+// against the example pipelines file; the Probe screen, pointed at a relying party with one
+// flawed claim check, finds the flaw. Every screen is photographed (see `shots`).
 import { spawn } from "node:child_process";
 import { createPublicKey, verify as rsaVerify } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -13,7 +14,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { remote } from "webdriverio";
-import { flawedRelyingParty, freePort, httpsJson } from "./common.mjs";
+import { checkPolicies, flawedRelyingParty, freePort, httpsJson } from "./common.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const app = process.env.STEPMINT_DESKTOP_BIN ?? join(root, "target/debug/stepmint-desktop");
@@ -158,6 +159,10 @@ try {
     const buttons = await browser.$$("#history-table .open-history");
     await buttons[buttons.length - 1].click();
     await browser.waitUntil(async () => (await $("#in-verdict").getText()) === "ACCEPTED", { timeout: 20_000 });
+  });
+
+  await step("the Policies screen checks a pasted policy: a step allowed, a step denied, a finding with its fix, a bad policy's line", async () => {
+    await checkPolicies({ browser, tab, root, assert, shot: (name) => browser.saveScreenshot(join(shots, name)) });
   });
 
   await step("the Probe screen renders, and no page error was raised", async () => {

@@ -13,11 +13,11 @@ import type * as Wire from "./generated/api";
 import { CALLS } from "./generated/api";
 import type {
   CaseSummary, Check, CheckStatus, Endpoint, EtagMode, ExploitableBy, Fault, FaultEndpoint, FaultEntry, Finding, HistoryEntry, Inspection, ProbeOptions,
-  Policy, PolicyOverrides, ProbeProgress, ProbeReport, ProbeRow, Report, RequestRecord, Severity, Status, Verdict,
+  Policy, PolicyCheckReport, PolicyCheckRequest, PolicyFinding, PolicyOverrides, ProbeProgress, ProbeReport, ProbeRow, Report, RequestRecord, Severity, Status, Verdict,
 } from "./generated/api";
 export type {
   CaseSummary, Check, CheckStatus, Endpoint, EtagMode, ExploitableBy, Fault, FaultEndpoint, FaultEntry, Finding, HistoryEntry, Inspection, ProbeOptions,
-  Policy, PolicyOverrides, ProbeProgress, ProbeReport, ProbeRow, Report, RequestRecord, Severity, Status, Verdict,
+  Policy, PolicyCheckReport, PolicyCheckRequest, PolicyFinding, PolicyOverrides, ProbeProgress, ProbeReport, ProbeRow, Report, RequestRecord, Severity, Status, Verdict,
 };
 /** A key as listed: its state's fields (`until`, `publish_at`, `published_at`) with the state. */
 export type KeyInfo = Wire.KeyView;
@@ -53,6 +53,8 @@ export interface Api {
   cases(): Promise<CaseSummary[]>;
   mint(request: StepRequest): Promise<Minted>;
   inspect(token: string, workspace?: string, policy?: Partial<PolicyOverrides>): Promise<Inspection>;
+  /** `policy check` on a pasted policy (and pipelines text): access table, boundary tokens, findings. */
+  policyCheck(request: PolicyCheckRequest): Promise<PolicyCheckReport>;
   requests(since: number): Promise<Wire.RequestsPage>;
   /**
    * Console only: calls `onRecords` with the log's records after `since` and then each new one
@@ -277,6 +279,7 @@ export function tauriApi(call: Invoke, on: Listen): Api {
     cases: () => call<CaseSummary[]>("cases"),
     mint: (request) => call<Minted>("mint", { request }),
     inspect: (token, workspace, policy) => call<Inspection>("inspect", { token, workspace, policy }),
+    policyCheck: (request) => call<PolicyCheckReport>("policy_check", { request }),
     requests: (since) => call<Wire.RequestsPage>("requests", { since }),
     watchRequests: () => () => {},
     history: () => call<HistoryEntry[]>("history"),
@@ -368,6 +371,7 @@ export function httpApi(fetchFn: Fetch, token: () => string | null = () => null,
     cases: async () => (await call("cases")).cases,
     mint: (request) => call("mint", [], request as Wire.StepRequest, { history: true }),
     inspect: (tok, workspace, policy) => call("inspect", [], { token: tok, workspace: workspace ?? null, policy: (policy ?? null) as Wire.PolicyOverrides | null }),
+    policyCheck: (request) => call("policyCheck", [], request),
     requests,
     watchRequests: (since, onRecords) => {
       let last = since;

@@ -12,6 +12,7 @@ import { renderLog, startLog } from "./screens/log";
 import { renderHistory, refreshHistory } from "./screens/history";
 import { renderProbe } from "./screens/probe";
 import { renderFaults } from "./screens/faults";
+import { renderPolicies } from "./screens/policies";
 
 // The web console's one-time token leaves the address bar before anything is fetched.
 initAuth();
@@ -21,6 +22,8 @@ const seenErrors: string[] = [];
 (window as unknown as { __stepmintErrors: string[] }).__stepmintErrors = seenErrors;
 window.addEventListener("error", (e) => seenErrors.push(String(e.message)));
 window.addEventListener("unhandledrejection", (e) => seenErrors.push(String(e.reason)));
+// So is anything the page's Content-Security-Policy refused: the console must need none of it.
+document.addEventListener("securitypolicyviolation", (e) => seenErrors.push(`CSP refused ${e.blockedURI || "inline code"} (${e.violatedDirective})`));
 
 // The badge listens first, so it is updated before the screens, as it always was.
 onStatus((s) => {
@@ -42,6 +45,7 @@ renderLog(byId("screen-log"));
 renderHistory(byId("screen-history"));
 renderProbe(byId("screen-probe"));
 renderFaults(byId("screen-faults"));
+renderPolicies(byId("screen-policies"));
 startLog();
 
 // The issuer starts in the background; poll until it is up, then every few seconds.

@@ -2,7 +2,7 @@
 // imports none of them; what a screen needs on arrival is a hook main.ts registers.
 import { byId } from "./lib/dom";
 
-export const screens = ["issuer", "crafter", "inspector", "log", "history", "probe", "faults"] as const;
+export const screens = ["issuer", "crafter", "inspector", "log", "history", "probe", "faults", "policies"] as const;
 export type Screen = (typeof screens)[number];
 
 const showHooks = new Map<Screen, (() => void)[]>();
@@ -33,7 +33,7 @@ export function openInInspector(token: string): void {
   for (const fn of inspectHooks) fn(token);
 }
 
-/** The screen Ctrl/Cmd + `key` switches to: 1..7 in tab order. */
+/** The screen Ctrl/Cmd + `key` switches to: 1..8 in tab order. */
 export function shortcutScreen(key: string, ctrlOrMeta: boolean): Screen | undefined {
   const n = Number(key);
   return ctrlOrMeta && Number.isInteger(n) && n >= 1 && n <= screens.length ? screens[n - 1] : undefined;
@@ -46,7 +46,7 @@ export function arrowScreen(index: number, key: string): Screen | undefined {
   return screens[(index + step + screens.length) % screens.length];
 }
 
-/** Wires the tabs' clicks, Ctrl/Cmd + 1..7 and the arrow keys between tabs. */
+/** Wires the tabs' clicks, Ctrl/Cmd + 1..8 and the arrow keys between tabs. */
 export function wireNavigation(): void {
   for (const s of screens) {
     byId(`tab-${s}`).addEventListener("click", () => show(s));

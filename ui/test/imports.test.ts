@@ -31,7 +31,8 @@ function buildGraph(): Graph {
     const from = relative(src, file);
     graph[from] = [];
     for (const spec of specifiers(readFileSync(file, "utf8"))) {
-      const base = resolve(dirname(file), spec);
+      // A query (`?raw`) selects how Vite loads the file, not which file.
+      const base = resolve(dirname(file), spec.replace(/\?.*$/, ""));
       const target = [base, `${base}.ts`, join(base, "index.ts")].find((p) => existsSync(p) && statSync(p).isFile());
       if (!target) throw new Error(`${from}: "${spec}" resolves to no file`);
       if (target.endsWith(".ts")) graph[from].push(relative(src, target));

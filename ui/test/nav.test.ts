@@ -5,18 +5,19 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { arrowScreen, screens, shortcutScreen } from "../src/nav";
 
 describe("keyboard navigation", () => {
-  it("maps Ctrl/Cmd + 1..7 to the tabs in order, the first six as they always were", () => {
+  it("maps Ctrl/Cmd + 1..8 to the tabs in order, the first seven as they always were", () => {
     expect(shortcutScreen("1", true)).toBe("issuer");
     expect(shortcutScreen("6", true)).toBe("probe");
     expect(shortcutScreen("7", true)).toBe("faults");
-    expect(shortcutScreen("8", true)).toBeUndefined();
+    expect(shortcutScreen("8", true)).toBe("policies");
+    expect(shortcutScreen("9", true)).toBeUndefined();
     expect(shortcutScreen("0", true)).toBeUndefined();
     expect(shortcutScreen("a", true)).toBeUndefined();
     expect(shortcutScreen("1", false)).toBeUndefined();
   });
   it("moves between tabs with the arrows, wrapping around", () => {
     expect(arrowScreen(0, "ArrowRight")).toBe("crafter");
-    expect(arrowScreen(0, "ArrowLeft")).toBe("faults");
+    expect(arrowScreen(0, "ArrowLeft")).toBe("policies");
     expect(arrowScreen(screens.length - 1, "ArrowRight")).toBe("issuer");
     expect(arrowScreen(2, "Enter")).toBeUndefined();
     expect(arrowScreen(-1, "ArrowRight")).toBeUndefined();
@@ -36,8 +37,8 @@ function fakePage() {
 }
 
 describe("the tab list", () => {
-  it("keeps the first six screens in their order and adds Faults last", () => {
-    expect(screens).toEqual(["issuer", "crafter", "inspector", "log", "history", "probe", "faults"]);
+  it("keeps the first seven screens in their order and adds Policies last", () => {
+    expect(screens).toEqual(["issuer", "crafter", "inspector", "log", "history", "probe", "faults", "policies"]);
   });
   it("matches index.html: a tab and a panel per screen, tabs in the same order", () => {
     const html = readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), "../index.html"), "utf8");

@@ -8,7 +8,7 @@ import { bucketRequests, logCells, shownInLog, timelineRow } from "../src/screen
 
 describe("importing", () => {
   it("any screen, the state or the navigation touches no DOM", async () => {
-    for (const m of ["issuer", "crafter", "inspector", "log", "history", "probe", "faults"]) await import(`../src/screens/${m}.ts`);
+    for (const m of ["issuer", "crafter", "inspector", "log", "history", "probe", "faults", "policies"]) await import(`../src/screens/${m}.ts`);
     await import("../src/state");
     await import("../src/nav");
     expect(typeof document).toBe("undefined");

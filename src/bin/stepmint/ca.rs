@@ -1,12 +1,14 @@
-//! `stepmint ca path|pem|env`
+//! `stepmint ca path|pem|env|install-browser`
 
 use std::process::ExitCode;
 
 use anyhow::Result;
-use stepmint::{Clock, DataDir, LocalCa, SystemClock};
+use std::path::PathBuf;
+
+use stepmint::{Clock, DataDir, LocalCa, SystemClock, nss};
 
 use crate::cli::{CaArgs, CaCommand, DataDirArg};
-use crate::common;
+use crate::common::{self, Usage};
 
 pub fn run(args: CaArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
     let data = DataDir::open(common::data_dir(dir_arg)?)?;
@@ -23,6 +25,45 @@ pub fn run(args: CaArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         CaCommand::Env => {
             let bundle = stepmint::write_bundle(&data, ca.cert_pem())?;
             crate::out::text(&stepmint::shell_exports(&data.ca_cert(), &bundle))?;
+        }
+        CaCommand::InstallBrowser { home, remove, json } => {
+            let home = match home.or_else(|| std::env::var_os("HOME").map(PathBuf::from)) {
+                Some(h) => h,
+                None => return Err(Usage("no home directory: give --home DIR".into()).into()),
+            };
+            let nickname = nss::nickname(ca.cert_der());
+            let mut targets = nss::databases(&home);
+            let changed = if remove {
+                nss::uninstall(&nickname, &targets)?
+            } else {
+                nss::install(&data.ca_cert(), &nickname, &mut targets)?;
+                targets
+            };
+            if json {
+                crate::out::line(&serde_json::to_string_pretty(&serde_json::json!({
+                    "nickname": nickname,
+                    "removed": remove,
+                    "databases": changed,
+                }))?)?;
+            } else if changed.is_empty() {
+                crate::out::line(&format!("`{nickname}` was in no browser database"))?;
+            } else {
+                for t in &changed {
+                    let verb = match (remove, t.created) {
+                        (true, _) => "removed from",
+                        (false, true) => "trusted in (new database)",
+                        (false, false) => "trusted in",
+                    };
+                    crate::out::line(&format!(
+                        "{nickname}: {verb} {} ({})",
+                        t.dir.display(),
+                        t.browser
+                    ))?;
+                }
+                if !remove {
+                    crate::out::human("restart the browser to pick it up")?;
+                }
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

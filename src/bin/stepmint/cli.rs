@@ -180,8 +180,13 @@ STEPMINT_TOKEN_URL, STEPMINT_ISSUER, STEPMINT_AUDIENCE, STEPMINT_CA) quoted to s
 stands, so a value reaches the command as it is and never runs. A command that calls
 setsid(2) leaves the process group the timeout kills.
 
-Exit codes: 0 no hostile token accepted; 1 a hostile token accepted; 2 usage error;
-3 the relying party could not be tested (its baseline was refused or unreachable).")]
+Every wrong acceptance says who could exploit it (exploitable_by): anyone, any_workspace,
+same_workspace_repo, branch_pusher (with the branch to push), token_holder, or nobody
+(hygiene: Bitbucket never issues such a token; reported, never failing the run).
+
+Exit codes: 0 no hostile token accepted that someone could exploit; 1 one was (a case or a
+fuzz finding); 2 usage error; 3 the relying party could not be tested (its baseline was
+refused or unreachable).")]
 pub struct ProbeArgs {
     /// The relying party's URL (http:// or https://; placeholders below)
     #[arg(
@@ -579,9 +584,10 @@ pub struct MintArgs {
     /// Use this raw JSON text as the payload, byte for byte
     #[arg(long, value_name = "TEXT")]
     pub payload_json: Option<String>,
-    /// Signer: workspace, kid:KID, attacker-rs256, attacker-es256, attacker-eddsa, hs256:SECRET, none
+    /// Signer: workspace, kid:KID, ps256, attacker-rs256, attacker-es256, attacker-eddsa,
+    /// hs256:SECRET, hs256-public-pem, hs256-public-der, none
     #[arg(long, value_name = "SIGNER")]
-    pub sign_with: Option<String>,
+    pub sign_with: Option<stepmint::Signer>,
     /// Send no signature (header.payload.)
     #[arg(long)]
     pub drop_signature: bool,
@@ -616,14 +622,14 @@ pub struct DecodeArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint ca path\n  stepmint ca pem > stepmint-ca.pem\n  eval \"$(stepmint ca env)\""
+    after_help = "Examples:\n  stepmint ca path\n  stepmint ca pem > stepmint-ca.pem\n  eval \"$(stepmint ca env)\"\n  stepmint ca install-browser\n  stepmint ca install-browser --remove"
 )]
 pub struct CaArgs {
     #[command(subcommand)]
     pub what: CaCommand,
 }
 
-#[derive(Debug, Clone, Copy, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum CaCommand {
     /// Print the CA certificate's path (creating the CA if needed)
     Path,
@@ -631,6 +637,21 @@ pub enum CaCommand {
     Pem,
     /// Print shell `export` lines that make Node, Python, curl, OpenSSL and AWS trust the CA
     Env,
+    /// Make Chromium and Firefox on Linux trust the CA (their NSS databases, with certutil)
+    #[command(
+        after_help = "Chromium reads ~/.pki/nssdb (created here if it has never run), Firefox each profile's cert9.db. Restart the browser afterwards. Needs certutil (Debian: apt-get install libnss3-tools). macOS and Windows: see the README's \"Trusting the CA\"."
+    )]
+    InstallBrowser {
+        /// The home directory whose browsers to change [default: $HOME]
+        #[arg(long, value_name = "DIR")]
+        home: Option<PathBuf>,
+        /// Remove this data directory's CA from those databases instead
+        #[arg(long)]
+        remove: bool,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -19,7 +19,7 @@ mod tests;
 use serde_json::{Map, Value};
 
 use super::kinds::ExploitableBy;
-use crate::token::{Edit, EncodingEdit};
+use crate::token::{Edit, EncodingEdit, Signer};
 
 pub use claims::{ARI_PREFIX, Reach, ari, canonical_uuid, claims_reach, issuer_slug};
 
@@ -27,9 +27,7 @@ pub use claims::{ARI_PREFIX, Reach, ari, canonical_uuid, claims_reach, issuer_sl
 /// issuer's keys, or a signature dropped or flipped.
 fn forges(e: &Edit) -> bool {
     match e {
-        Edit::Sign { with } => {
-            !(with == "workspace" || with == "ps256" || with.starts_with("kid:"))
-        }
+        Edit::Sign { with } => !with.is_issuers_key(),
         Edit::Encoding { change } => matches!(
             change,
             EncodingEdit::DropSignature | EncodingEdit::TwoParts | EncodingEdit::FlipSignature
@@ -44,7 +42,9 @@ pub fn reach(genuine: &Map<String, Value>, edits: &[Edit]) -> Reach {
     let mut shape: Option<String> = None;
     for e in edits {
         match e {
-            Edit::Sign { with } if with == "ps256" => {
+            Edit::Sign {
+                with: Signer::Ps256,
+            } => {
                 shape.get_or_insert_with(|| {
                     "a PS256 signature by the issuer's RS256 key: only the issuer could make it, and Bitbucket signs with RS256".into()
                 });
@@ -54,18 +54,13 @@ pub fn reach(genuine: &Map<String, Value>, edits: &[Edit]) -> Reach {
             Edit::Sign { .. } => {}
             Edit::Encoding { .. } => {
                 shape.get_or_insert_with(|| {
-                    format!(
-                        "`{}`: Bitbucket never encodes a token so (the signature is genuine)",
-                        e.member()
-                    )
+                    "an encoding Bitbucket never produces, with the issuer's genuine signature"
+                        .into()
                 });
             }
             Edit::SetHeader { .. } | Edit::RemoveHeader { .. } | Edit::RawHeader { .. } => {
                 shape.get_or_insert_with(|| {
-                    format!(
-                        "`{}`: a header Bitbucket never sends (the signature is genuine)",
-                        e.describe()
-                    )
+                    "a header Bitbucket never sends, with the issuer's genuine signature".into()
                 });
             }
             Edit::RawPayload { .. } => {
@@ -94,20 +89,6 @@ pub fn reach(genuine: &Map<String, Value>, edits: &[Edit]) -> Reach {
         return Reach::new(ExploitableBy::Nobody, why);
     }
     let now = genuine.get("iat").and_then(Value::as_i64).unwrap_or(0);
-    let mut claims = genuine.clone();
-    for e in edits {
-        match e {
-            Edit::SetClaim { name, value } => {
-                claims.insert(name.clone(), value.clone());
-            }
-            Edit::RemoveClaim { name } => {
-                claims.shift_remove(name);
-            }
-            Edit::SetTime { name, offset } => {
-                claims.insert(name.clone(), now.saturating_add(*offset).into());
-            }
-            _ => {}
-        }
-    }
+    let claims = super::recipe::edited_claims(genuine.clone(), now, edits);
     claims_reach(genuine, &claims, now)
 }

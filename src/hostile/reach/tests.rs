@@ -52,7 +52,9 @@ use ExploitableBy::*;
 
 #[test]
 fn forged_signatures_are_anyones_and_a_genuine_one_under_another_header_nobodys() {
-    let sign = |w: &str| Edit::Sign { with: w.into() };
+    let sign = |w: &str| Edit::Sign {
+        with: w.parse().unwrap(),
+    };
     let alg_none = Edit::SetHeader {
         name: "alg".into(),
         value: "none".into(),

@@ -9,15 +9,15 @@
 //! claim, and every `bound_claims` entry must match (a list claim matches when any element does;
 //! `glob` has only `*`, with go-glob's exact semantics).
 
+mod claims;
 mod glob;
 mod lint;
+mod parse;
 
 use serde_json::{Map, Value};
 
 pub use glob::glob;
 
-use crate::error::{Error, Result};
-use crate::policy::source::Source;
 use crate::policy::types::{Context, Decision, Kind, TimeRules, TraceStep};
 
 /// The algorithms a JWT role accepts when the mount sets no `jwt_supported_algs`.
@@ -64,188 +64,20 @@ pub struct VaultRole {
     pub bound_issuer: Option<String>,
     /// The mount's `jwt_supported_algs` (empty: [`DEFAULT_ALGS`]).
     pub supported_algs: Vec<String>,
-}
-
-fn list(field: &str, v: &Value) -> Result<Vec<String>> {
-    match v {
-        Value::String(s) if s.is_empty() => Ok(Vec::new()),
-        Value::String(s) => Ok(s
-            .split(',')
-            .map(|p| p.trim().to_string())
-            .filter(|p| !p.is_empty())
-            .collect()),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| {
-                i.as_str()
-                    .map(String::from)
-                    .ok_or_else(|| Error::invalid(field, "expected a list of strings"))
-            })
-            .collect(),
-        Value::Null => Ok(Vec::new()),
-        _ => Err(Error::invalid(
-            field,
-            "expected a string or a list of strings",
-        )),
-    }
-}
-
-fn seconds(field: &str, v: &Value) -> Result<i64> {
-    let bad = || {
-        Error::invalid(
-            field,
-            "expected seconds (a number, or a duration such as \"90s\" or \"2m\")",
-        )
-    };
-    match v {
-        Value::Number(n) => n.as_i64().ok_or_else(bad),
-        Value::String(s) => {
-            let s = s.trim();
-            let (num, mult) = match s.chars().last() {
-                Some('s') => (&s[..s.len() - 1], 1),
-                Some('m') => (&s[..s.len() - 1], 60),
-                Some('h') => (&s[..s.len() - 1], 3600),
-                _ => (s, 1),
-            };
-            num.parse::<i64>().map(|n| n * mult).map_err(|_| bad())
-        }
-        _ => Err(bad()),
-    }
+    /// The mount's `oidc_discovery_url`: whose keys verify its tokens. It is not an issuer
+    /// check: OpenBao accepts any `iss` on a token those keys signed unless `bound_issuer` is
+    /// set.
+    pub oidc_discovery_url: Option<String>,
 }
 
 impl VaultRole {
-    /// Parses a role (as written to `auth/jwt/role/NAME`, or as `vault read -format=json`
-    /// prints it under `data`), or `{"role": {...}, "config": {...}}` with the mount's config.
-    /// What Vault refuses to store is an error here too.
-    pub fn parse(src: &Source, doc: &Map<String, Value>) -> Result<VaultRole> {
-        let at = |field: &str| match src.key_line(field, 0) {
-            Some(l) => format!("{field} (line {l})"),
-            None => field.to_string(),
-        };
-        let (role, config) = match (doc.get("role"), doc.get("data"), doc.get("config")) {
-            (Some(Value::Object(r)), _, c) => (r, c),
-            (None, Some(Value::Object(r)), c) => (r, c),
-            (None, None, c) => (doc, c),
-            _ => {
-                return Err(Error::invalid(
-                    "role",
-                    "`role` (or `data`) must be an object",
-                ));
-            }
-        };
-        let mut out = VaultRole {
-            role_type: "oidc".into(),
-            ..VaultRole::default()
-        };
-        for (key, v) in role {
-            match key.as_str() {
-                "role_type" => {
-                    let t = v.as_str().unwrap_or_default();
-                    if t != "jwt" && t != "oidc" {
-                        return Err(Error::invalid(
-                            at(key),
-                            format!("invalid 'role_type': {v} (Vault accepts jwt or oidc)"),
-                        ));
-                    }
-                    out.role_type = t.into();
-                    out.role_type_given = true;
-                }
-                "bound_audiences" => out.bound_audiences = list(&at(key), v)?,
-                "bound_subject" => {
-                    out.bound_subject = v.as_str().filter(|s| !s.is_empty()).map(String::from)
-                }
-                "bound_claims_type" => match v.as_str() {
-                    Some("string") | None => out.glob = false,
-                    Some("glob") => out.glob = true,
-                    Some(other) => {
-                        return Err(Error::invalid(
-                            at(key),
-                            format!("invalid 'bound_claims_type': {other} (string or glob)"),
-                        ));
-                    }
-                },
-                "bound_claims" => match v {
-                    Value::Object(m) => {
-                        out.bound_claims = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-                    }
-                    Value::Null => {}
-                    _ => {
-                        return Err(Error::invalid(
-                            at(key),
-                            "bound_claims must be an object of claim: value(s)",
-                        ));
-                    }
-                },
-                "user_claim" => out.user_claim = v.as_str().unwrap_or_default().to_string(),
-                "user_claim_json_pointer" => {
-                    out.user_claim_json_pointer = v.as_bool().unwrap_or(false)
-                }
-                "groups_claim" => {
-                    out.groups_claim = v.as_str().filter(|s| !s.is_empty()).map(String::from)
-                }
-                "claim_mappings" => {
-                    if let Value::Object(m) = v {
-                        out.claim_mappings = m.keys().cloned().collect();
-                    }
-                }
-                "expiration_leeway" => out.expiration_leeway = seconds(&at(key), v)?,
-                "not_before_leeway" => out.not_before_leeway = seconds(&at(key), v)?,
-                "clock_skew_leeway" => out.clock_skew_leeway = seconds(&at(key), v)?,
-                "token_bound_cidrs" | "bound_cidrs" => out.token_bound_cidrs = list(&at(key), v)?,
-                _ => {}
-            }
-        }
-        if out.glob {
-            for (claim, v) in &out.bound_claims {
-                let vals = match v {
-                    Value::Array(items) => items.iter().collect(),
-                    other => vec![other],
-                };
-                if vals.iter().any(|x| !x.is_string()) {
-                    return Err(Error::invalid(
-                        format!("bound_claims.{claim}"),
-                        "claim is not a string: with bound_claims_type glob every value must be a string (Vault refuses the role)",
-                    ));
-                }
-            }
-        }
-        if out.user_claim.is_empty() {
-            return Err(Error::invalid(
-                "user_claim",
-                "a user claim must be defined on the role (Vault refuses the role without one; for Bitbucket use repositoryUuid)",
-            ));
-        }
-        if out.role_type == "jwt"
-            && out.bound_audiences.is_empty()
-            && out.token_bound_cidrs.is_empty()
-            && out.bound_subject.is_none()
-            && out.bound_claims.is_empty()
-        {
-            return Err(Error::invalid(
-                "role",
-                "must have at least one bound constraint when creating/updating a role (Vault refuses a jwt role with no bound_audiences, bound_subject, bound_claims or token_bound_cidrs)",
-            ));
-        }
-        if let Some(Value::Object(config)) = config {
-            out.bound_issuer = config
-                .get("bound_issuer")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(String::from);
-            if let Some(v) = config.get("jwt_supported_algs") {
-                out.supported_algs = list("config.jwt_supported_algs", v)?;
-            }
-        }
-        Ok(out)
-    }
-
     /// The mount's `bound_issuer`, if the document carries the config.
     pub fn bound_issuer(&self) -> Option<String> {
         self.bound_issuer.clone()
     }
 
     /// Leeway seconds as `cap/jwt` applies them: negative is none, 0 is the default.
-    fn effective(v: i64, default: i64) -> i64 {
+    pub(super) fn effective(v: i64, default: i64) -> i64 {
         match v {
             v if v < 0 => 0,
             0 => default,
@@ -319,6 +151,9 @@ impl VaultRole {
             pass("jwt_supported_algs", format!("{alg} is accepted"));
         }
         let claims = &ctx.claims;
+        if let Err(why) = Self::registered_types(claims) {
+            return fail("claims", format!("error validating token: {why}"), &trace);
+        }
         let str_claim = |k: &str| {
             claims
                 .get(k)
@@ -452,50 +287,6 @@ impl VaultRole {
             "login succeeds: every binding of the role holds",
             trace,
         )
-    }
-
-    fn check_times(
-        &self,
-        claims: &Map<String, Value>,
-        now: i64,
-    ) -> std::result::Result<(), String> {
-        let num = |k: &str| {
-            claims
-                .get(k)
-                .and_then(Value::as_f64)
-                .map(|f| f as i64)
-                .unwrap_or(0)
-        };
-        let (iat, mut exp, mut nbf) = (num("iat"), num("exp"), num("nbf"));
-        if iat == 0 && exp == 0 && nbf == 0 {
-            return Err(
-                "no issued at (iat), not before (nbf), or expiration time (exp) claims in token"
-                    .into(),
-            );
-        }
-        if exp == 0 {
-            exp = iat.max(nbf) + Self::effective(self.expiration_leeway, DEFAULT_LEEWAY);
-        }
-        if nbf == 0 {
-            nbf = if iat != 0 {
-                iat
-            } else {
-                exp - Self::effective(self.not_before_leeway, DEFAULT_LEEWAY)
-            };
-        }
-        let skew = Self::effective(self.clock_skew_leeway, DEFAULT_CLOCK_SKEW);
-        if now + skew < nbf {
-            return Err("invalid not before (nbf) claim: token not yet valid".into());
-        }
-        if now - skew > exp {
-            return Err(format!(
-                "invalid expiration time (exp) claim: token is expired (exp {exp}, now {now}, clock skew leeway {skew} s)"
-            ));
-        }
-        if iat != 0 && now + skew < iat {
-            return Err("invalid issued at (iat) claim: token issued in the future".into());
-        }
-        Ok(())
     }
 }
 

@@ -29,6 +29,7 @@ export const CALLS = {
   clearFault: { method: "DELETE", path: "/faults/{slug}/{endpoint}", answer: "json" },
   cases: { method: "GET", path: "/cases", answer: "json" },
   verify: { method: "POST", path: "/verify", answer: "json" },
+  policyCheck: { method: "POST", path: "/policies/check", answer: "json" },
 } as const;
 
 export type Calls = {
@@ -58,6 +59,7 @@ export type Calls = {
   clearFault: { query: NoQuery, body: NoBody, reply: FaultsCleared },
   cases: { query: NoQuery, body: NoBody, reply: CaseList },
   verify: { query: NoQuery, body: VerifyRequest, reply: Verification },
+  policyCheck: { query: NoQuery, body: PolicyCheckRequest, reply: PolicyCheckReport },
 };
 
 export type AddKeyRequest = { 
@@ -210,8 +212,7 @@ value: JsonValue, } | { "op": "remove_header",
  */
 name: string, } | { "op": "sign", 
 /**
- * `workspace`, `none`, `ps256`, `attacker-rs256`, `attacker-es256`,
- * `attacker-eddsa`, `hs256:SECRET`, `hs256-public-pem`, `hs256-public-der`, `kid:KID`.
+ * Who signs, written as text (`attacker-rs256`, `hs256:SECRET`, `kid:KID`...).
  */
 with: string, } | { "op": "raw_header", 
 /**
@@ -579,7 +580,12 @@ case?: CaseSummary | null,
 /**
  * What is deliberately odd about it.
  */
-notes?: Array<string>, };
+notes?: Array<string>, 
+/**
+ * Set when the token was minted but something asked for with it failed: it was not kept in
+ * the history (a full disk, say). The token itself is good.
+ */
+warning?: string | null, };
 
 export type NoBody = Record<string, never>;
 
@@ -642,6 +648,146 @@ forbidden_headers: Array<string>,
  */
 check_claims: boolean, };
 
+export type PolicyAccessRow = { 
+/**
+ * The step.
+ */
+step: string, 
+/**
+ * Where it is.
+ */
+location: string, 
+/**
+ * Its branch (pattern).
+ */
+branch: string | null, 
+/**
+ * Its deployment environment.
+ */
+environment: string | null, 
+/**
+ * Whether it gets in.
+ */
+allowed: boolean, 
+/**
+ * Why.
+ */
+reason: string, 
+/**
+ * What decided.
+ */
+decided_by: string, 
+/**
+ * It gets in although the policy evidently means to keep it out.
+ */
+unexpected: boolean, };
+
+export type PolicyBoundaryRow = { 
+/**
+ * What the token is (`other repository`, ...).
+ */
+token: string, 
+/**
+ * What changed from the in-scope token.
+ */
+change: string, 
+/**
+ * Whether it gets in.
+ */
+allowed: boolean, 
+/**
+ * Why.
+ */
+why: string, 
+/**
+ * Whether the policy evidently means it in (`true`), out (`false`), or does not say.
+ */
+expected: boolean | null, 
+/**
+ * It gets in although the policy evidently means to keep it out.
+ */
+unexpected: boolean, 
+/**
+ * The token's claims.
+ */
+claims: { [key in string]?: JsonValue }, };
+
+export type PolicyCheckReport = { 
+/**
+ * The kind of relying party.
+ */
+kind: PolicyKind, 
+/**
+ * What the policy evidently pins.
+ */
+scope: PolicyScope, 
+/**
+ * Every step of the pipelines file.
+ */
+access: Array<PolicyAccessRow>, 
+/**
+ * Boundary tokens derived from the policy.
+ */
+boundary: Array<PolicyBoundaryRow>, 
+/**
+ * Lint findings, most severe first.
+ */
+findings: Array<PolicyFinding>, 
+/**
+ * Whether the check fails (exit 1).
+ */
+failed: boolean, 
+/**
+ * Assumptions the report rests on (identities it inferred, what it could not know).
+ */
+notes: Array<string>, };
+
+export type PolicyCheckRequest = { 
+/**
+ * The policy document's text (JSON).
+ */
+policy: string, 
+/**
+ * `aws`, `vault`, `gcp` or `azure` [default: from the document's members].
+ */
+kind?: string | null, 
+/**
+ * A `bitbucket-pipelines.yml` text whose steps fill the access table.
+ */
+pipelines?: string | null, 
+/**
+ * The served workspace whose issuer and UUID the steps use where the policy pins none.
+ */
+workspace?: string | null, };
+
+export type PolicyFinding = { 
+/**
+ * Stable identifier (`sub-unconstrained`, `for-all-values-missing-key`, ...).
+ */
+id: string, 
+/**
+ * How bad it is.
+ */
+severity: PolicySeverity, 
+/**
+ * What is wrong, naming the statement and key.
+ */
+message: string, 
+/**
+ * What to change.
+ */
+fix: string, 
+/**
+ * Where: the statement or field, with its line when known.
+ */
+at?: string, 
+/**
+ * The 1-based line in the document, when known.
+ */
+line?: number, };
+
+export type PolicyKind = "aws" | "vault" | "gcp" | "azure";
+
 export type PolicyOverrides = { 
 /**
  * `iss` must equal this.
@@ -699,6 +845,35 @@ forbidden_headers?: Array<string> | null,
  * Check the payload's claims at all.
  */
 check_claims?: boolean | null, };
+
+export type PolicyScope = { 
+/**
+ * The issuer the relying party trusts.
+ */
+issuer: string | null, 
+/**
+ * The workspace UUID (from an `aud` ARI or `workspaceUuid`), braced.
+ */
+workspace_uuid: string | null, 
+/**
+ * The repository UUID leading `sub` (or `repositoryUuid`), braced.
+ */
+repository_uuid: string | null, 
+/**
+ * Deployment environment UUIDs the policy admits, braced.
+ */
+environment_uuids: Array<string>, 
+/**
+ * Branches the policy compares `branchName` to (whether or not the relying party sees it).
+ */
+branches: Array<string>, 
+/**
+ * Audiences other than the workspace ARI the policy requires (a custom audience the
+ * pipeline must ask for).
+ */
+custom_audiences: Array<string>, };
+
+export type PolicySeverity = "info" | "warning" | "error";
 
 export type ProbeOptions = { 
 /**
@@ -1142,8 +1317,9 @@ header_json?: string | null,
  */
 payload_json?: string | null, 
 /**
- * Crafting: who signs: `workspace` (default), `kid:KID` (any key of the ring, staged too),
- * `attacker-rs256`, `attacker-es256`, `attacker-eddsa`, `hs256:SECRET`, or `none`.
+ * Crafting: who signs (a [`Signer`]: `workspace` by default, `kid:KID`, `ps256`,
+ * `attacker-rs256`, `attacker-es256`, `attacker-eddsa`, `hs256:SECRET`,
+ * `hs256-public-pem`, `hs256-public-der` or `none`); the header declares its `alg` and `kid`.
  */
 sign_with?: string | null, 
 /**

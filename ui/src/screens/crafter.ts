@@ -67,7 +67,7 @@ export function renderCrafter(root: HTMLElement): void {
   const repo = h("input", { id: "cr-repo", placeholder: "default repository", size: 40 });
   const env = h("input", { id: "cr-env", placeholder: "none (not a deployment step)", size: 40 });
   const branch = h("input", { id: "cr-branch", value: "main" });
-  const audiences = h("textarea", { id: "cr-audiences", placeholder: "one per line (at most 10)", style: "min-height:48px" });
+  const audiences = h("textarea", { id: "cr-audiences", placeholder: "one per line (at most 10)", class: "short tall" });
   const lifetime = h("input", { id: "cr-lifetime", type: "number", min: 1, value: 3600 });
   const claims = editor("cr-claims", "Claims merged over the defaults (null removes)", '{ "team": "qa" }');
   const header = editor("cr-header", "Header members merged over the defaults", '{ "typ": "JWT" }');
@@ -104,7 +104,9 @@ export function renderCrafter(root: HTMLElement): void {
       outHeader.textContent = pretty(last.header);
       outClaims.textContent = pretty(last.claims);
       notes.textContent = (last.notes ?? []).join("; ");
-      toast(last.case ? `minted case ${last.case.name}` : "minted");
+      // Minted but not kept in the history (a full disk): the token is good, the user is told.
+      if (last.warning) toast(last.warning, true);
+      else toast(last.case ? `minted case ${last.case.name}` : "minted");
     } catch (e) {
       toast(message(e), true);
     }

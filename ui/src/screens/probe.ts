@@ -233,10 +233,10 @@ export function renderProbe(root: HTMLElement): void {
   const url = h("input", { id: "pr-url", placeholder: "https://localhost:9000/protected", size: 50 });
   const exec = h("input", { id: "pr-exec", placeholder: "or a command: python3 verify.py {token}", size: 50 });
   const shell = h("input", { id: "pr-shell", type: "checkbox" });
-  const headers = h("textarea", { id: "pr-headers", style: "min-height:40px" }, "Authorization: Bearer {token}");
-  const audiences = h("textarea", { id: "pr-audiences", style: "min-height:40px", placeholder: "accepted audiences (blank: workspace default)" });
-  const subLike = h("textarea", { id: "pr-sub-like", style: "min-height:40px", placeholder: "one StringLike pattern a line, e.g. {workspace}:{repository}:*" });
-  const claims = h("textarea", { id: "pr-claims", style: "min-height:40px", placeholder: "KEY=PATTERN a line, e.g. branchName=main" });
+  const headers = h("textarea", { id: "pr-headers", class: "short" }, "Authorization: Bearer {token}");
+  const audiences = h("textarea", { id: "pr-audiences", class: "short", placeholder: "accepted audiences (blank: workspace default)" });
+  const subLike = h("textarea", { id: "pr-sub-like", class: "short", placeholder: "one StringLike pattern a line, e.g. {workspace}:{repository}:*" });
+  const claims = h("textarea", { id: "pr-claims", class: "short", placeholder: "KEY=PATTERN a line, e.g. branchName=main" });
   const leeway = h("input", { id: "pr-leeway", type: "number", min: 0, step: 1, placeholder: "30", size: 6 });
   const fuzz = h("input", { id: "pr-fuzz", type: "number", min: 0, step: 1, value: 0, size: 8 });
   const seed = h("input", { id: "pr-seed", type: "number", min: 0, step: 1, value: 1, size: 8 });

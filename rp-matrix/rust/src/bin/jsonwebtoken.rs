@@ -1,7 +1,8 @@
 //! jsonwebtoken (the current major), as its README and docs.rs recommend for a JWKS: fetch the
 //! JWKS, pick the JWK by the header's `kid` (`JwkSet::find`), `DecodingKey::from_jwk`, and
 //! `decode` with a `Validation` for RS256 that sets the issuer and audience and requires
-//! `exp`, `iss`, `aud`, `sub` (https://docs.rs/jsonwebtoken/12/jsonwebtoken/struct.Validation.html).
+//! `exp`, `iss`, `aud`, `sub`, with `validate_nbf` on
+//! (https://docs.rs/jsonwebtoken/12/jsonwebtoken/struct.Validation.html).
 //! With `RP_CONFIG=default`, the docs' basic `Validation`: issuer and audience set, only `exp`
 //! required (its default).
 use jsonwebtoken::jwk::JwkSet;
@@ -17,6 +18,8 @@ fn main() {
     v.set_audience(&[&a.audience]);
     if std::env::var("RP_CONFIG").as_deref() != Ok("default") {
         v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        // Off by default ("Defaults to false"); checked only when the token has `nbf`.
+        v.validate_nbf = true;
     }
     v.leeway = 30;
     stepmint_rp_matrix::serve(a.port, move |token| {

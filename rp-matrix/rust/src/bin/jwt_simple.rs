@@ -2,6 +2,8 @@
 //! (from the JWK's modulus and exponent), `verify_token` with `VerificationOptions` naming the
 //! allowed issuer and audience and a 30 s time tolerance (https://docs.rs/jwt-simple), and,
 //! as recommended for this job, a `max_validity` of an hour (a step token's lifetime).
+//! With `RP_CONFIG=default`, the README's basic options: allowed issuer and audience only, so
+//! jwt-simple's default time tolerance (15 minutes) and no maximum validity.
 use std::collections::HashSet;
 
 use jwt_simple::prelude::*;
@@ -29,13 +31,15 @@ fn main() {
             Some((k["kid"].as_str()?.to_string(), key))
         })
         .collect();
-    let options = VerificationOptions {
+    let mut options = VerificationOptions {
         allowed_issuers: Some(HashSet::from_strings(&[&a.issuer])),
         allowed_audiences: Some(HashSet::from_strings(&[&a.audience])),
-        time_tolerance: Some(Duration::from_secs(30)),
-        max_validity: Some(Duration::from_secs(3600)),
         ..Default::default()
     };
+    if std::env::var("RP_CONFIG").as_deref() != Ok("default") {
+        options.time_tolerance = Some(Duration::from_secs(30));
+        options.max_validity = Some(Duration::from_secs(3600));
+    }
     stepmint_rp_matrix::serve(a.port, move |token| {
         let meta = Token::decode_metadata(token).map_err(|e| e.to_string())?;
         let kid = meta.key_id().ok_or("no kid")?;

@@ -6,16 +6,18 @@
 
 use std::sync::Arc;
 
+use super::AppState;
+use super::api::{
+    FaultList, FaultsCleared, KeyAdded, KeyRetired, RequestsPage, Rotation, ServerView,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::faults::{Fault, FaultEndpoint};
 use crate::history::{History, HistoryEntry};
-use crate::http::AppState;
-use crate::http::api::{
-    FaultList, FaultsCleared, KeyAdded, KeyRetired, RequestsPage, Rotation, ServerView,
-};
 use crate::inspect::Inspection;
 use crate::issuer::{Issuer, MintedToken};
 use crate::keys::{KeyAlg, KeyView};
+use crate::policy::CheckReport;
+use crate::policy_check::{CheckText, check_text};
 use crate::probe::{self, ProbeOptions, Progress, ScreenReport};
 use crate::token::StepRequest;
 use crate::validate::PolicyOverrides;
@@ -27,6 +29,14 @@ pub async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| Error::from(ErrorKind::Server(format!("a background task failed: {e}"))))?
+}
+
+/// `policy check` on a pasted policy (and pipelines text): the Policies screen's report, the
+/// same as `stepmint policy check --json`. Parsing and evaluating up to a 64 KiB body is CPU
+/// work, so it runs off the async runtime's threads.
+pub async fn policy_check(state: &AppState, request: CheckText) -> Result<CheckReport> {
+    let issuer = state.issuer.clone();
+    blocking(move || check_text(&issuer, &request)).await
 }
 
 /// What the Issuer screen shows of a running server.
@@ -59,9 +69,12 @@ pub async fn mint(state: &AppState, req: StepRequest, keep: bool) -> Result<Mint
         // Crafting may read or create the attacker's keys, and the history is a file.
         let (issuer, history) = (state.issuer.clone(), state.history.clone());
         blocking(move || {
-            let minted = issuer.mint(&req)?;
+            let mut minted = issuer.mint(&req)?;
             if keep {
-                record(&issuer, &history, &req, &minted)?;
+                // The token is minted already: a history that cannot be written (a full disk)
+                // leaves it with a warning, not a failure.
+                let ws = issuer.workspace_or_first(req.workspace.as_deref())?;
+                history.keep(&mut minted, &ws.workspace.slug, issuer.clock().now());
             }
             Ok(minted)
         })
@@ -74,17 +87,6 @@ pub async fn mint(state: &AppState, req: StepRequest, keep: bool) -> Result<Mint
         state.issuer.mint(&req)?
     };
     Ok(minted)
-}
-
-fn record(
-    issuer: &Issuer,
-    history: &History,
-    req: &StepRequest,
-    minted: &MintedToken,
-) -> Result<()> {
-    let ws = issuer.workspace_or_first(req.workspace.as_deref())?;
-    history.append(minted, &ws.workspace.slug, issuer.clock().now())?;
-    Ok(())
 }
 
 /// Decodes a token and runs the validator against a workspace's policy with `overrides`.
