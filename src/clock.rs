@@ -13,6 +13,12 @@ use uuid::Uuid;
 pub trait Clock: Send + Sync + Debug {
     /// Seconds since 1970-01-01T00:00:00Z.
     fn now(&self) -> i64;
+
+    /// The instant it is stopped at, for a clock that never moves (what a reproduce line must
+    /// fix again with `--now`); `None` for a clock that runs.
+    fn fixed(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// The real clock.
@@ -40,6 +46,10 @@ pub struct FixedClock(pub i64);
 impl Clock for FixedClock {
     fn now(&self) -> i64 {
         self.0
+    }
+
+    fn fixed(&self) -> Option<i64> {
+        Some(self.0)
     }
 }
 

@@ -153,6 +153,25 @@ impl Fault {
                 ),
             ));
         }
+        // A hang never answers, so anything it would answer with is a contradiction, not a
+        // fault that silently does one of the two.
+        if self.hang {
+            let answers = [
+                ("status", self.status.is_some()),
+                ("retry_after", self.retry_after.is_some()),
+                ("non_json", self.non_json),
+                ("content_type", self.content_type.is_some()),
+                ("cache_control", self.cache_control.is_some()),
+                ("empty_jwks", self.empty_jwks),
+                ("duplicate_kid", self.duplicate_kid),
+            ];
+            if let Some((name, _)) = answers.iter().find(|(_, on)| *on) {
+                return Err(Error::invalid(
+                    *name,
+                    format!("hang never answers, so it cannot answer with {name}"),
+                ));
+            }
+        }
         for (name, v) in [
             ("content_type", &self.content_type),
             ("cache_control", &self.cache_control),

@@ -232,3 +232,63 @@ fn messages_say_things_once_plainly_and_examples_paste() {
         "{listing}"
     );
 }
+
+#[test]
+fn newcomer_slips_are_usage_errors_that_say_what_to_do() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    // A missing --jwks file is a usage error (2) that says how to get one.
+    let token = util::run(&["mint", "--data-dir", d]);
+    assert!(token.status.success(), "{}", util::text(&token));
+    let token = String::from_utf8_lossy(&token.stdout).trim().to_string();
+    let out = util::run(&[
+        "verify",
+        &token,
+        "--jwks",
+        "no-such-keys.json",
+        "--issuer",
+        "https://localhost:8443/x",
+        "--data-dir",
+        d,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", util::text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("keys.json -o no-such-keys.json"), "{err}");
+    // A hang that would answer with a status is refused, not half-applied.
+    let serve = util::ServeProcess::start(dir.path(), &[]).expect("serve");
+    let out = util::run(&[
+        "fault",
+        "set",
+        "--endpoint",
+        "jwks",
+        "--hang",
+        "--status",
+        "500",
+        "--data-dir",
+        d,
+    ]);
+    assert_ne!(out.status.code(), Some(0), "{}", util::text(&out));
+    assert!(
+        util::text(&out).contains("hang never answers"),
+        "{}",
+        util::text(&out)
+    );
+    let list = util::run(&["fault", "list", "--json", "--data-dir", d]);
+    assert!(
+        !String::from_utf8_lossy(&list.stdout).contains("\"hang\":true"),
+        "{}",
+        util::text(&list)
+    );
+    // `--cases baseline`, a family `cases` lists, is accepted.
+    let out = util::run(&[
+        "probe",
+        "--exec",
+        "true",
+        "--cases",
+        "baseline",
+        "--data-dir",
+        d,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", util::text(&out));
+    drop(serve);
+}

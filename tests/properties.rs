@@ -208,7 +208,7 @@ proptest! {
             let expected = stepmint::probe::expected_outcome(issuer, "props", &declared, &minted.token);
             let report = verify_at(&minted.token, &declared, NOW);
             prop_assert_eq!(expected == stepmint::hostile::Outcome::Accept, report.accepted, "{:?}", edits);
-            let recipe = stepmint::hostile::Recipe { name: "r".into(), description: None, expected: None, edits: edits.clone() };
+            let recipe = stepmint::hostile::Recipe { name: "r".into(), description: None, expected: None, step: Default::default(), edits: edits.clone() };
             let again = stepmint::hostile::Recipe::from_toml(&recipe.to_toml().unwrap(), std::path::Path::new("r.toml")).unwrap();
             prop_assert_eq!(&again.edits, &edits);
             let replayed = issuer.mint(&StepRequest { edits: again.edits, ..StepRequest::default() }).unwrap();

@@ -160,8 +160,15 @@ async fn a_flood_from_one_client_leaves_another_clients_records_in_the_log() {
     instance.stop().await;
 }
 
+fn json_lines(out: &std::process::Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stepmint_log_prints_the_whole_log_a_page_at_a_time() {
+async fn stepmint_log_shows_the_newest_records_and_says_what_it_cut() {
     let dir = util::data_dir();
     let serve = util::ServeProcess::start(dir.path(), &[]).expect("serve");
     let ca = std::fs::read(serve.info["ca"].as_str().unwrap()).unwrap();
@@ -190,21 +197,113 @@ async fn stepmint_log_prints_the_whole_log_a_page_at_a_time() {
     while let Some(done) = tasks.join_next().await {
         done.unwrap();
     }
+    // The freshest request, marked.
+    let marked = util::client_builder(&ca)
+        .user_agent("fresh-mark")
+        .build()
+        .unwrap();
+    marked.get(&jwks).send().await.unwrap();
     let d = dir.path().to_str().unwrap().to_string();
-    let out = tokio::task::spawn_blocking(move || util::run(&["log", "--json", "--data-dir", &d]))
+    let run = move |args: &[&str]| {
+        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        all.extend(["--json".into(), "--data-dir".into(), d.clone()]);
+        tokio::task::spawn_blocking(move || {
+            util::run(&all.iter().map(String::as_str).collect::<Vec<_>>())
+        })
+    };
+    // By default: the newest 50, the marked one last, and a note of what was cut.
+    let out = run(&["log"]).await.unwrap();
+    assert!(out.status.success(), "{}", util::text(&out));
+    let records = json_lines(&out);
+    assert_eq!(records.len(), 50);
+    assert_eq!(records.last().unwrap()["user_agent"], "fresh-mark");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("showing the newest 50 of") && stderr.contains("-n N for more"),
+        "{stderr}"
+    );
+    // `-n` shows more, still ending with the newest; the log's own reads are not shown.
+    let out = run(&["log", "-n", "1000"]).await.unwrap();
+    let records = json_lines(&out);
+    assert_eq!(records.len(), 1000);
+    assert_eq!(records.last().unwrap()["user_agent"], "fresh-mark");
+    assert!(records.iter().all(|r| r["endpoint"] != "control"));
+    // `--all` shows the control traffic (the reads just made).
+    let out = run(&["log", "--all"]).await.unwrap();
+    assert!(
+        json_lines(&out).iter().any(|r| r["endpoint"] == "control"),
+        "{}",
+        util::text(&out)
+    );
+    // Nothing cut, nothing said.
+    let small = util::data_dir();
+    let _serve2 = util::ServeProcess::start(small.path(), &[]).expect("serve");
+    let sd = small.path().to_str().unwrap().to_string();
+    let out = tokio::task::spawn_blocking(move || util::run(&["log", "--data-dir", &sd]))
         .await
         .unwrap();
+    assert!(out.status.success(), "{}", util::text(&out));
     assert!(
-        out.status.success(),
+        !String::from_utf8_lossy(&out.stderr).contains("showing"),
         "{}",
-        String::from_utf8_lossy(&out.stderr)
+        util::text(&out)
     );
-    let fetched = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|r| r["endpoint"] == "jwks")
-        .count();
-    assert_eq!(fetched, sent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stepmint_log_follow_prints_no_control_traffic_of_its_own() {
+    use std::io::BufRead;
+    let dir = util::data_dir();
+    let serve = util::ServeProcess::start(dir.path(), &[]).expect("serve");
+    let ca = std::fs::read(serve.info["ca"].as_str().unwrap()).unwrap();
+    let jwks = serve.info["workspaces"][0]["jwks_uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut child = std::process::Command::new(util::bin())
+        .args(["log", "--follow", "--json", "--data-dir"])
+        .env_remove("STEPMINT_DATA_DIR")
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Value>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(serde_json::from_str(&line).unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    // Reads until the record marked `mark`, returning what came before it.
+    let until = |mark: &str| -> Vec<Value> {
+        let mut seen = Vec::new();
+        loop {
+            let r = rx
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("no `{mark}` record; seen {seen:?}"));
+            if r["user_agent"] == mark {
+                return seen;
+            }
+            seen.push(r);
+        }
+    };
+    for mark in ["mark-1", "mark-2", "mark-3"] {
+        let client = util::client_builder(&ca).user_agent(mark).build().unwrap();
+        client.get(&jwks).send().await.unwrap();
+        let before = until(mark);
+        // Between two marks the command polled at least once: none of it is printed.
+        assert!(
+            before.iter().all(|r| r["endpoint"] != "control"),
+            "{before:?}"
+        );
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

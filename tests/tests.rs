@@ -36,6 +36,7 @@ mod probe_cli;
 mod probe_families;
 mod probe_policy;
 mod probe_reach;
+mod probe_reproduce;
 mod probe_who;
 mod properties;
 mod readme_snippets;

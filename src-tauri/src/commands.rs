@@ -263,12 +263,11 @@ pub async fn policy_check(
 /// Relying-party requests after `since`.
 #[tauri::command]
 pub async fn requests(desktop: State<'_, Desktop>, since: u64) -> CmdResult<RequestsPage> {
-    Ok(service::requests(
-        &desktop.server().await?,
+    let query = stepmint::http::calls::RequestsQuery {
         since,
-        500,
-        false,
-    ))
+        ..Default::default()
+    };
+    Ok(service::requests(&desktop.server().await?, &query))
 }
 
 /// Minted tokens, newest first (also while the issuer is stopped).

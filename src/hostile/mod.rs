@@ -23,6 +23,7 @@ mod kinds;
 pub mod reach;
 pub mod recipe;
 mod recipe_files;
+mod recipe_step;
 mod signing;
 mod summary;
 
@@ -35,7 +36,7 @@ pub use cases::{CATALOGUE, Case, find};
 pub use forge::Forged;
 pub use kinds::{CaseSummary, Expected, ExploitableBy, Family, Needs, Outcome};
 pub use reach::{Reach, reach};
-pub use recipe::Recipe;
+pub use recipe::{Recipe, RecipeStep};
 pub use recipe_files::{MAX_RECIPE_DIR_LEN, MAX_RECIPE_LEN, RecipeDir, Skipped};
 pub use summary::{markdown_table, summaries};
 
@@ -63,7 +64,15 @@ pub fn craft(armory: &dyn Armory, genuine: Genuine<'_>, req: &StepRequest) -> Re
         let case = find(name).ok_or_else(|| {
             Error::invalid(
                 "case",
-                format!("no case named `{name}` (list them with `stepmint cases`)"),
+                if name.starts_with("policy-") {
+                    // Policy-boundary cases are generated from what one relying party
+                    // declares, so no name alone says which token they are.
+                    format!(
+                        "`{name}` is a policy-boundary case, generated from what a relying party declares: mint it with the reproduce line the probe printed for it (`--edits ...`), or save it with `probe --save-findings DIR` and use `--recipe`"
+                    )
+                } else {
+                    format!("no case named `{name}` (list them with `stepmint cases`)")
+                },
             )
         })?;
         return build_case(armory, case, genuine);

@@ -23,6 +23,7 @@ use serde_json::{Map, Value};
 use super::armory::{Armory, Genuine};
 use super::forge::{self, Forged};
 use super::kinds::Outcome;
+pub use super::recipe_step::RecipeStep;
 use super::signing::Material;
 use crate::encoding::b64url;
 use crate::error::{Error, Result};
@@ -42,6 +43,10 @@ pub struct Recipe {
     /// policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<Outcome>,
+    /// The step the token describes (what the probe that found it declared): `stepmint mint
+    /// --recipe` mints in it, so the relying party answers as it did in the probe.
+    #[serde(default, skip_serializing_if = "RecipeStep::is_empty")]
+    pub step: RecipeStep,
     /// The edits, applied in order.
     #[serde(default)]
     pub edits: Vec<Edit>,
@@ -142,10 +147,15 @@ pub fn from_request(req: &crate::token::StepRequest, name: &str) -> Result<Recip
         });
     }
     edits.extend(req.edits.iter().cloned());
+    let mut step = RecipeStep::of(req, 0, None);
+    step.lifetime = req.lifetime;
+    // Claims became edits above.
+    step.claims.clear();
     Ok(Recipe {
         name: name.to_string(),
         description: None,
         expected: None,
+        step,
         edits,
     })
 }
@@ -296,6 +306,11 @@ mod tests {
             name: "aud-suffix".into(),
             description: Some("x".into()),
             expected: Some(Outcome::Refuse),
+            step: RecipeStep {
+                audiences: vec!["api://deploy".into()],
+                deployment_environment_uuid: Some("{e}".into()),
+                ..RecipeStep::default()
+            },
             edits: vec![
                 Edit::SetClaim {
                     name: "aud".into(),

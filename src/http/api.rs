@@ -120,6 +120,10 @@ pub struct RequestsPage {
     pub requests: Vec<RequestRecord>,
     /// The `since` for the next page.
     pub next: u64,
+    /// Records after `since` this page left out: older ones when the newest were asked for,
+    /// newer ones otherwise (read on from `next`).
+    #[serde(default)]
+    pub left_out: usize,
 }
 
 /// Body of `POST /verify`.

@@ -69,6 +69,8 @@ pub struct RequestsQuery {
     pub limit: usize,
     /// Control-plane traffic too. Default: false (relying-party traffic only).
     pub all: bool,
+    /// The newest `limit` records after `since` rather than the oldest. Default: false.
+    pub newest: bool,
 }
 
 impl Default for RequestsQuery {
@@ -77,6 +79,7 @@ impl Default for RequestsQuery {
             since: 0,
             limit: 500,
             all: false,
+            newest: false,
         }
     }
 }

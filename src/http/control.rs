@@ -123,7 +123,7 @@ pub async fn requests(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<super::calls::RequestsQuery>,
 ) -> Result<Json<RequestsPage>, ApiError> {
-    Ok(Json(service::requests(&state, q.since, q.limit, q.all)))
+    Ok(Json(service::requests(&state, &q)))
 }
 
 /// `GET /_stepmint/v1/ca.pem`: the CA certificate (public), for clients to trust.

@@ -100,11 +100,23 @@ pub fn inspect(
     state.issuer.inspect(workspace, token, overrides)
 }
 
-/// One page of the request log after `since`: relying-party traffic only unless `all`.
-pub fn requests(state: &AppState, since: u64, limit: usize, all: bool) -> RequestsPage {
-    let requests = state.log.since(since, limit, all);
-    let next = requests.last().map_or(since, |r| r.id);
-    RequestsPage { requests, next }
+/// One page of the request log after `since` (the oldest, or with `newest` the newest):
+/// relying-party traffic only unless `all`.
+pub fn requests(state: &AppState, q: &crate::http::calls::RequestsQuery) -> RequestsPage {
+    let (requests, left_out) = if q.newest {
+        state.log.newest(q.since, q.limit, q.all)
+    } else {
+        let requests = state.log.since(q.since, q.limit, q.all);
+        let after = requests.last().map_or(q.since, |r| r.id);
+        let more = state.log.count_after(after, q.all);
+        (requests, more)
+    };
+    let next = requests.last().map_or(q.since, |r| r.id);
+    RequestsPage {
+        requests,
+        next,
+        left_out,
+    }
 }
 
 /// Minted tokens, newest first. Takes the history alone: the app lists it while stopped.

@@ -74,6 +74,10 @@ async fn run_job(shared: &Arc<Shared>, semaphore: &Semaphore, job: Job) -> Probe
             reference: job.reference.clone(),
             detail: answer.detail,
             ms,
+            reproduce: match job.case {
+                Some(case) => shared.context.reproduce_case(case),
+                None => shared.reproduce(&job.edits),
+            },
             edits: job.edits.clone(),
         }
     };

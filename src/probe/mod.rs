@@ -15,6 +15,7 @@
 //! them), [`report`] (rows, findings, counts), `junit`, `fuzz` (the generative phase),
 //! `screen` (the Probe screen's request and reply).
 
+mod findings;
 mod fuzz;
 mod jobs;
 mod junit;
@@ -115,12 +116,15 @@ pub async fn run(
         },
         env,
     };
+    let context =
+        crate::hostile::RecipeStep::of(&step, issuer.token_lifetime(), issuer.clock().fixed());
     let shared = Arc::new(Shared {
         issuer: issuer.clone(),
         sender,
         slug,
         policy,
         step,
+        context: context.clone(),
         concurrency: options.concurrency,
     });
 
@@ -157,11 +161,13 @@ pub async fn run(
         reference: baseline_case.reference.into(),
         detail: answer.detail,
         ms: started.elapsed().as_millis() as u64,
+        reproduce: context.reproduce(&[]),
         edits: Vec::new(),
     };
     if baseline.observed != Observed::Accepted {
         return Ok(ProbeReport {
             baseline,
+            context,
             rows: Vec::new(),
             fuzz: None,
             summary: Summary::default(),
@@ -177,6 +183,7 @@ pub async fn run(
     let summary = Summary::count(&rows, fuzz.as_ref());
     Ok(ProbeReport {
         baseline,
+        context,
         rows,
         fuzz,
         summary,

@@ -107,8 +107,10 @@ pub(super) fn plan(
         });
     }
     for name in options.only.iter().chain(&options.skip) {
+        // The baseline (`valid`, family `baseline`) always runs first: naming it is fine.
         let known = jobs.iter().any(|j| &j.name == name || &j.family == name)
-            || crate::hostile::find(name).is_some();
+            || crate::hostile::find(name).is_some()
+            || name == "baseline";
         if !known {
             return Err(Error::invalid(
                 "cases",

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::send::Observed;
-use crate::hostile::{Edit, ExploitableBy, Outcome, Reach};
+use crate::hostile::{Edit, ExploitableBy, Outcome, Reach, RecipeStep};
 
 /// The verdict on one case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -89,6 +89,10 @@ pub struct ProbeRow {
     /// For policy-boundary cases and recipes: the edits to the genuine token.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub edits: Vec<Edit>,
+    /// A command that mints this token again in the run's step context (`stepmint mint
+    /// --case NAME` or `--edits JSON`, with the run's audiences, environment, branch...).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reproduce: String,
 }
 
 /// What a finding is.
@@ -163,6 +167,9 @@ pub struct FuzzReport {
 pub struct ProbeReport {
     /// The baseline's row.
     pub baseline: ProbeRow,
+    /// The step every token of the run was minted in (what a saved recipe carries).
+    #[serde(default)]
+    pub context: RecipeStep,
     /// Catalogue, policy-boundary and recipe cases (empty when the baseline was refused).
     pub rows: Vec<ProbeRow>,
     /// The generative part, when asked for.
@@ -306,6 +313,7 @@ mod tests {
             detail: String::new(),
             ms: 0,
             edits: Vec::new(),
+            reproduce: String::new(),
         }
     }
 
@@ -336,6 +344,7 @@ mod tests {
                 observed: Observed::Accepted,
                 ..baseline
             },
+            context: RecipeStep::default(),
             rows: rows[2..3].to_vec(),
             fuzz: None,
             summary: s,

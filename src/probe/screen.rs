@@ -267,15 +267,7 @@ pub fn screen_report(report: &ProbeReport) -> ScreenReport {
         .iter()
         .flat_map(|f| f.findings.iter().chain(&f.false_refusals))
         .map(|f| {
-            let recipe = Recipe {
-                name: f.id.clone(),
-                description: Some(f.difference.join("; ")),
-                expected: Some(match f.kind {
-                    FindingKind::Accepted => Outcome::Refuse,
-                    FindingKind::FalseRefusal => Outcome::Accept,
-                }),
-                edits: f.edits.clone(),
-            };
+            let recipe = f.recipe(&report.context);
             ScreenFinding {
                 id: f.id.clone(),
                 kind: f.kind,

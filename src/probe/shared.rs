@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::hostile::{Edit, Outcome};
+use crate::hostile::{Edit, Outcome, RecipeStep};
 use crate::issuer::Issuer;
 use crate::token::StepRequest;
 use crate::validate::{self, Policy};
@@ -33,6 +33,8 @@ pub(crate) struct Shared {
     pub(crate) slug: String,
     pub(crate) policy: Policy,
     pub(crate) step: StepRequest,
+    /// The step as flags and a recipe's `[step]`: what reproduces a token.
+    pub(crate) context: RecipeStep,
     pub(crate) concurrency: usize,
 }
 
@@ -81,14 +83,9 @@ impl Shared {
         }
     }
 
-    /// A command that mints the token again.
+    /// A command that mints the token again, in the run's whole step context.
     pub(crate) fn reproduce(&self, edits: &[Edit]) -> String {
-        let json = serde_json::to_string(edits).unwrap_or_default();
-        format!(
-            "stepmint mint --workspace {} --edits {}",
-            crate::encoding::shell_quote(&self.slug),
-            crate::encoding::shell_quote(&json)
-        )
+        self.context.reproduce(edits)
     }
 }
 

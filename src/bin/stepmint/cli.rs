@@ -694,12 +694,18 @@ pub enum WorkspacesCommand {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint log\n  stepmint log --follow\n  stepmint log --json --follow | jq -r .path"
+    after_help = "Examples:\n  stepmint log\n  stepmint log -n 500\n  stepmint log --follow\n  stepmint log --all\n  stepmint log --json --follow | jq -r .path\n\nShows the newest records (relying-party traffic, faults and events; --all adds the control\nAPI's own, such as this command's polling), and says on stderr when older ones were cut."
 )]
 pub struct LogArgs {
     /// Keep printing new requests until interrupted
     #[arg(long, short)]
     pub follow: bool,
+    /// Show the newest N records [most: 1000]
+    #[arg(short = 'n', long = "lines", value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub lines: u64,
+    /// Control-API traffic too (the console's, the CLI's, this command's own polling)
+    #[arg(long)]
+    pub all: bool,
     /// One JSON object per line
     #[arg(long)]
     pub json: bool,

@@ -26,35 +26,62 @@ pub fn run(args: LogArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
                 dir.display()
             )
         })?;
-        let mut since = 0u64;
+        // First the newest records, saying how many older ones were cut; then, following,
+        // whatever comes after them.
+        let query = calls::RequestsQuery {
+            since: 0,
+            all: args.all,
+            limit: args.lines as usize,
+            newest: true,
+        };
+        let page = client
+            .call::<calls::Requests>(&[], &query, &NoBody {})
+            .await?;
+        if page.left_out > 0 {
+            eprintln!(
+                "stepmint: showing the newest {} of {} records ({} older not shown; -n N for more, at most {MAX_PAGE})",
+                page.requests.len(),
+                page.requests.len() + page.left_out,
+                page.left_out
+            );
+        }
+        print(&page.requests, args.json)?;
+        let mut since = page.next;
+        if !args.follow {
+            return anyhow::Ok(());
+        }
         loop {
-            let query = calls::RequestsQuery {
-                since,
-                all: true,
-                limit: MAX_PAGE,
-            };
-            let page = client
-                .call::<calls::Requests>(&[], &query, &NoBody {})
-                .await?;
-            for r in &page.requests {
-                if args.json {
-                    line(&serde_json::to_string(r)?)?;
-                } else {
-                    // The server's own access-log line.
-                    human(&r.to_string())?;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            loop {
+                let query = calls::RequestsQuery {
+                    since,
+                    all: args.all,
+                    limit: MAX_PAGE,
+                    newest: false,
+                };
+                let page = client
+                    .call::<calls::Requests>(&[], &query, &NoBody {})
+                    .await?;
+                print(&page.requests, args.json)?;
+                since = page.next;
+                // More waiting: read on at once.
+                if page.left_out == 0 {
+                    break;
                 }
             }
-            since = page.next;
-            // A full page: the log holds more (it keeps twice a page), read on at once.
-            if page.requests.len() >= MAX_PAGE {
-                continue;
-            }
-            if !args.follow {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(300)).await;
         }
-        anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn print(records: &[stepmint::http::RequestRecord], json: bool) -> Result<()> {
+    for r in records {
+        if json {
+            line(&serde_json::to_string(r)?)?;
+        } else {
+            // The server's own access-log line.
+            human(&r.to_string())?;
+        }
+    }
+    Ok(())
 }

@@ -9,8 +9,22 @@ use stepmint::{Issuer, IssuerOptions, StepRequest};
 use crate::cli::{DataDirArg, MintArgs};
 use crate::common::{self, Usage};
 
-pub fn run(args: MintArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
+pub fn run(mut args: MintArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
     let data_dir = common::data_dir(dir_arg)?;
+    // A recipe carries the step it was found in (audiences, environment, branch, clock...):
+    // flags given here win over it.
+    let recipe = match &args.recipe {
+        Some(path) => Some(stepmint::hostile::Recipe::load(path)?),
+        None => None,
+    };
+    if let Some(r) = &recipe {
+        if args.workspace.is_none() {
+            args.workspace.clone_from(&r.step.workspace);
+        }
+        if args.time.now.is_none() {
+            args.time.now = r.step.now.map(|n| n.to_string());
+        }
+    }
     let (public_url, lifetime) = common::live_settings(&data_dir, args.public_url.as_deref())?;
     let mut options = IssuerOptions::new(&data_dir, public_url);
     options.token_lifetime = lifetime;
@@ -32,8 +46,8 @@ pub fn run(args: MintArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         let (k, v) = common::key_json("--header", h)?;
         header.insert(k, v);
     }
-    let edits = match (&args.recipe, &args.edits) {
-        (Some(path), _) => stepmint::hostile::Recipe::load(path)?.edits,
+    let edits = match (&recipe, &args.edits) {
+        (Some(r), _) => r.edits.clone(),
         (None, Some(json)) => {
             let value: Value =
                 serde_json::from_str(json).map_err(|e| Usage(format!("--edits: not JSON: {e}")))?;
@@ -41,7 +55,7 @@ pub fn run(args: MintArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         }
         (None, None) => Vec::new(),
     };
-    let req = StepRequest {
+    let mut req = StepRequest {
         workspace: args.workspace.clone(),
         repository_uuid: args.repo_uuid,
         step_uuid: args.step_uuid,
@@ -59,6 +73,9 @@ pub fn run(args: MintArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         drop_signature: args.drop_signature,
         edits,
     };
+    if let Some(r) = &recipe {
+        r.step.fill(&mut req);
+    }
     let minted = issuer.mint(&req)?;
     if args.json {
         crate::out::line(&serde_json::to_string(&minted)?)?;

@@ -260,56 +260,10 @@ fn label<T: serde::Serialize>(v: &T) -> String {
 }
 
 fn save_findings(report: &probe::ProbeReport, dir: &std::path::Path) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut recipes: Vec<Recipe> = Vec::new();
-    for r in report.failures() {
-        if !r.edits.is_empty() {
-            recipes.push(Recipe {
-                name: r.case.clone(),
-                description: Some(r.reference.clone()),
-                expected: Some(r.expected),
-                edits: r.edits.clone(),
-            });
-        }
-    }
-    for f in report
-        .fuzz
-        .iter()
-        .flat_map(|f| f.findings.iter().chain(&f.false_refusals))
-    {
-        recipes.push(Recipe {
-            name: f.id.clone(),
-            description: Some(format!(
-                "{}; validator: {}",
-                f.difference.join("; "),
-                f.validator
-            )),
-            expected: Some(match f.kind {
-                FindingKind::Accepted => stepmint::hostile::Outcome::Refuse,
-                FindingKind::FalseRefusal => stepmint::hostile::Outcome::Accept,
-            }),
-            edits: f.edits.clone(),
-        });
-    }
-    for r in &recipes {
-        let name: String = r
-            .name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let path = dir.join(format!("{name}.toml"));
-        stepmint::write_atomic(&path, r.to_toml()?.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
+    let written = report.save_findings(dir)?;
     eprintln!(
         "stepmint: {} recipe(s) written to {}",
-        recipes.len(),
+        written.len(),
         dir.display()
     );
     Ok(())
@@ -350,6 +304,7 @@ fn print_report(report: &probe::ProbeReport) -> Result<()> {
                 by.phrase(),
                 printable(&r.exploit)
             ))?;
+            line(&format!("    reproduce: {}", printable(&r.reproduce)))?;
         }
     }
     if let Some(f) = &report.fuzz {

@@ -33,7 +33,14 @@ pub fn run(args: VerifyArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         let report = validate::verify(&token, ws.keyset(), &policy, now);
         (policy, report)
     } else if let Some(path) = &args.jwks {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let bytes = std::fs::read(path).map_err(|e| {
+            // A file named on the command line that is not there is a usage error (exit 2).
+            Usage(format!(
+                "--jwks {}: {e}; fetch the issuer's JWKS first: `curl -sf ISSUER/keys.json -o {}` (its `jwks_uri`; for a local server add `--cacert \"$(stepmint ca path)\"`), or verify with --issuer URL alone (keys by discovery) or --workspace SLUG",
+                path.display(),
+                path.display()
+            ))
+        })?;
         let keys = KeySet::from_json(&bytes)
             .with_context(|| format!("{} is not a JWKS", path.display()))?;
         let base = Policy {

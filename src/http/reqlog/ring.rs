@@ -155,6 +155,41 @@ impl RequestLog {
             .collect()
     }
 
+    /// The newest `limit` records with an id above `since` (at most [`MAX_PAGE`]), oldest
+    /// first, and how many older ones above `since` were left out: what `stepmint log` shows
+    /// first, so the faults just injected and the request just made are never the ones cut.
+    pub fn newest(
+        &self,
+        since: u64,
+        limit: usize,
+        include_control: bool,
+    ) -> (Vec<RequestRecord>, usize) {
+        let ring = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let start = ring.records.partition_point(|r| r.id <= since);
+        let matching: Vec<&Arc<RequestRecord>> = ring
+            .records
+            .range(start..)
+            .filter(|r| include_control || r.endpoint != Endpoint::Control)
+            .collect();
+        let keep = limit.min(MAX_PAGE).min(matching.len());
+        let left_out = matching.len() - keep;
+        let page = matching[left_out..]
+            .iter()
+            .map(|r| RequestRecord::clone(r))
+            .collect();
+        (page, left_out)
+    }
+
+    /// How many records have an id above `since`.
+    pub fn count_after(&self, since: u64, include_control: bool) -> usize {
+        let ring = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let start = ring.records.partition_point(|r| r.id <= since);
+        ring.records
+            .range(start..)
+            .filter(|r| include_control || r.endpoint != Endpoint::Control)
+            .count()
+    }
+
     /// A live feed of new records.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<RequestRecord>> {
         self.tx.subscribe()
@@ -219,6 +254,18 @@ mod tests {
         let rest = log.since(page[MAX_PAGE - 1].id, 100_000, true);
         assert_eq!(rest.len(), LOG_CAPACITY - MAX_PAGE);
         assert_eq!(log.since(0, 3, true).len(), 3);
+        // The newest page: the last records, oldest first, and how many older were cut.
+        let (tail, cut) = log.newest(0, 3, true);
+        let ids: Vec<u64> = tail.iter().map(|r| r.id).collect();
+        let last = LOG_CAPACITY as u64;
+        assert_eq!(ids, [last - 2, last - 1, last]);
+        assert_eq!(cut, LOG_CAPACITY - 3);
+        // Still at most a page.
+        let (tail, cut) = log.newest(0, 100_000, true);
+        assert_eq!((tail.len(), cut), (MAX_PAGE, LOG_CAPACITY - MAX_PAGE));
+        assert_eq!(tail.last().map(|r| r.id), Some(last));
+        assert_eq!(log.newest(last - 3, 100_000, true).1, 0);
+        assert_eq!(log.count_after(3, true), LOG_CAPACITY - 3);
     }
 
     #[test]

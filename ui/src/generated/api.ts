@@ -1207,7 +1207,12 @@ requests: Array<RequestRecord>,
 /**
  * The `since` for the next page.
  */
-next: number, };
+next: number, 
+/**
+ * Records after `since` this page left out: older ones when the newest were asked for,
+ * newer ones otherwise (read on from `next`).
+ */
+left_out: number, };
 
 export type RequestsQuery = { 
 /**
@@ -1221,7 +1226,11 @@ limit: number,
 /**
  * Control-plane traffic too. Default: false (relying-party traffic only).
  */
-all: boolean, };
+all: boolean, 
+/**
+ * The newest `limit` records after `since` rather than the oldest. Default: false.
+ */
+newest: boolean, };
 
 export type RotateRequest = { 
 /**
