@@ -394,10 +394,15 @@ async fn loose_comparisons_are_caught_by_policy_cases_and_by_fuzzing() {
                 finding.severity,
                 probe::Severity::of(finding.exploitable_by)
             );
+            // The probe's whole step context, then the edits (a reproduce line re-sent to
+            // the same relying party gets the same answer: tests/probe_reproduce.rs).
             assert!(
                 finding
                     .reproduce
-                    .starts_with("stepmint mint --workspace acme --edits ")
+                    .starts_with("stepmint mint --workspace acme ")
+                    && finding.reproduce.contains(" --edits "),
+                "{}",
+                finding.reproduce
             );
         }
         // Findings with the same minimal difference are reported once.
