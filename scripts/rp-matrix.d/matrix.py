@@ -406,7 +406,7 @@ def main():
     path = os.path.join(DOCS, "rp-matrix.json")
     if CHECK:
         old = json.load(open(path))
-        diff = []
+        diff, notes = [], []
         before = {r["id"]: r for r in old["relying_parties"]}
         for r in results:
             o = before.get(r["id"])
@@ -419,9 +419,16 @@ def main():
                 diff.append(f"{r['id']}: TLS checked {o.get('tls_verified')} -> {r['tls_verified']}")
             for case in sorted(set(o["results"]) | set(r["results"])):
                 a, b = o["results"].get(case), r["results"].get(case)
-                if a != b:
+                if {a, b} == {"refused", "error"}:
+                    # Neither accepts the token. A relying party that answers an oversized request
+                    # (huge-token) and closes the socket is read as one or the other depending on
+                    # whether the answer arrives before the rest of the request is written.
+                    notes.append(f"{r['id']}: {case}: {a} -> {b} (not accepted either way)")
+                elif a != b:
                     diff.append(f"{r['id']}: {case}: {a} -> {b}")
         log(f"checked {len(results)} relying parties in {time.time() - started:.0f} s")
+        for n in notes:
+            log(f"note: {n}")
         if diff:
             print("\n".join(diff))
             sys.exit("rp-matrix: results differ from docs/rp-matrix.json (run scripts/rp-matrix to regenerate)")
