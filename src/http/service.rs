@@ -64,6 +64,9 @@ pub fn trust_lines(state: &AppState) -> String {
     crate::trust::shell_exports(&facts.ca_path, &facts.bundle_path)
 }
 
+/// How long a queued history entry waits for others before they are written together.
+pub const HISTORY_COALESCE: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// How a mint is recorded in the history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Keep {
@@ -124,11 +127,17 @@ pub async fn mint(state: &AppState, req: StepRequest, keep: Keep) -> Result<Mint
         let now = state.issuer.clock().now();
         if state.history.enqueue(&minted, &slug, now, origin) {
             let (history, log) = (state.history.clone(), state.log.clone());
-            // One flush writes every mint queued until it starts: a burst costs a few writes.
-            tokio::task::spawn_blocking(move || {
-                if let Err(e) = history.flush() {
-                    log.event(None, history.not_kept(&e));
-                }
+            // One flush writes every mint queued until it starts, and starts a moment later so
+            // that a burst is a few writes a second, not a rewrite of the file per token (a
+            // list, and the server's stop, flush at once).
+            tokio::spawn(async move {
+                tokio::time::sleep(HISTORY_COALESCE).await;
+                let _ = tokio::task::spawn_blocking(move || {
+                    if let Err(e) = history.flush() {
+                        log.event(None, history.not_kept(&e));
+                    }
+                })
+                .await;
             });
         }
     }
