@@ -127,3 +127,129 @@ async fn google_auth_exchanges_a_step_token_offline() {
     );
     instance.stop().await;
 }
+
+/// What the server refuses before the token exchange sees the request (a body over the limit, a
+/// path too long, a wrong method, an unknown path under the endpoint) and what the exchange
+/// refuses itself (a body type it does not read) all come back in Google STS's OAuth shape, so
+/// google-auth raises them as the `OAuthError` it raises for Google's own; a JSON body (Google's
+/// REST reference) is read as the form is.
+#[tokio::test]
+async fn refusals_under_the_gcp_endpoint_are_google_shaped() {
+    let dir = util::data_dir();
+    let instance = util::start(dir.path(), &[]).await;
+    let ws = instance.issuer().workspace_or_first(None).expect("ws");
+    let provider = json!({
+        "name": PROVIDER,
+        "attributeMapping": {"google.subject": "assertion.sub"},
+        "oidc": {"issuerUri": ws.issuer, "allowedAudiences": [ws.workspace.default_audience()]}
+    });
+    instance
+        .exchanges()
+        .put_gcp_provider_text(PROVIDER, &provider.to_string())
+        .expect("provider");
+    let client = util::client(&util::ca_pem(&instance));
+    let url = instance.gcp_sts_url();
+    let token = util::mint_for(&instance, &ws.workspace.default_audience()).token;
+    let exchange = json!({
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "audience": format!("//iam.googleapis.com/{PROVIDER}"),
+        "subject_token": token,
+        "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+    });
+    let resp = client
+        .post(&url)
+        .json(&exchange)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status().as_u16(), 200);
+    let v: Value = resp.json().await.expect("JSON");
+    assert_eq!(v["token_type"], "Bearer", "{v}");
+
+    let oauth = |status: u16, v: &Value, code: &str, says: &str| {
+        assert_eq!(v["error"], code, "{status}: {v}");
+        let description = v["error_description"].as_str().unwrap_or_default();
+        assert!(description.contains(says), "{status}: {v}");
+        assert_eq!(
+            v.as_object().map(|o| o.len()),
+            Some(2),
+            "only error and error_description: {v}"
+        );
+    };
+    async fn answer(resp: reqwest::Response) -> (u16, reqwest::header::HeaderMap, Value) {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let v = resp.json().await.expect("a JSON body");
+        (status, headers, v)
+    }
+
+    let big = "x".repeat(200 * 1024);
+    let (status, _, v) = answer(
+        client
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("subject_token={big}"))
+            .send()
+            .await
+            .expect("sent"),
+    )
+    .await;
+    assert_eq!(status, 413);
+    oauth(status, &v, "invalid_request", "KiB");
+
+    let (status, headers, v) = answer(client.get(&url).send().await.expect("sent")).await;
+    assert_eq!(status, 405);
+    assert!(headers.contains_key("allow"), "{headers:?}");
+    oauth(status, &v, "invalid_request", "method");
+
+    let (status, _, v) = answer(
+        client
+            .post(url.replace("v1/token", "v1/nothing-here"))
+            .send()
+            .await
+            .expect("sent"),
+    )
+    .await;
+    assert_eq!(status, 404);
+    oauth(status, &v, "invalid_request", "nothing-here");
+
+    let (status, _, v) = answer(
+        client
+            .post(format!("{url}?q={}", "x".repeat(20 * 1024)))
+            .send()
+            .await
+            .expect("sent"),
+    )
+    .await;
+    assert_eq!(status, 414);
+    oauth(status, &v, "invalid_request", "bytes");
+
+    let (status, _, v) = answer(
+        client
+            .post(&url)
+            .header("content-type", "text/plain")
+            .body(exchange.to_string())
+            .send()
+            .await
+            .expect("sent"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    oauth(status, &v, "invalid_request", "text/plain");
+
+    // The control plane keeps Stepmint's own error shape.
+    let resp = client
+        .get(format!(
+            "{}/nothing-here",
+            stepmint::paths::control_url(instance.base_url(), "")
+        ))
+        .send()
+        .await
+        .expect("sent");
+    let (_, _, v) = answer(resp).await;
+    assert!(
+        v.get("message").is_some() && v.get("error_description").is_none(),
+        "{v}"
+    );
+    instance.stop().await;
+}

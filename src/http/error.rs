@@ -35,7 +35,7 @@ struct Body<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct ForAPerson;
 
-/// Marks an error answer in another protocol's own shape (AWS STS's XML): the guard passes it
+/// Marks an error answer in another protocol's own shape (AWS STS's XML, Google STS's OAuth JSON): the guard passes it
 /// on as it is, since the clients of that protocol parse only their own error documents.
 #[derive(Debug, Clone, Copy)]
 pub struct OwnShape;
