@@ -253,3 +253,145 @@ async fn refusals_under_the_gcp_endpoint_are_google_shaped() {
     );
     instance.stop().await;
 }
+
+/// GCP providers through the control API, as a script beside a running server adds them: put,
+/// list and delete answer the typed list (the STS token URL, each provider with the audience a
+/// credential names it by); the control token is required; a document the engine cannot read is
+/// refused naming the provider; an unknown provider is a 404 with Stepmint's JSON error; and
+/// what the control API added is what the exchange answers for.
+#[tokio::test]
+async fn gcp_providers_through_the_control_api() {
+    use stepmint::http::api::GcpProviderRequest;
+    use stepmint::http::calls::{self, NoBody, NoQuery};
+    use stepmint::{ControlClient, DataDir};
+
+    let dir = util::data_dir();
+    let instance = util::start(dir.path(), &[]).await;
+    let ws = instance.issuer().workspace_or_first(None).expect("ws");
+    let control = ControlClient::find_running(&DataDir::open(dir.path()).expect("data dir"))
+        .await
+        .expect("reachable")
+        .expect("running");
+    let list = control
+        .call::<calls::GcpProviders>(&[], &NoQuery {}, &NoBody {})
+        .await
+        .expect("listed");
+    assert_eq!(list.gcp_sts, instance.gcp_sts_url());
+    assert!(list.providers.is_empty(), "{list:?}");
+
+    let provider = json!({
+        "attributeMapping": {"google.subject": "assertion.sub"},
+        "attributeCondition": "assertion.branchName == 'main'",
+        "oidc": {"issuerUri": ws.issuer, "allowedAudiences": [ws.workspace.default_audience()]}
+    });
+    let request = GcpProviderRequest {
+        name: PROVIDER.into(),
+        provider: provider.clone(),
+    };
+    let list = control
+        .call::<calls::PutGcpProvider>(&[], &NoQuery {}, &request)
+        .await
+        .expect("added");
+    assert_eq!(list.providers.len(), 1, "{list:?}");
+    assert_eq!(list.providers[0].name, PROVIDER);
+    assert_eq!(
+        list.providers[0].audience,
+        format!("//iam.googleapis.com/{PROVIDER}")
+    );
+    assert_eq!(list.providers[0].provider, provider);
+    assert_eq!(instance.exchanges().gcp_providers(), [PROVIDER]);
+
+    // The exchange answers for it at once.
+    let client = util::client(&util::ca_pem(&instance));
+    let exchange = |token: String| {
+        json!({
+            "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+            "audience": format!("//iam.googleapis.com/{PROVIDER}"),
+            "subject_token": token,
+            "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+        })
+    };
+    let token = util::mint_for(&instance, &ws.workspace.default_audience()).token;
+    let resp = client
+        .post(instance.gcp_sts_url())
+        .json(&exchange(token.clone()))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status().as_u16(), 200);
+
+    // Without the control token: refused, and nothing changes.
+    let anonymous = client
+        .get(stepmint::paths::control_url(
+            instance.base_url(),
+            "/gcp/providers",
+        ))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(anonymous.status().as_u16(), 401);
+    let anonymous = client
+        .delete(stepmint::paths::control_url(
+            instance.base_url(),
+            &format!("/gcp/providers/{}", PROVIDER.replace('/', "%2F")),
+        ))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(anonymous.status().as_u16(), 401);
+    assert_eq!(instance.exchanges().gcp_providers(), [PROVIDER]);
+
+    // A document the engine cannot read, and a name that is not a provider's.
+    let bad = GcpProviderRequest {
+        name: PROVIDER.replace("acme", "broken"),
+        provider: json!({"attributeCondition": "assertion.sub ==", "oidc": {}}),
+    };
+    let err = control
+        .call::<calls::PutGcpProvider>(&[], &NoQuery {}, &bad)
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("providers/broken"), "{err}");
+    let bad = GcpProviderRequest {
+        name: "acme".into(),
+        provider,
+    };
+    let err = control
+        .call::<calls::PutGcpProvider>(&[], &NoQuery {}, &bad)
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("resource name"), "{err}");
+
+    let list = control
+        .call::<calls::DeleteGcpProvider>(&[PROVIDER], &NoQuery {}, &NoBody {})
+        .await
+        .expect("removed");
+    assert!(list.providers.is_empty(), "{list:?}");
+    let err = control
+        .call::<calls::DeleteGcpProvider>(&[PROVIDER], &NoQuery {}, &NoBody {})
+        .await
+        .expect_err("already gone");
+    assert!(err.to_string().contains("no emulated provider"), "{err}");
+    let gone = util::owner(&instance)
+        .delete(stepmint::paths::control_url(
+            instance.base_url(),
+            &format!("/gcp/providers/{}", PROVIDER.replace('/', "%2F")),
+        ))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(gone.status().as_u16(), 404);
+    let v: Value = gone.json().await.expect("JSON");
+    assert_eq!(v["error"], "unknown_provider", "{v}");
+    assert_eq!(v["field"], "name", "{v}");
+
+    // And the exchange no longer knows it.
+    let resp = client
+        .post(instance.gcp_sts_url())
+        .json(&exchange(token))
+        .send()
+        .await
+        .expect("sent");
+    let v: Value = resp.json().await.expect("JSON");
+    assert_eq!(v["error"], "invalid_target", "{v}");
+    instance.stop().await;
+}

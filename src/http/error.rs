@@ -90,6 +90,12 @@ impl From<Error> for ApiError {
                 format!("no emulated role `{arn}`"),
             )
             .with_field("arn"),
+            ErrorKind::UnknownProvider(name) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_provider",
+                format!("no emulated provider `{name}`"),
+            )
+            .with_field("name"),
             _ => ApiError {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 code: "internal",

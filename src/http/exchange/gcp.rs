@@ -63,7 +63,7 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
         .strip_prefix("//iam.googleapis.com/")
         .or_else(|| audience.strip_prefix("https://iam.googleapis.com/"))
         .unwrap_or(audience);
-    let Some(doc) = state.exchanges.gcp_provider(name) else {
+    let Some(provider) = state.exchanges.gcp_provider(name) else {
         return error(
             "invalid_target",
             &format!(
@@ -76,7 +76,7 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
         gcp_provider: Some(name.to_string()),
         ..Context::default()
     };
-    let judged = match judge(&state.issuer, &doc, subject, &registration, now) {
+    let judged = match judge(&state.issuer, &provider.doc, subject, &registration, now) {
         Ok(j) => j,
         Err(e) => return error("invalid_grant", &format!("Invalid subject token: {e}")),
     };

@@ -32,6 +32,17 @@ pub struct AwsRole {
     pub doc: Document,
 }
 
+/// One emulated GCP workload identity provider: its resource name and its document.
+#[derive(Debug, Clone)]
+pub struct GcpProvider {
+    /// `projects/N/locations/global/workloadIdentityPools/P/providers/X`.
+    pub name: String,
+    /// The provider as given (as `gcloud ... providers describe --format=json` prints it).
+    pub provider: Value,
+    /// The parsed provider.
+    pub doc: Document,
+}
+
 /// Credentials the STS emulation issued.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -50,7 +61,7 @@ pub struct Session {
 #[derive(Debug, Default)]
 pub struct Exchanges {
     roles: RwLock<BTreeMap<String, AwsRole>>,
-    gcp: RwLock<BTreeMap<String, Document>>,
+    gcp: RwLock<BTreeMap<String, GcpProvider>>,
     sessions: Mutex<(u64, HashMap<String, Session>)>,
 }
 
@@ -112,11 +123,27 @@ impl Exchanges {
     }
 
     /// Adds or replaces the GCP workload identity provider `name` (its full resource name,
-    /// `projects/N/locations/global/workloadIdentityPools/P/providers/X`) from its JSON `text`.
-    pub fn put_gcp_provider_text(&self, name: &str, text: &str) -> Result<()> {
+    /// `projects/N/locations/global/workloadIdentityPools/P/providers/X`) from its JSON `text`,
+    /// with line numbers in its errors.
+    pub fn put_gcp_provider_text(&self, name: &str, text: &str) -> Result<GcpProvider> {
         valid_provider_name(name)?;
-        let doc = Document::parse(text, Some(Kind::Gcp))
+        Document::parse(text, Some(Kind::Gcp))
             .map_err(|e| Error::invalid("policy", format!("provider {name}: {e}")))?;
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| Error::invalid("policy", format!("provider {name}: {e}")))?;
+        self.put_gcp_provider(name, &value)
+    }
+
+    /// Adds or replaces the GCP workload identity provider `name` with document `provider`.
+    pub fn put_gcp_provider(&self, name: &str, provider: &Value) -> Result<GcpProvider> {
+        valid_provider_name(name)?;
+        let doc = Document::from_value(provider, Some(Kind::Gcp))
+            .map_err(|e| Error::invalid("provider", format!("provider {name}: {e}")))?;
+        let entry = GcpProvider {
+            name: name.to_string(),
+            provider: provider.clone(),
+            doc,
+        };
         let mut all = self
             .gcp
             .write()
@@ -127,12 +154,20 @@ impl Exchanges {
                 format!("at most {MAX_ROLES} providers"),
             ));
         }
-        all.insert(name.to_string(), doc);
-        Ok(())
+        all.insert(name.to_string(), entry.clone());
+        Ok(entry)
+    }
+
+    /// Removes the GCP provider `name`; whether it was there.
+    pub fn delete_gcp_provider(&self, name: &str) -> bool {
+        self.gcp
+            .write()
+            .map(|mut r| r.remove(name).is_some())
+            .unwrap_or(false)
     }
 
     /// The GCP provider named `name`.
-    pub fn gcp_provider(&self, name: &str) -> Option<Document> {
+    pub fn gcp_provider(&self, name: &str) -> Option<GcpProvider> {
         self.gcp.read().ok()?.get(name).cloned()
     }
 
@@ -141,6 +176,14 @@ impl Exchanges {
         self.gcp
             .read()
             .map(|r| r.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Every GCP provider, by name.
+    pub fn gcp_provider_list(&self) -> Vec<GcpProvider> {
+        self.gcp
+            .read()
+            .map(|r| r.values().cloned().collect())
             .unwrap_or_default()
     }
 
