@@ -395,3 +395,92 @@ async fn gcp_providers_through_the_control_api() {
     assert_eq!(v["error"], "invalid_target", "{v}");
     instance.stop().await;
 }
+
+const DEFAULT: &str = r#"
+import json, os
+import google.auth
+from google.auth.transport.requests import Request
+info = json.load(open(os.environ["GOOGLE_APPLICATION_CREDENTIALS"]))
+token = open(info["credential_source"]["file"]).read()
+creds, project = google.auth.default()
+creds.refresh(Request())
+print(json.dumps({"info": info, "same_token": token == os.environ["BITBUCKET_STEP_OIDC_TOKEN"],
+                  "kind": type(creds).__module__, "token": creds.token, "valid": creds.valid}))
+"#;
+
+/// `stepmint run -- python -c 'google.auth.default(); refresh'` with nothing but a running
+/// server emulating one provider: run writes the external-account credential google-auth reads
+/// from `GOOGLE_APPLICATION_CREDENTIALS` (the provider as its audience, the step's token file as
+/// its subject token, the emulated STS as its `token_url`) and the step's token is what the
+/// provider judges: a step on `main` gets an access token, one on another branch the
+/// `invalid_grant` google-auth raises, and run's exit status is the command's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stepmint_run_gives_google_auth_its_credentials() {
+    let Some(py) = python() else { return };
+    let dir = util::data_dir();
+    let home = util::data_dir();
+    let instance = util::start(dir.path(), &[]).await;
+    let ws = instance.issuer().workspace_or_first(None).expect("ws");
+    let provider = json!({
+        "attributeMapping": {"google.subject": "assertion.sub"},
+        "attributeCondition": "assertion.branchName == 'main'",
+        "oidc": {"issuerUri": ws.issuer, "allowedAudiences": [ws.workspace.default_audience()]}
+    });
+    instance
+        .exchanges()
+        .put_gcp_provider_text(PROVIDER, &provider.to_string())
+        .expect("provider");
+    let d = dir.path().to_str().expect("utf-8");
+    let run = |args: &[&str]| {
+        let mut cmd = tokio::process::Command::new(util::bin());
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .env("NO_PROXY", "*")
+            .current_dir(home.path())
+            .args(["run", "--data-dir", d])
+            .args(args)
+            .args(["--", &py, "-c", DEFAULT]);
+        cmd.output()
+    };
+
+    let out = run(&["--branch", "main"]).await.expect("runs");
+    let v: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", util::text(&out)));
+    assert_eq!(v["valid"], true, "{v}");
+    assert!(
+        v["token"].as_str().is_some_and(|t| t.starts_with("ya29.")),
+        "{v}"
+    );
+    assert_eq!(v["kind"], "google.auth.identity_pool", "{v}");
+    assert_eq!(v["same_token"], true, "{v}");
+    let info = &v["info"];
+    assert_eq!(info["type"], "external_account");
+    assert_eq!(info["audience"], format!("//iam.googleapis.com/{PROVIDER}"));
+    assert_eq!(
+        info["subject_token_type"],
+        "urn:ietf:params:oauth:token-type:jwt"
+    );
+    assert_eq!(info["token_url"], instance.gcp_sts_url());
+
+    // Another branch: the provider's condition keeps it out; the command's failure is run's.
+    let out = run(&["--branch", "feature/x"]).await.expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}", util::text(&out));
+    assert!(stderr.contains("invalid_grant"), "{stderr}");
+
+    // Naming a provider the server does not emulate: run says so, the STS says invalid_target.
+    let other = PROVIDER.replace("acme", "other");
+    let out = run(&["--branch", "main", "--gcp-provider", &other])
+        .await
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("emulates no GCP provider") && stderr.contains("invalid_target"),
+        "{stderr}"
+    );
+    // A name that is no provider's is a usage error before anything runs.
+    let out = run(&["--gcp-provider", "acme"]).await.expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", util::text(&out));
+    instance.stop().await;
+}

@@ -315,6 +315,9 @@ pub struct RunArgs {
     /// AWS_ROLE_ARN [default: the running server's emulated role, when it has exactly one]
     #[arg(long, value_name = "ARN")]
     pub aws_role_arn: Option<String>,
+    /// GCP workload identity provider (projects/N/locations/global/workloadIdentityPools/P/providers/X): GOOGLE_APPLICATION_CREDENTIALS names an external-account credential exchanging the step's token at the running server's emulated GCP STS [default: its provider, when it has exactly one]
+    #[arg(long, value_name = "NAME")]
+    pub gcp_provider: Option<String>,
     /// Take the step's settings from this bitbucket-pipelines.yml [default with --step: ./bitbucket-pipelines.yml]
     #[arg(long, value_name = "FILE", requires = "step")]
     pub pipelines: Option<PathBuf>,
