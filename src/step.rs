@@ -29,6 +29,9 @@ pub struct StepOptions {
     pub repo_slug: Option<String>,
     /// Deployment environment name (`deployment:` in the pipelines file).
     pub environment: Option<String>,
+    /// Its UUID, as Repository settings > Deployments shows it [default: the one this workspace
+    /// gave the name before, else a new one]; remembered for the name.
+    pub environment_uuid: Option<String>,
     /// Branch (default: the current git branch, else `main`).
     pub branch: Option<String>,
     /// Custom audiences.
@@ -89,11 +92,15 @@ pub fn prepare(
             state.triggerer_uuid = braced(&ids.uuid());
         }
         let env_uuid = opts.environment.as_ref().map(|name| {
-            state
-                .environments
-                .entry(name.clone())
-                .or_insert_with(|| braced(&ids.uuid()))
-                .clone()
+            let entry = state.environments.entry(name.clone());
+            match &opts.environment_uuid {
+                Some(uuid) => {
+                    let uuid = uuid.clone();
+                    *entry.or_default() = uuid.clone();
+                    uuid
+                }
+                None => entry.or_insert_with(|| braced(&ids.uuid())).clone(),
+            }
         });
         state.last_build += 1;
         store::write_json(&path, &state)?;

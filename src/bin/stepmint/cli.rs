@@ -303,8 +303,8 @@ pub struct RunArgs {
     /// Repository slug [default: the git top-level directory's name]
     #[arg(long, value_name = "SLUG")]
     pub repo_slug: Option<String>,
-    /// Deployment environment name (gets a stable UUID)
-    #[arg(long = "env", value_name = "NAME")]
+    /// Deployment environment name (gets a stable UUID), or NAME=UUID to give its UUID (as `policy check --env` takes it)
+    #[arg(long = "env", value_name = "NAME[=UUID]")]
     pub environment: Option<String>,
     /// Branch [default: the current git branch, else main]
     #[arg(long, value_name = "NAME")]

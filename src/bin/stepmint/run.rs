@@ -17,7 +17,8 @@ pub fn run(args: RunArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         workspace: args.workspace.clone(),
         repo_uuid: args.repo_uuid.clone(),
         repo_slug: args.repo_slug.clone(),
-        environment: args.environment.clone(),
+        environment: None,
+        environment_uuid: None,
         branch: args.branch.clone(),
         audiences: args.audiences.clone(),
         aws_role_arn: args.aws_role_arn.clone(),
@@ -26,6 +27,23 @@ pub fn run(args: RunArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         gcp_sts_url: None,
         dir: std::env::current_dir().context("the current directory")?,
     };
+    if let Some(e) = &args.environment {
+        let (name, uuid) = match e.split_once('=') {
+            Some((name, uuid)) => (
+                name,
+                Some(stepmint::braced(&stepmint::parse_uuid(
+                    &format!("--env {name}"),
+                    uuid,
+                )?)),
+            ),
+            None => (e.as_str(), None),
+        };
+        if name.is_empty() {
+            bail!(Usage(format!("--env {e}: the environment's name is empty")));
+        }
+        opts.environment = Some(name.to_string());
+        opts.environment_uuid = uuid;
+    }
     if let Some(name) = &args.step {
         let file = args
             .pipelines
