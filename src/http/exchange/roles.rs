@@ -2,7 +2,7 @@
 //! per server, bounded; and [`judge`], the token check every exchange shares (verify with the
 //! served workspace's keys, then let the role's document decide).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, RwLock};
 
 use serde_json::{Map, Value};
@@ -54,7 +54,6 @@ pub struct Session {
     pub account: String,
     /// Unix seconds.
     pub expires: i64,
-    issued: u64,
 }
 
 /// The roles and sessions of one server.
@@ -62,7 +61,15 @@ pub struct Session {
 pub struct Exchanges {
     roles: RwLock<BTreeMap<String, AwsRole>>,
     gcp: RwLock<BTreeMap<String, GcpProvider>>,
-    sessions: Mutex<(u64, HashMap<String, Session>)>,
+    sessions: Mutex<Sessions>,
+}
+
+/// Live sessions by access key ID, and the IDs oldest first: forgetting the oldest is O(1),
+/// not a scan of [`MAX_SESSIONS`] entries on every issue once full (scripts/bench's STS figure).
+#[derive(Debug, Default)]
+struct Sessions {
+    by_key: HashMap<String, Session>,
+    order: VecDeque<String>,
 }
 
 impl Exchanges {
@@ -188,27 +195,33 @@ impl Exchanges {
     }
 
     /// Remembers credentials `access_key_id`, forgetting the oldest past [`MAX_SESSIONS`].
-    pub fn remember(&self, access_key_id: String, mut session: Session) {
+    pub fn remember(&self, access_key_id: String, session: Session) {
         let Ok(mut guard) = self.sessions.lock() else {
             return;
         };
-        let (counter, map) = &mut *guard;
-        *counter += 1;
-        session.issued = *counter;
-        if map.len() >= MAX_SESSIONS
-            && let Some(oldest) = map
-                .iter()
-                .min_by_key(|(_, s)| s.issued)
-                .map(|(k, _)| k.clone())
-        {
-            map.remove(&oldest);
+        let s = &mut *guard;
+        while s.by_key.len() >= MAX_SESSIONS {
+            match s.order.pop_front() {
+                Some(oldest) => {
+                    s.by_key.remove(&oldest);
+                }
+                None => break,
+            }
         }
-        map.insert(access_key_id, session);
+        // Access key IDs are random; one seen again replaces its session and keeps one place.
+        if s.by_key.insert(access_key_id.clone(), session).is_none() {
+            s.order.push_back(access_key_id);
+        }
     }
 
     /// The session of `access_key_id`, when this server issued it.
     pub fn session(&self, access_key_id: &str) -> Option<Session> {
-        self.sessions.lock().ok()?.1.get(access_key_id).cloned()
+        self.sessions
+            .lock()
+            .ok()?
+            .by_key
+            .get(access_key_id)
+            .cloned()
     }
 }
 
@@ -223,7 +236,6 @@ impl Session {
             user_id: format!("{role_id}:{name}"),
             account: role.account.clone(),
             expires,
-            issued: 0,
         }
     }
 }
@@ -355,6 +367,37 @@ pub fn random(n: usize) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_oldest_sessions_are_forgotten_first() {
+        let role = AwsRole {
+            arn: "arn:aws:iam::123456789012:role/r".into(),
+            account: "123456789012".into(),
+            name: "r".into(),
+            policy: Value::Null,
+            doc: Document::parse(
+                r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "*"}]}"#,
+                Some(Kind::Aws),
+            )
+            .unwrap(),
+        };
+        let ex = Exchanges::default();
+        for i in 0..MAX_SESSIONS + 2 {
+            ex.remember(format!("K{i}"), Session::new(&role, "AROA", "s", 0));
+        }
+        assert!(ex.session("K0").is_none() && ex.session("K1").is_none());
+        assert!(ex.session("K2").is_some());
+        assert!(ex.session(&format!("K{}", MAX_SESSIONS + 1)).is_some());
+        // Issuing a key again keeps the count bounded and evicts no one.
+        ex.remember("K2".into(), Session::new(&role, "AROA", "t", 0));
+        assert_eq!(ex.session("K2").map(|s| s.user_id), Some("AROA:t".into()));
+        assert!(ex.session("K3").is_some());
+        let s = ex.sessions.lock().unwrap();
+        assert_eq!(
+            (s.by_key.len(), s.order.len()),
+            (MAX_SESSIONS, MAX_SESSIONS)
+        );
+    }
 
     #[test]
     fn role_arns() {
