@@ -34,7 +34,7 @@ const LIFETIME: i64 = 3600;
 pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let params = match params(&headers, &body) {
         Ok(p) => p,
-        Err(refused) => return refused,
+        Err(why) => return error("invalid_request", &why),
     };
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     if get("grant_type") != Some(GRANT) {
@@ -103,8 +103,8 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
 }
 
 /// The request's parameters: a form (what google-auth sends), or the JSON object Google's REST
-/// reference documents; any other declared body type is refused as Google refuses it.
-fn params(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, Response> {
+/// reference documents; any other declared body type is refused (`invalid_request`, with why).
+fn params(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, String> {
     let kind = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -121,10 +121,9 @@ fn params(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, Res
         }
         Some("application/json") => {
             let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(body) else {
-                return Err(error(
-                    "invalid_request",
-                    "the JSON body is not an object of the token exchange's parameters",
-                ));
+                return Err(
+                    "the JSON body is not an object of the token exchange's parameters".into(),
+                );
             };
             Ok(map
                 .into_iter()
@@ -134,11 +133,8 @@ fn params(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, Res
                 })
                 .collect())
         }
-        Some(other) => Err(error(
-            "invalid_request",
-            &format!(
-                "Content-Type {other:?} is not supported: send application/x-www-form-urlencoded or application/json"
-            ),
+        Some(other) => Err(format!(
+            "Content-Type {other:?} is not supported: send application/x-www-form-urlencoded or application/json"
         )),
     }
 }
