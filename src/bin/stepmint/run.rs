@@ -71,14 +71,8 @@ pub fn run(args: RunArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         if opts.branch.is_none()
             && let Some(b) = &found.branch
         {
-            let b = if b.contains(['*', '?', '{', '[']) {
-                // A glob: the local branch if it fits is not known here; a name it takes is.
-                b.replace("**", "x")
-                    .replace(['*', '?'], "x")
-                    .replace(['{', '}', '[', ']'], "")
-            } else {
-                b.clone()
-            };
+            // A glob: the local branch if it fits is not known here; a name it takes is.
+            let b = pipelines::example_ref(b);
             note(&format!(
                 "step `{name}` ({}) runs for branch `{b}`; --branch chooses another",
                 found.location
