@@ -1,9 +1,11 @@
 """Measures Stepmint's release binary on this machine; see scripts/bench for usage.
 
 Figures: ready time (exec to the first completed TLS handshake) with persisted keys, idle and
-loaded RSS, discovery/JWKS/mint throughput over HTTPS with keep-alive (wrk), `openssl speed`
+loaded RSS, discovery/JWKS/mint throughput and the emulated AWS STS's AssumeRoleWithWebIdentity
+round trips (verify, judge by a trust policy, issue credentials) over HTTPS with keep-alive (wrk), `openssl speed`
 RSA-2048 signs per second as the physical limit for minting, and offline `stepmint mint` time.
 """
+import json
 import os
 import re
 import shutil
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # STEPMINT_BIN measures another build (the static one: scripts/package); else cargo's release build.
@@ -24,6 +27,7 @@ PROBE_ONLY = "--probe" in sys.argv
 DURATION = 2 if QUICK else 5
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 rows = []
+ROLE = "arn:aws:iam::123456789012:role/bench"
 
 
 def row(name, value, unit, note=""):
@@ -112,9 +116,27 @@ class Stepmint:
 
     def start(self):
         self.port = free_port()
+        # An emulated role whose trust policy names this server's provider (the issuer carries
+        # the port) with two conditions, as a deploy role's does.
+        provider = f"localhost:{self.port}/2.0/workspaces/stepmint/pipelines-config/identity/oidc"
+        role_file = os.path.join(self.data, "role.json")
+        with open(role_file, "w") as f:
+            json.dump({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+                "Principal": {"Federated": f"arn:aws:iam::123456789012:oidc-provider/{provider}"},
+                "Condition": {"StringLike": {f"{provider}:aud": "ari:cloud:bitbucket::workspace/*", f"{provider}:sub": "{*}:*"}}}]}, f)
         # The access log goes where a user would send it when nobody reads it.
-        self.proc = subprocess.Popen([BIN, "serve", "--port", str(self.port), "--data-dir", self.data], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen([BIN, "serve", "--port", str(self.port), "--data-dir", self.data, "--aws-role", f"{ROLE}={role_file}"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_tls(self.port, self.ca, time.perf_counter())
+        # A step token from the running server (its issuer, its lifetime: an hour, longer than a run).
+        token = subprocess.run([BIN, "mint", "--data-dir", self.data], check=True, capture_output=True, text=True).stdout.strip()
+        self.sts_url = f"https://localhost:{self.port}/_stepmint/aws/sts/"
+        self.sts_lua = os.path.join(self.data, "sts.lua")
+        form = urllib.parse.urlencode({"Action": "AssumeRoleWithWebIdentity", "Version": "2011-06-15", "RoleArn": ROLE,
+                                       "RoleSessionName": "bench", "WebIdentityToken": token})
+        with open(self.sts_lua, "w") as f:
+            f.write(f'wrk.method = "POST"\nwrk.body = "{form}"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n')
         base = f"https://localhost:{self.port}/2.0/workspaces/stepmint/pipelines-config/identity/oidc"
         self.discovery = base + "/.well-known/openid-configuration"
         self.jwks = base + "/keys.json"
@@ -290,11 +312,12 @@ def main():
         for url in [ours.discovery, ours.jwks] + ([peer.discovery, peer.jwks] if peer else []):
             wrk(url, warm)
         wrk(ours.mint_url, warm, connections=16, script=ours.mint_lua, threads=1)
+        wrk(ours.sts_url, warm, connections=16, script=ours.sts_lua, threads=1)
         if peer:
             wrk(peer.token_url, warm, connections=16, script=peer.token_lua, threads=1)
         # Paired rounds: each ratio compares figures taken back to back, so the neighbours'
         # load on this shared machine moves both sides of it together; the medians are reported.
-        f = {k: [] for k in ["d", "j", "m", "limit", "pd", "pj", "pt", "r_m", "r_cpu", "r_d", "r_j", "jc", "pjc", "r_jc"]}
+        f = {k: [] for k in ["sts", "d", "j", "m", "limit", "pd", "pj", "pt", "r_m", "r_cpu", "r_d", "r_j", "jc", "pjc", "r_jc"]}
         peak = 0
         for n in range(rounds):
             rate, per_cpu = openssl_sign_rate()
@@ -306,6 +329,7 @@ def main():
             used = cpu_seconds(ours.proc.pid) - cpu
             if used > 0 and per_cpu:
                 f["r_cpu"].append(f["m"][-1] * DURATION / used / per_cpu)
+            f["sts"].append(checked("sts", wrk(ours.sts_url, DURATION, connections=16, script=ours.sts_lua, threads=1)))
             f["d"].append(checked("discovery", wrk(ours.discovery, DURATION)))
             f["j"].append(checked("jwks", wrk(ours.jwks, DURATION)))
             f["jc"].append(checked("jwks, new connection each", wrk(ours.jwks, DURATION, connections=16, close=True)))
@@ -320,7 +344,7 @@ def main():
                 f["pt"].append(wrk(peer.token_url, DURATION, connections=16, script=peer.token_lua, threads=1)[0])
                 f["r_d"].append(f["d"][-1] / f["pd"][-1])
                 f["r_j"].append(f["j"][-1] / f["pj"][-1])
-            print(f"  round {n + 1}: mint {f['m'][-1]:.0f}/s vs openssl {f['limit'][-1]:.0f}/s; discovery {f['d'][-1]:.0f}/s; JWKS {f['j'][-1]:.0f}/s" + (f"; peer {f['pd'][-1]:.0f}/{f['pj'][-1]:.0f}/{f['pt'][-1]:.0f}/s" if peer else ""), file=sys.stderr)
+            print(f"  round {n + 1}: mint {f['m'][-1]:.0f}/s, STS {f['sts'][-1]:.0f}/s vs openssl {f['limit'][-1]:.0f}/s; discovery {f['d'][-1]:.0f}/s; JWKS {f['j'][-1]:.0f}/s" + (f"; peer {f['pd'][-1]:.0f}/{f['pj'][-1]:.0f}/{f['pt'][-1]:.0f}/s" if peer else ""), file=sys.stderr)
         k = lambda x: f"{x / 1000:.1f}k"
         pct = lambda x: f"{x * 100:.0f} %"
         times = lambda x: f"{x:.1f}x"
@@ -328,6 +352,8 @@ def main():
         row("stepmint JWKS (HTTPS, keep-alive)", f"{median(f['j']):.0f}", "req/s", spread(f["j"], k))
         row("stepmint JWKS (HTTPS, a new TLS connection per request)", f"{median(f['jc']):.0f}", "req/s", spread(f["jc"], k))
         row("stepmint mint RS256 (control API)", f"{median(f['m']):.0f}", "tokens/s", spread(f["m"], k))
+        row("stepmint STS AssumeRoleWithWebIdentity (HTTPS, keep-alive)", f"{median(f['sts']):.0f}", "round trips/s",
+            spread(f["sts"], k, lead="verify RS256, judge a 2-condition trust policy, issue credentials; beside mint's signing"))
         row("stepmint RSS under load", f"{peak / 1024:.1f}", "MB")
         row(f"openssl speed -multi {os.cpu_count()} rsa2048", f"{median(f['limit']):.0f}", "signs/s", spread(f["limit"], k, lead="the physical limit for minting"))
         if f["r_m"]:
