@@ -316,6 +316,9 @@ impl Instance {
             t.stop().await;
         }
         self.server.shutdown().await;
+        // Mints the control API queued for the history are written before the server goes.
+        let history = self.state.history.clone();
+        let _ = tokio::task::spawn_blocking(move || history.flush()).await;
         let data = self.issuer.data_dir();
         if let Ok(Some(rec)) = ServerRecord::read(data)
             && rec.pid == std::process::id()

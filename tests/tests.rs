@@ -14,6 +14,7 @@ mod cli_docs;
 mod cli_messages;
 mod connections;
 mod console;
+mod console_answers;
 mod control_api;
 mod endurance;
 mod faults;

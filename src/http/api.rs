@@ -16,7 +16,7 @@ use ts_rs::{TS, TypeVisitor};
 
 pub use super::reqlog::{Endpoint, RequestRecord};
 pub use crate::faults::{Fault, FaultEndpoint, FaultEntry};
-pub use crate::history::HistoryEntry;
+pub use crate::history::{HistoryEntry, MintOrigin};
 pub use crate::hostile::CaseSummary;
 pub use crate::inspect::{DecodedToken, Inspection};
 pub use crate::issuer::{MintedToken, WorkspaceDetails, WorkspaceInfo};

@@ -89,8 +89,9 @@ impl Default for RequestsQuery {
 #[serde(default, deny_unknown_fields)]
 #[ts(optional_fields = nullable)]
 pub struct MintQuery {
-    /// Keep the token in the history (the console's Crafter). Default: false.
-    pub history: bool,
+    /// `true`: the console's Crafter minting, kept in the history before the answer; `false`:
+    /// not kept. Default: kept as the control API's, in the background.
+    pub history: Option<bool>,
 }
 
 /// Implements [`Call`] for each declared call: `Name "frontEndName" METHOD "/path", Query, Body => Reply [, Answer];`.

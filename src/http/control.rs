@@ -17,6 +17,7 @@ use super::body::{ApiJson, ApiQuery};
 use super::error::ApiError;
 use super::service;
 use super::state::AppState;
+use crate::history::MintOrigin;
 use crate::issuer::MintedToken;
 use crate::token::StepRequest;
 
@@ -86,13 +87,23 @@ pub async fn retire_key(
 }
 
 /// `POST /_stepmint/v1/tokens`: mint a step token (workspace from the body, default the first);
-/// `?history=true` keeps it, as the console's Crafter and the app do.
+/// recorded in the history as the API's (queued), as the console's with `?history=true` (the
+/// Crafter's, written before the answer), not at all with `?history=false`.
 pub async fn mint(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<super::calls::MintQuery>,
     ApiJson(req): ApiJson<StepRequest>,
 ) -> Result<Json<MintedToken>, ApiError> {
-    Ok(Json(service::mint(&state, req, query.history).await?))
+    Ok(Json(service::mint(&state, req, keep(&query)).await?))
+}
+
+/// How a `POST /tokens` mint is recorded.
+fn keep(query: &super::calls::MintQuery) -> service::Keep {
+    match query.history {
+        Some(true) => service::Keep::Now(MintOrigin::Console),
+        Some(false) => service::Keep::Not,
+        None => service::Keep::Queued(MintOrigin::Api),
+    }
 }
 
 /// `POST /_stepmint/v1/workspaces/{slug}/tokens`
@@ -112,7 +123,9 @@ pub async fn mint_for(
         }
         _ => req.workspace = Some(slug),
     }
-    Ok(Json(service::mint(&state, req, false).await?))
+    Ok(Json(
+        service::mint(&state, req, service::Keep::Queued(MintOrigin::Api)).await?,
+    ))
 }
 
 /// `GET /_stepmint/v1/requests?since=ID&limit=N&all=true`: the request log, relying-party

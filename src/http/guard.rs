@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use super::access::{self, Access};
 use super::body::MAX_BODY;
 use super::browser::Surface;
-use super::error::{ApiError, ForAPerson, OwnShape};
+use super::error::{ApiError, ForAPerson, OwnShape, kind_of};
 use super::exchange::{aws, gcp};
 use super::reqlog::{Pending, RequestLog};
 use crate::paths::{AWS_STS_PATH, GCP_STS_PATH};
@@ -309,7 +309,9 @@ async fn json_errors(response: Response) -> Response {
     } else {
         message
     };
-    let mut out = ApiError::new(status, "bad_request", message).into_response();
+    // The kind follows the status: a plain-text 503 is no `bad_request`. A 5xx's text is kept
+    // for the server log (`InternalDetail`), which prints it.
+    let mut out = ApiError::new(status, kind_of(status), message).into_response();
     // Keep what the original answer said besides its body (Allow, Retry-After...).
     for (name, value) in parts.headers.iter() {
         if name != CONTENT_TYPE && name != CONTENT_LENGTH {
@@ -340,5 +342,42 @@ mod tests {
         let wrapped = json_errors(html(StatusCode::NOT_IMPLEMENTED)).await;
         assert_eq!(wrapped.status(), StatusCode::NOT_IMPLEMENTED);
         assert_eq!(wrapped.headers()[CONTENT_TYPE], "application/json");
+    }
+
+    async fn kind_and_detail(response: Response) -> (String, String, Option<String>) {
+        let detail = response
+            .extensions()
+            .get::<super::super::error::InternalDetail>()
+            .map(|d| d.0.clone());
+        let body = to_bytes(response.into_body(), 4096).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        (
+            v["error"].as_str().unwrap().to_string(),
+            v["message"].as_str().unwrap().to_string(),
+            detail,
+        )
+    }
+
+    #[tokio::test]
+    async fn a_rewritten_error_is_of_the_kind_its_status_says_never_bad_request_for_a_5xx() {
+        let plain = |s: StatusCode| (s, "upstream went away").into_response();
+        let (kind, message, detail) =
+            kind_and_detail(json_errors(plain(StatusCode::SERVICE_UNAVAILABLE)).await).await;
+        assert_eq!(kind, "unavailable");
+        // A 5xx's text stays out of the answer, and is kept for the server log.
+        assert_eq!(message, "internal error; see the server log");
+        assert_eq!(detail.as_deref(), Some("upstream went away"));
+        let (kind, ..) =
+            kind_and_detail(json_errors(plain(StatusCode::INTERNAL_SERVER_ERROR)).await).await;
+        assert_eq!(kind, "internal");
+        let (kind, message, _) =
+            kind_and_detail(json_errors(plain(StatusCode::BAD_REQUEST)).await).await;
+        assert_eq!(
+            (kind.as_str(), message.as_str()),
+            ("bad_request", "upstream went away")
+        );
+        let (kind, ..) =
+            kind_and_detail(json_errors(plain(StatusCode::UNSUPPORTED_MEDIA_TYPE)).await).await;
+        assert_eq!(kind, "unsupported_media_type");
     }
 }

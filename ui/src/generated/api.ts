@@ -521,7 +521,11 @@ summary: string,
 /**
  * The token (empty when it was too long to keep).
  */
-token: string, };
+token: string, 
+/**
+ * Where it was minted (none for entries written before origins were kept).
+ */
+origin?: MintOrigin | null, };
 
 export type HistoryList = { 
 /**
@@ -639,11 +643,14 @@ port: number,
  */
 workspaces: Array<WorkspaceSpec>, };
 
+export type MintOrigin = "console" | "app" | "cli" | "api";
+
 export type MintQuery = { 
 /**
- * Keep the token in the history (the console's Crafter). Default: false.
+ * `true`: the console's Crafter minting, kept in the history before the answer; `false`:
+ * not kept. Default: kept as the control API's, in the background.
  */
-history: boolean, };
+history?: boolean | null, };
 
 export type MintedToken = { 
 /**
@@ -1236,9 +1243,14 @@ duration_ms: number,
  */
 error?: string | null, 
 /**
- * The injected fault this response carried, if any.
+ * The injected fault this response carried, if any (the fault as set, JSON).
  */
-fault?: string | null, };
+fault?: string | null, 
+/**
+ * What that fault did to this response, in a few words (`status 500`, `hang`, `delay 2s`):
+ * what the console's Log shows on the row.
+ */
+fault_summary?: string | null, };
 
 export type RequestsPage = { 
 /**
