@@ -18,7 +18,7 @@ use super::error::ApiError;
 use super::service;
 use super::state::AppState;
 use crate::issuer::MintedToken;
-use crate::token::StepRequest;
+use crate::token::MintRequest;
 
 /// `GET /_stepmint/v1/health`
 pub async fn health(State(state): State<AppState>) -> Json<Health> {
@@ -90,7 +90,7 @@ pub async fn retire_key(
 pub async fn mint(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<super::calls::MintQuery>,
-    ApiJson(req): ApiJson<StepRequest>,
+    ApiJson(req): ApiJson<MintRequest>,
 ) -> Result<Json<MintedToken>, ApiError> {
     Ok(Json(service::mint(&state, req, query.history).await?))
 }
@@ -99,9 +99,9 @@ pub async fn mint(
 pub async fn mint_for(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    ApiJson(mut req): ApiJson<StepRequest>,
+    ApiJson(mut req): ApiJson<MintRequest>,
 ) -> Result<Json<MintedToken>, ApiError> {
-    match &req.workspace {
+    match &req.step.workspace {
         Some(w) if *w != slug => {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -110,7 +110,7 @@ pub async fn mint_for(
             )
             .with_field("workspace"));
         }
-        _ => req.workspace = Some(slug),
+        _ => req.step.workspace = Some(slug),
     }
     Ok(Json(service::mint(&state, req, false).await?))
 }

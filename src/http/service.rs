@@ -20,7 +20,7 @@ use crate::keys::{KeyAlg, KeyView};
 use crate::policy::CheckReport;
 use crate::policy_check::{CheckText, check_text};
 use crate::probe::{self, ProbeOptions, Progress, ScreenReport};
-use crate::token::StepRequest;
+use crate::token::MintRequest;
 use crate::validate::PolicyOverrides;
 
 /// Runs file work (keys, history, the data-directory lock) off the async reactor.
@@ -65,16 +65,16 @@ pub fn trust_lines(state: &AppState) -> String {
 }
 
 /// Mints a token for `req` and, when `keep`, records it in the history under its workspace.
-pub async fn mint(state: &AppState, req: StepRequest, keep: bool) -> Result<MintedToken> {
+pub async fn mint(state: &AppState, req: MintRequest, keep: bool) -> Result<MintedToken> {
     let minted = if req.is_crafted() || keep {
         // Crafting may read or create the attacker's keys, and the history is a file.
         let (issuer, history) = (state.issuer.clone(), state.history.clone());
         blocking(move || {
-            let mut minted = issuer.mint(&req)?;
+            let mut minted = issuer.craft(&req)?;
             if keep {
                 // The token is minted already: a history that cannot be written (a full disk)
                 // leaves it with a warning, not a failure.
-                let ws = issuer.workspace_or_first(req.workspace.as_deref())?;
+                let ws = issuer.workspace_or_first(req.step.workspace.as_deref())?;
                 history.keep(&mut minted, &ws.workspace.slug, issuer.clock().now());
             }
             Ok(minted)
@@ -85,7 +85,7 @@ pub async fn mint(state: &AppState, req: StepRequest, keep: bool) -> Result<Mint
         // than handing it to a blocking thread and back, is measurably faster (scripts/bench:
         // about 5 % more tokens/s, 6 % less CPU per token) because on a busy server the
         // signature is the work, and a hand-off only adds thread switches.
-        state.issuer.mint(&req)?
+        state.issuer.mint(&req.step)?
     };
     Ok(minted)
 }
@@ -132,7 +132,7 @@ pub async fn clear_history(history: &History) -> Result<()> {
 }
 
 /// A request as a recipe (TOML) named `name` (`crafted` when blank).
-pub fn recipe(req: &StepRequest, name: Option<&str>) -> Result<String> {
+pub fn recipe(req: &MintRequest, name: Option<&str>) -> Result<String> {
     let name = match name.map(str::trim) {
         Some(n) if !n.is_empty() => n,
         _ => "crafted",

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use serde_json::{Map, Value};
-use stepmint::{Issuer, IssuerOptions, StepRequest};
+use stepmint::{Crafting, Issuer, IssuerOptions, MintRequest, StepRequest};
 
 use crate::cli::{DataDirArg, MintArgs};
 use crate::common::{self, Usage};
@@ -55,7 +55,7 @@ pub fn run(mut args: MintArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         }
         (None, None) => Vec::new(),
     };
-    let mut req = StepRequest {
+    let mut step = StepRequest {
         workspace: args.workspace.clone(),
         repository_uuid: args.repo_uuid,
         step_uuid: args.step_uuid,
@@ -66,6 +66,11 @@ pub fn run(mut args: MintArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         lifetime: args.lifetime,
         claims,
         header,
+    };
+    if let Some(r) = &recipe {
+        r.step.fill(&mut step);
+    }
+    let craft = Crafting {
         case: args.case,
         header_json: args.header_json,
         payload_json: args.payload_json,
@@ -73,10 +78,7 @@ pub fn run(mut args: MintArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         drop_signature: args.drop_signature,
         edits,
     };
-    if let Some(r) = &recipe {
-        r.step.fill(&mut req);
-    }
-    let minted = issuer.mint(&req)?;
+    let minted = issuer.craft(&MintRequest { step, craft })?;
     if args.json {
         crate::out::line(&serde_json::to_string(&minted)?)?;
     } else {
