@@ -27,18 +27,11 @@ struct BuggyRp {
 }
 
 async fn handle(State(rp): State<Arc<BuggyRp>>, headers: HeaderMap) -> (StatusCode, String) {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    let kid = stepmint::decode_unverified(token)
-        .ok()
-        .and_then(|d| d.header["kid"].as_str().map(str::to_string));
-    let Ok(keys) = rp.keys.keys_for(kid.as_deref()).await else {
+    let (token, keys) = util::bearer_and_keys(&rp.keys, &headers).await;
+    let Some(keys) = keys else {
         return (StatusCode::UNAUTHORIZED, "no key".into());
     };
-    let report = validate::verify(token, &keys, &rp.policy, SystemClock.now());
+    let report = validate::verify(&token, &keys, &rp.policy, SystemClock.now());
     if !report.accepted {
         return (
             StatusCode::UNAUTHORIZED,
