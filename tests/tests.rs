@@ -30,6 +30,7 @@ mod owner_only;
 mod policy;
 mod policy_cli;
 mod policy_http;
+mod policy_semantics;
 mod policy_vectors;
 mod probe;
 mod probe_cli;

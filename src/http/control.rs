@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::api::{
-    AddKeyRequest, AwsRoleList, AwsRoleRequest, CaseList, FaultList, FaultsCleared, Health,
-    KeyAdded, KeyList, KeyRetired, RequestsPage, RotateRequest, Rotation, Verification,
-    VerifyRequest, WorkspaceDetails, WorkspaceList,
+    AddKeyRequest, AwsRoleList, AwsRoleRequest, CaseList, FaultList, FaultsCleared,
+    GcpProviderList, GcpProviderRequest, Health, KeyAdded, KeyList, KeyRetired, RequestsPage,
+    RotateRequest, Rotation, Verification, VerifyRequest, WorkspaceDetails, WorkspaceList,
 };
 use super::body::{ApiJson, ApiQuery};
 use super::error::ApiError;
@@ -244,4 +244,29 @@ pub async fn delete_aws_role(
     Path(arn): Path<String>,
 ) -> Result<Json<AwsRoleList>, ApiError> {
     Ok(Json(service::delete_aws_role(&state, &arn)?))
+}
+
+/// `GET /_stepmint/v1/gcp/providers`: the emulated GCP providers and the STS token URL.
+pub async fn gcp_providers(State(state): State<AppState>) -> Json<GcpProviderList> {
+    Json(service::gcp_providers(&state))
+}
+
+/// `PUT /_stepmint/v1/gcp/providers`: adds the provider or replaces its document.
+pub async fn put_gcp_provider(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<GcpProviderRequest>,
+) -> Result<Json<GcpProviderList>, ApiError> {
+    Ok(Json(service::put_gcp_provider(
+        &state,
+        &req.name,
+        &req.provider,
+    )?))
+}
+
+/// `DELETE /_stepmint/v1/gcp/providers/{name}` (the name percent-encoded: it has slashes)
+pub async fn delete_gcp_provider(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<GcpProviderList>, ApiError> {
+    Ok(Json(service::delete_gcp_provider(&state, &name)?))
 }

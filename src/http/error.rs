@@ -35,7 +35,7 @@ struct Body<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct ForAPerson;
 
-/// Marks an error answer in another protocol's own shape (AWS STS's XML): the guard passes it
+/// Marks an error answer in another protocol's own shape (AWS STS's XML, Google STS's OAuth JSON): the guard passes it
 /// on as it is, since the clients of that protocol parse only their own error documents.
 #[derive(Debug, Clone, Copy)]
 pub struct OwnShape;
@@ -90,6 +90,12 @@ impl From<Error> for ApiError {
                 format!("no emulated role `{arn}`"),
             )
             .with_field("arn"),
+            ErrorKind::UnknownProvider(name) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_provider",
+                format!("no emulated provider `{name}`"),
+            )
+            .with_field("name"),
             _ => ApiError {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 code: "internal",

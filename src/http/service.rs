@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use super::AppState;
 use super::api::{
-    AwsRoleList, AwsRoleView, FaultList, FaultsCleared, KeyAdded, KeyRetired, RequestsPage,
-    Rotation, ServerView,
+    AwsRoleList, AwsRoleView, FaultList, FaultsCleared, GcpProviderList, GcpProviderView, KeyAdded,
+    KeyRetired, RequestsPage, Rotation, ServerView,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::faults::{Fault, FaultEndpoint};
@@ -251,6 +251,41 @@ pub fn delete_aws_role(state: &AppState, arn: &str) -> Result<AwsRoleList> {
         return Err(ErrorKind::UnknownRole(arn.to_string()).into());
     }
     Ok(aws_roles(state))
+}
+
+/// The emulated GCP workload identity providers and the emulated STS's token URL.
+pub fn gcp_providers(state: &AppState) -> GcpProviderList {
+    GcpProviderList {
+        gcp_sts: crate::paths::gcp_sts_url(state.issuer.public_url()),
+        providers: state
+            .exchanges
+            .gcp_provider_list()
+            .into_iter()
+            .map(|p| GcpProviderView {
+                audience: format!("//iam.googleapis.com/{}", p.name),
+                name: p.name,
+                provider: p.provider,
+            })
+            .collect(),
+    }
+}
+
+/// Adds the emulated GCP provider `name` with document `provider`, or replaces its document.
+pub fn put_gcp_provider(
+    state: &AppState,
+    name: &str,
+    provider: &serde_json::Value,
+) -> Result<GcpProviderList> {
+    state.exchanges.put_gcp_provider(name, provider)?;
+    Ok(gcp_providers(state))
+}
+
+/// Removes the emulated GCP provider `name`; an unknown one is an error naming it.
+pub fn delete_gcp_provider(state: &AppState, name: &str) -> Result<GcpProviderList> {
+    if !state.exchanges.delete_gcp_provider(name) {
+        return Err(ErrorKind::UnknownProvider(name.to_string()).into());
+    }
+    Ok(gcp_providers(state))
 }
 
 /// Runs a probe for the Probe screen (the request already checked into `options`), reporting

@@ -217,7 +217,7 @@ try {
     // navigation to the Issuer screen showing the workspace (the page's own clock).
     try {
       const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${info.pid}/status`, "utf8"));
-      if (rss) console.log(`# serve idle RSS with the console embedded: ${(Number(rss[1]) / 1024).toFixed(1)} MB`);
+      if (rss) console.log(`# serve idle RSS with the console embedded (this debug build; scripts/bench measures the release one): ${(Number(rss[1]) / 1024).toFixed(1)} MB`);
     } catch {
       // Not Linux: no figure.
     }

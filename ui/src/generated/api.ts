@@ -30,6 +30,9 @@ export const CALLS = {
   awsRoles: { method: "GET", path: "/aws/roles", answer: "json" },
   putAwsRole: { method: "PUT", path: "/aws/roles", answer: "json" },
   deleteAwsRole: { method: "DELETE", path: "/aws/roles/{arn}", answer: "json" },
+  gcpProviders: { method: "GET", path: "/gcp/providers", answer: "json" },
+  putGcpProvider: { method: "PUT", path: "/gcp/providers", answer: "json" },
+  deleteGcpProvider: { method: "DELETE", path: "/gcp/providers/{name}", answer: "json" },
   cases: { method: "GET", path: "/cases", answer: "json" },
   verify: { method: "POST", path: "/verify", answer: "json" },
   policyCheck: { method: "POST", path: "/policies/check", answer: "json" },
@@ -63,6 +66,9 @@ export type Calls = {
   awsRoles: { query: NoQuery, body: NoBody, reply: AwsRoleList },
   putAwsRole: { query: NoQuery, body: AwsRoleRequest, reply: AwsRoleList },
   deleteAwsRole: { query: NoQuery, body: NoBody, reply: AwsRoleList },
+  gcpProviders: { query: NoQuery, body: NoBody, reply: GcpProviderList },
+  putGcpProvider: { query: NoQuery, body: GcpProviderRequest, reply: GcpProviderList },
+  deleteGcpProvider: { query: NoQuery, body: NoBody, reply: GcpProviderList },
   cases: { query: NoQuery, body: NoBody, reply: CaseList },
   verify: { query: NoQuery, body: VerifyRequest, reply: Verification },
   policyCheck: { query: NoQuery, body: PolicyCheckRequest, reply: PolicyCheckReport },
@@ -437,6 +443,41 @@ rate: number,
  * The seed.
  */
 seed: number, };
+
+export type GcpProviderList = { 
+/**
+ * The emulated STS's token URL (an external-account credential's `token_url`).
+ */
+gcp_sts: string, 
+/**
+ * Every provider, by name.
+ */
+providers: Array<GcpProviderView>, };
+
+export type GcpProviderRequest = { 
+/**
+ * `projects/N/locations/global/workloadIdentityPools/P/providers/X`.
+ */
+name: string, 
+/**
+ * The provider (as `gcloud iam workload-identity-pools providers describe --format=json`
+ * prints it: `attributeMapping`, `attributeCondition`, `oidc`).
+ */
+provider: JsonValue, };
+
+export type GcpProviderView = { 
+/**
+ * `projects/N/locations/global/workloadIdentityPools/P/providers/X`.
+ */
+name: string, 
+/**
+ * The audience an external-account credential names it by: `//iam.googleapis.com/` + `name`.
+ */
+audience: string, 
+/**
+ * The provider, as given.
+ */
+provider: JsonValue, };
 
 export type Health = { 
 /**
