@@ -149,22 +149,15 @@ pub fn from_request(req: &MintRequest, name: &str) -> Result<Recipe> {
 /// The token `edits` make of the genuine one.
 pub fn apply(armory: &dyn Armory, genuine: Genuine<'_>, edits: &[Edit]) -> Result<Forged> {
     let mut header = genuine.header;
-    let mut claims = genuine.claims;
+    let claims = edited_claims(genuine.claims, genuine.now, edits);
     let mut raw_header: Option<String> = None;
     let mut raw_payload: Option<String> = None;
     let mut signer = &Signer::Workspace;
     let mut encodings = Vec::new();
     for edit in edits {
         match edit {
-            Edit::SetClaim { name, value } => {
-                claims.insert(name.clone(), value.clone());
-            }
-            Edit::RemoveClaim { name } => {
-                claims.shift_remove(name);
-            }
-            Edit::SetTime { name, offset } => {
-                claims.insert(name.clone(), genuine.now.saturating_add(*offset).into());
-            }
+            // Applied above: claim edits touch only the claims.
+            Edit::SetClaim { .. } | Edit::RemoveClaim { .. } | Edit::SetTime { .. } => {}
             Edit::SetHeader { name, value } => {
                 header.insert(name.clone(), value.clone());
             }
