@@ -73,7 +73,8 @@ pub use keys::{
 pub use server::Server;
 pub use store::{DATA_DIR_ENV, DataDir, ServerRecord, write_atomic};
 pub use token::{
-    MAX_AUDIENCE_LEN, MAX_AUDIENCES, Signer, StepIdentity, StepRequest, merge, step_claims,
+    Crafting, MAX_AUDIENCE_LEN, MAX_AUDIENCES, MintRequest, Signer, StepIdentity, StepRequest,
+    merge, step_claims,
 };
 pub use trust::{env_vars, shell_exports, write_bundle};
 pub use workspace::{

@@ -38,7 +38,7 @@ fn every_type_a_declaration_names_is_declared() {
         "FaultEntry",
         "Fault",
         "MintedToken",
-        "StepRequest",
+        "MintRequest",
         "Inspection",
         "HistoryEntry",
         "ProbeReport",

@@ -172,17 +172,7 @@ async fn the_aws_cli_and_boto3_assume_roles_offline() {
     );
 
     // boto3: each error code as botocore reads it from the XML.
-    let mut claims = serde_json::Map::new();
-    claims.insert("exp".into(), json!(instance.issuer().clock().now() - 5));
-    let expired = instance
-        .issuer()
-        .mint(&stepmint::StepRequest {
-            audiences: vec![ws.workspace.default_audience()],
-            claims,
-            ..Default::default()
-        })
-        .expect("minted")
-        .token;
+    let expired = util::expired_token(&instance, &ws);
     let script = r#"
 import json, sys, boto3, botocore.exceptions
 role, other, token, expired = sys.argv[1:5]

@@ -175,17 +175,7 @@ async fn sts_assume_role_and_caller_identity() {
     );
 
     // Expired: STS allows no leeway.
-    let mut claims = serde_json::Map::new();
-    claims.insert("exp".into(), json!(instance.issuer().clock().now() - 5));
-    let expired = instance
-        .issuer()
-        .mint(&stepmint::StepRequest {
-            audiences: vec![ws.workspace.default_audience()],
-            claims,
-            ..Default::default()
-        })
-        .expect("minted")
-        .token;
+    let expired = util::expired_token(&instance, &ws);
     let (status, xml) = call(&client, &url, &assume(ALLOW, &expired), None).await;
     assert_eq!(
         (status, between(&xml, "Code")),

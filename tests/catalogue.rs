@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use stepmint::Signer;
 use stepmint::hostile::{self, CATALOGUE, Outcome};
 use stepmint::{
-    FixedClock, IdSource, Issuer, IssuerOptions, KeyAlg, KeyState, MintedToken, StepRequest,
-    WorkspaceSpec,
+    Crafting, FixedClock, IdSource, Issuer, IssuerOptions, KeyAlg, KeyState, MintRequest,
+    MintedToken, StepRequest, WorkspaceSpec,
 };
 
 const NOW: i64 = 1_800_000_000;
@@ -33,8 +33,11 @@ fn issuer(dir: &std::path::Path) -> Issuer {
 
 fn craft(issuer: &Issuer, case: &str) -> MintedToken {
     issuer
-        .mint(&StepRequest {
-            case: Some(case.into()),
+        .craft(&MintRequest {
+            craft: Crafting {
+                case: Some(case.into()),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .unwrap_or_else(|e| panic!("{case}: {e}"))
@@ -397,10 +400,13 @@ fn raw_surgery_takes_text_and_signers() {
     let ws = issuer.workspace("acme").unwrap();
     let kid = ws.workspace.keys.active().kid().to_string();
     let raw = issuer
-        .mint(&StepRequest {
-            header_json: Some(r#"{"alg":"RS256","alg":"none","kid":"x"}"#.into()),
-            payload_json: Some("{not json".into()),
-            sign_with: Some(Signer::None),
+        .craft(&MintRequest {
+            craft: Crafting {
+                header_json: Some(r#"{"alg":"RS256","alg":"none","kid":"x"}"#.into()),
+                payload_json: Some("{not json".into()),
+                sign_with: Some(Signer::None),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .unwrap();
@@ -411,8 +417,11 @@ fn raw_surgery_takes_text_and_signers() {
     assert_eq!(raw.claims, json!("{not json"));
 
     let es = issuer
-        .mint(&StepRequest {
-            sign_with: Some(Signer::AttackerEs256),
+        .craft(&MintRequest {
+            craft: Crafting {
+                sign_with: Some(Signer::AttackerEs256),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .unwrap();
@@ -420,16 +429,22 @@ fn raw_surgery_takes_text_and_signers() {
     assert_eq!(parts(&es.token).sig.len(), 64);
 
     let dropped = issuer
-        .mint(&StepRequest {
-            drop_signature: true,
+        .craft(&MintRequest {
+            craft: Crafting {
+                drop_signature: true,
+                ..Default::default()
+            },
             ..Default::default()
         })
         .unwrap();
     assert!(dropped.token.ends_with('.') && dropped.header["kid"] == json!(kid));
 
     let hs = issuer
-        .mint(&StepRequest {
-            sign_with: Some(Signer::Hs256("secret".into())),
+        .craft(&MintRequest {
+            craft: Crafting {
+                sign_with: Some(Signer::Hs256("secret".into())),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .unwrap();
@@ -439,28 +454,37 @@ fn raw_surgery_takes_text_and_signers() {
     for bad in ["nobody", "attacker-xyz", "kid:"] {
         let err = bad.parse::<Signer>().unwrap_err();
         assert!(err.to_string().starts_with("sign_with:"), "{err}");
-        let err = serde_json::from_value::<StepRequest>(json!({ "sign_with": bad })).unwrap_err();
+        let err = serde_json::from_value::<MintRequest>(json!({ "sign_with": bad })).unwrap_err();
         assert!(err.to_string().contains("is not a signer"), "{err}");
     }
     // ...and a key the ring does not hold when the token is made.
     let err = issuer
-        .mint(&StepRequest {
-            sign_with: Some(Signer::Kid("missing".into())),
+        .craft(&MintRequest {
+            craft: Crafting {
+                sign_with: Some(Signer::Kid("missing".into())),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .unwrap_err();
     assert!(err.to_string().starts_with("sign_with:"), "{err}");
     let err = issuer
-        .mint(&StepRequest {
-            case: Some("no-such-case".into()),
+        .craft(&MintRequest {
+            craft: Crafting {
+                case: Some("no-such-case".into()),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .unwrap_err();
     assert!(err.to_string().starts_with("case:"), "{err}");
     let err = issuer
-        .mint(&StepRequest {
-            case: Some("valid".into()),
-            drop_signature: true,
+        .craft(&MintRequest {
+            craft: Crafting {
+                case: Some("valid".into()),
+                drop_signature: true,
+                ..Default::default()
+            },
             ..Default::default()
         })
         .unwrap_err();
@@ -495,18 +519,18 @@ fn golden_tokens_are_byte_identical() {
             Arc::new(IdSource::seeded(7)),
         )
         .unwrap();
-        let req = StepRequest {
-            case: (case != "valid").then(|| case.to_string()),
+        let step = StepRequest {
             audiences: vec!["sts.amazonaws.com".into()],
             ..Default::default()
         };
         let token = if case == "valid" {
-            issuer
-                .mint(&StepRequest { case: None, ..req })
-                .unwrap()
-                .token
+            issuer.mint(&step).unwrap().token
         } else {
-            issuer.mint(&req).unwrap().token
+            let craft = Crafting {
+                case: Some(case.to_string()),
+                ..Default::default()
+            };
+            issuer.craft(&MintRequest { step, craft }).unwrap().token
         };
         let path = format!("{fixture}/golden/{case}.jwt");
         if bless {
@@ -553,13 +577,18 @@ fn every_case_takes_claims_of_any_text_without_panicking() {
             // `iss` comes first in the payload, where a case that shows a prefix of it cuts.
             claims.insert("iss".into(), Value::String(text.clone()));
             claims.insert("note".into(), Value::String(text.clone()));
-            let request = StepRequest {
-                case: Some(case.name.into()),
-                claims,
-                ..Default::default()
+            let request = MintRequest {
+                step: StepRequest {
+                    claims,
+                    ..Default::default()
+                },
+                craft: Crafting {
+                    case: Some(case.name.into()),
+                    ..Default::default()
+                },
             };
             // Refusing the combination is allowed; panicking is not (the test would abort).
-            let minted = issuer.mint(&request);
+            let minted = issuer.craft(&request);
             if case.name == "deep-nesting" {
                 // The case that shows a prefix of the payload: it must get as far as cutting.
                 let shown = minted.unwrap().claims;

@@ -17,7 +17,7 @@ use stepmint::probe::{self, Observed, ProbeOptions, Target, Verdict};
 use stepmint::validate::{self, KeySet, Policy, RemoteKeys, Status};
 use stepmint::{Clock, KeyAlg, KeyState, SystemClock};
 
-use crate::util::{self, ServeProcess};
+use crate::util;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Flaw {
@@ -116,13 +116,7 @@ impl Rp {
 }
 
 async fn handle(State(rp): State<Arc<Rp>>, headers: HeaderMap) -> StatusCode {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default()
-        .to_string();
-    if rp.accepts(&token).await {
+    if rp.accepts(&util::bearer(&headers)).await {
         StatusCode::OK
     } else {
         StatusCode::UNAUTHORIZED
@@ -342,29 +336,18 @@ async fn a_hanging_relying_party_times_out_per_case() {
     instance.stop().await;
 }
 
-/// The audience a genuine token from data directory `d` carries, as the CLI mints it.
-fn default_audience(d: &str) -> String {
-    let token = String::from_utf8(util::run(&["mint", "--data-dir", d]).stdout).unwrap();
-    let claims = stepmint::decode_unverified(&token).unwrap().claims;
-    claims["aud"].as_str().unwrap().to_string()
-}
-
 #[test]
 fn cli_reports_a_refused_baseline_and_writes_junit_for_findings() {
-    let dir = util::data_dir();
-    let d = dir.path().to_str().unwrap();
-    let serve = ServeProcess::start(dir.path(), &[]).expect("serve");
-    let issuer = serve.info["workspaces"][0]["issuer"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let ca = std::fs::read(serve.info["ca"].as_str().unwrap()).unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let audience = default_audience(d);
+    let util::Served {
+        dir,
+        d,
+        serve: _serve,
+        issuer,
+        ca,
+        aud: audience,
+        runtime,
+    } = util::served();
+    let d = d.as_str();
 
     // A relying party that expects another audience refuses the baseline: the run stops.
     let wrong = runtime.block_on(start_rp(Flaw::Strict, &issuer, "someone-else", &ca));
@@ -457,15 +440,16 @@ fn cli_reports_a_refused_baseline_and_writes_junit_for_findings() {
 
 #[test]
 fn cli_probes_a_command_relying_party() {
-    let dir = util::data_dir();
-    let d = dir.path().to_str().unwrap();
-    let serve = ServeProcess::start(dir.path(), &[]).expect("serve");
-    let issuer = serve.info["workspaces"][0]["issuer"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let util::Served {
+        dir,
+        d,
+        serve,
+        issuer,
+        aud: audience,
+        ..
+    } = util::served();
+    let d = d.as_str();
     let ca = serve.info["ca"].as_str().unwrap().to_string();
-    let audience = default_audience(d);
     let bin = util::bin();
     // Stepmint's own validator as the relying party: strict, so clean.
     let exec = format!(

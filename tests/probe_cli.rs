@@ -24,18 +24,11 @@ struct StrictRp {
 }
 
 async fn handle(State(rp): State<Arc<StrictRp>>, headers: HeaderMap) -> StatusCode {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    let kid = stepmint::decode_unverified(token)
-        .ok()
-        .and_then(|d| d.header["kid"].as_str().map(str::to_string));
-    let Ok(keys) = rp.keys.keys_for(kid.as_deref()).await else {
+    let (token, keys) = util::bearer_and_keys(&rp.keys, &headers).await;
+    let Some(keys) = keys else {
         return StatusCode::UNAUTHORIZED;
     };
-    if validate::verify(token, &keys, &rp.policy, SystemClock.now()).accepted {
+    if validate::verify(&token, &keys, &rp.policy, SystemClock.now()).accepted {
         StatusCode::OK
     } else {
         StatusCode::UNAUTHORIZED
@@ -60,10 +53,7 @@ async fn strict_rp(issuer: &str, default_audience: &str, ca: &[u8]) -> SocketAdd
 }
 
 struct Setup {
-    _dir: tempfile::TempDir,
-    d: String,
-    serve: ServeProcess,
-    _runtime: tokio::runtime::Runtime,
+    served: util::Served,
     rp: SocketAddr,
     /// A folder to run commands in: `examples` links to the repository's, `bin/python3` to a
     /// Python with PyJWT.
@@ -71,25 +61,10 @@ struct Setup {
 }
 
 fn setup() -> Setup {
-    let dir = util::data_dir();
-    let d = dir.path().to_str().unwrap().to_string();
-    let serve = ServeProcess::start(dir.path(), &[]).expect("serve");
-    let issuer = serve.info["workspaces"][0]["issuer"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let ca = std::fs::read(serve.info["ca"].as_str().unwrap()).unwrap();
-    let token = String::from_utf8(util::run(&["mint", "--data-dir", &d]).stdout).unwrap();
-    let aud = stepmint::decode_unverified(token.trim()).unwrap().claims["aud"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let rp = runtime.block_on(strict_rp(&issuer, &aud, &ca));
+    let served = util::served();
+    let rp = served
+        .runtime
+        .block_on(strict_rp(&served.issuer, &served.aud, &served.ca));
     let work = tempfile::tempdir().unwrap();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     std::os::unix::fs::symlink(repo.join("examples"), work.path().join("examples")).unwrap();
@@ -109,14 +84,7 @@ fn setup() -> Setup {
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
     )
     .unwrap();
-    Setup {
-        _dir: dir,
-        d,
-        serve,
-        _runtime: runtime,
-        rp,
-        work,
-    }
+    Setup { served, rp, work }
 }
 
 fn which(name: &str) -> Option<PathBuf> {
@@ -140,7 +108,7 @@ impl Setup {
         );
         Command::new(util::bin())
             .args(args)
-            .args(["--data-dir", &self.d])
+            .args(["--data-dir", &self.served.d])
             .current_dir(self.work.path())
             .env("PATH", path)
             .env_remove("STEPMINT_DATA_DIR")
@@ -243,7 +211,13 @@ fn every_documented_probe_example_works_as_pasted() {
     if saved.exists() {
         for entry in std::fs::read_dir(&saved).unwrap() {
             let p = entry.unwrap().path();
-            let out = util::run(&["mint", "--recipe", p.to_str().unwrap(), "--data-dir", &s.d]);
+            let out = util::run(&[
+                "mint",
+                "--recipe",
+                p.to_str().unwrap(),
+                "--data-dir",
+                &s.served.d,
+            ]);
             assert!(out.status.success(), "{}: {}", p.display(), text(&out));
         }
     }
@@ -252,18 +226,18 @@ fn every_documented_probe_example_works_as_pasted() {
 #[test]
 fn a_command_gets_the_documented_placeholders_and_variables() {
     let s = setup();
-    let issuer = s.serve.info["workspaces"][0]["issuer"]
+    let issuer = s.served.serve.info["workspaces"][0]["issuer"]
         .as_str()
         .unwrap()
         .to_string();
-    let ca = s.serve.info["ca"].as_str().unwrap().to_string();
+    let ca = s.served.serve.info["ca"].as_str().unwrap().to_string();
     let seen = s.work.path().join("seen");
     // The command records what it got, then lets Stepmint's own validator decide.
     let script = format!(
         "printf '%s\\n' {{issuer}} {{audience}} {{ca}} \"$STEPMINT_ISSUER\" \"$STEPMINT_AUDIENCE\" \"$SSL_CERT_FILE\" \"$NODE_EXTRA_CA_CERTS\" > {} ; {} verify --issuer {{issuer}} --audience {{audience}} --ca {{ca}} --data-dir {} \"$BITBUCKET_STEP_OIDC_TOKEN\" >/dev/null 2>&1",
         seen.display(),
         util::bin().display(),
-        s.d
+        s.served.d
     );
     let out = s.probe(&[
         "probe".into(),
@@ -299,7 +273,7 @@ fn a_command_gets_the_documented_placeholders_and_variables() {
         format!(
             "{} verify --issuer {{issuer}} --audience {{audience}} --ca {{ca}} --data-dir {} {{token}}",
             util::bin().display(),
-            s.d
+            s.served.d
         ),
         "--cases".into(),
         "expired,alg-none".into(),
@@ -322,7 +296,7 @@ fn recipes_replay_and_findings_are_saved_as_recipes() {
                 p.to_str().unwrap(),
                 "--json",
                 "--data-dir",
-                &s.d,
+                &s.served.d,
             ]);
             assert!(out.status.success(), "{}: {}", p.display(), text(&out));
             n += 1;
@@ -335,7 +309,7 @@ fn recipes_replay_and_findings_are_saved_as_recipes() {
         recipes.join("aud-suffix.toml").to_str().unwrap(),
         "--json",
         "--data-dir",
-        &s.d,
+        &s.served.d,
     ]);
     let minted: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(minted["claims"]["aud"], "api://deploy-evil");
@@ -344,7 +318,7 @@ fn recipes_replay_and_findings_are_saved_as_recipes() {
     let strict = format!(
         "{} verify --issuer {{issuer}} --audience {{audience}} --ca {{ca}} --data-dir {} {{token}}",
         util::bin().display(),
-        s.d
+        s.served.d
     );
     let run = |exec: &str, extra: &[&str]| {
         let mut args: Vec<String> = [
@@ -404,7 +378,13 @@ fn recipes_replay_and_findings_are_saved_as_recipes() {
         .collect();
     assert!(!files.is_empty());
     for f in &files {
-        let out = util::run(&["mint", "--recipe", f.to_str().unwrap(), "--data-dir", &s.d]);
+        let out = util::run(&[
+            "mint",
+            "--recipe",
+            f.to_str().unwrap(),
+            "--data-dir",
+            &s.served.d,
+        ]);
         assert!(out.status.success(), "{}: {}", f.display(), text(&out));
     }
     let out = run(&strict, &[]);

@@ -146,13 +146,7 @@ impl Rp {
 }
 
 async fn handle(State(rp): State<Arc<Rp>>, headers: HeaderMap) -> StatusCode {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default()
-        .to_string();
-    if rp.accepts(&token).await {
+    if rp.accepts(&util::bearer(&headers)).await {
         StatusCode::OK
     } else {
         StatusCode::UNAUTHORIZED

@@ -29,18 +29,11 @@ struct Rp {
 }
 
 async fn handle(State(rp): State<Arc<Rp>>, headers: HeaderMap) -> StatusCode {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    let kid = stepmint::decode_unverified(token)
-        .ok()
-        .and_then(|d| d.header["kid"].as_str().map(str::to_string));
-    let Ok(keys) = rp.keys.keys_for(kid.as_deref()).await else {
+    let (token, keys) = util::bearer_and_keys(&rp.keys, &headers).await;
+    let Some(keys) = keys else {
         return StatusCode::UNAUTHORIZED;
     };
-    let report = validate::verify(token, &keys, &rp.relaxed, SystemClock.now());
+    let report = validate::verify(&token, &keys, &rp.relaxed, SystemClock.now());
     let clean = report.checks.iter().all(|c| c.status != Status::Fail);
     if clean && (rp.check)(report.claims.as_ref().unwrap_or(&Value::Null)) {
         StatusCode::OK

@@ -15,7 +15,7 @@ use serde_json::Value;
 use stepmint::validate::{self, Condition, Policy, RemoteKeys, Test};
 use stepmint::{Clock, SystemClock};
 
-use crate::util::{self, ServeProcess};
+use crate::util;
 
 const ENV: &str = "{7e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b}";
 
@@ -27,18 +27,11 @@ struct BuggyRp {
 }
 
 async fn handle(State(rp): State<Arc<BuggyRp>>, headers: HeaderMap) -> (StatusCode, String) {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    let kid = stepmint::decode_unverified(token)
-        .ok()
-        .and_then(|d| d.header["kid"].as_str().map(str::to_string));
-    let Ok(keys) = rp.keys.keys_for(kid.as_deref()).await else {
+    let (token, keys) = util::bearer_and_keys(&rp.keys, &headers).await;
+    let Some(keys) = keys else {
         return (StatusCode::UNAUTHORIZED, "no key".into());
     };
-    let report = validate::verify(token, &keys, &rp.policy, SystemClock.now());
+    let report = validate::verify(&token, &keys, &rp.policy, SystemClock.now());
     if !report.accepted {
         return (
             StatusCode::UNAUTHORIZED,
@@ -110,19 +103,15 @@ fn run_line(line: &str, data_dir: &str) -> String {
 
 #[test]
 fn a_finding_minted_again_from_its_reproduce_line_or_recipe_gets_the_same_answer() {
-    let dir = util::data_dir();
-    let d = dir.path().to_str().unwrap().to_string();
-    let serve = ServeProcess::start(dir.path(), &[]).expect("serve");
-    let issuer = serve.info["workspaces"][0]["issuer"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let ca = std::fs::read(serve.info["ca"].as_str().unwrap()).unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let util::Served {
+        dir: _dir,
+        d,
+        serve,
+        issuer,
+        ca,
+        runtime,
+        ..
+    } = util::served();
     let rp = runtime.block_on(buggy_rp(&issuer, &ca));
     let send = |token: &str| -> u16 {
         runtime.block_on(async {

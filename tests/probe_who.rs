@@ -8,28 +8,20 @@ use serde_json::Value;
 use stepmint::validate::Policy;
 
 use crate::probe_reach::start_rp;
-use crate::util::{self, ServeProcess};
+use crate::util;
 
 #[test]
 fn a_branch_checked_only_when_present_fails_the_run_and_names_the_branch_to_push() {
-    let dir = util::data_dir();
-    let d = dir.path().to_str().unwrap();
-    let serve = ServeProcess::start(dir.path(), &[]).expect("serve");
-    let issuer = serve.info["workspaces"][0]["issuer"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let ca = std::fs::read(serve.info["ca"].as_str().unwrap()).unwrap();
-    let token = String::from_utf8(util::run(&["mint", "--data-dir", d]).stdout).unwrap();
-    let aud = stepmint::decode_unverified(token.trim()).unwrap().claims["aud"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let util::Served {
+        dir,
+        d,
+        serve: _serve,
+        issuer,
+        ca,
+        aud,
+        runtime,
+    } = util::served();
+    let d = d.as_str();
     let relaxed = Policy {
         issuer: Some(issuer.clone()),
         audiences: vec![aud],

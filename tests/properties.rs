@@ -5,11 +5,24 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use stepmint::validate::{self, Policy};
-use stepmint::{FixedClock, IdSource, Issuer, IssuerOptions, StepRequest, WorkspaceSpec};
+use stepmint::{
+    Crafting, FixedClock, IdSource, Issuer, IssuerOptions, MintRequest, StepRequest, WorkspaceSpec,
+};
 
 use crate::arb::*;
 
 const NOW: i64 = 1_800_000_000;
+
+/// A request for the genuine token with `edits`.
+fn edited(edits: Vec<stepmint::hostile::Edit>) -> MintRequest {
+    MintRequest {
+        step: StepRequest::default(),
+        craft: Crafting {
+            edits,
+            ..Crafting::default()
+        },
+    }
+}
 
 fn issuer() -> &'static (tempfile::TempDir, Issuer) {
     static ISSUER: std::sync::OnceLock<(tempfile::TempDir, Issuer)> = std::sync::OnceLock::new();
@@ -129,10 +142,9 @@ proptest! {
     #[test]
     fn arbitrary_json_claims_never_panic(claims in arb_json(), header_extra in arb_extra_claims()) {
         let payload = serde_json::to_string(&claims).unwrap();
-        let minted = issuer().1.mint(&StepRequest {
-            payload_json: Some(payload),
-            header: header_extra,
-            ..Default::default()
+        let minted = issuer().1.craft(&MintRequest {
+            step: StepRequest { header: header_extra, ..Default::default() },
+            craft: Crafting { payload_json: Some(payload), ..Default::default() },
         }).unwrap();
         let r = verify_at(&minted.token, &policy(), NOW);
         // Arbitrary claims are never a valid step token for this issuer.
@@ -200,7 +212,7 @@ proptest! {
         let mut mutator = stepmint::hostile::fuzz::Mutator::new(&declared, &claims, seed);
         for _ in 0..8 {
             let edits = mutator.generate();
-            let minted = match issuer.mint(&StepRequest { edits: edits.clone(), ..StepRequest::default() }) {
+            let minted = match issuer.craft(&edited(edits.clone())) {
                 Ok(m) => m,
                 // A signer that needs a key the ring lacks is refused up front, never a panic.
                 Err(e) => { prop_assert!(matches!(e.kind(), stepmint::ErrorKind::InvalidInput { .. }), "{e}"); continue; }
@@ -211,7 +223,7 @@ proptest! {
             let recipe = stepmint::hostile::Recipe { name: "r".into(), description: None, expected: None, step: Default::default(), edits: edits.clone() };
             let again = stepmint::hostile::Recipe::from_toml(&recipe.to_toml().unwrap(), std::path::Path::new("r.toml")).unwrap();
             prop_assert_eq!(&again.edits, &edits);
-            let replayed = issuer.mint(&StepRequest { edits: again.edits, ..StepRequest::default() }).unwrap();
+            let replayed = issuer.craft(&edited(again.edits)).unwrap();
             prop_assert_eq!(verify_at(&replayed.token, &declared, NOW).accepted, report.accepted, "{:?}", edits);
         }
     }

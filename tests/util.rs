@@ -357,3 +357,95 @@ pub async fn tls_connect(
         .await
         .expect("TLS connection")
 }
+
+/// A request's bearer token, empty when there is none.
+pub fn bearer(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// What a relying party in these tests reads from a request: the bearer token (empty when
+/// there is none) and the keys its issuer serves for the token's `kid` (`None` when they
+/// cannot be fetched).
+pub async fn bearer_and_keys(
+    keys: &stepmint::validate::RemoteKeys,
+    headers: &axum::http::HeaderMap,
+) -> (String, Option<stepmint::validate::KeySet>) {
+    let token = bearer(headers);
+    let kid = stepmint::decode_unverified(&token)
+        .ok()
+        .and_then(|d| d.header["kid"].as_str().map(str::to_string));
+    let keys = keys.keys_for(kid.as_deref()).await.ok();
+    (token, keys)
+}
+
+/// `stepmint serve` running on a fresh data directory, with what a probe test needs of it.
+pub struct Served {
+    /// The data directory.
+    pub dir: tempfile::TempDir,
+    /// The data directory as text, for `--data-dir`.
+    pub d: String,
+    /// The server.
+    pub serve: ServeProcess,
+    /// The first workspace's issuer URL.
+    pub issuer: String,
+    /// The CA certificate (PEM).
+    pub ca: Vec<u8>,
+    /// The audience a genuine token carries, as the CLI mints it.
+    pub aud: String,
+    /// A runtime for the test's relying parties.
+    pub runtime: tokio::runtime::Runtime,
+}
+
+/// Starts `stepmint serve` on a fresh data directory (see [`Served`]).
+pub fn served() -> Served {
+    let dir = data_dir();
+    let d = dir.path().to_str().unwrap().to_string();
+    let serve = ServeProcess::start(dir.path(), &[]).expect("serve");
+    let issuer = serve.info["workspaces"][0]["issuer"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ca = std::fs::read(serve.info["ca"].as_str().unwrap()).unwrap();
+    let token = String::from_utf8(run(&["mint", "--data-dir", &d]).stdout).unwrap();
+    let aud = stepmint::decode_unverified(token.trim()).unwrap().claims["aud"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    Served {
+        dir,
+        d,
+        serve,
+        issuer,
+        ca,
+        aud,
+        runtime,
+    }
+}
+
+/// A token of `instance`'s workspace `ws` for its default audience that expired 5 s ago.
+pub fn expired_token(instance: &Instance, ws: &stepmint::ServedWorkspace) -> String {
+    let mut claims = serde_json::Map::new();
+    claims.insert(
+        "exp".into(),
+        serde_json::json!(instance.issuer().clock().now() - 5),
+    );
+    instance
+        .issuer()
+        .mint(&stepmint::StepRequest {
+            audiences: vec![ws.workspace.default_audience()],
+            claims,
+            ..Default::default()
+        })
+        .expect("minted")
+        .token
+}

@@ -6,7 +6,7 @@ use stepmint::api::{
 };
 use stepmint::hostile::{self, CaseSummary};
 use stepmint::http::service;
-use stepmint::{HistoryEntry, KeyAlg, MintedToken, StepRequest, WorkspaceSpec};
+use stepmint::{HistoryEntry, KeyAlg, MintRequest, MintedToken, WorkspaceSpec};
 use tauri::State;
 
 use crate::state::Desktop;
@@ -228,7 +228,7 @@ pub async fn cases() -> CmdResult<Vec<CaseSummary>> {
 
 /// Mints a token (a step request, possibly naming a case) and records it in the history.
 #[tauri::command]
-pub async fn mint(desktop: State<'_, Desktop>, request: StepRequest) -> CmdResult<MintedToken> {
+pub async fn mint(desktop: State<'_, Desktop>, request: MintRequest) -> CmdResult<MintedToken> {
     let server = desktop.server().await?;
     service::mint(
         &server,
@@ -348,6 +348,6 @@ pub async fn fault_clear(
 
 /// The Crafter's request as a recipe (TOML text) named `name`.
 #[tauri::command]
-pub async fn recipe_from_request(request: StepRequest, name: String) -> CmdResult<String> {
+pub async fn recipe_from_request(request: MintRequest, name: String) -> CmdResult<String> {
     service::recipe(&request, Some(&name)).map_err(err)
 }

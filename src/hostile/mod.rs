@@ -1,8 +1,9 @@
 //! Deliberately broken and edge-case tokens. Nothing outside this module makes them.
 //!
-//! Two ways in, both reached through [`crate::Issuer::mint`] when a request asks for crafting:
-//! a named case of the [catalogue](CATALOGUE) (`"case": "alg-none"`), or raw surgery (the header
-//! or payload as raw JSON text, any signer, the signature kept or dropped). Tokens are made at
+//! Two ways in, both reached through [`crate::Issuer::craft`] when a request asks for crafting:
+//! a named case of the [catalogue](CATALOGUE) (`"case": "alg-none"`), or edits to the genuine
+//! token ([`recipe::apply`]; raw surgery's fields, the header or payload as raw JSON text, any
+//! signer, the signature kept or dropped, are edits too). Tokens are made at
 //! request time with the workspace's real keys, so a relying party sees exactly what it would
 //! see from a compromised or buggy issuer, or from an attacker who holds only public material.
 //!
@@ -41,26 +42,17 @@ pub use recipe_files::{MAX_RECIPE_DIR_LEN, MAX_RECIPE_LEN, RecipeDir, Skipped};
 pub use summary::{markdown_table, summaries};
 
 use crate::error::{Error, Result};
-use crate::token::{self, StepRequest};
+use crate::token::{self, MintRequest};
 use ctx::Ctx;
-use forge::Sig;
 use signing::Material;
 
-/// Makes the crafted token `req` asks for (a case, or raw surgery) from the genuine one. The
-/// material a case needs is asked of `armory` first; then the builder runs on plain data.
-pub fn craft(armory: &dyn Armory, genuine: Genuine<'_>, req: &StepRequest) -> Result<Forged> {
-    if let Some(name) = &req.case {
-        if req.header_json.is_some()
-            || req.payload_json.is_some()
-            || req.sign_with.is_some()
-            || req.drop_signature
-            || !req.edits.is_empty()
-        {
-            return Err(Error::invalid(
-                "case",
-                "a case cannot be combined with header_json, payload_json, sign_with, drop_signature or edits",
-            ));
-        }
+/// Makes the crafted token `req` asks for (a case, or edits: the raw fields are edits too) from
+/// the genuine one. The material a case needs is asked of `armory` first; then the builder runs
+/// on plain data.
+pub fn craft(armory: &dyn Armory, genuine: Genuine<'_>, req: &MintRequest) -> Result<Forged> {
+    let craft = &req.craft;
+    craft.check()?;
+    if let Some(name) = &craft.case {
         let case = find(name).ok_or_else(|| {
             Error::invalid(
                 "case",
@@ -77,20 +69,22 @@ pub fn craft(armory: &dyn Armory, genuine: Genuine<'_>, req: &StepRequest) -> Re
         })?;
         return build_case(armory, case, genuine);
     }
-    if !req.edits.is_empty() {
-        if req.header_json.is_some()
-            || req.payload_json.is_some()
-            || req.sign_with.is_some()
-            || req.drop_signature
-        {
-            return Err(Error::invalid(
-                "edits",
-                "edits cannot be combined with header_json, payload_json, sign_with or drop_signature (they have edits of their own)",
-            ));
+    let mut genuine = genuine;
+    if let Some(signer) = &craft.sign_with {
+        // A request's `sign_with` (unlike an edit list's `sign`, which leaves the header alone)
+        // makes the header declare the signer's `alg` and `kid`, under the request's overrides.
+        let material = Material::of(signer, armory, genuine.workspace, "sign_with")?;
+        let (alg, kid) = material.declared();
+        let mut header = Map::new();
+        header.insert("alg".into(), alg.into());
+        if let Some(kid) = kid {
+            header.insert("kid".into(), kid.into());
         }
-        return recipe::apply(armory, genuine, &req.edits);
+        header.insert("typ".into(), "JWT".into());
+        token::merge(&mut header, &req.step.header);
+        genuine.header = header;
     }
-    surgery(armory, genuine, req)
+    recipe::apply(armory, genuine, &craft.edits())
 }
 
 /// Builds `case` from the genuine token, with the material it needs.
@@ -116,33 +110,4 @@ pub fn build_case(armory: &dyn Armory, case: &Case, genuine: Genuine<'_>) -> Res
     let mut forged = (case.build)(&ctx)?;
     forged.case = Some(case.summary());
     Ok(forged)
-}
-
-/// Raw surgery: the header and payload as given (maps, or raw text), signed by the chosen
-/// signer, or not at all.
-fn surgery(armory: &dyn Armory, genuine: Genuine<'_>, req: &StepRequest) -> Result<Forged> {
-    let signer = req.sign_with.as_ref().unwrap_or(&Signer::Workspace);
-    let material = Material::of(signer, armory, genuine.workspace, "sign_with")?;
-    let (alg, kid) = material.declared();
-    let mut header = Map::new();
-    header.insert("alg".into(), alg.into());
-    if let Some(kid) = kid {
-        header.insert("kid".into(), kid.into());
-    }
-    header.insert("typ".into(), "JWT".into());
-    token::merge(&mut header, &req.header);
-    let header_bytes = match &req.header_json {
-        Some(text) => text.as_bytes().to_vec(),
-        None => forge::json(&header)?,
-    };
-    let payload_bytes = match &req.payload_json {
-        Some(text) => text.as_bytes().to_vec(),
-        None => forge::json(&genuine.claims)?,
-    };
-    let sig = if req.drop_signature {
-        Sig::Empty
-    } else {
-        material.sig()
-    };
-    forge::raw(&header_bytes, &payload_bytes, &sig)
 }

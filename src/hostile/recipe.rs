@@ -27,7 +27,7 @@ pub use super::recipe_step::RecipeStep;
 use super::signing::Material;
 use crate::encoding::b64url;
 use crate::error::{Error, Result};
-use crate::token::{Edit, EncodingEdit, Signer};
+use crate::token::{Edit, EncodingEdit, MintRequest, Signer};
 
 /// A saved token recipe: edits to a genuine token, and what a strict relying party does with
 /// the result.
@@ -102,8 +102,8 @@ impl Recipe {
 /// The edits that make what `req` asks for, as a recipe named `name`: claim and header
 /// overrides, the signer, a dropped signature, raw header or payload, and any edits it carries.
 /// A catalogue case is built by code, not edits: save its token, or pick the case by name.
-pub fn from_request(req: &crate::token::StepRequest, name: &str) -> Result<Recipe> {
-    if let Some(case) = &req.case {
+pub fn from_request(req: &MintRequest, name: &str) -> Result<Recipe> {
+    if let Some(case) = &req.craft.case {
         return Err(Error::invalid(
             "case",
             format!(
@@ -112,7 +112,7 @@ pub fn from_request(req: &crate::token::StepRequest, name: &str) -> Result<Recip
         ));
     }
     let mut edits = Vec::new();
-    for (name, value) in &req.claims {
+    for (name, value) in &req.step.claims {
         edits.push(if value.is_null() {
             Edit::RemoveClaim { name: name.clone() }
         } else {
@@ -122,7 +122,7 @@ pub fn from_request(req: &crate::token::StepRequest, name: &str) -> Result<Recip
             }
         });
     }
-    for (name, value) in &req.header {
+    for (name, value) in &req.step.header {
         edits.push(if value.is_null() {
             Edit::RemoveHeader { name: name.clone() }
         } else {
@@ -132,23 +132,9 @@ pub fn from_request(req: &crate::token::StepRequest, name: &str) -> Result<Recip
             }
         });
     }
-    if let Some(json) = &req.header_json {
-        edits.push(Edit::RawHeader { json: json.clone() });
-    }
-    if let Some(json) = &req.payload_json {
-        edits.push(Edit::RawPayload { json: json.clone() });
-    }
-    if let Some(with) = &req.sign_with {
-        edits.push(Edit::Sign { with: with.clone() });
-    }
-    if req.drop_signature {
-        edits.push(Edit::Encoding {
-            change: EncodingEdit::DropSignature,
-        });
-    }
-    edits.extend(req.edits.iter().cloned());
-    let mut step = RecipeStep::of(req, 0, None);
-    step.lifetime = req.lifetime;
+    edits.extend(req.craft.edits());
+    let mut step = RecipeStep::of(&req.step, 0, None);
+    step.lifetime = req.step.lifetime;
     // Claims became edits above.
     step.claims.clear();
     Ok(Recipe {
@@ -163,22 +149,15 @@ pub fn from_request(req: &crate::token::StepRequest, name: &str) -> Result<Recip
 /// The token `edits` make of the genuine one.
 pub fn apply(armory: &dyn Armory, genuine: Genuine<'_>, edits: &[Edit]) -> Result<Forged> {
     let mut header = genuine.header;
-    let mut claims = genuine.claims;
+    let claims = edited_claims(genuine.claims, genuine.now, edits);
     let mut raw_header: Option<String> = None;
     let mut raw_payload: Option<String> = None;
     let mut signer = &Signer::Workspace;
     let mut encodings = Vec::new();
     for edit in edits {
         match edit {
-            Edit::SetClaim { name, value } => {
-                claims.insert(name.clone(), value.clone());
-            }
-            Edit::RemoveClaim { name } => {
-                claims.shift_remove(name);
-            }
-            Edit::SetTime { name, offset } => {
-                claims.insert(name.clone(), genuine.now.saturating_add(*offset).into());
-            }
+            // Applied above: claim edits touch only the claims.
+            Edit::SetClaim { .. } | Edit::RemoveClaim { .. } | Edit::SetTime { .. } => {}
             Edit::SetHeader { name, value } => {
                 header.insert(name.clone(), value.clone());
             }
@@ -349,7 +328,7 @@ mod tests {
 
     #[test]
     fn a_crafter_request_becomes_edits() {
-        let req: crate::token::StepRequest = serde_json::from_str(
+        let req: MintRequest = serde_json::from_str(
             r#"{"claims":{"aud":"x","branchName":null},"header":{"kid":"k"},"sign_with":"none","drop_signature":true}"#,
         )
         .unwrap();
@@ -366,8 +345,11 @@ mod tests {
             ]
         );
         assert!(matches!(r.edits[1], Edit::RemoveClaim { .. }));
-        let case = crate::token::StepRequest {
-            case: Some("alg-none".into()),
+        let case = MintRequest {
+            craft: crate::token::Crafting {
+                case: Some("alg-none".into()),
+                ..Default::default()
+            },
             ..Default::default()
         };
         assert!(from_request(&case, "x").is_err());

@@ -22,7 +22,7 @@ pub use crate::inspect::{DecodedToken, Inspection};
 pub use crate::issuer::{MintedToken, WorkspaceDetails, WorkspaceInfo};
 pub use crate::keys::{KeyAlg, KeyStatus, KeyView};
 pub use crate::probe::{Progress, ScreenReport, ScreenRequest};
-pub use crate::token::StepRequest;
+pub use crate::token::{Crafting, MintRequest, StepRequest};
 pub use crate::validate::{Policy, PolicyOverrides, Report};
 pub use crate::workspace::WorkspaceSpec;
 
@@ -319,7 +319,7 @@ pub struct TrustLines {
 #[serde(deny_unknown_fields)]
 pub struct RecipeRequest {
     /// The Crafter's request.
-    pub request: StepRequest,
+    pub request: MintRequest,
     /// The recipe's name. Default: `crafted`.
     #[serde(default)]
     #[ts(optional)]
@@ -365,7 +365,7 @@ pub fn typescript() -> String {
     c.visit::<AddKeyRequest>();
     c.visit::<KeyAdded>();
     c.visit::<KeyRetired>();
-    c.visit::<StepRequest>();
+    c.visit::<MintRequest>();
     c.visit::<MintedToken>();
     c.visit::<RequestsPage>();
     c.visit::<VerifyRequest>();

@@ -54,6 +54,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         } else {
             Some(path)
         });
+        // A flattened struct (`MintRequest`) reads its members from a buffer, where the
+        // path is lost: find the member it refuses on its own.
+        let field = field.or_else(|| {
+            (!inner.is_syntax() && !inner.is_eof())
+                .then(|| member_at_fault::<T>(bytes))
+                .flatten()
+        });
         (inner, field)
     });
     let result = value.and_then(|v| de.end().map(|()| v).map_err(|e| (e, None)));
@@ -67,6 +74,19 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         match field {
             Some(f) => e.with_field(f),
             None => e,
+        }
+    })
+}
+
+/// The first member of the JSON object `bytes` that `T` refuses when it is the only one.
+fn member_at_fault<T: DeserializeOwned>(bytes: &[u8]) -> Option<String> {
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(bytes).ok()?;
+    object.into_iter().find_map(|(name, value)| {
+        let alone = serde_json::Value::Object([(name.clone(), value)].into_iter().collect());
+        match serde_json::from_value::<T>(alone) {
+            // A member missing is the others' absence, not this one's fault.
+            Err(e) if !e.to_string().starts_with("missing field") => Some(name),
+            _ => None,
         }
     })
 }

@@ -14,8 +14,8 @@ use crate::policy_check::CheckText;
 use super::api::{
     AddKeyRequest, AwsRoleList, AwsRoleRequest, CaseList, Fault, FaultList, FaultsCleared,
     GcpProviderList, GcpProviderRequest, Health, HistoryList, InspectRequest, Inspection,
-    IssuerStatus, KeyAdded, KeyList, KeyRetired, MintedToken, RecipeRequest, RecipeText,
-    RequestsPage, RotateRequest, Rotation, ScreenReport, ScreenRequest, StepRequest, TrustLines,
+    IssuerStatus, KeyAdded, KeyList, KeyRetired, MintRequest, MintedToken, RecipeRequest,
+    RecipeText, RequestsPage, RotateRequest, Rotation, ScreenReport, ScreenRequest, TrustLines,
     Verification, VerifyRequest, WorkspaceDetails, WorkspaceList,
 };
 
@@ -254,12 +254,12 @@ calls! {
     HealthCall "health" GET "/health", NoQuery, NoBody => Health;
     ListWorkspaces "workspaces" GET "/workspaces", NoQuery, NoBody => WorkspaceList;
     GetWorkspace "workspace" GET "/workspaces/{slug}", NoQuery, NoBody => WorkspaceDetails;
-    MintFor "mintFor" POST "/workspaces/{slug}/tokens", NoQuery, StepRequest => MintedToken;
+    MintFor "mintFor" POST "/workspaces/{slug}/tokens", NoQuery, MintRequest => MintedToken;
     ListKeys "keys" GET "/workspaces/{slug}/keys", NoQuery, NoBody => KeyList;
     AddKey "addKey" POST "/workspaces/{slug}/keys", NoQuery, AddKeyRequest => KeyAdded;
     RotateKey "rotateKey" POST "/workspaces/{slug}/keys/rotate", NoQuery, RotateRequest => Rotation;
     RetireKey "retireKey" DELETE "/workspaces/{slug}/keys/{kid}", NoQuery, NoBody => KeyRetired;
-    Mint "mint" POST "/tokens", MintQuery, StepRequest => MintedToken;
+    Mint "mint" POST "/tokens", MintQuery, MintRequest => MintedToken;
     Requests "requests" GET "/requests", RequestsQuery, NoBody => RequestsPage;
     RequestStream "requestStream" GET "/requests/stream", NoQuery, NoBody => RequestsPage, Events;
     Status "status" GET "/status", NoQuery, NoBody => IssuerStatus;

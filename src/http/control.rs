@@ -19,7 +19,7 @@ use super::service;
 use super::state::AppState;
 use crate::history::MintOrigin;
 use crate::issuer::MintedToken;
-use crate::token::StepRequest;
+use crate::token::MintRequest;
 
 /// `GET /_stepmint/v1/health`
 pub async fn health(State(state): State<AppState>) -> Json<Health> {
@@ -92,7 +92,7 @@ pub async fn retire_key(
 pub async fn mint(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<super::calls::MintQuery>,
-    ApiJson(req): ApiJson<StepRequest>,
+    ApiJson(req): ApiJson<MintRequest>,
 ) -> Result<Json<MintedToken>, ApiError> {
     Ok(Json(service::mint(&state, req, keep(&query)).await?))
 }
@@ -110,9 +110,9 @@ fn keep(query: &super::calls::MintQuery) -> service::Keep {
 pub async fn mint_for(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    ApiJson(mut req): ApiJson<StepRequest>,
+    ApiJson(mut req): ApiJson<MintRequest>,
 ) -> Result<Json<MintedToken>, ApiError> {
-    match &req.workspace {
+    match &req.step.workspace {
         Some(w) if *w != slug => {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -121,7 +121,7 @@ pub async fn mint_for(
             )
             .with_field("workspace"));
         }
-        _ => req.workspace = Some(slug),
+        _ => req.step.workspace = Some(slug),
     }
     Ok(Json(
         service::mint(&state, req, service::Keep::Queued(MintOrigin::Api)).await?,

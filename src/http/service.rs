@@ -20,7 +20,7 @@ use crate::keys::{KeyAlg, KeyView};
 use crate::policy::CheckReport;
 use crate::policy_check::{CheckText, check_text};
 use crate::probe::{self, ProbeOptions, Progress, ScreenReport};
-use crate::token::StepRequest;
+use crate::token::MintRequest;
 use crate::validate::PolicyOverrides;
 
 /// Runs file work (keys, history, the data-directory lock) off the async reactor.
@@ -81,14 +81,14 @@ pub enum Keep {
 }
 
 /// Mints a token for `req` and records it in the history under its workspace as `keep` says.
-pub async fn mint(state: &AppState, req: StepRequest, keep: Keep) -> Result<MintedToken> {
+pub async fn mint(state: &AppState, req: MintRequest, keep: Keep) -> Result<MintedToken> {
     // The workspace a queued mint is recorded under (an unknown one fails here as in `mint`).
     let queued = match keep {
         Keep::Queued(origin) => Some((
             origin,
             state
                 .issuer
-                .workspace_or_first(req.workspace.as_deref())?
+                .workspace_or_first(req.step.workspace.as_deref())?
                 .workspace
                 .slug
                 .clone(),
@@ -99,10 +99,10 @@ pub async fn mint(state: &AppState, req: StepRequest, keep: Keep) -> Result<Mint
         // The history is a file (and crafting may read or create the attacker's keys).
         let (issuer, history) = (state.issuer.clone(), state.history.clone());
         blocking(move || {
-            let mut minted = issuer.mint(&req)?;
+            let mut minted = issuer.craft(&req)?;
             // The token is minted already: a history that cannot be written (a full disk)
             // leaves it with a warning, not a failure.
-            let ws = issuer.workspace_or_first(req.workspace.as_deref())?;
+            let ws = issuer.workspace_or_first(req.step.workspace.as_deref())?;
             history.keep(
                 &mut minted,
                 &ws.workspace.slug,
@@ -115,13 +115,13 @@ pub async fn mint(state: &AppState, req: StepRequest, keep: Keep) -> Result<Mint
     } else if req.is_crafted() {
         // Crafting may read or create the attacker's keys.
         let issuer = state.issuer.clone();
-        blocking(move || issuer.mint(&req)).await?
+        blocking(move || issuer.craft(&req)).await?
     } else {
         // A plain token is one RSA signature (~0.4 ms) and nothing else: signing here, rather
         // than handing it to a blocking thread and back, is measurably faster (scripts/bench:
         // about 5 % more tokens/s, 6 % less CPU per token) because on a busy server the
         // signature is the work, and a hand-off only adds thread switches.
-        state.issuer.mint(&req)?
+        state.issuer.mint(&req.step)?
     };
     if let Some((origin, slug)) = queued {
         let now = state.issuer.clock().now();
@@ -191,7 +191,7 @@ pub async fn clear_history(history: &History) -> Result<()> {
 }
 
 /// A request as a recipe (TOML) named `name` (`crafted` when blank).
-pub fn recipe(req: &StepRequest, name: Option<&str>) -> Result<String> {
+pub fn recipe(req: &MintRequest, name: Option<&str>) -> Result<String> {
     let name = match name.map(str::trim) {
         Some(n) if !n.is_empty() => n,
         _ => "crafted",

@@ -1,4 +1,5 @@
-//! Minting: request → claims → header → (genuine signature | forged by `hostile`) → minted.
+//! Minting: step → claims → header → genuine signature (`mint`), or forged from that genuine
+//! token by `hostile` (`craft`) → minted.
 //! The issuer is also the [`Armory`] that hands `hostile` the material its cases need.
 
 use std::sync::Arc;
@@ -8,12 +9,42 @@ use super::minted::MintedToken;
 use crate::error::Result;
 use crate::hostile::{self, Armory, AttackerKeys, Genuine};
 use crate::keys::SigningKey;
-use crate::token::{self, MintContext, StepRequest};
+use crate::token::{self, MintContext, MintRequest, StepRequest};
 
 impl Issuer {
-    /// Mints a step token as Bitbucket would for `req`, signed by the workspace's active key;
-    /// or, when `req` asks for crafting, the crafted token made from that genuine one.
+    /// Mints a genuine step token as Bitbucket would for `req`, signed by the workspace's
+    /// active key.
     pub fn mint(&self, req: &StepRequest) -> Result<MintedToken> {
+        self.with_genuine(req, |genuine, key| {
+            let token = token::sign(&genuine.header, &genuine.claims, key)?;
+            Ok(MintedToken {
+                token,
+                header: genuine.header.into(),
+                claims: genuine.claims.into(),
+                case: None,
+                notes: Vec::new(),
+                warning: None,
+            })
+        })
+    }
+
+    /// Mints what `req` asks for: the crafted token made from the genuine one, or the genuine
+    /// token itself when it asks for no crafting.
+    pub fn craft(&self, req: &MintRequest) -> Result<MintedToken> {
+        if !req.is_crafted() {
+            return self.mint(&req.step);
+        }
+        self.with_genuine(&req.step, |genuine, _| {
+            Ok(hostile::craft(self, genuine, req)?.into())
+        })
+    }
+
+    /// Runs `then` on the genuine header and claims for `req` and the key that would sign them.
+    fn with_genuine<T>(
+        &self,
+        req: &StepRequest,
+        then: impl FnOnce(Genuine<'_>, &SigningKey) -> Result<T>,
+    ) -> Result<T> {
         req.validate()?;
         let served = self.workspace_or_first(req.workspace.as_deref())?;
         let now = self.clock.now();
@@ -27,25 +58,14 @@ impl Issuer {
         let claims = token::build_claims(req, &ctx)?;
         let key = served.workspace.keys.active();
         let header = token::build_header(key, &req.header);
-        if req.is_crafted() {
-            let genuine = Genuine {
-                workspace: &served.workspace,
-                issuer: &served.issuer,
-                header,
-                claims,
-                now,
-            };
-            return Ok(hostile::craft(self, genuine, req)?.into());
-        }
-        let token = token::sign(&header, &claims, key)?;
-        Ok(MintedToken {
-            token,
-            header: header.into(),
-            claims: claims.into(),
-            case: None,
-            notes: Vec::new(),
-            warning: None,
-        })
+        let genuine = Genuine {
+            workspace: &served.workspace,
+            issuer: &served.issuer,
+            header,
+            claims,
+            now,
+        };
+        then(genuine, key)
     }
 }
 

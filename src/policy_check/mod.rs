@@ -47,6 +47,23 @@ pub struct Evaluation {
     pub claims: Map<String, Value>,
 }
 
+impl Evaluation {
+    /// Why the signature check refused the token (the relying party refuses it before reading
+    /// its policy), or `None` when it held.
+    pub fn signature_refusal(&self) -> Option<String> {
+        refusal(&self.verification)
+    }
+}
+
+fn refusal(report: &Report) -> Option<String> {
+    (!report.accepted).then(|| {
+        report
+            .reason
+            .clone()
+            .unwrap_or_else(|| report.verdict.clone())
+    })
+}
+
 /// Verifies `token` with the keys of the workspace that issued it (its `iss`; else
 /// `workspace`, else the first), then judges it by `doc` with `registration` (account, client
 /// IDs...) at `now`.
@@ -71,15 +88,8 @@ pub fn eval_token(
         Value::Object(m) => m.clone(),
         _ => Map::new(),
     };
-    let iss = payload.get("iss").and_then(Value::as_str).map(String::from);
-    let ws = match workspace {
-        Some(slug) => issuer.workspace(slug)?,
-        None => issuer
-            .workspaces()
-            .into_iter()
-            .find(|w| Some(&w.issuer) == iss.as_ref())
-            .map_or_else(|| issuer.workspace_or_first(None), Ok)?,
-    };
+    let iss = payload.get("iss").and_then(Value::as_str);
+    let ws = workspace_for(issuer, workspace, iss)?;
     let algs: Vec<&str> = vec![
         "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
     ];
@@ -87,35 +97,61 @@ pub fn eval_token(
     check.require_kid = true;
     let report = validate::verify(token, ws.keyset(), &check, now);
     let claims = payload;
-    if !report.accepted {
-        let why = report
-            .reason
-            .clone()
-            .unwrap_or_else(|| report.verdict.clone());
-        let decision = Decision {
-            allowed: false,
-            kind: doc.kind(),
-            decided_by: "signature".into(),
-            reason: format!("the relying party refuses the token before its policy: {why}"),
-            trace: Vec::new(),
-        };
-        return Ok(Evaluation {
-            decision,
-            workspace: ws.workspace.slug.clone(),
-            verification: report,
-            claims,
-        });
-    }
-    let mut ctx = registration.clone();
-    ctx.claims = claims.clone();
-    ctx.header = header;
-    ctx.now = now;
+    let decision = match refusal(&report) {
+        Some(why) => refused(
+            doc,
+            format!("the relying party refuses the token before its policy: {why}"),
+        ),
+        None => judged(doc, registration, &claims, header, now),
+    };
     Ok(Evaluation {
-        decision: doc.evaluate(&ctx),
+        decision,
         workspace: ws.workspace.slug.clone(),
         verification: report,
         claims,
     })
+}
+
+/// The workspace named by `slug`, else the one whose issuer is `iss`, else the first.
+fn workspace_for(
+    issuer: &Issuer,
+    slug: Option<&str>,
+    iss: Option<&str>,
+) -> Result<std::sync::Arc<crate::issuer::ServedWorkspace>> {
+    match slug {
+        Some(slug) => issuer.workspace(slug),
+        None => issuer
+            .workspaces()
+            .into_iter()
+            .find(|w| Some(w.issuer.as_str()) == iss)
+            .map_or_else(|| issuer.workspace_or_first(None), Ok),
+    }
+}
+
+/// A denial decided by the signature check, before any policy is read.
+fn refused(doc: &Document, reason: String) -> Decision {
+    Decision {
+        allowed: false,
+        kind: doc.kind(),
+        decided_by: "signature".into(),
+        reason,
+        trace: Vec::new(),
+    }
+}
+
+/// `doc`'s decision on verified `claims` and `header`, with `registration` at `now`.
+fn judged(
+    doc: &Document,
+    registration: &Context,
+    claims: &Map<String, Value>,
+    header: Map<String, Value>,
+    now: i64,
+) -> Decision {
+    let mut ctx = registration.clone();
+    ctx.claims = claims.clone();
+    ctx.header = header;
+    ctx.now = now;
+    doc.evaluate(&ctx)
 }
 
 /// [`eval_token`] for a Vault/OpenBao role: the token verified as the JWT auth method verifies
@@ -145,14 +181,7 @@ fn eval_vault(
             .and_then(Value::as_str)
             .map(String::from)
     });
-    let ws = match workspace {
-        Some(slug) => issuer.workspace(slug)?,
-        None => issuer
-            .workspaces()
-            .into_iter()
-            .find(|w| Some(&w.issuer) == iss.as_ref())
-            .map_or_else(|| issuer.workspace_or_first(None), Ok)?,
-    };
+    let ws = workspace_for(issuer, workspace, iss.as_deref())?;
     let algs: Vec<&str> = if role.supported_algs.is_empty() {
         DEFAULT_ALGS.to_vec()
     } else {
@@ -161,21 +190,15 @@ fn eval_vault(
     let verified = go_jose::verify(token, ws.keyset(), &algs);
     let report = go_jose::report(&verified);
     let (decision, claims) = match verified {
-        Ok(v) => {
-            let mut ctx = registration.clone();
-            ctx.claims = v.claims.clone();
-            ctx.header = v.header;
-            ctx.now = now;
-            (doc.evaluate(&ctx), v.claims)
-        }
+        Ok(v) => (
+            judged(doc, registration, &v.claims, v.header, now),
+            v.claims,
+        ),
         Err(why) => (
-            Decision {
-                allowed: false,
-                kind: doc.kind(),
-                decided_by: "signature".into(),
-                reason: format!("the JWT auth method refuses the token before the role: {why}"),
-                trace: Vec::new(),
-            },
+            refused(
+                doc,
+                format!("the JWT auth method refuses the token before the role: {why}"),
+            ),
             unverified_claims,
         ),
     };

@@ -12,7 +12,7 @@ use super::send::{Answer, Observed};
 use super::shared::{Progress, Shared};
 use crate::error::{Error, Result};
 use crate::hostile::Outcome;
-use crate::token::StepRequest;
+use crate::token::{Crafting, MintRequest};
 
 pub(super) async fn send_jobs(
     shared: &Arc<Shared>,
@@ -96,12 +96,15 @@ async fn run_job(shared: &Arc<Shared>, semaphore: &Semaphore, job: Job) -> Probe
     let me = shared.clone();
     let (case, edits) = (job.case, job.edits.clone());
     let minted = tokio::task::spawn_blocking(move || {
-        let req = StepRequest {
-            case: case.map(str::to_string),
-            edits,
-            ..me.step.clone()
+        let req = MintRequest {
+            step: me.step.clone(),
+            craft: Crafting {
+                case: case.map(str::to_string),
+                edits,
+                ..Crafting::default()
+            },
         };
-        me.issuer.mint(&req).map(|m| {
+        me.issuer.craft(&req).map(|m| {
             let accepts = me.judge(&m.token).accepted;
             (m.token, accepts)
         })

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::hostile::{Edit, Outcome, RecipeStep};
 use crate::issuer::Issuer;
-use crate::token::StepRequest;
+use crate::token::{Crafting, MintRequest, StepRequest};
 use crate::validate::{self, Policy};
 
 use super::send;
@@ -39,10 +39,13 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    fn request(&self, edits: Vec<Edit>) -> StepRequest {
-        StepRequest {
-            edits,
-            ..self.step.clone()
+    fn request(&self, edits: Vec<Edit>) -> MintRequest {
+        MintRequest {
+            step: self.step.clone(),
+            craft: Crafting {
+                edits,
+                ..Crafting::default()
+            },
         }
     }
 
@@ -54,7 +57,7 @@ impl Shared {
     ) -> Option<(String, bool)> {
         let me = self.clone();
         tokio::task::spawn_blocking(move || {
-            let token = me.issuer.mint(&me.request(edits)).ok()?.token;
+            let token = me.issuer.craft(&me.request(edits)).ok()?.token;
             let accepts = me.judge(&token).accepted;
             Some((token, accepts))
         })

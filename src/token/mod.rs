@@ -8,12 +8,14 @@
 //! `header` members over the result (`null` removes one): that is how QA shapes a token, and
 //! the signature is always made over exactly the bytes that are sent.
 
+mod crafting;
 mod edit;
 mod signer;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use crafting::{Crafting, MintRequest};
 pub use edit::{Edit, EncodingEdit};
 pub use signer::Signer;
 
@@ -30,7 +32,9 @@ pub const MAX_AUDIENCE_LEN: usize = 150;
 /// The longest lifetime a mint request may ask for (one year).
 pub const MAX_LIFETIME: u64 = 365 * 86_400;
 
-/// What a step token should say. Every field is optional; absent UUIDs are generated.
+/// What a genuine step token should say. Every field is optional; absent UUIDs are generated.
+/// A genuine mint (`stepmint run`, a pipeline's steps, a probe's baseline) takes only this, so
+/// it cannot craft by mistake; a [`MintRequest`] adds the [`Crafting`] on top.
 ///
 /// Field names are snake_case; the claim names (`repositoryUuid`, `branchName`, ...) are
 /// accepted as aliases.
@@ -62,36 +66,8 @@ pub struct StepRequest {
     /// Claims merged over the defaults; `null` removes a claim.
     pub claims: Map<String, Value>,
     /// Header members merged over the defaults; `null` removes one. The signature is made by
-    /// the signer (`sign_with`) whatever `alg` says.
+    /// the signer (a crafting's `sign_with`) whatever `alg` says.
     pub header: Map<String, Value>,
-    /// Crafting: a catalogue case by name (`stepmint cases`). Excludes the raw fields below.
-    pub case: Option<String>,
-    /// Crafting: the header as raw JSON text, used byte for byte (duplicate keys, invalid JSON).
-    pub header_json: Option<String>,
-    /// Crafting: the payload as raw JSON text, used byte for byte.
-    pub payload_json: Option<String>,
-    /// Crafting: who signs (a [`Signer`]: `workspace` by default, `kid:KID`, `ps256`,
-    /// `attacker-rs256`, `attacker-es256`, `attacker-eddsa`, `hs256:SECRET`,
-    /// `hs256-public-pem`, `hs256-public-der` or `none`); the header declares its `alg` and `kid`.
-    #[ts(as = "Option<String>")]
-    pub sign_with: Option<Signer>,
-    /// Crafting: send no signature (`header.payload.`).
-    pub drop_signature: bool,
-    /// Crafting: edits applied to the genuine token, in order (a recipe's `edits`). Excludes
-    /// `case` and the raw fields above.
-    pub edits: Vec<Edit>,
-}
-
-impl StepRequest {
-    /// Whether this asks for a crafted (possibly broken) token rather than a genuine one.
-    pub fn is_crafted(&self) -> bool {
-        self.case.is_some()
-            || self.header_json.is_some()
-            || self.payload_json.is_some()
-            || self.sign_with.is_some()
-            || self.drop_signature
-            || !self.edits.is_empty()
-    }
 }
 
 /// The inputs a claim set is built from besides the request.
@@ -190,7 +166,7 @@ impl StepIdentity {
 }
 
 /// The claims a genuine step token of `identity` would carry for `req` at `now` (the claim set
-/// the issuer signs; no keys needed). Crafting fields of `req` are ignored.
+/// the issuer signs; no keys needed).
 pub fn step_claims(
     req: &StepRequest,
     identity: &StepIdentity,

@@ -11,7 +11,9 @@ mod server;
 use serde_json::{Map, Value, json};
 use stepmint::policy::boundary::{Scope, variants};
 use stepmint::policy::{Context, Document, Kind};
-use stepmint::{Instance, KeyAlg, KeyState, MintedToken, StepRequest, policy_check};
+use stepmint::{
+    Crafting, Instance, KeyAlg, KeyState, MintRequest, MintedToken, StepRequest, policy_check,
+};
 
 use server::{Bao, find_bao};
 
@@ -102,10 +104,10 @@ fn with_claims(
     }
 }
 
-fn mint(instance: &Instance, req: &StepRequest) -> MintedToken {
+fn mint(instance: &Instance, req: &MintRequest) -> MintedToken {
     instance
         .issuer()
-        .mint(req)
+        .craft(req)
         .unwrap_or_else(|e| panic!("mint {req:?}: {e}"))
 }
 
@@ -117,21 +119,24 @@ fn now() -> i64 {
 }
 
 /// The tokens sent for `role`: (name, request).
-fn tokens(doc: &Document, role: &Role, genuine: &Map<String, Value>) -> Vec<(String, StepRequest)> {
+fn tokens(doc: &Document, role: &Role, genuine: &Map<String, Value>) -> Vec<(String, MintRequest)> {
     let mut out = Vec::new();
     for case in stepmint::hostile::CATALOGUE {
         out.push((
             format!("case {}", case.name),
-            StepRequest {
-                case: Some(case.name.into()),
-                ..role.base.clone()
+            MintRequest {
+                step: role.base.clone(),
+                craft: Crafting {
+                    case: Some(case.name.into()),
+                    ..Crafting::default()
+                },
             },
         ));
     }
     for b in variants(&Scope::of(doc), genuine, now()) {
         out.push((
             format!("boundary {}", b.name),
-            with_claims(&role.base, genuine, &b.claims),
+            with_claims(&role.base, genuine, &b.claims).into(),
         ));
     }
     let t = now();
@@ -164,9 +169,12 @@ fn tokens(doc: &Document, role: &Role, genuine: &Map<String, Value>) -> Vec<(Str
             claims.insert(k.clone(), v.clone());
         }
         claims.retain(|k, v| !(v.is_null() && ["exp", "iat"].contains(&k.as_str())));
-        let req = StepRequest {
-            payload_json: Some(Value::Object(claims).to_string()),
-            ..role.base.clone()
+        let req = MintRequest {
+            step: role.base.clone(),
+            craft: Crafting {
+                payload_json: Some(Value::Object(claims).to_string()),
+                ..Crafting::default()
+            },
         };
         out.push((format!("edge {name}"), req));
     }
@@ -257,7 +265,8 @@ async fn vault_evaluator_agrees_with_a_real_openbao() {
         &StepRequest {
             step_uuid: Some(STEP.into()),
             ..Default::default()
-        },
+        }
+        .into(),
     );
     let repo = probe.claims["repositoryUuid"]
         .as_str()
@@ -283,7 +292,7 @@ async fn vault_evaluator_agrees_with_a_real_openbao() {
             Some(Kind::Vault),
         )
         .unwrap_or_else(|e| panic!("role {}: {e}", role.name));
-        let genuine = match mint(&instance, &role.base).claims {
+        let genuine = match mint(&instance, &role.base.clone().into()).claims {
             Value::Object(m) => m,
             other => panic!("claims {other}"),
         };

@@ -27,8 +27,8 @@ export type WorkspaceInfo = Wire.WorkspaceDetails;
 export type Minted = Wire.MintedToken;
 /** What clearing faults answers: how many went, and those still active. */
 export type Cleared = Wire.FaultsCleared;
-/** What the Crafter sends: any members of the Rust `StepRequest` (the rest take their defaults). */
-export type StepRequest = Partial<Wire.StepRequest>;
+/** What the Crafter sends: any members of the Rust `MintRequest`: a step and its crafting (the rest take their defaults). */
+export type MintRequest = Partial<Wire.MintRequest>;
 /** Options of a new key: staged keys sign nothing and stay out of the JWKS until `publishIn` seconds. */
 export interface AddKeyOptions { staged?: boolean; publishIn?: number | null }
 
@@ -51,7 +51,7 @@ export interface Api {
   /** Console only: the CA certificate's PEM text (the console offers it as a download). */
   caPem(): Promise<string>;
   cases(): Promise<CaseSummary[]>;
-  mint(request: StepRequest): Promise<Minted>;
+  mint(request: MintRequest): Promise<Minted>;
   inspect(token: string, workspace?: string, policy?: Partial<PolicyOverrides>): Promise<Inspection>;
   /** `policy check` on a pasted policy (and pipelines text): access table, boundary tokens, findings. */
   policyCheck(request: PolicyCheckRequest): Promise<PolicyCheckReport>;
@@ -68,7 +68,7 @@ export interface Api {
    * aborting `signal` cancels it: the server stops a probe whose stream is gone.
    */
   probe(options: Partial<ProbeOptions>, onProgress?: (p: ProbeProgress) => void, signal?: AbortSignal): Promise<ProbeReport>;
-  recipeFromRequest(request: StepRequest, name: string): Promise<string>;
+  recipeFromRequest(request: MintRequest, name: string): Promise<string>;
   faults(): Promise<FaultEntry[]>;
   /** Sets a fault: any members of `Fault` (the rest off). */
   setFault(workspace: string, endpoint: FaultEndpoint, fault: Partial<Fault>): Promise<FaultEntry[]>;
@@ -369,7 +369,7 @@ export function httpApi(fetchFn: Fetch, token: () => string | null = () => null,
     saveCa: () => notInConsole("Saving the CA to a path"),
     caPem: async () => (await send(CALLS.caPem.method, callUrl("caPem"), undefined, "application/x-pem-file, text/plain")).text(),
     cases: async () => (await call("cases")).cases,
-    mint: (request) => call("mint", [], request as Wire.StepRequest, { history: true }),
+    mint: (request) => call("mint", [], request as Wire.MintRequest, { history: true }),
     inspect: (tok, workspace, policy) => call("inspect", [], { token: tok, workspace: workspace ?? null, policy: (policy ?? null) as Wire.PolicyOverrides | null }),
     policyCheck: (request) => call("policyCheck", [], request),
     requests,
@@ -484,7 +484,7 @@ export function httpApi(fetchFn: Fetch, token: () => string | null = () => null,
       if (report === null) throw new Error("the probe's stream ended without a report");
       return report;
     },
-    recipeFromRequest: async (request, name) => (await call("recipe", [], { request: request as Wire.StepRequest, name })).toml,
+    recipeFromRequest: async (request, name) => (await call("recipe", [], { request: request as Wire.MintRequest, name })).toml,
     faults: async () => (await call("faults")).faults,
     setFault: async (slug, endpoint, fault) => (await call("setFault", [slug, endpoint], fault as Wire.Fault)).faults,
     clearFaults: (slug, endpoint) => {

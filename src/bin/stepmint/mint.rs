@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use serde_json::{Map, Value};
-use stepmint::{History, Issuer, IssuerOptions, MintOrigin, StepRequest};
+use stepmint::{Crafting, History, Issuer, IssuerOptions, MintOrigin, MintRequest, StepRequest};
 
 use crate::cli::{DataDirArg, MintArgs};
 use crate::common::{self, Usage};
@@ -56,7 +56,7 @@ pub fn run(mut args: MintArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         }
         (None, None) => Vec::new(),
     };
-    let mut req = StepRequest {
+    let mut step = StepRequest {
         workspace: args.workspace.clone(),
         repository_uuid: args.repo_uuid,
         step_uuid: args.step_uuid,
@@ -67,6 +67,11 @@ pub fn run(mut args: MintArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         lifetime: args.lifetime,
         claims,
         header,
+    };
+    if let Some(r) = &recipe {
+        r.step.fill(&mut step);
+    }
+    let craft = Crafting {
         case: args.case,
         header_json: args.header_json,
         payload_json: args.payload_json,
@@ -74,12 +79,10 @@ pub fn run(mut args: MintArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         drop_signature: args.drop_signature,
         edits,
     };
-    if let Some(r) = &recipe {
-        r.step.fill(&mut req);
-    }
-    let mut minted = issuer.mint(&req)?;
+    let req = MintRequest { step, craft };
+    let mut minted = issuer.craft(&req)?;
     // The History screens show every mint, this one too (a failure to record is a warning).
-    let ws = issuer.workspace_or_first(req.workspace.as_deref())?;
+    let ws = issuer.workspace_or_first(req.step.workspace.as_deref())?;
     History::new(issuer.data_dir().clone()).keep(
         &mut minted,
         &ws.workspace.slug,

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::issuer::Issuer;
 use crate::policy::{Context, Decision, Document, Kind};
-use crate::validate::{self, Policy};
+use crate::policy_check;
 
 /// Most roles a server holds (each is a parsed policy of at most 1 MiB... bounded anyway).
 pub const MAX_ROLES: usize = 256;
@@ -298,7 +298,8 @@ pub struct Judged {
 }
 
 /// Verifies `token` with the keys of the workspace its `iss` names (else the first), as
-/// `policy eval` does, then judges it by `doc` with `registration` at `now`.
+/// `policy eval` does (it is [`policy_check::eval_token`]), then judges it by `doc` with
+/// `registration` at `now`.
 pub fn judge(
     issuer: &Issuer,
     doc: &Document,
@@ -306,53 +307,20 @@ pub fn judge(
     registration: &Context,
     now: i64,
 ) -> Result<Judged> {
-    let token = token.trim();
-    let decoded = crate::inspect::decode_unverified(token)?;
-    let Value::Object(claims) = decoded.claims else {
-        return Err(Error::malformed("the payload is not a JSON object"));
-    };
-    let header = match decoded.header {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    let iss = claims.get("iss").and_then(Value::as_str);
-    let ws = match issuer
-        .workspaces()
-        .into_iter()
-        .find(|w| Some(w.issuer.as_str()) == iss)
-    {
-        Some(w) => w,
-        None => issuer.workspace_or_first(None)?,
-    };
-    let mut check = Policy::signature_only(&[
-        "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
-    ]);
-    check.require_kid = true;
-    let report = validate::verify(token, ws.keyset(), &check, now);
-    if !report.accepted {
-        let why = report
-            .reason
-            .clone()
-            .unwrap_or_else(|| report.verdict.clone());
-        let decision = Decision {
-            allowed: false,
-            kind: doc.kind(),
-            decided_by: "signature".into(),
-            reason: why,
-            trace: Vec::new(),
-        };
-        return Ok(Judged {
-            decision,
+    let evaluation = policy_check::eval_token(issuer, doc, token, None, registration, now)?;
+    Ok(match evaluation.signature_refusal() {
+        // STS answers with the signature's failure alone: no policy was read.
+        Some(why) => Judged {
+            decision: Decision {
+                reason: why,
+                ..evaluation.decision
+            },
             claims: Map::new(),
-        });
-    }
-    let mut ctx = registration.clone();
-    ctx.claims = claims.clone();
-    ctx.header = header;
-    ctx.now = now;
-    Ok(Judged {
-        decision: doc.evaluate(&ctx),
-        claims,
+        },
+        None => Judged {
+            decision: evaluation.decision,
+            claims: evaluation.claims,
+        },
     })
 }
 

@@ -42,12 +42,12 @@ export type Calls = {
   health: { query: NoQuery, body: NoBody, reply: Health },
   workspaces: { query: NoQuery, body: NoBody, reply: WorkspaceList },
   workspace: { query: NoQuery, body: NoBody, reply: WorkspaceDetails },
-  mintFor: { query: NoQuery, body: StepRequest, reply: MintedToken },
+  mintFor: { query: NoQuery, body: MintRequest, reply: MintedToken },
   keys: { query: NoQuery, body: NoBody, reply: KeyList },
   addKey: { query: NoQuery, body: AddKeyRequest, reply: KeyAdded },
   rotateKey: { query: NoQuery, body: RotateRequest, reply: Rotation },
   retireKey: { query: NoQuery, body: NoBody, reply: KeyRetired },
-  mint: { query: MintQuery, body: StepRequest, reply: MintedToken },
+  mint: { query: MintQuery, body: MintRequest, reply: MintedToken },
   requests: { query: RequestsQuery, body: NoBody, reply: RequestsPage },
   requestStream: { query: NoQuery, body: NoBody, reply: RequestsPage },
   status: { query: NoQuery, body: NoBody, reply: Status },
@@ -652,6 +652,76 @@ export type MintQuery = {
  */
 history?: boolean | null, };
 
+export type MintRequest = { 
+/**
+ * Workspace slug. Default: the first served workspace.
+ */
+workspace?: string | null, 
+/**
+ * Repository UUID. Default: the workspace's persisted default repository.
+ */
+repository_uuid?: string | null, 
+/**
+ * Step UUID. Default: random.
+ */
+step_uuid?: string | null, 
+/**
+ * Pipeline UUID. Default: random.
+ */
+pipeline_uuid?: string | null, 
+/**
+ * Deployment environment UUID; makes this a deployment step. Default: none.
+ */
+deployment_environment_uuid?: string | null, 
+/**
+ * Branch name. Default: `main`.
+ */
+branch?: string | null, 
+/**
+ * Custom audiences appended to the default one (at most 10, each at most 150 characters).
+ */
+audiences: Array<string>, 
+/**
+ * Lifetime in seconds (1 to one year). Default: the issuer's (3600).
+ */
+lifetime?: number | null, 
+/**
+ * Claims merged over the defaults; `null` removes a claim.
+ */
+claims: { [key in string]?: JsonValue }, 
+/**
+ * Header members merged over the defaults; `null` removes one. The signature is made by
+ * the signer (a crafting's `sign_with`) whatever `alg` says.
+ */
+header: { [key in string]?: JsonValue }, 
+/**
+ * A catalogue case by name (`stepmint cases`). Excludes the raw fields below.
+ */
+case?: string | null, 
+/**
+ * The header as raw JSON text, used byte for byte (duplicate keys, invalid JSON).
+ */
+header_json?: string | null, 
+/**
+ * The payload as raw JSON text, used byte for byte.
+ */
+payload_json?: string | null, 
+/**
+ * Who signs (a [`Signer`]: `workspace` by default, `kid:KID`, `ps256`,
+ * `attacker-rs256`, `attacker-es256`, `attacker-eddsa`, `hs256:SECRET`,
+ * `hs256-public-pem`, `hs256-public-der` or `none`); the header declares its `alg` and `kid`.
+ */
+sign_with?: string | null, 
+/**
+ * Send no signature (`header.payload.`).
+ */
+drop_signature: boolean, 
+/**
+ * Edits applied to the genuine token, in order (a recipe's `edits`). Excludes `case` and
+ * the raw fields above.
+ */
+edits: Array<Edit>, };
+
 export type MintedToken = { 
 /**
  * The token (compact JWS, or whatever shape a crafted case has).
@@ -1157,7 +1227,7 @@ export type RecipeRequest = {
 /**
  * The Crafter's request.
  */
-request: StepRequest, 
+request: MintRequest, 
 /**
  * The recipe's name. Default: `crafted`.
  */
@@ -1358,76 +1428,6 @@ note: string | null,
  * Why the server is not running.
  */
 error: string | null, };
-
-export type StepRequest = { 
-/**
- * Workspace slug. Default: the first served workspace.
- */
-workspace?: string | null, 
-/**
- * Repository UUID. Default: the workspace's persisted default repository.
- */
-repository_uuid?: string | null, 
-/**
- * Step UUID. Default: random.
- */
-step_uuid?: string | null, 
-/**
- * Pipeline UUID. Default: random.
- */
-pipeline_uuid?: string | null, 
-/**
- * Deployment environment UUID; makes this a deployment step. Default: none.
- */
-deployment_environment_uuid?: string | null, 
-/**
- * Branch name. Default: `main`.
- */
-branch?: string | null, 
-/**
- * Custom audiences appended to the default one (at most 10, each at most 150 characters).
- */
-audiences: Array<string>, 
-/**
- * Lifetime in seconds (1 to one year). Default: the issuer's (3600).
- */
-lifetime?: number | null, 
-/**
- * Claims merged over the defaults; `null` removes a claim.
- */
-claims: { [key in string]?: JsonValue }, 
-/**
- * Header members merged over the defaults; `null` removes one. The signature is made by
- * the signer (`sign_with`) whatever `alg` says.
- */
-header: { [key in string]?: JsonValue }, 
-/**
- * Crafting: a catalogue case by name (`stepmint cases`). Excludes the raw fields below.
- */
-case?: string | null, 
-/**
- * Crafting: the header as raw JSON text, used byte for byte (duplicate keys, invalid JSON).
- */
-header_json?: string | null, 
-/**
- * Crafting: the payload as raw JSON text, used byte for byte.
- */
-payload_json?: string | null, 
-/**
- * Crafting: who signs (a [`Signer`]: `workspace` by default, `kid:KID`, `ps256`,
- * `attacker-rs256`, `attacker-es256`, `attacker-eddsa`, `hs256:SECRET`,
- * `hs256-public-pem`, `hs256-public-der` or `none`); the header declares its `alg` and `kid`.
- */
-sign_with?: string | null, 
-/**
- * Crafting: send no signature (`header.payload.`).
- */
-drop_signature: boolean, 
-/**
- * Crafting: edits applied to the genuine token, in order (a recipe's `edits`). Excludes
- * `case` and the raw fields above.
- */
-edits: Array<Edit>, };
 
 export type TrustLines = { 
 /**

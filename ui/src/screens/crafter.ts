@@ -1,6 +1,6 @@
 // Crafter: the Bitbucket step form, JSON claims and header editors with inline errors, the
 // catalogue picker, and the minted token with copy buttons and its decoded parts.
-import { api, message, type CaseSummary, type Minted, type StepRequest } from "../api";
+import { api, message, type CaseSummary, type Minted, type MintRequest } from "../api";
 import { copy, download, fileName, h, pretty, toast } from "../lib/dom";
 import { parseObject, splitList, type JsonObject, type Parsed } from "../lib/json";
 import { openInInspector } from "../nav";
@@ -13,7 +13,7 @@ let last: Minted | null = null;
 export interface StepForm { workspace: string; repo: string; env: string; branch: string; audiences: string; lifetime: string; case: string }
 
 /** The mint request for the form and the parsed editors; blank fields are left to the issuer's defaults. */
-export function stepRequest(f: StepForm, claims: JsonObject, header: JsonObject): StepRequest {
+export function stepRequest(f: StepForm, claims: JsonObject, header: JsonObject): MintRequest {
   const blankToUndef = (v: string) => (v.trim() === "" ? undefined : v.trim());
   return {
     workspace: f.workspace || undefined,
@@ -84,7 +84,7 @@ export function renderCrafter(root: HTMLElement): void {
   });
 
   // The request the form describes; null (and a toast) while an editor holds bad JSON.
-  const currentRequest = (): StepRequest | null => {
+  const currentRequest = (): MintRequest | null => {
     const pc = claims.check();
     const ph = header.check();
     if (!pc.ok || !ph.ok) {
