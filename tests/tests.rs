@@ -12,6 +12,7 @@ mod catalogue;
 mod cli;
 mod cli_docs;
 mod cli_messages;
+mod cli_newcomer;
 mod connections;
 mod console;
 mod control_api;

@@ -187,14 +187,11 @@ same_workspace_repo, branch_pusher (with the branch to push), token_holder, or n
 Exit codes: 0 no hostile token accepted that someone could exploit; 1 one was (a case or a
 fuzz finding); 2 usage error; 3 the relying party could not be tested (its baseline was
 refused or unreachable).")]
+// The relying party is a URL or a command (--exec, optionally --shell): a bare `probe` names both.
+#[command(group(clap::ArgGroup::new("target").required(true).args(["url", "exec"])))]
 pub struct ProbeArgs {
     /// The relying party's URL (http:// or https://; placeholders below)
-    #[arg(
-        long,
-        value_name = "URL",
-        conflicts_with = "exec",
-        required_unless_present = "exec"
-    )]
+    #[arg(long, value_name = "URL", conflicts_with = "exec")]
     pub url: Option<String>,
     /// HTTP method
     #[arg(long, value_name = "METHOD", default_value = "GET")]

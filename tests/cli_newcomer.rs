@@ -1,0 +1,148 @@
+//! A newcomer's second round (#25): what the CLI says on a fresh data directory, what `serve`
+//! does for good, and a dead server's record.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::util;
+
+/// Waits (up to a minute) for a stderr line of `serve` containing `needle`.
+fn stderr_line(serve: &util::ServeProcess, needle: &str) -> String {
+    let mut seen = Vec::new();
+    while let Ok(line) = serve.stderr.recv_timeout(Duration::from_secs(60)) {
+        if line.contains(needle) {
+            return line;
+        }
+        seen.push(line);
+    }
+    panic!("no stderr line with {needle:?}: {seen:#?}");
+}
+
+#[test]
+fn fresh_directory_errors_say_the_exact_next_step() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    // An unknown workspace names the command that creates it, for this data directory.
+    let out = util::run(&["mint", "--workspace", "acme", "--data-dir", d]);
+    assert_eq!(out.status.code(), Some(2), "{}", util::text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("`stepmint workspaces add acme --data-dir {d}`")),
+        "{err}"
+    );
+    // A TOML error's excerpt keeps its lines.
+    let config = dir.path().join("bad.toml");
+    std::fs::write(&config, "port = \"x\n").unwrap();
+    let out = util::run(&[
+        "serve",
+        "--config",
+        config.to_str().unwrap(),
+        "--data-dir",
+        d,
+    ]);
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("TOML parse error"), "{err}");
+    assert!(!err.contains("\\n"), "{err}");
+    assert!(err.lines().count() > 2, "{err}");
+    // A bare probe names every way to say what to probe.
+    let out = util::run(&["probe", "--data-dir", d]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--url") && err.contains("--exec"), "{err}");
+}
+
+#[test]
+fn serve_says_what_it_created_and_every_listing_shows_the_default_audience() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    assert!(
+        util::run(&["workspaces", "add", "stepmint", "--data-dir", d])
+            .status
+            .success()
+    );
+    let serve = util::ServeProcess::start(dir.path(), &["--workspace", "acme"]).expect("serve");
+    let created = stderr_line(&serve, "created workspace `acme`");
+    assert!(
+        created.contains(&format!(
+            "stepmint workspaces remove acme --yes --data-dir {d}"
+        )),
+        "{created}"
+    );
+    let moved = stderr_line(&serve, "now use `acme`");
+    assert!(moved.contains("no longer `stepmint`"), "{moved}");
+    let served = &serve.info["workspaces"][0];
+    let uuid = served["uuid"].as_str().unwrap().trim_matches(['{', '}']);
+    let audience = format!("ari:cloud:bitbucket::workspace/{uuid}");
+    assert_eq!(served["default_audience"], audience.as_str());
+    drop(serve);
+
+    let list = util::run(&["workspaces", "list", "--data-dir", d]);
+    assert!(
+        String::from_utf8_lossy(&list.stdout).contains(&format!("default audience {audience}")),
+        "{}",
+        util::text(&list)
+    );
+    let list = util::json(&util::run(&[
+        "workspaces",
+        "list",
+        "--json",
+        "--data-dir",
+        d,
+    ]));
+    assert_eq!(list["workspaces"][0]["default_audience"], audience.as_str());
+
+    // The human banner too.
+    let mut child = Command::new(util::bin())
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--workspace",
+            "acme",
+            "--data-dir",
+            d,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    for line in stdout.lines().map_while(Result::ok) {
+        let last = line.contains("Ctrl-C");
+        banner.push_str(&line);
+        banner.push('\n');
+        if last {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        banner.contains(&format!("audience:  {audience}")),
+        "{banner}"
+    );
+}
+
+#[test]
+fn a_killed_servers_record_is_ignored_with_a_note() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    let mut serve = util::ServeProcess::start(dir.path(), &[]).expect("serve");
+    let port = serve.listening().rsplit(':').next().unwrap().to_string();
+    // SIGKILL and no wait: the process stays a zombie until reaped, as under a careless parent.
+    serve.child.kill().unwrap();
+    let out = util::run(&["mint", "--json", "--data-dir", d]);
+    assert!(out.status.success(), "{}", util::text(&out));
+    let minted = util::json(&out);
+    let iss = minted["claims"]["iss"].as_str().unwrap();
+    assert!(iss.starts_with("https://localhost:8443/"), "{iss}");
+    assert!(!iss.contains(&port), "{iss}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("server.json") && err.contains("not running"),
+        "{err}"
+    );
+}
