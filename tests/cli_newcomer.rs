@@ -146,3 +146,99 @@ fn a_killed_servers_record_is_ignored_with_a_note() {
         "{err}"
     );
 }
+
+#[test]
+fn probe_output_says_untested_lines_up_and_leaves_no_staged_key() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    // A refused baseline: the relying party could not be tested, not "strict".
+    let out = util::run(&["probe", "--exec", "false", "--data-dir", d]);
+    assert_eq!(out.status.code(), Some(3), "{}", util::text(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    let baseline = table.lines().find(|l| l.starts_with("valid ")).unwrap();
+    assert!(
+        baseline.contains("UNTESTED") && !baseline.contains("STRICT"),
+        "{table}"
+    );
+
+    // Long names: every column starts where its heading does.
+    let recipes = dir.path().join("recipes");
+    std::fs::create_dir(&recipes).unwrap();
+    let long = "a-recipe-name-longer-than-the-case-column-of-the-table";
+    let longer = format!("{long}-and-longer-than-any-column-should-ever-grow");
+    for (file, name) in [("long.toml", long), ("longer.toml", longer.as_str())] {
+        std::fs::write(
+            recipes.join(file),
+            format!("name = \"{name}\"\n[[edits]]\nop = \"remove_claim\"\nname = \"branchName\"\n"),
+        )
+        .unwrap();
+    }
+    let out = util::run(&[
+        "probe",
+        "--exec",
+        "true",
+        "--no-catalogue",
+        "--recipes",
+        recipes.to_str().unwrap(),
+        "--data-dir",
+        d,
+    ]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    let mut lines = table
+        .lines()
+        .take_while(|l| !l.is_empty() && !l.starts_with("probe: "));
+    let heading = lines.next().unwrap();
+    let at = heading[..heading.find("expected").unwrap()].chars().count();
+    let mut rows = 0;
+    for row in lines {
+        let cells: String = row.chars().skip(at).take(6).collect();
+        assert!(
+            cells == "accept" || cells == "refuse",
+            "misaligned at column {at}: {row:?}\n{table}"
+        );
+        rows += 1;
+    }
+    assert_eq!(rows, 3, "{table}");
+    assert!(table.contains(long), "{table}");
+    assert!(table.contains('…'), "{table}");
+
+    // A case that stages a key takes it away; a key staged before the run stays.
+    let keys = |d: &str| util::json(&util::run(&["keys", "list", "--json", "--data-dir", d]));
+    let staged = |v: &serde_json::Value| -> Vec<String> {
+        v["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|k| k["state"] == "staged")
+            .map(|k| k["kid"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let fresh = util::data_dir();
+    let f = fresh.path().to_str().unwrap();
+    let out = util::run(&[
+        "probe",
+        "--exec",
+        "true",
+        "--cases",
+        "kid-not-yet-published",
+        "--data-dir",
+        f,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", util::text(&out));
+    assert_eq!(staged(&keys(f)), Vec::<String>::new(), "{}", keys(f));
+    let out = util::run(&["keys", "add", "--alg", "RS256", "--staged", "--data-dir", f]);
+    assert!(out.status.success(), "{}", util::text(&out));
+    let before = staged(&keys(f));
+    assert_eq!(before.len(), 1, "{}", keys(f));
+    let out = util::run(&[
+        "probe",
+        "--exec",
+        "true",
+        "--cases",
+        "kid-not-yet-published",
+        "--data-dir",
+        f,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", util::text(&out));
+    assert_eq!(staged(&keys(f)), before, "{}", keys(f));
+}
