@@ -11,6 +11,7 @@ mod aws_sts;
 mod catalogue;
 mod cli;
 mod cli_docs;
+mod cli_examples;
 mod cli_messages;
 mod cli_newcomer;
 mod connections;
