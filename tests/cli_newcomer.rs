@@ -242,3 +242,23 @@ fn probe_output_says_untested_lines_up_and_leaves_no_staged_key() {
     assert_eq!(out.status.code(), Some(1), "{}", util::text(&out));
     assert_eq!(staged(&keys(f)), before, "{}", keys(f));
 }
+
+#[test]
+fn minting_for_a_workspace_the_server_does_not_serve_warns() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    let serve = util::ServeProcess::start(dir.path(), &[]).expect("serve");
+    let out = util::run(&["workspaces", "add", "late", "--data-dir", d]);
+    assert!(out.status.success(), "{}", util::text(&out));
+    let out = util::run(&["mint", "--workspace", "late", "--data-dir", d]);
+    assert!(out.status.success(), "{}", util::text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("does not serve `late`") && err.contains("restarted"),
+        "{err}"
+    );
+    let out = util::run(&["mint", "--workspace", "stepmint", "--data-dir", d]);
+    assert!(out.status.success(), "{}", util::text(&out));
+    assert!(out.stderr.is_empty(), "{}", util::text(&out));
+    drop(serve);
+}

@@ -77,6 +77,22 @@ pub fn run(mut args: MintArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         r.step.fill(&mut req);
     }
     let minted = issuer.mint(&req)?;
+    // A token for a workspace the running server does not serve verifies here, yet no
+    // relying party can fetch its keys: say so (stderr; stdout carries the token).
+    let slug = issuer
+        .workspace_or_first(req.workspace.as_deref())?
+        .workspace
+        .slug
+        .clone();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    if let Some(w) = runtime.block_on(stepmint::ControlClient::unserved_warning(
+        issuer.data_dir(),
+        &slug,
+    )) {
+        eprintln!("stepmint: warning: {}", stepmint::printable(&w));
+    }
     if args.json {
         crate::out::line(&serde_json::to_string(&minted)?)?;
     } else {
