@@ -262,3 +262,27 @@ fn minting_for_a_workspace_the_server_does_not_serve_warns() {
     assert!(out.stderr.is_empty(), "{}", util::text(&out));
     drop(serve);
 }
+
+#[test]
+fn a_busy_port_names_port_0_and_who_holds_it() {
+    let dir = util::data_dir();
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = held.local_addr().unwrap().port().to_string();
+    let out = util::run(&[
+        "serve",
+        "--port",
+        &port,
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--port 0"), "{err}");
+    if cfg!(target_os = "linux") {
+        // This test's own process holds it.
+        assert!(
+            err.contains(&format!("held by pid {}:", std::process::id())),
+            "{err}"
+        );
+    }
+}
