@@ -53,6 +53,9 @@ pub enum ErrorKind {
     /// No emulated role with this ARN.
     #[error("no emulated role `{0}`")]
     UnknownRole(String),
+    /// No emulated GCP workload identity provider with this name.
+    #[error("no emulated provider `{0}`")]
+    UnknownProvider(String),
     /// The listening socket could not be bound.
     #[error("cannot listen on {addr}: {error}{hint}")]
     Bind {

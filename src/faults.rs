@@ -189,6 +189,63 @@ impl Fault {
     pub fn describe(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
+
+    /// What the fault did to one response, in a few words for a log row (`status 500`, `hang`,
+    /// `delay 2s`, `delay 100-300ms, status 503, retry-after 30s`); `status_applied` is false
+    /// once a `fail_next` count is spent (the status is then not sent).
+    pub fn summary(&self, status_applied: bool) -> String {
+        fn ms(v: u64) -> String {
+            if v >= 1000 && v.is_multiple_of(1000) {
+                format!("{}s", v / 1000)
+            } else {
+                format!("{v}ms")
+            }
+        }
+        let mut parts: Vec<String> = Vec::new();
+        match self.latency_ms.as_deref() {
+            Some([fixed]) => parts.push(format!("delay {}", ms(*fixed))),
+            Some([min, max]) => parts.push(format!("delay {}-{}", ms(*min), ms(*max))),
+            _ => {}
+        }
+        if self.hang {
+            parts.push("hang".into());
+        }
+        if status_applied && (self.status.is_some() || self.fail_next.is_some()) {
+            parts.push(format!("status {}", self.status.unwrap_or(503)));
+            if let Some(s) = self.retry_after {
+                parts.push(format!("retry-after {s}s"));
+            }
+        }
+        let flags = [
+            (self.reset, "reset"),
+            (self.truncate, "truncated body"),
+            (self.non_json, "non-JSON body"),
+            (self.empty_jwks, "empty JWKS"),
+            (self.duplicate_kid, "duplicate kid"),
+        ];
+        parts.extend(
+            flags
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, t)| t.to_string()),
+        );
+        if let Some(t) = &self.content_type {
+            parts.push(format!("content-type {t}"));
+        }
+        if let Some(c) = &self.cache_control {
+            parts.push(format!("cache-control {c}"));
+        }
+        match self.etag {
+            Some(EtagMode::NeverChanges) => parts.push("etag never changes".into()),
+            Some(EtagMode::AlwaysChanges) => parts.push("etag always changes".into()),
+            None => {}
+        }
+        if parts.is_empty() {
+            // A spent `fail_next` leaves nothing applied but the count.
+            parts.push("fault spent".into());
+        }
+        parts.join(", ")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -298,6 +355,55 @@ impl FaultTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fault_summary_names_what_was_done_in_a_few_words() {
+        let f = |fault: Fault| fault.summary(true);
+        assert_eq!(
+            f(Fault {
+                status: Some(500),
+                ..Default::default()
+            }),
+            "status 500"
+        );
+        assert_eq!(
+            f(Fault {
+                hang: true,
+                ..Default::default()
+            }),
+            "hang"
+        );
+        assert_eq!(
+            f(Fault {
+                latency_ms: Some(vec![2000]),
+                ..Default::default()
+            }),
+            "delay 2s"
+        );
+        assert_eq!(
+            f(Fault {
+                latency_ms: Some(vec![100, 300]),
+                fail_next: Some(2),
+                retry_after: Some(30),
+                ..Default::default()
+            }),
+            "delay 100ms-300ms, status 503, retry-after 30s"
+        );
+        let spent = Fault {
+            status: Some(500),
+            fail_next: Some(1),
+            ..Default::default()
+        };
+        assert_eq!(spent.summary(false), "fault spent");
+        assert_eq!(
+            f(Fault {
+                empty_jwks: true,
+                etag: Some(EtagMode::NeverChanges),
+                ..Default::default()
+            }),
+            "empty JWKS, etag never changes"
+        );
+    }
 
     #[test]
     fn validation_names_the_member() {

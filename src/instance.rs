@@ -136,7 +136,11 @@ impl Instance {
                     format!("role {arn}: cannot read {}: {e}", file.display()),
                 )
             })?;
-            state.exchanges.put_role_text(arn, &text)?;
+            // The file's name with the line the parser points at, for the person who wrote it.
+            state
+                .exchanges
+                .put_role_text(arn, &text)
+                .map_err(|e| Error::invalid("aws_roles", format!("{}: {e}", file.display())))?;
         }
         for (name, file) in &config.gcp_providers {
             let text = std::fs::read_to_string(file).map_err(|e| {
@@ -145,7 +149,10 @@ impl Instance {
                     format!("provider {name}: cannot read {}: {e}", file.display()),
                 )
             })?;
-            state.exchanges.put_gcp_provider_text(name, &text)?;
+            state
+                .exchanges
+                .put_gcp_provider_text(name, &text)
+                .map_err(|e| Error::invalid("gcp_providers", format!("{}: {e}", file.display())))?;
         }
         let exchanges = state.exchanges.clone();
         let log = state.log.clone();
@@ -309,6 +316,9 @@ impl Instance {
             t.stop().await;
         }
         self.server.shutdown().await;
+        // Mints the control API queued for the history are written before the server goes.
+        let history = self.state.history.clone();
+        let _ = tokio::task::spawn_blocking(move || history.flush()).await;
         let data = self.issuer.data_dir();
         if let Ok(Some(rec)) = ServerRecord::read(data)
             && rec.pid == std::process::id()

@@ -58,7 +58,7 @@ pub use clock::{Clock, FixedClock, IdSource, NOW_RANGE, SystemClock};
 pub use config::{Config, DEFAULT_PORT, DEFAULT_TOKEN_LIFETIME, validate_public_url};
 pub use encoding::{b64url, b64url_decode, is_unprintable, printable, shell_quote};
 pub use error::{Error, ErrorKind, Result};
-pub use history::{HISTORY_LIMIT, History, HistoryEntry};
+pub use history::{HISTORY_LIMIT, History, HistoryEntry, MintOrigin};
 pub use http::{ControlClient, api};
 pub use https::https_client;
 pub use inspect::{DecodedToken, Inspection, MAX_DECODE_LEN, decode_unverified};

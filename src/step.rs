@@ -29,6 +29,9 @@ pub struct StepOptions {
     pub repo_slug: Option<String>,
     /// Deployment environment name (`deployment:` in the pipelines file).
     pub environment: Option<String>,
+    /// Its UUID, as Repository settings > Deployments shows it [default: the one this workspace
+    /// gave the name before, else a new one]; remembered for the name.
+    pub environment_uuid: Option<String>,
     /// Branch (default: the current git branch, else `main`).
     pub branch: Option<String>,
     /// Custom audiences.
@@ -37,6 +40,13 @@ pub struct StepOptions {
     pub aws_role_arn: Option<String>,
     /// `AWS_ENDPOINT_URL_STS`: a running server's emulated STS.
     pub aws_sts_url: Option<String>,
+    /// The GCP workload identity provider (`projects/N/locations/global/workloadIdentityPools/P/providers/X`)
+    /// an external-account credential names: when set, `GOOGLE_APPLICATION_CREDENTIALS` points
+    /// at one whose subject token is the step's token file.
+    pub gcp_provider: Option<String>,
+    /// The credential's `token_url`: a running server's emulated GCP STS [default: the issuer's
+    /// public URL's].
+    pub gcp_sts_url: Option<String>,
     /// Where the step runs (git is asked about this directory).
     pub dir: PathBuf,
 }
@@ -50,6 +60,8 @@ pub struct StepEnv {
     pub token: MintedToken,
     /// The token file for the AWS SDKs, deleted when this is dropped.
     pub token_file: Option<tempfile::TempPath>,
+    /// The external-account credential file for google-auth, deleted when this is dropped.
+    pub gcp_credentials: Option<tempfile::TempPath>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -80,11 +92,15 @@ pub fn prepare(
             state.triggerer_uuid = braced(&ids.uuid());
         }
         let env_uuid = opts.environment.as_ref().map(|name| {
-            state
-                .environments
-                .entry(name.clone())
-                .or_insert_with(|| braced(&ids.uuid()))
-                .clone()
+            let entry = state.environments.entry(name.clone());
+            match &opts.environment_uuid {
+                Some(uuid) => {
+                    let uuid = uuid.clone();
+                    *entry.or_default() = uuid.clone();
+                    uuid
+                }
+                None => entry.or_insert_with(|| braced(&ids.uuid())).clone(),
+            }
         });
         state.last_build += 1;
         store::write_json(&path, &state)?;
@@ -194,10 +210,55 @@ pub fn prepare(
     if let Some(url) = &opts.aws_sts_url {
         vars.push(("AWS_ENDPOINT_URL_STS".into(), url.clone()));
     }
+    let gcp_credentials = match &opts.gcp_provider {
+        Some(provider) => {
+            let url = opts
+                .gcp_sts_url
+                .clone()
+                .unwrap_or_else(|| crate::paths::gcp_sts_url(issuer.public_url()));
+            let info = gcp_credential(provider, &url, file.path())?;
+            let creds = tempfile::Builder::new()
+                .prefix("stepmint-gcp-")
+                .suffix(".json")
+                .tempfile()
+                .map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
+            std::fs::write(creds.path(), info.to_string())
+                .map_err(|e| Error::io("write", creds.path(), e))?;
+            vars.push((
+                "GOOGLE_APPLICATION_CREDENTIALS".into(),
+                creds.path().display().to_string(),
+            ));
+            Some(creds.into_temp_path())
+        }
+        None => None,
+    };
     let token_file = Some(file.into_temp_path());
     Ok(StepEnv {
         vars,
         token,
         token_file,
+        gcp_credentials,
     })
+}
+
+/// The external-account credential google-auth reads from `GOOGLE_APPLICATION_CREDENTIALS` (as
+/// `gcloud iam workload-identity-pools create-cred-config` writes it for a file source): the
+/// provider `provider` (its resource name, with or without `//iam.googleapis.com/`) as the
+/// audience, the step token in `token_file` as the subject token, exchanged at `token_url`.
+pub fn gcp_credential(
+    provider: &str,
+    token_url: &str,
+    token_file: &Path,
+) -> Result<serde_json::Value> {
+    let name = provider
+        .strip_prefix("//iam.googleapis.com/")
+        .unwrap_or(provider);
+    crate::http::exchange::valid_provider_name(name)?;
+    Ok(serde_json::json!({
+        "type": "external_account",
+        "audience": format!("//iam.googleapis.com/{name}"),
+        "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+        "token_url": token_url,
+        "credential_source": {"file": token_file},
+    }))
 }

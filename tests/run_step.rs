@@ -120,6 +120,23 @@ fn the_child_sees_step_variables_consistent_with_its_token() {
         other["BITBUCKET_DEPLOYMENT_ENVIRONMENT_UUID"],
         env["BITBUCKET_DEPLOYMENT_ENVIRONMENT_UUID"]
     );
+
+    // `--env NAME=UUID` gives the environment the UUID Bitbucket shows, in the token and the
+    // variables, and the name keeps it; a UUID that is none is a usage error.
+    let given = "{bd715740-c970-486b-b68a-b421ec2a1f8b}";
+    let (_, pinned) = run_env(d, &["--env", &format!("production={given}")]);
+    assert_eq!(pinned["BITBUCKET_DEPLOYMENT_ENVIRONMENT_UUID"], given);
+    assert_eq!(pinned["BITBUCKET_DEPLOYMENT_ENVIRONMENT"], "production");
+    assert_eq!(
+        claims(&pinned["BITBUCKET_STEP_OIDC_TOKEN"])["deploymentEnvironmentUuid"],
+        given
+    );
+    let (_, kept) = run_env(d, &["--env", "production"]);
+    assert_eq!(kept["BITBUCKET_DEPLOYMENT_ENVIRONMENT_UUID"], given);
+    for bad in ["production=nope", "=bd715740-c970-486b-b68a-b421ec2a1f8b"] {
+        let (out, _) = run_env(d, &["--env", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", util::text(&out));
+    }
 }
 
 #[test]

@@ -159,3 +159,150 @@ fn cli_tokens_follow_the_running_servers_lifetime() {
         900
     );
 }
+
+const GCP_PROVIDER: &str =
+    "projects/123456789012/locations/global/workloadIdentityPools/bitbucket/providers/acme";
+
+/// `serve --gcp-provider NAME=FILE`: the provider is announced (`gcp_providers`, `gcp_sts` in the
+/// JSON line) and answered at the emulated GCP STS (a token for its audience on `main` gets an
+/// access token, one for another branch `invalid_grant`); a file the engine cannot read stops
+/// the server at start with exit 2 and a message naming the file and the line at fault.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_answers_for_a_gcp_provider_file() {
+    let dir = util::data_dir();
+    let d = dir.path().to_str().unwrap();
+    let files = util::data_dir();
+    // No issuerUri (the port is not known yet) and no allowedAudiences: the audience must then
+    // be the provider's own resource name, as Google requires.
+    let good = files.path().join("provider.json");
+    std::fs::write(
+        &good,
+        serde_json::json!({
+            "attributeMapping": {"google.subject": "assertion.sub"},
+            "attributeCondition": "assertion.branchName == 'main'",
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let flag = format!("{GCP_PROVIDER}={}", good.display());
+    let serve = ServeProcess::start(dir.path(), &["--gcp-provider", &flag]).expect("serve");
+    assert_eq!(
+        serve.info["gcp_providers"],
+        serde_json::json!([GCP_PROVIDER])
+    );
+    let url = serve.info["gcp_sts"].as_str().unwrap().to_string();
+    assert_eq!(
+        url,
+        format!("{}/_stepmint/gcp/sts/v1/token", serve.listening())
+    );
+    let ca = std::fs::read(serve.info["ca"].as_str().unwrap()).unwrap();
+    let client = util::client(&ca);
+    let audience = format!("//iam.googleapis.com/{GCP_PROVIDER}");
+    let exchange = |branch: &str| {
+        let minted = util::run(&[
+            "mint",
+            "--data-dir",
+            d,
+            "--audience",
+            &audience,
+            "--branch",
+            branch,
+        ]);
+        assert!(minted.status.success(), "{}", util::text(&minted));
+        [
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:token-exchange".to_string(),
+            ),
+            ("audience", audience.clone()),
+            (
+                "subject_token",
+                String::from_utf8_lossy(&minted.stdout).trim().to_string(),
+            ),
+            (
+                "subject_token_type",
+                "urn:ietf:params:oauth:token-type:jwt".to_string(),
+            ),
+        ]
+    };
+    let v: Value = client
+        .post(&url)
+        .form(&exchange("main"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        v["access_token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("ya29.")),
+        "{v}"
+    );
+    let v: Value = client
+        .post(&url)
+        .form(&exchange("feature/x"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["error"], "invalid_grant", "{v}");
+    assert!(serve.terminate().success());
+
+    // A provider whose condition is not CEL, and one that is not JSON: the file and line named.
+    let bad_cel = files.path().join("bad-cel.json");
+    std::fs::write(
+        &bad_cel,
+        "{\n  \"attributeMapping\": {\"google.subject\": \"assertion.sub\"},\n  \"attributeCondition\": \"assertion.sub ==\"\n}\n",
+    )
+    .unwrap();
+    let bad_json = files.path().join("bad-json.json");
+    std::fs::write(
+        &bad_json,
+        "{\n  \"attributeMapping\": {\n    \"google.subject\": \n",
+    )
+    .unwrap();
+    for (file, line) in [(&bad_cel, "line 3"), (&bad_json, "line 4")] {
+        let flag = format!("{GCP_PROVIDER}={}", file.display());
+        let out = util::run(&[
+            "serve",
+            "--port",
+            "0",
+            "--data-dir",
+            d,
+            "--gcp-provider",
+            &flag,
+        ]);
+        let text = util::text(&out);
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(
+            text.contains(&file.display().to_string()) && text.contains(line),
+            "{text}"
+        );
+    }
+    // A file that is not there, and a flag without `=`.
+    let missing = format!(
+        "{GCP_PROVIDER}={}",
+        files.path().join("nope.json").display()
+    );
+    for flag in [missing.as_str(), GCP_PROVIDER] {
+        let out = util::run(&[
+            "serve",
+            "--port",
+            "0",
+            "--data-dir",
+            d,
+            "--gcp-provider",
+            flag,
+        ]);
+        let text = util::text(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {text}");
+        assert!(
+            text.contains("--gcp-provider") || text.contains("nope.json"),
+            "{text}"
+        );
+    }
+}

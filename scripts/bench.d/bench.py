@@ -1,9 +1,11 @@
 """Measures Stepmint's release binary on this machine; see scripts/bench for usage.
 
 Figures: ready time (exec to the first completed TLS handshake) with persisted keys, idle and
-loaded RSS, discovery/JWKS/mint throughput over HTTPS with keep-alive (wrk), `openssl speed`
+loaded RSS, discovery/JWKS/mint throughput and the emulated AWS STS's AssumeRoleWithWebIdentity
+round trips (verify, judge by a trust policy, issue credentials) over HTTPS with keep-alive (wrk), `openssl speed`
 RSA-2048 signs per second as the physical limit for minting, and offline `stepmint mint` time.
 """
+import json
 import os
 import re
 import shutil
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # STEPMINT_BIN measures another build (the static one: scripts/package); else cargo's release build.
@@ -24,6 +27,7 @@ PROBE_ONLY = "--probe" in sys.argv
 DURATION = 2 if QUICK else 5
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 rows = []
+ROLE = "arn:aws:iam::123456789012:role/bench"
 
 
 def row(name, value, unit, note=""):
@@ -35,6 +39,13 @@ def rss_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         m = re.search(r"VmRSS:\s+(\d+) kB", f.read())
     return int(m.group(1)) if m else 0
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time of a whole process (all threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port():
@@ -74,9 +85,12 @@ def wrk(url, seconds, connections=64, script=None, threads=2, close=False):
 
 
 def openssl_sign_rate():
+    """openssl's signs per second on all cores, and per CPU-second: `openssl speed` divides each
+    process's count by its user CPU time (unless -elapsed), so the -multi sum over N is that."""
     out = subprocess.run(["openssl", "speed", "-multi", str(os.cpu_count()), "-seconds", str(DURATION), "rsa2048"], capture_output=True, text=True).stdout
     m = re.search(r"rsa\s+2048 bits\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)", out)
-    return float(m.group(1)) if m else 0.0
+    rate = float(m.group(1)) if m else 0.0
+    return rate, rate / os.cpu_count()
 
 
 class Stepmint:
@@ -102,9 +116,27 @@ class Stepmint:
 
     def start(self):
         self.port = free_port()
+        # An emulated role whose trust policy names this server's provider (the issuer carries
+        # the port) with two conditions, as a deploy role's does.
+        provider = f"localhost:{self.port}/2.0/workspaces/stepmint/pipelines-config/identity/oidc"
+        role_file = os.path.join(self.data, "role.json")
+        with open(role_file, "w") as f:
+            json.dump({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+                "Principal": {"Federated": f"arn:aws:iam::123456789012:oidc-provider/{provider}"},
+                "Condition": {"StringLike": {f"{provider}:aud": "ari:cloud:bitbucket::workspace/*", f"{provider}:sub": "{*}:*"}}}]}, f)
         # The access log goes where a user would send it when nobody reads it.
-        self.proc = subprocess.Popen([BIN, "serve", "--port", str(self.port), "--data-dir", self.data], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen([BIN, "serve", "--port", str(self.port), "--data-dir", self.data, "--aws-role", f"{ROLE}={role_file}"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_tls(self.port, self.ca, time.perf_counter())
+        # A step token from the running server (its issuer, its lifetime: an hour, longer than a run).
+        token = subprocess.run([BIN, "mint", "--data-dir", self.data], check=True, capture_output=True, text=True).stdout.strip()
+        self.sts_url = f"https://localhost:{self.port}/_stepmint/aws/sts/"
+        self.sts_lua = os.path.join(self.data, "sts.lua")
+        form = urllib.parse.urlencode({"Action": "AssumeRoleWithWebIdentity", "Version": "2011-06-15", "RoleArn": ROLE,
+                                       "RoleSessionName": "bench", "WebIdentityToken": token})
+        with open(self.sts_lua, "w") as f:
+            f.write(f'wrk.method = "POST"\nwrk.body = "{form}"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n')
         base = f"https://localhost:{self.port}/2.0/workspaces/stepmint/pipelines-config/identity/oidc"
         self.discovery = base + "/.well-known/openid-configuration"
         self.jwks = base + "/keys.json"
@@ -280,15 +312,24 @@ def main():
         for url in [ours.discovery, ours.jwks] + ([peer.discovery, peer.jwks] if peer else []):
             wrk(url, warm)
         wrk(ours.mint_url, warm, connections=16, script=ours.mint_lua, threads=1)
+        wrk(ours.sts_url, warm, connections=16, script=ours.sts_lua, threads=1)
         if peer:
             wrk(peer.token_url, warm, connections=16, script=peer.token_lua, threads=1)
         # Paired rounds: each ratio compares figures taken back to back, so the neighbours'
         # load on this shared machine moves both sides of it together; the medians are reported.
-        f = {k: [] for k in ["d", "j", "m", "limit", "pd", "pj", "pt", "r_m", "r_d", "r_j", "jc", "pjc", "r_jc"]}
+        f = {k: [] for k in ["sts", "d", "j", "m", "limit", "pd", "pj", "pt", "r_m", "r_cpu", "r_d", "r_j", "jc", "pjc", "r_jc"]}
         peak = 0
         for n in range(rounds):
-            f["limit"].append(openssl_sign_rate())
+            rate, per_cpu = openssl_sign_rate()
+            f["limit"].append(rate)
+            cpu = cpu_seconds(ours.proc.pid)
             f["m"].append(checked("mint", wrk(ours.mint_url, DURATION, connections=16, script=ours.mint_lua, threads=1)))
+            # Tokens per CPU-second the server itself spent, against one core's openssl signs:
+            # the server's own cost over the bare signature, without wrk's share of the cores.
+            used = cpu_seconds(ours.proc.pid) - cpu
+            if used > 0 and per_cpu:
+                f["r_cpu"].append(f["m"][-1] * DURATION / used / per_cpu)
+            f["sts"].append(checked("sts", wrk(ours.sts_url, DURATION, connections=16, script=ours.sts_lua, threads=1)))
             f["d"].append(checked("discovery", wrk(ours.discovery, DURATION)))
             f["j"].append(checked("jwks", wrk(ours.jwks, DURATION)))
             f["jc"].append(checked("jwks, new connection each", wrk(ours.jwks, DURATION, connections=16, close=True)))
@@ -303,7 +344,7 @@ def main():
                 f["pt"].append(wrk(peer.token_url, DURATION, connections=16, script=peer.token_lua, threads=1)[0])
                 f["r_d"].append(f["d"][-1] / f["pd"][-1])
                 f["r_j"].append(f["j"][-1] / f["pj"][-1])
-            print(f"  round {n + 1}: mint {f['m'][-1]:.0f}/s vs openssl {f['limit'][-1]:.0f}/s; discovery {f['d'][-1]:.0f}/s; JWKS {f['j'][-1]:.0f}/s" + (f"; peer {f['pd'][-1]:.0f}/{f['pj'][-1]:.0f}/{f['pt'][-1]:.0f}/s" if peer else ""), file=sys.stderr)
+            print(f"  round {n + 1}: mint {f['m'][-1]:.0f}/s, STS {f['sts'][-1]:.0f}/s vs openssl {f['limit'][-1]:.0f}/s; discovery {f['d'][-1]:.0f}/s; JWKS {f['j'][-1]:.0f}/s" + (f"; peer {f['pd'][-1]:.0f}/{f['pj'][-1]:.0f}/{f['pt'][-1]:.0f}/s" if peer else ""), file=sys.stderr)
         k = lambda x: f"{x / 1000:.1f}k"
         pct = lambda x: f"{x * 100:.0f} %"
         times = lambda x: f"{x:.1f}x"
@@ -311,10 +352,14 @@ def main():
         row("stepmint JWKS (HTTPS, keep-alive)", f"{median(f['j']):.0f}", "req/s", spread(f["j"], k))
         row("stepmint JWKS (HTTPS, a new TLS connection per request)", f"{median(f['jc']):.0f}", "req/s", spread(f["jc"], k))
         row("stepmint mint RS256 (control API)", f"{median(f['m']):.0f}", "tokens/s", spread(f["m"], k))
+        row("stepmint STS AssumeRoleWithWebIdentity (HTTPS, keep-alive)", f"{median(f['sts']):.0f}", "round trips/s",
+            spread(f["sts"], k, lead="verify RS256, judge a 2-condition trust policy, issue credentials; beside mint's signing"))
         row("stepmint RSS under load", f"{peak / 1024:.1f}", "MB")
         row(f"openssl speed -multi {os.cpu_count()} rsa2048", f"{median(f['limit']):.0f}", "signs/s", spread(f["limit"], k, lead="the physical limit for minting"))
         if f["r_m"]:
-            row("mint / openssl signs", f"{median(f['r_m']) * 100:.0f}", "%", spread(f["r_m"], pct, lead="target: at least 80 %"))
+            row("mint / openssl signs", f"{median(f['r_m']) * 100:.0f}", "%", spread(f["r_m"], pct, lead="target: at least 80 %; wrk shares the cores"))
+        if f["r_cpu"]:
+            row("mint per server CPU-second / openssl signs per CPU-second", f"{median(f['r_cpu']) * 100:.0f}", "%", spread(f["r_cpu"], pct, lead="wrk's share of the cores left out"))
         if peer:
             row("oauth2-mock-server 8.2.2 ready", f"{peer.ready * 1000:.0f}", "ms")
             row("oauth2-mock-server idle RSS", f"{peer.idle_rss / 1024:.1f}", "MB")

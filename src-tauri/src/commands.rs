@@ -230,7 +230,13 @@ pub async fn cases() -> CmdResult<Vec<CaseSummary>> {
 #[tauri::command]
 pub async fn mint(desktop: State<'_, Desktop>, request: StepRequest) -> CmdResult<MintedToken> {
     let server = desktop.server().await?;
-    service::mint(&server, request, true).await.map_err(err)
+    service::mint(
+        &server,
+        request,
+        service::Keep::Now(stepmint::MintOrigin::App),
+    )
+    .await
+    .map_err(err)
 }
 
 /// Decodes a token and runs the validator against a workspace's policy (with overrides).

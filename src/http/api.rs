@@ -16,7 +16,7 @@ use ts_rs::{TS, TypeVisitor};
 
 pub use super::reqlog::{Endpoint, RequestRecord};
 pub use crate::faults::{Fault, FaultEndpoint, FaultEntry};
-pub use crate::history::HistoryEntry;
+pub use crate::history::{HistoryEntry, MintOrigin};
 pub use crate::hostile::CaseSummary;
 pub use crate::inspect::{DecodedToken, Inspection};
 pub use crate::issuer::{MintedToken, WorkspaceDetails, WorkspaceInfo};
@@ -199,6 +199,38 @@ pub struct AwsRoleRequest {
     pub policy: serde_json::Value,
 }
 
+/// `GET /gcp/providers`, and what adding or removing a provider answers: the emulated GCP
+/// workload identity providers and where the emulated GCP STS answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct GcpProviderList {
+    /// The emulated STS's token URL (an external-account credential's `token_url`).
+    pub gcp_sts: String,
+    /// Every provider, by name.
+    pub providers: Vec<GcpProviderView>,
+}
+
+/// One emulated GCP workload identity provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct GcpProviderView {
+    /// `projects/N/locations/global/workloadIdentityPools/P/providers/X`.
+    pub name: String,
+    /// The audience an external-account credential names it by: `//iam.googleapis.com/` + `name`.
+    pub audience: String,
+    /// The provider, as given.
+    pub provider: serde_json::Value,
+}
+
+/// `PUT /gcp/providers`: adds the provider, or replaces its document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct GcpProviderRequest {
+    /// `projects/N/locations/global/workloadIdentityPools/P/providers/X`.
+    pub name: String,
+    /// The provider (as `gcloud iam workload-identity-pools providers describe --format=json`
+    /// prints it: `attributeMapping`, `attributeCondition`, `oidc`).
+    pub provider: serde_json::Value,
+}
+
 /// `DELETE /faults...`: how many faults were cleared and what is left.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct FaultsCleared {
@@ -345,6 +377,9 @@ pub fn typescript() -> String {
     c.visit::<AwsRoleList>();
     c.visit::<AwsRoleView>();
     c.visit::<AwsRoleRequest>();
+    c.visit::<GcpProviderList>();
+    c.visit::<GcpProviderView>();
+    c.visit::<GcpProviderRequest>();
     c.visit::<IssuerStatus>();
     c.visit::<InspectRequest>();
     c.visit::<Inspection>();

@@ -12,11 +12,11 @@ use crate::policy::CheckReport;
 use crate::policy_check::CheckText;
 
 use super::api::{
-    AddKeyRequest, AwsRoleList, AwsRoleRequest, CaseList, Fault, FaultList, FaultsCleared, Health,
-    HistoryList, InspectRequest, Inspection, IssuerStatus, KeyAdded, KeyList, KeyRetired,
-    MintedToken, RecipeRequest, RecipeText, RequestsPage, RotateRequest, Rotation, ScreenReport,
-    ScreenRequest, StepRequest, TrustLines, Verification, VerifyRequest, WorkspaceDetails,
-    WorkspaceList,
+    AddKeyRequest, AwsRoleList, AwsRoleRequest, CaseList, Fault, FaultList, FaultsCleared,
+    GcpProviderList, GcpProviderRequest, Health, HistoryList, InspectRequest, Inspection,
+    IssuerStatus, KeyAdded, KeyList, KeyRetired, MintedToken, RecipeRequest, RecipeText,
+    RequestsPage, RotateRequest, Rotation, ScreenReport, ScreenRequest, StepRequest, TrustLines,
+    Verification, VerifyRequest, WorkspaceDetails, WorkspaceList,
 };
 
 /// How a call's reply comes.
@@ -89,8 +89,9 @@ impl Default for RequestsQuery {
 #[serde(default, deny_unknown_fields)]
 #[ts(optional_fields = nullable)]
 pub struct MintQuery {
-    /// Keep the token in the history (the console's Crafter). Default: false.
-    pub history: bool,
+    /// `true`: the console's Crafter minting, kept in the history before the answer; `false`:
+    /// not kept. Default: kept as the control API's, in the background.
+    pub history: Option<bool>,
 }
 
 /// Implements [`Call`] for each declared call: `Name "frontEndName" METHOD "/path", Query, Body => Reply [, Answer];`.
@@ -225,6 +226,18 @@ pub struct PutAwsRole;
 #[derive(Debug, Clone, Copy)]
 pub struct DeleteAwsRole;
 
+/// The emulated GCP workload identity providers.
+#[derive(Debug, Clone, Copy)]
+pub struct GcpProviders;
+
+/// Adds or replaces an emulated GCP provider.
+#[derive(Debug, Clone, Copy)]
+pub struct PutGcpProvider;
+
+/// Removes an emulated GCP provider.
+#[derive(Debug, Clone, Copy)]
+pub struct DeleteGcpProvider;
+
 /// The hostile catalogue.
 #[derive(Debug, Clone, Copy)]
 pub struct Cases;
@@ -265,6 +278,9 @@ calls! {
     AwsRoles "awsRoles" GET "/aws/roles", NoQuery, NoBody => AwsRoleList;
     PutAwsRole "putAwsRole" PUT "/aws/roles", NoQuery, AwsRoleRequest => AwsRoleList;
     DeleteAwsRole "deleteAwsRole" DELETE "/aws/roles/{arn}", NoQuery, NoBody => AwsRoleList;
+    GcpProviders "gcpProviders" GET "/gcp/providers", NoQuery, NoBody => GcpProviderList;
+    PutGcpProvider "putGcpProvider" PUT "/gcp/providers", NoQuery, GcpProviderRequest => GcpProviderList;
+    DeleteGcpProvider "deleteGcpProvider" DELETE "/gcp/providers/{name}", NoQuery, NoBody => GcpProviderList;
     Cases "cases" GET "/cases", NoQuery, NoBody => CaseList;
     Verify "verify" POST "/verify", NoQuery, VerifyRequest => Verification;
     PolicyCheck "policyCheck" POST "/policies/check", NoQuery, CheckText => CheckReport;

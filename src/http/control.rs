@@ -9,14 +9,15 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::api::{
-    AddKeyRequest, AwsRoleList, AwsRoleRequest, CaseList, FaultList, FaultsCleared, Health,
-    KeyAdded, KeyList, KeyRetired, RequestsPage, RotateRequest, Rotation, Verification,
-    VerifyRequest, WorkspaceDetails, WorkspaceList,
+    AddKeyRequest, AwsRoleList, AwsRoleRequest, CaseList, FaultList, FaultsCleared,
+    GcpProviderList, GcpProviderRequest, Health, KeyAdded, KeyList, KeyRetired, RequestsPage,
+    RotateRequest, Rotation, Verification, VerifyRequest, WorkspaceDetails, WorkspaceList,
 };
 use super::body::{ApiJson, ApiQuery};
 use super::error::ApiError;
 use super::service;
 use super::state::AppState;
+use crate::history::MintOrigin;
 use crate::issuer::MintedToken;
 use crate::token::StepRequest;
 
@@ -86,13 +87,23 @@ pub async fn retire_key(
 }
 
 /// `POST /_stepmint/v1/tokens`: mint a step token (workspace from the body, default the first);
-/// `?history=true` keeps it, as the console's Crafter and the app do.
+/// recorded in the history as the API's (queued), as the console's with `?history=true` (the
+/// Crafter's, written before the answer), not at all with `?history=false`.
 pub async fn mint(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<super::calls::MintQuery>,
     ApiJson(req): ApiJson<StepRequest>,
 ) -> Result<Json<MintedToken>, ApiError> {
-    Ok(Json(service::mint(&state, req, query.history).await?))
+    Ok(Json(service::mint(&state, req, keep(&query)).await?))
+}
+
+/// How a `POST /tokens` mint is recorded.
+fn keep(query: &super::calls::MintQuery) -> service::Keep {
+    match query.history {
+        Some(true) => service::Keep::Now(MintOrigin::Console),
+        Some(false) => service::Keep::Not,
+        None => service::Keep::Queued(MintOrigin::Api),
+    }
 }
 
 /// `POST /_stepmint/v1/workspaces/{slug}/tokens`
@@ -112,7 +123,9 @@ pub async fn mint_for(
         }
         _ => req.workspace = Some(slug),
     }
-    Ok(Json(service::mint(&state, req, false).await?))
+    Ok(Json(
+        service::mint(&state, req, service::Keep::Queued(MintOrigin::Api)).await?,
+    ))
 }
 
 /// `GET /_stepmint/v1/requests?since=ID&limit=N&all=true`: the request log, relying-party
@@ -244,4 +257,29 @@ pub async fn delete_aws_role(
     Path(arn): Path<String>,
 ) -> Result<Json<AwsRoleList>, ApiError> {
     Ok(Json(service::delete_aws_role(&state, &arn)?))
+}
+
+/// `GET /_stepmint/v1/gcp/providers`: the emulated GCP providers and the STS token URL.
+pub async fn gcp_providers(State(state): State<AppState>) -> Json<GcpProviderList> {
+    Json(service::gcp_providers(&state))
+}
+
+/// `PUT /_stepmint/v1/gcp/providers`: adds the provider or replaces its document.
+pub async fn put_gcp_provider(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<GcpProviderRequest>,
+) -> Result<Json<GcpProviderList>, ApiError> {
+    Ok(Json(service::put_gcp_provider(
+        &state,
+        &req.name,
+        &req.provider,
+    )?))
+}
+
+/// `DELETE /_stepmint/v1/gcp/providers/{name}` (the name percent-encoded: it has slashes)
+pub async fn delete_gcp_provider(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<GcpProviderList>, ApiError> {
+    Ok(Json(service::delete_gcp_provider(&state, &name)?))
 }

@@ -3,7 +3,7 @@
 //! log and never sent.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -30,12 +30,44 @@ struct Body<'a> {
     field: Option<&'a str>,
 }
 
+/// The header naming an error's kind on an answer whose body is not the JSON error (a page
+/// written for a person), so a script can still tell what it got.
+pub const ERROR_KIND_HEADER: HeaderName = HeaderName::from_static("x-stepmint-error");
+
+/// The error kind of a non-JSON error answer the guard rewrites, by its status: a 503 is
+/// `unavailable`, never `bad_request`.
+pub fn kind_of(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        406 => "not_acceptable",
+        408 => "request_timeout",
+        409 => "conflict",
+        411 => "length_required",
+        413 => "body_too_large",
+        414 => "uri_too_long",
+        415 => "unsupported_media_type",
+        422 => "invalid_input",
+        429 => "too_many_requests",
+        431 => "headers_too_large",
+        501 => "not_implemented",
+        502 => "bad_gateway",
+        503 => "unavailable",
+        504 => "gateway_timeout",
+        s if s >= 500 => "internal",
+        _ => "client_error",
+    }
+}
+
 /// Marks an error answer written for a person (an HTML page): the guard passes it on as it is
 /// instead of wrapping its text in the JSON error body.
 #[derive(Debug, Clone, Copy)]
 pub struct ForAPerson;
 
-/// Marks an error answer in another protocol's own shape (AWS STS's XML): the guard passes it
+/// Marks an error answer in another protocol's own shape (AWS STS's XML, Google STS's OAuth JSON): the guard passes it
 /// on as it is, since the clients of that protocol parse only their own error documents.
 #[derive(Debug, Clone, Copy)]
 pub struct OwnShape;
@@ -90,6 +122,12 @@ impl From<Error> for ApiError {
                 format!("no emulated role `{arn}`"),
             )
             .with_field("arn"),
+            ErrorKind::UnknownProvider(name) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_provider",
+                format!("no emulated provider `{name}`"),
+            )
+            .with_field("name"),
             _ => ApiError {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 code: "internal",

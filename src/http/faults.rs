@@ -14,9 +14,15 @@ use crate::issuer::ServedWorkspace;
 
 const NEVER_CHANGING_ETAG: &str = "\"stepmint-never-changes\"";
 
-/// What was done to a response, for the request log.
+/// What was done to a response, for the request log: the fault as set (JSON) and, in a few
+/// words, what it did to this response.
 #[derive(Debug, Clone)]
-pub struct AppliedFault(pub String);
+pub struct AppliedFault {
+    /// The fault, as `stepmint fault list` shows it.
+    pub fault: String,
+    /// What it did (`status 500`, `hang`, `delay 2s`).
+    pub summary: String,
+}
 
 /// Serves `ws`'s document for `endpoint`, through its fault if one is set.
 /// `if_none_match` is the request's `If-None-Match`, which the never-changing ETag answers 304.
@@ -39,7 +45,10 @@ pub async fn apply(
     let Some((fault, fail)) = fault else {
         return ([(CONTENT_TYPE, "application/json")], body).into_response();
     };
-    let note = AppliedFault(fault.describe());
+    let note = AppliedFault {
+        fault: fault.describe(),
+        summary: fault.summary(fail),
+    };
     if let Some(l) = &fault.latency_ms {
         let ms = match l.as_slice() {
             [fixed] => *fixed,

@@ -5,7 +5,8 @@
 //! length is over the limit (413), read whole within a time limit (408) so a client trickling
 //! it cannot hold a worker, and handed on buffered; and an error answer that is not JSON (an
 //! extractor's plain-text rejection, a path that is not UTF-8) is rewritten as JSON, except under
-//! the emulated AWS STS endpoint, whose clients parse only STS's XML errors. A refusal
+//! the emulated token exchanges, whose clients parse only their own error documents (AWS STS's
+//! XML, Google STS's OAuth JSON). A refusal
 //! sent before the body is read first drains a small one (up to [`DRAIN_MAX`] within
 //! [`DRAIN_TIME`]), so HTTP/2 clients see the answer instead of a reset stream. Every answer of
 //! the control plane and the console, refusals included, carries the headers that keep browsers
@@ -25,10 +26,10 @@ use axum::response::{IntoResponse, Response};
 use super::access::{self, Access};
 use super::body::MAX_BODY;
 use super::browser::Surface;
-use super::error::{ApiError, ForAPerson, OwnShape};
-use super::exchange::aws;
+use super::error::{ApiError, ForAPerson, OwnShape, kind_of};
+use super::exchange::{aws, gcp};
 use super::reqlog::{Pending, RequestLog};
-use crate::paths::AWS_STS_PATH;
+use crate::paths::{AWS_STS_PATH, GCP_STS_PATH};
 
 /// The longest path and query accepted, in bytes: no route of ours comes near it.
 pub const MAX_URI: usize = 16 * 1024;
@@ -58,18 +59,50 @@ pub async fn guard(State(edge): State<Arc<Edge>>, request: Request, next: Next) 
     let pending = Pending::start(&request);
     let path = request.uri().path();
     let surface = Surface::of(path);
-    let sts = path.starts_with(AWS_STS_PATH) || path == AWS_STS_PATH.trim_end_matches('/');
+    let shape = Shape::of(path);
     let mut response = match admit(&edge.access, request).await {
-        Ok(request) if sts => aws::shaped(next.run(request).await).await,
-        Ok(request) => json_errors(next.run(request).await).await,
-        Err(refused) if sts => aws::shaped(refused).await,
-        Err(refused) => refused,
+        Ok(request) => shape.errors(next.run(request).await).await,
+        Err(refused) if shape == Shape::Json => refused,
+        Err(refused) => shape.errors(refused).await,
     };
     if let Some(surface) = surface {
         surface.protect(response.headers_mut());
     }
     pending.finish(&edge.log, &response);
     response
+}
+
+/// Whose error documents a path's clients parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// Stepmint's own JSON errors.
+    Json,
+    /// AWS STS's XML (`ErrorResponse`), under [`AWS_STS_PATH`].
+    Aws,
+    /// Google STS's OAuth JSON (`error`, `error_description`), under [`GCP_STS_PATH`].
+    Gcp,
+}
+
+impl Shape {
+    fn of(path: &str) -> Shape {
+        let under = |prefix: &str| path.starts_with(prefix) || path == prefix.trim_end_matches('/');
+        if under(AWS_STS_PATH) {
+            Shape::Aws
+        } else if under(GCP_STS_PATH) {
+            Shape::Gcp
+        } else {
+            Shape::Json
+        }
+    }
+
+    /// `response`, its error (if it is one) in this shape.
+    async fn errors(self, response: Response) -> Response {
+        match self {
+            Shape::Json => json_errors(response).await,
+            Shape::Aws => aws::shaped(response).await,
+            Shape::Gcp => gcp::shaped(response).await,
+        }
+    }
 }
 
 /// The request, with its body read whole, or the answer refusing it. Only a request with a
@@ -276,7 +309,9 @@ async fn json_errors(response: Response) -> Response {
     } else {
         message
     };
-    let mut out = ApiError::new(status, "bad_request", message).into_response();
+    // The kind follows the status: a plain-text 503 is no `bad_request`. A 5xx's text is kept
+    // for the server log (`InternalDetail`), which prints it.
+    let mut out = ApiError::new(status, kind_of(status), message).into_response();
     // Keep what the original answer said besides its body (Allow, Retry-After...).
     for (name, value) in parts.headers.iter() {
         if name != CONTENT_TYPE && name != CONTENT_LENGTH {
@@ -307,5 +342,42 @@ mod tests {
         let wrapped = json_errors(html(StatusCode::NOT_IMPLEMENTED)).await;
         assert_eq!(wrapped.status(), StatusCode::NOT_IMPLEMENTED);
         assert_eq!(wrapped.headers()[CONTENT_TYPE], "application/json");
+    }
+
+    async fn kind_and_detail(response: Response) -> (String, String, Option<String>) {
+        let detail = response
+            .extensions()
+            .get::<super::super::error::InternalDetail>()
+            .map(|d| d.0.clone());
+        let body = to_bytes(response.into_body(), 4096).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        (
+            v["error"].as_str().unwrap().to_string(),
+            v["message"].as_str().unwrap().to_string(),
+            detail,
+        )
+    }
+
+    #[tokio::test]
+    async fn a_rewritten_error_is_of_the_kind_its_status_says_never_bad_request_for_a_5xx() {
+        let plain = |s: StatusCode| (s, "upstream went away").into_response();
+        let (kind, message, detail) =
+            kind_and_detail(json_errors(plain(StatusCode::SERVICE_UNAVAILABLE)).await).await;
+        assert_eq!(kind, "unavailable");
+        // A 5xx's text stays out of the answer, and is kept for the server log.
+        assert_eq!(message, "internal error; see the server log");
+        assert_eq!(detail.as_deref(), Some("upstream went away"));
+        let (kind, ..) =
+            kind_and_detail(json_errors(plain(StatusCode::INTERNAL_SERVER_ERROR)).await).await;
+        assert_eq!(kind, "internal");
+        let (kind, message, _) =
+            kind_and_detail(json_errors(plain(StatusCode::BAD_REQUEST)).await).await;
+        assert_eq!(
+            (kind.as_str(), message.as_str()),
+            ("bad_request", "upstream went away")
+        );
+        let (kind, ..) =
+            kind_and_detail(json_errors(plain(StatusCode::UNSUPPORTED_MEDIA_TYPE)).await).await;
+        assert_eq!(kind, "unsupported_media_type");
     }
 }

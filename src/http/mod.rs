@@ -89,6 +89,9 @@ pub fn router(state: AppState) -> Router {
     control = at::<c::AwsRoles, _, _>(control, control::aws_roles);
     control = at::<c::PutAwsRole, _, _>(control, control::put_aws_role);
     control = at::<c::DeleteAwsRole, _, _>(control, control::delete_aws_role);
+    control = at::<c::GcpProviders, _, _>(control, control::gcp_providers);
+    control = at::<c::PutGcpProvider, _, _>(control, control::put_gcp_provider);
+    control = at::<c::DeleteGcpProvider, _, _>(control, control::delete_gcp_provider);
     control = at::<c::Cases, _, _>(control, control::cases);
     control = at::<c::Verify, _, _>(control, control::verify);
     control = at::<c::PolicyCheck, _, _>(control, policies::check);

@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use super::AppState;
 use super::api::{
-    AwsRoleList, AwsRoleView, FaultList, FaultsCleared, KeyAdded, KeyRetired, RequestsPage,
-    Rotation, ServerView,
+    AwsRoleList, AwsRoleView, FaultList, FaultsCleared, GcpProviderList, GcpProviderView, KeyAdded,
+    KeyRetired, RequestsPage, Rotation, ServerView,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::faults::{Fault, FaultEndpoint};
-use crate::history::{History, HistoryEntry};
+use crate::history::{History, HistoryEntry, MintOrigin};
 use crate::inspect::Inspection;
 use crate::issuer::{Issuer, MintedToken};
 use crate::keys::{KeyAlg, KeyView};
@@ -64,22 +64,58 @@ pub fn trust_lines(state: &AppState) -> String {
     crate::trust::shell_exports(&facts.ca_path, &facts.bundle_path)
 }
 
-/// Mints a token for `req` and, when `keep`, records it in the history under its workspace.
-pub async fn mint(state: &AppState, req: StepRequest, keep: bool) -> Result<MintedToken> {
-    let minted = if req.is_crafted() || keep {
-        // Crafting may read or create the attacker's keys, and the history is a file.
+/// How long a queued history entry waits for others before they are written together.
+pub const HISTORY_COALESCE: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// How a mint is recorded in the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Written before the answer, a failure to write becoming the token's `warning`: a person
+    /// is looking (the console's Crafter, the app).
+    Now(MintOrigin),
+    /// Queued and written by a flush in the background: the control API's mints, the hot path
+    /// (a failure to write is an event in the request log).
+    Queued(MintOrigin),
+    /// Not recorded (`?history=false`).
+    Not,
+}
+
+/// Mints a token for `req` and records it in the history under its workspace as `keep` says.
+pub async fn mint(state: &AppState, req: StepRequest, keep: Keep) -> Result<MintedToken> {
+    // The workspace a queued mint is recorded under (an unknown one fails here as in `mint`).
+    let queued = match keep {
+        Keep::Queued(origin) => Some((
+            origin,
+            state
+                .issuer
+                .workspace_or_first(req.workspace.as_deref())?
+                .workspace
+                .slug
+                .clone(),
+        )),
+        _ => None,
+    };
+    let minted = if let Keep::Now(origin) = keep {
+        // The history is a file (and crafting may read or create the attacker's keys).
         let (issuer, history) = (state.issuer.clone(), state.history.clone());
         blocking(move || {
             let mut minted = issuer.mint(&req)?;
-            if keep {
-                // The token is minted already: a history that cannot be written (a full disk)
-                // leaves it with a warning, not a failure.
-                let ws = issuer.workspace_or_first(req.workspace.as_deref())?;
-                history.keep(&mut minted, &ws.workspace.slug, issuer.clock().now());
-            }
+            // The token is minted already: a history that cannot be written (a full disk)
+            // leaves it with a warning, not a failure.
+            let ws = issuer.workspace_or_first(req.workspace.as_deref())?;
+            history.keep(
+                &mut minted,
+                &ws.workspace.slug,
+                issuer.clock().now(),
+                origin,
+            );
             Ok(minted)
         })
         .await?
+    } else if req.is_crafted() {
+        // Crafting may read or create the attacker's keys.
+        let issuer = state.issuer.clone();
+        blocking(move || issuer.mint(&req)).await?
     } else {
         // A plain token is one RSA signature (~0.4 ms) and nothing else: signing here, rather
         // than handing it to a blocking thread and back, is measurably faster (scripts/bench:
@@ -87,6 +123,24 @@ pub async fn mint(state: &AppState, req: StepRequest, keep: bool) -> Result<Mint
         // signature is the work, and a hand-off only adds thread switches.
         state.issuer.mint(&req)?
     };
+    if let Some((origin, slug)) = queued {
+        let now = state.issuer.clock().now();
+        if state.history.enqueue(&minted, &slug, now, origin) {
+            let (history, log) = (state.history.clone(), state.log.clone());
+            // One flush writes every mint queued until it starts, and starts a moment later so
+            // that a burst is a few writes a second, not a rewrite of the file per token (a
+            // list, and the server's stop, flush at once).
+            tokio::spawn(async move {
+                tokio::time::sleep(HISTORY_COALESCE).await;
+                let _ = tokio::task::spawn_blocking(move || {
+                    if let Err(e) = history.flush() {
+                        log.event(None, history.not_kept(&e));
+                    }
+                })
+                .await;
+            });
+        }
+    }
     Ok(minted)
 }
 
@@ -119,10 +173,15 @@ pub fn requests(state: &AppState, q: &crate::http::calls::RequestsQuery) -> Requ
     }
 }
 
-/// Minted tokens, newest first. Takes the history alone: the app lists it while stopped.
+/// Minted tokens, newest first, queued mints included. Takes the history alone: the app lists
+/// it while stopped.
 pub async fn history(history: &History) -> Result<Vec<HistoryEntry>> {
     let h = history.clone();
-    blocking(move || h.list()).await
+    blocking(move || {
+        h.flush()?;
+        h.list()
+    })
+    .await
 }
 
 /// Forgets the history (takes the data-directory lock, which a key change may hold).
@@ -251,6 +310,41 @@ pub fn delete_aws_role(state: &AppState, arn: &str) -> Result<AwsRoleList> {
         return Err(ErrorKind::UnknownRole(arn.to_string()).into());
     }
     Ok(aws_roles(state))
+}
+
+/// The emulated GCP workload identity providers and the emulated STS's token URL.
+pub fn gcp_providers(state: &AppState) -> GcpProviderList {
+    GcpProviderList {
+        gcp_sts: crate::paths::gcp_sts_url(state.issuer.public_url()),
+        providers: state
+            .exchanges
+            .gcp_provider_list()
+            .into_iter()
+            .map(|p| GcpProviderView {
+                audience: format!("//iam.googleapis.com/{}", p.name),
+                name: p.name,
+                provider: p.provider,
+            })
+            .collect(),
+    }
+}
+
+/// Adds the emulated GCP provider `name` with document `provider`, or replaces its document.
+pub fn put_gcp_provider(
+    state: &AppState,
+    name: &str,
+    provider: &serde_json::Value,
+) -> Result<GcpProviderList> {
+    state.exchanges.put_gcp_provider(name, provider)?;
+    Ok(gcp_providers(state))
+}
+
+/// Removes the emulated GCP provider `name`; an unknown one is an error naming it.
+pub fn delete_gcp_provider(state: &AppState, name: &str) -> Result<GcpProviderList> {
+    if !state.exchanges.delete_gcp_provider(name) {
+        return Err(ErrorKind::UnknownProvider(name.to_string()).into());
+    }
+    Ok(gcp_providers(state))
 }
 
 /// Runs a probe for the Probe screen (the request already checked into `options`), reporting

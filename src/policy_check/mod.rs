@@ -7,6 +7,9 @@
 
 mod go_jose;
 mod render;
+mod steps;
+
+use steps::step_token;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -22,7 +25,7 @@ use crate::issuer::Issuer;
 use crate::pipelines::{self, PipelineStep};
 use crate::policy::boundary::Scope;
 use crate::policy::vault::{DEFAULT_ALGS, VaultRole};
-use crate::policy::{self, CheckReport, Context, Decision, Document, StepToken};
+use crate::policy::{self, CheckReport, Context, Decision, Document};
 use crate::token::{StepIdentity, StepRequest, step_claims};
 use crate::validate::{self, Policy, Report};
 
@@ -209,8 +212,22 @@ pub fn check(
     pipelines_file: Option<&Path>,
     opts: &CheckOptions,
 ) -> Result<CheckReport> {
-    let parsed = pipelines_file.map(pipelines::parse_file).transpose()?;
-    check_steps(doc, parsed.as_deref(), opts)
+    let parsed = pipelines_file
+        .map(pipelines::parse_file_checked)
+        .transpose()?;
+    let (steps, warnings) = parsed.unzip();
+    let mut report = check_steps(doc, steps.as_deref(), opts)?;
+    report.notes.extend(pipeline_notes(warnings));
+    Ok(report)
+}
+
+/// The pipelines file's warnings as report notes (an `import`ed pipeline's steps are not in
+/// the table, a key Bitbucket ignores, ...).
+fn pipeline_notes(warnings: Option<Vec<pipelines::Warning>>) -> impl Iterator<Item = String> {
+    warnings
+        .into_iter()
+        .flatten()
+        .map(|w| format!("pipelines: {w}"))
 }
 
 /// The pseudo path a pipelines text is parsed under, for its messages.
@@ -272,7 +289,7 @@ pub fn check_text(issuer: &Issuer, req: &CheckText) -> Result<CheckReport> {
                 ));
             }
             Some(
-                pipelines::parse(text, Path::new(PIPELINES_TEXT_PATH))
+                pipelines::parse_checked(text, Path::new(PIPELINES_TEXT_PATH))
                     .map_err(|e| Error::invalid("pipelines", e.to_string()))?,
             )
         }
@@ -299,7 +316,10 @@ pub fn check_text(issuer: &Issuer, req: &CheckText) -> Result<CheckReport> {
             ));
         }
     }
-    check_steps(&doc, parsed.as_deref(), &opts)
+    let (steps, warnings) = parsed.unzip();
+    let mut report = check_steps(&doc, steps.as_deref(), &opts)?;
+    report.notes.extend(pipeline_notes(warnings));
+    Ok(report)
 }
 
 fn check_steps(
@@ -379,44 +399,3 @@ fn check_steps(
         notes,
     ))
 }
-
-fn step_token(
-    s: &PipelineStep,
-    n: usize,
-    envs: &mut BTreeMap<String, String>,
-    notes: &mut Vec<String>,
-    scope: &Scope,
-    mint: &MintFn<'_>,
-) -> Result<StepToken> {
-    let env = s.deployment.as_ref().map(|name| match envs.get(name) {
-            Some(u) => u.clone(),
-            None => {
-                let only = (scope.environment_uuids.len() == 1)
-                    .then(|| scope.environment_uuids[0].clone());
-                let stand_in = format!("{{0000b0de-0000-4000-8000-{:012x}}}", 0xe000 + n);
-                notes.push(match only {
-                    Some(pinned) => format!("environment `{name}` has no known UUID (the policy pins {pinned}): pass --env {name}={pinned} if that is it"),
-                    None => format!("environment `{name}` has no known UUID: pass --env {name}=UUID"),
-                });
-                envs.insert(name.clone(), stand_in.clone());
-                stand_in
-            }
-        });
-    let branch = match s.branch.as_deref() {
-        Some(b) => b.replace('*', "x"),
-        None => "feature/any".into(),
-    };
-    let claims = mint(env, &branch, s.audiences.clone())
-        .map_err(|e| Error::invalid(s.location.clone(), e.to_string()))?;
-    Ok(StepToken {
-        step: s.name.clone().unwrap_or_else(|| s.location.clone()),
-        location: s.location.clone(),
-        branch: s.branch.clone(),
-        environment: s.deployment.clone(),
-        oidc: s.oidc,
-        claims,
-    })
-}
-
-/// Mints one step's claims: (environment, step name, audiences) -> claims.
-type MintFn<'a> = dyn Fn(Option<String>, &str, Vec<String>) -> Result<Map<String, Value>> + 'a;

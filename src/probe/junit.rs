@@ -92,8 +92,12 @@ impl ProbeReport {
             );
             let by = r.exploitable_by.unwrap_or(ExploitableBy::Anyone);
             if i == 0 && baseline_failed {
+                let why = self
+                    .untested_because()
+                    .unwrap_or(super::report::BASELINE_REFUSED);
                 out.push_str(&format!(
-                    "<failure message=\"baseline refused\">{}</failure>",
+                    "<failure message=\"{}\">{}</failure>",
+                    esc(why.split(':').next().unwrap_or(why)),
                     esc(&msg)
                 ));
             } else {

@@ -35,9 +35,10 @@ use std::time::Instant;
 use serde_json::{Map, Value};
 
 pub use fuzz::FuzzOptions;
-pub use options::{BASELINE_REFUSED, MAX_CONCURRENCY, ProbeOptions};
+pub use options::{MAX_CONCURRENCY, ProbeOptions};
 pub use report::{
-    Finding, FindingKind, FuzzReport, ProbeReport, ProbeRow, Severity, Summary, Verdict,
+    BASELINE_NO_ANSWER, BASELINE_NOT_SENT, BASELINE_REFUSED, BASELINE_UNREACHABLE, Finding,
+    FindingKind, FuzzReport, ProbeReport, ProbeRow, Severity, Summary, Verdict,
 };
 pub use screen::{
     FuzzFigures, ScreenFinding, ScreenReport, ScreenRequest, ScreenRow, ScreenSummary,

@@ -55,9 +55,5 @@ impl ProbeOptions {
     }
 }
 
-/// How a refused baseline is reported: the start of the message, before the relying party's
-/// answer.
-pub const BASELINE_REFUSED: &str = "baseline refused: the relying party could not be tested";
-
 /// The most tokens in flight at once.
 pub const MAX_CONCURRENCY: usize = 256;

@@ -269,7 +269,32 @@ pub fn sort_by_exploitable(rows: &mut [ProbeRow]) {
     });
 }
 
+/// How a refused baseline is reported: the start of the message, before the relying party's
+/// answer.
+pub const BASELINE_REFUSED: &str = "baseline refused: the relying party could not be tested";
+/// How a baseline that reached nothing is reported: the relying party never judged a token
+/// (nothing listening, a TLS failure, a command that could not run), which says nothing of
+/// what it accepts.
+pub const BASELINE_UNREACHABLE: &str = "relying party unreachable: it could not be tested";
+/// How a baseline that got no answer in time is reported.
+pub const BASELINE_NO_ANSWER: &str = "relying party did not answer in time: it could not be tested";
+/// How a baseline that was never sent is reported.
+pub const BASELINE_NOT_SENT: &str = "baseline not sent: the relying party was not tested";
+
 impl ProbeReport {
+    /// Why the relying party could not be tested (one of the `BASELINE_` lines), or `None`
+    /// when its baseline was accepted: a refusal is the relying party's answer, an unreachable
+    /// one gave none.
+    pub fn untested_because(&self) -> Option<&'static str> {
+        match self.baseline.observed {
+            Observed::Accepted => None,
+            Observed::Refused => Some(BASELINE_REFUSED),
+            Observed::ConnectionError => Some(BASELINE_UNREACHABLE),
+            Observed::Timeout => Some(BASELINE_NO_ANSWER),
+            Observed::Skipped => Some(BASELINE_NOT_SENT),
+        }
+    }
+
     /// True when the baseline was accepted and no hostile token someone could exploit was
     /// (hygiene findings, exploitable by nobody, are reported but do not fail a run).
     pub fn ok(&self) -> bool {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::fuzz::FuzzOptions;
-use super::options::{BASELINE_REFUSED, ProbeOptions};
+use super::options::ProbeOptions;
 use super::report::{FindingKind, ProbeReport, Severity, Verdict};
 use super::target::Target;
 use crate::error::{Error, Result};
@@ -257,10 +257,9 @@ pub fn screen_report(report: &ProbeReport) -> ScreenReport {
             detail: r.detail.clone(),
         })
         .collect();
-    let baseline = if report.tested() {
-        "baseline accepted".to_string()
-    } else {
-        format!("{BASELINE_REFUSED}: {}", report.baseline.detail)
+    let baseline = match report.untested_because() {
+        None => "baseline accepted".to_string(),
+        Some(why) => format!("{why}: {}", report.baseline.detail),
     };
     let findings = report
         .fuzz

@@ -14,7 +14,7 @@ import { spawn } from "node:child_process";
 import { X509Certificate, createHash, createPublicKey, randomBytes, verify as rsaVerify } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
-import { get } from "node:https";
+import { get, request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -217,7 +217,7 @@ try {
     // navigation to the Issuer screen showing the workspace (the page's own clock).
     try {
       const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${info.pid}/status`, "utf8"));
-      if (rss) console.log(`# serve idle RSS with the console embedded: ${(Number(rss[1]) / 1024).toFixed(1)} MB`);
+      if (rss) console.log(`# serve idle RSS with the console embedded (this debug build; scripts/bench measures the release one): ${(Number(rss[1]) / 1024).toFixed(1)} MB`);
     } catch {
       // Not Linux: no figure.
     }
@@ -278,6 +278,37 @@ try {
     await browser.waitUntil(async () => (await $("#in-verdict").getText()).startsWith("REFUSED"), { timeout: 20_000 });
   });
 
+  await step("the recipe-name box has a visible label", async () => {
+    await tab("crafter");
+    const label = await browser.execute(() => Array.from(document.getElementById("cr-recipe-name").labels ?? [], (l) => l.textContent.trim()));
+    assert(label.length === 1 && label[0].startsWith("Recipe name"), `labels: ${JSON.stringify(label)}`);
+  });
+
+  await step("a token with a long claim stays inside the Claims panel (wrapped or scrolled, not widening the page)", async () => {
+    await tab("crafter");
+    await $("#cr-case").selectByAttribute("value", "");
+    await $("#cr-claims").setValue(JSON.stringify({ blob: "x".repeat(3000), ["long-claim-name-".repeat(20)]: 1 }));
+    await $("#btn-mint").click();
+    await browser.waitUntil(async () => (await $("#mint-claims").getText()).includes("xxxxxxxx"), { timeout: 20_000, timeoutMsg: `no token: ${await $("#toast").getText()}` });
+    const wide = () =>
+      browser.execute(() => {
+        const doc = document.documentElement;
+        const claims = document.getElementById("in-claims").closest(".panel").getBoundingClientRect();
+        const minted = document.getElementById("mint-claims").getBoundingClientRect();
+        return { page: doc.scrollWidth, view: doc.clientWidth, claimsRight: Math.round(claims.right), mintedRight: Math.round(minted.right) };
+      });
+    let m = await wide();
+    assert(m.page <= m.view, `the Crafter is ${m.page}px wide in a ${m.view}px window`);
+    assert(m.mintedRight <= m.view, `the Crafter's claims end at ${m.mintedRight}px of ${m.view}px`);
+    await $("#btn-open-inspector").click();
+    await browser.waitUntil(async () => (await $("#in-claims").getText()).includes("xxxxxxxx"), { timeout: 20_000 });
+    m = await wide();
+    assert(m.page <= m.view, `the Inspector is ${m.page}px wide in a ${m.view}px window`);
+    assert(m.claimsRight <= m.view, `the Claims panel ends at ${m.claimsRight}px of ${m.view}px`);
+    await tab("crafter");
+    await $("#cr-claims").clearValue();
+  });
+
   await step("the Log shows a relying party's JWKS fetch live, without a reload", async () => {
     await tab("log");
     // A reload would drop this marker.
@@ -298,6 +329,23 @@ try {
     await browser.waitUntil(async () => (await browser.$$("#history-table tbody tr")).length >= 2, { timeout: 10_000, timeoutMsg: "fewer than two tokens in the History" });
     const text = await $("#history-table").getText();
     assert(text.includes("alg-none"), "the alg-none token is kept");
+    const origins = await browser.execute(() => Array.from(document.querySelectorAll("#history-table tbody tr td:nth-child(5)"), (td) => td.textContent));
+    assert(origins.every((o) => o === "console"), `the Crafter's tokens say they came from the console: ${JSON.stringify(origins)}`);
+    // A mint over the control API (a script's) is listed too, as the API's.
+    const auth = controlToken ? { Authorization: `Bearer ${controlToken}` } : {};
+    const minted = await new Promise((ok, fail) => {
+      const req = httpsRequest(`${info.listening}/_stepmint/v1/tokens`, { method: "POST", ca, headers: { "content-type": "application/json", ...auth } }, (res) => {
+        let body = "";
+        res.on("data", (c) => (body += c));
+        res.on("end", () => ok({ status: res.statusCode, body }));
+      });
+      req.on("error", fail);
+      req.end("{}");
+    });
+    assert(minted.status === 200, `control API mint: ${minted.status} ${minted.body}`);
+    await tab("issuer");
+    await tab("history");
+    await browser.waitUntil(async () => (await $("#history-table").getText()).includes("control API"), { timeout: 10_000, timeoutMsg: "the control API's mint is not in the History" });
     await shot("console-history.png");
     const buttons = await browser.$$("#history-table .open-history");
     await buttons[buttons.length - 1].click();
@@ -332,6 +380,16 @@ try {
     assert(summary.startsWith("baseline accepted"), `the run ended with: ${summary || (await $("#toast").getText())}`);
     const differences = await browser.execute(() => Array.from(document.querySelectorAll("#pr-findings .finding-diff"), (li) => li.textContent));
     assert(differences.some((d) => d.includes("branchName")), `no finding's difference mentions branchName: ${JSON.stringify(differences)}`);
+    const counts = await browser.execute(() => [document.getElementById("pr-progress").textContent, document.querySelector("#pr-findings > p").textContent].map((t) => [...t.matchAll(/(\d+) findings?\b/g)].map((m) => m[1])));
+    assert(counts[0].length === 1 && JSON.stringify(counts[0]) === JSON.stringify(counts[1]), `one findings count on the screen: summary ${JSON.stringify(counts[0])}, panel ${JSON.stringify(counts[1])}`);
+    const answers = await browser.execute(() => {
+      const heads = Array.from(document.querySelectorAll("#pr-table thead th"), (th) => th.textContent);
+      const col = heads.indexOf("relying party's answer");
+      const cell = document.querySelector('#pr-table tbody tr[data-family="baseline"]:not(.family) td:nth-child(' + (col + 1) + ")");
+      return { col, baseline: cell?.textContent ?? null };
+    });
+    assert(answers.col >= 0, "the results have the relying party's answer column");
+    assert(/^HTTP 2\d\d/.test(answers.baseline ?? ""), `the baseline's answer: ${answers.baseline}`);
     const failedRows = await browser.execute(() => document.querySelectorAll('#pr-table tbody tr.fail[data-family="policy:claim:branchName"]').length);
     assert(failedRows > 0, "a policy:claim:branchName row failed");
     assert(seen.size > 0, "live progress was shown while the probe ran");
@@ -361,6 +419,10 @@ try {
     await browser.waitUntil(
       async () => browser.execute(() => document.querySelectorAll("#log-timeline rect.tl-fault").length > 0 && document.querySelectorAll('#log-timeline rect.tl-5xx[data-row="jwks"]').length > 0),
       { timeout: 10_000, timeoutMsg: "the timeline shows no faulted 5xx JWKS request" },
+    );
+    await browser.waitUntil(
+      async () => browser.execute(() => Array.from(document.querySelectorAll("#log-table tbody tr.faulted td:last-child"), (td) => td.textContent).includes("status 503")),
+      { timeout: 10_000, timeoutMsg: "no faulted Log row says `status 503`" },
     );
     await tab("faults");
     await $("#btn-fault-clear-all").click();

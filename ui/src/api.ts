@@ -12,11 +12,11 @@ import { listen } from "@tauri-apps/api/event";
 import type * as Wire from "./generated/api";
 import { CALLS } from "./generated/api";
 import type {
-  CaseSummary, Check, CheckStatus, Endpoint, EtagMode, ExploitableBy, Fault, FaultEndpoint, FaultEntry, Finding, HistoryEntry, Inspection, ProbeOptions,
+  CaseSummary, Check, CheckStatus, Endpoint, EtagMode, ExploitableBy, Fault, FaultEndpoint, FaultEntry, Finding, HistoryEntry, Inspection, MintOrigin, ProbeOptions,
   Policy, PolicyCheckReport, PolicyCheckRequest, PolicyFinding, PolicyOverrides, ProbeProgress, ProbeReport, ProbeRow, Report, RequestRecord, Severity, Status, Verdict,
 } from "./generated/api";
 export type {
-  CaseSummary, Check, CheckStatus, Endpoint, EtagMode, ExploitableBy, Fault, FaultEndpoint, FaultEntry, Finding, HistoryEntry, Inspection, ProbeOptions,
+  CaseSummary, Check, CheckStatus, Endpoint, EtagMode, ExploitableBy, Fault, FaultEndpoint, FaultEntry, Finding, HistoryEntry, Inspection, MintOrigin, ProbeOptions,
   Policy, PolicyCheckReport, PolicyCheckRequest, PolicyFinding, PolicyOverrides, ProbeProgress, ProbeReport, ProbeRow, Report, RequestRecord, Severity, Status, Verdict,
 };
 /** A key as listed: its state's fields (`until`, `publish_at`, `published_at`) with the state. */

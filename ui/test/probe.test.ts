@@ -5,10 +5,13 @@ import {
   blankProbeForm,
   exploitText,
   familyHeading,
+  answerText,
+  findingsCount,
   findingsNote,
   findingView,
   groupRows,
   probeCells,
+  probeColumns,
   probeOptions,
   probeSummary,
   progressText,
@@ -116,19 +119,38 @@ describe("probe: the results", () => {
   it("summarises the counts, and the findings when there are some", () => {
     const r = report({ summary: { total: 40, passed: 37, failed: 2, skipped: 1, findings: 0, exploitable: 0, hygiene: 0 } });
     expect(probeSummary(r)).toBe("baseline accepted; 40 cases: 37 as expected, 2 wrongly accepted or refused, 1 skipped");
-    expect(probeSummary({ ...r, summary: { ...r.summary, findings: 2 } })).toMatch(/1 skipped; 2 findings from generated tokens$/);
+    expect(probeSummary({ ...r, findings: [finding(), finding({ id: "fuzz-2" })] })).toMatch(/1 skipped; 2 findings from generated tokens \(2 hostile accepted\)$/);
     expect(probeSummary({ ...r, summary: { ...r.summary, exploitable: 1, hygiene: 2 } })).toMatch(/; 1 exploitable, 2 hygiene \(exploitable by nobody\)$/);
   });
   it("colours the verdict cell by verdict, names a wrongly accepted row's severity, and shows anything unknown as skip", () => {
     const r = row({ case: "alg-none", family: "algorithm", observed: "accepted", verdict: "fail", severity: "bypass", exploitable_by: "anyone", reference: "RFC 8725" });
-    expect(probeCells(r)).toEqual([{ text: "alg-none", class: "mono" }, { text: "refuse" }, { text: "accepted" }, { text: "fail (bypass)", class: "fail" }, { text: "anyone" }, { text: "RFC 8725" }]);
-    expect(probeCells({ ...r, verdict: "pass", severity: null })[4]).toEqual({ text: "" });
+    expect(probeCells(r)).toEqual([{ text: "alg-none", class: "mono" }, { text: "refuse" }, { text: "accepted" }, { text: "", class: "mono answer" }, { text: "fail (bypass)", class: "fail" }, { text: "anyone" }, { text: "RFC 8725" }]);
+    expect(probeCells({ ...r, verdict: "pass", severity: null })[5]).toEqual({ text: "" });
     const pushed = row({ verdict: "fail", severity: "policy", exploitable_by: "branch_pusher", attacker_branch: "main-evil" });
-    expect(probeCells(pushed)[4]).toEqual({ text: 'anyone who can push a branch: push "main-evil"' });
-    expect(probeCells({ ...r, verdict: "pass", severity: null })[3]).toEqual({ text: "pass", class: "pass" });
-    expect(probeCells({ ...r, verdict: "strict", severity: null })[3]).toEqual({ text: "strict", class: "strict" });
-    expect(probeCells({ ...r, verdict: "error", severity: null })[3]).toEqual({ text: "error", class: "error" });
+    expect(probeCells(pushed)[5]).toEqual({ text: 'anyone who can push a branch: push "main-evil"' });
+    expect(probeCells({ ...r, verdict: "pass", severity: null })[4]).toEqual({ text: "pass", class: "pass" });
+    expect(probeCells({ ...r, verdict: "strict", severity: null })[4]).toEqual({ text: "strict", class: "strict" });
+    expect(probeCells({ ...r, verdict: "error", severity: null })[4]).toEqual({ text: "error", class: "error" });
     expect(verdictClass("weird")).toBe("skip");
+  });
+  it("shows the relying party's answer in its own column, on one line and short", () => {
+    expect(probeColumns.length).toBe(probeCells(row({})).length);
+    expect(probeColumns[3]).toBe("relying party's answer");
+    expect(probeCells(row({ detail: "HTTP 401: invalid\n  token" }))[3]).toEqual({ text: "HTTP 401: invalid token", class: "mono answer" });
+    expect(probeCells(row({ detail: "exit 1: go-jose: error" }))[3].text).toBe("exit 1: go-jose: error");
+    const long = answerText(`HTTP 200: ${"x".repeat(500)}`);
+    expect(long.length).toBe(120);
+    expect(long.endsWith("…")).toBe(true);
+  });
+  it("counts the findings once: the summary line and the findings panel say the same number, and what it counts", () => {
+    // 8 hostile tokens accepted and 2 genuine ones refused: the server's summary counts only the 8.
+    const fs = [...Array.from({ length: 8 }, (_, i) => finding({ id: `a-${i}` })), ...Array.from({ length: 2 }, (_, i) => finding({ id: `r-${i}`, kind: "false_refusal" }))];
+    const r = report({ fuzz: { sent: 300, rate: 10, seed: 1 }, findings: fs, summary: { total: 1, passed: 1, failed: 0, skipped: 0, findings: 8, exploitable: 8, hygiene: 0 } });
+    const counts = (text: string) => [...text.matchAll(/(\d+) findings?\b/g)].map((m) => m[1]);
+    expect(counts(probeSummary(r))).toEqual(["10"]);
+    expect(counts(findingsNote(r))).toEqual(["10"]);
+    expect(findingsCount(fs)).toBe("10 findings from generated tokens (8 hostile accepted, 2 genuine refused)");
+    expect(findingsCount([finding()])).toBe("1 finding from generated tokens (1 hostile accepted)");
   });
   it("groups by family: the baseline first, then families with failures, failures on top", () => {
     const rows = [
@@ -213,7 +235,7 @@ describe("probe: findings", () => {
     expect(findingsNote(null)).toMatch(/^Findings come from generated tokens/);
     expect(findingsNote(report())).toMatch(/^No generated tokens were sent/);
     expect(findingsNote(report({ fuzz: { sent: 300, rate: 849.6, seed: 1 } }))).toBe("300 generated tokens (seed 1, 850/s): the relying party agreed with the reference validator on every one.");
-    expect(findingsNote(report({ fuzz: { sent: 300, rate: 10, seed: 7 }, findings: [finding(), finding({ id: "fuzz-2" })] }))).toMatch(/: 2 findings, each shrunk/);
+    expect(findingsNote(report({ fuzz: { sent: 300, rate: 10, seed: 7 }, findings: [finding(), finding({ id: "fuzz-2" })] }))).toMatch(/: 2 findings from generated tokens \(2 hostile accepted\), each shrunk/);
   });
   it("saves a finding's recipe under a safe file name", () => {
     expect(fileName("fuzz-1", ".toml")).toBe("fuzz-1.toml");

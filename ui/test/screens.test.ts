@@ -2,9 +2,9 @@
 // The environment is node, so a module that touched `document` or `window` on import would throw.
 import { describe, expect, it } from "vitest";
 import type { HistoryEntry, KeyInfo, RequestRecord } from "../src/api";
-import { historyCells } from "../src/screens/history";
+import { historyCells, originText } from "../src/screens/history";
 import { consoleNote, keyState, listenArgs } from "../src/screens/issuer";
-import { bucketRequests, logCells, shownInLog, timelineRow } from "../src/screens/log";
+import { bucketRequests, faultText, logCells, shownInLog, timelineRow } from "../src/screens/log";
 
 describe("importing", () => {
   it("any screen, the state or the navigation touches no DOM", async () => {
@@ -21,7 +21,16 @@ describe("importing", () => {
 describe("log rows", () => {
   const rec: RequestRecord = { id: 1, time: "12:00:00", peer: null, method: "GET", path: "/keys.json", status: 200, user_agent: null, endpoint: "jwks", workspace: "stepmint", duration_ms: 1.25 };
   it("fill the columns, blanks for what is unknown", () => {
-    expect(logCells(rec).map((c) => c.text)).toEqual(["12:00:00", "", "GET", "/keys.json", "200", "1.3", ""]);
+    expect(logCells(rec).map((c) => c.text)).toEqual(["12:00:00", "", "GET", "/keys.json", "200", "1.3", "", ""]);
+  });
+  it("say which fault a faulted request met", () => {
+    const faulted = { ...rec, status: 500, fault: '{"status":500}', fault_summary: "status 500" };
+    expect(logCells(faulted)[7]).toEqual({ text: "status 500", class: "fault" });
+    expect(faultText({ fault: '{"hang":true}', fault_summary: "hang" })).toBe("hang");
+    expect(faultText({ fault: '{"latency_ms":[2000]}', fault_summary: "delay 2s" })).toBe("delay 2s");
+    // An older server sent only the fault itself.
+    expect(faultText({ fault: '{"status":503}' })).toBe('{"status":503}');
+    expect(logCells(rec)[7]).toEqual({ text: "", class: undefined });
   });
   it("mark the status pass below 400 and fail from 400", () => {
     expect(logCells({ ...rec, status: 302 })[4].class).toBe("pass");
@@ -33,8 +42,14 @@ describe("log rows", () => {
 describe("history rows", () => {
   it("show the date and call a token without a case genuine", () => {
     const e: HistoryEntry = { id: 3, time: 1893456000, workspace: "acme", summary: "{ws}:{repo}", token: "t" };
-    expect(historyCells(e)).toEqual([{ text: "2030-01-01T00:00:00Z" }, { text: "acme" }, { text: "genuine" }, { text: "{ws}:{repo}", class: "mono" }]);
+    expect(historyCells(e)).toEqual([{ text: "2030-01-01T00:00:00Z" }, { text: "acme" }, { text: "genuine" }, { text: "{ws}:{repo}", class: "mono" }, { text: "" }]);
     expect(historyCells({ ...e, case: "alg-none" })[2].text).toBe("alg-none");
+  });
+  it("say where each token was minted: console, app, CLI or control API", () => {
+    const e: HistoryEntry = { id: 3, time: 1893456000, workspace: "acme", summary: "s", token: "t", origin: "cli" };
+    expect(historyCells(e)[4]).toEqual({ text: "CLI" });
+    expect(historyCells({ ...e, origin: "api" })[4].text).toBe("control API");
+    expect(["console", "app"].map((o) => originText(o as HistoryEntry["origin"]))).toEqual(["console", "app"]);
   });
 });
 

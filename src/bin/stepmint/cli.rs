@@ -300,8 +300,8 @@ pub struct RunArgs {
     /// Repository slug [default: the git top-level directory's name]
     #[arg(long, value_name = "SLUG")]
     pub repo_slug: Option<String>,
-    /// Deployment environment name (gets a stable UUID)
-    #[arg(long = "env", value_name = "NAME")]
+    /// Deployment environment name (gets a stable UUID), or NAME=UUID to give its UUID (as `policy check --env` takes it)
+    #[arg(long = "env", value_name = "NAME[=UUID]")]
     pub environment: Option<String>,
     /// Branch [default: the current git branch, else main]
     #[arg(long, value_name = "NAME")]
@@ -312,6 +312,9 @@ pub struct RunArgs {
     /// AWS_ROLE_ARN [default: the running server's emulated role, when it has exactly one]
     #[arg(long, value_name = "ARN")]
     pub aws_role_arn: Option<String>,
+    /// GCP workload identity provider (projects/N/locations/global/workloadIdentityPools/P/providers/X): GOOGLE_APPLICATION_CREDENTIALS names an external-account credential exchanging the step's token at the running server's emulated GCP STS [default: its provider, when it has exactly one]
+    #[arg(long, value_name = "NAME")]
+    pub gcp_provider: Option<String>,
     /// Take the step's settings from this bitbucket-pipelines.yml [default with --step: ./bitbucket-pipelines.yml]
     #[arg(long, value_name = "FILE", requires = "step")]
     pub pipelines: Option<PathBuf>,

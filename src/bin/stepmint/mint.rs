@@ -1,10 +1,11 @@
-//! `stepmint mint`: sign a step token offline with the persisted keys.
+//! `stepmint mint`: sign a step token offline with the persisted keys, recorded in the history
+//! as the CLI's.
 
 use std::process::ExitCode;
 
 use anyhow::Result;
 use serde_json::{Map, Value};
-use stepmint::{Issuer, IssuerOptions, StepRequest};
+use stepmint::{History, Issuer, IssuerOptions, MintOrigin, StepRequest};
 
 use crate::cli::{DataDirArg, MintArgs};
 use crate::common::{self, Usage};
@@ -76,26 +77,32 @@ pub fn run(mut args: MintArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
     if let Some(r) = &recipe {
         r.step.fill(&mut req);
     }
-    let minted = issuer.mint(&req)?;
+    let mut minted = issuer.mint(&req)?;
+    // The History screens show every mint, this one too (a failure to record is a warning).
+    let ws = issuer.workspace_or_first(req.workspace.as_deref())?;
+    History::new(issuer.data_dir().clone()).keep(
+        &mut minted,
+        &ws.workspace.slug,
+        issuer.clock().now(),
+        MintOrigin::Cli,
+    );
     // A token for a workspace the running server does not serve verifies here, yet no
     // relying party can fetch its keys: say so (stderr; stdout carries the token).
-    let slug = issuer
-        .workspace_or_first(req.workspace.as_deref())?
-        .workspace
-        .slug
-        .clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     if let Some(w) = runtime.block_on(stepmint::ControlClient::unserved_warning(
         issuer.data_dir(),
-        &slug,
+        &ws.workspace.slug,
     )) {
         eprintln!("stepmint: warning: {}", stepmint::printable(&w));
     }
     if args.json {
         crate::out::line(&serde_json::to_string(&minted)?)?;
     } else {
+        if let Some(w) = &minted.warning {
+            eprintln!("stepmint: {w}");
+        }
         crate::out::line(&minted.token)?;
     }
     Ok(ExitCode::SUCCESS)

@@ -17,13 +17,33 @@ pub fn run(args: RunArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         workspace: args.workspace.clone(),
         repo_uuid: args.repo_uuid.clone(),
         repo_slug: args.repo_slug.clone(),
-        environment: args.environment.clone(),
+        environment: None,
+        environment_uuid: None,
         branch: args.branch.clone(),
         audiences: args.audiences.clone(),
         aws_role_arn: args.aws_role_arn.clone(),
         aws_sts_url: None,
+        gcp_provider: args.gcp_provider.clone(),
+        gcp_sts_url: None,
         dir: std::env::current_dir().context("the current directory")?,
     };
+    if let Some(e) = &args.environment {
+        let (name, uuid) = match e.split_once('=') {
+            Some((name, uuid)) => (
+                name,
+                Some(stepmint::braced(&stepmint::parse_uuid(
+                    &format!("--env {name}"),
+                    uuid,
+                )?)),
+            ),
+            None => (e.as_str(), None),
+        };
+        if name.is_empty() {
+            bail!(Usage(format!("--env {e}: the environment's name is empty")));
+        }
+        opts.environment = Some(name.to_string());
+        opts.environment_uuid = uuid;
+    }
     if let Some(name) = &args.step {
         let file = args
             .pipelines
@@ -51,14 +71,8 @@ pub fn run(args: RunArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         if opts.branch.is_none()
             && let Some(b) = &found.branch
         {
-            let b = if b.contains(['*', '?', '{', '[']) {
-                // A glob: the local branch if it fits is not known here; a name it takes is.
-                b.replace("**", "x")
-                    .replace(['*', '?'], "x")
-                    .replace(['{', '}', '[', ']'], "")
-            } else {
-                b.clone()
-            };
+            // A glob: the local branch if it fits is not known here; a name it takes is.
+            let b = pipelines::example_ref(b);
             note(&format!(
                 "step `{name}` ({}) runs for branch `{b}`; --branch chooses another",
                 found.location
@@ -83,7 +97,10 @@ pub fn run(args: RunArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         .enable_all()
         .build()?;
     match runtime.block_on(ControlClient::find_running(&data))? {
-        Some(client) => runtime.block_on(aws_settings(&client, &mut opts)),
+        Some(client) => runtime.block_on(async {
+            aws_settings(&client, &mut opts).await;
+            gcp_settings(&client, &mut opts).await;
+        }),
         None => note(&format!(
             "note: no `stepmint serve` is running on {}; relying parties cannot fetch its keys",
             dir.display()
@@ -153,6 +170,42 @@ async fn aws_settings(client: &ControlClient, opts: &mut StepOptions) {
         [only] => opts.aws_role_arn = Some(only.arn.clone()),
         several => note(&format!(
             "note: the server emulates {} AWS roles; --aws-role-arn chooses the step's (AWS_ROLE_ARN is not set)",
+            several.len()
+        )),
+    }
+}
+
+/// Points google-auth at the running server's emulated GCP STS, with its provider when it has
+/// exactly one and none was named.
+async fn gcp_settings(client: &ControlClient, opts: &mut StepOptions) {
+    let list = match client
+        .call::<calls::GcpProviders>(&[], &NoQuery {}, &NoBody {})
+        .await
+    {
+        Ok(list) => list,
+        Err(e) => {
+            if opts.gcp_provider.is_some() {
+                note(&format!(
+                    "note: the running server lists no GCP providers ({e})"
+                ));
+            }
+            return;
+        }
+    };
+    opts.gcp_sts_url = Some(list.gcp_sts);
+    match (&opts.gcp_provider, list.providers.as_slice()) {
+        (Some(named), served) => {
+            let name = named.strip_prefix("//iam.googleapis.com/").unwrap_or(named);
+            if !served.iter().any(|p| p.name == name) {
+                note(&format!(
+                    "note: the running server emulates no GCP provider {name}; its STS will answer invalid_target"
+                ));
+            }
+        }
+        (None, [only]) => opts.gcp_provider = Some(only.name.clone()),
+        (None, []) => {}
+        (None, several) => note(&format!(
+            "note: the server emulates {} GCP providers; --gcp-provider chooses the step's (GOOGLE_APPLICATION_CREDENTIALS is not set)",
             several.len()
         )),
     }

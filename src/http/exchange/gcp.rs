@@ -11,7 +11,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde_json::json;
@@ -31,8 +31,11 @@ const SUBJECT_TYPES: [&str; 2] = [
 const LIFETIME: i64 = 3600;
 
 /// `POST /_stepmint/gcp/sts/v1/token`.
-pub async fn token(State(state): State<AppState>, body: Bytes) -> Response {
-    let params: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let params = match params(&headers, &body) {
+        Ok(p) => p,
+        Err(why) => return error("invalid_request", &why),
+    };
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     if get("grant_type") != Some(GRANT) {
         return error(
@@ -60,7 +63,7 @@ pub async fn token(State(state): State<AppState>, body: Bytes) -> Response {
         .strip_prefix("//iam.googleapis.com/")
         .or_else(|| audience.strip_prefix("https://iam.googleapis.com/"))
         .unwrap_or(audience);
-    let Some(doc) = state.exchanges.gcp_provider(name) else {
+    let Some(provider) = state.exchanges.gcp_provider(name) else {
         return error(
             "invalid_target",
             &format!(
@@ -73,7 +76,7 @@ pub async fn token(State(state): State<AppState>, body: Bytes) -> Response {
         gcp_provider: Some(name.to_string()),
         ..Context::default()
     };
-    let judged = match judge(&state.issuer, &doc, subject, &registration, now) {
+    let judged = match judge(&state.issuer, &provider.doc, subject, &registration, now) {
         Ok(j) => j,
         Err(e) => return error("invalid_grant", &format!("Invalid subject token: {e}")),
     };
@@ -99,10 +102,97 @@ pub async fn token(State(state): State<AppState>, body: Bytes) -> Response {
     r
 }
 
+/// The request's parameters: a form (what google-auth sends), or the JSON object Google's REST
+/// reference documents; any other declared body type is refused (`invalid_request`, with why).
+fn params(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, String> {
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    match kind.as_deref() {
+        None | Some("application/x-www-form-urlencoded") => {
+            Ok(form_urlencoded::parse(body).into_owned().collect())
+        }
+        Some("application/json") => {
+            let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(body) else {
+                return Err(
+                    "the JSON body is not an object of the token exchange's parameters".into(),
+                );
+            };
+            Ok(map
+                .into_iter()
+                .filter_map(|(k, v)| match v {
+                    serde_json::Value::String(s) => Some((k, s)),
+                    _ => None,
+                })
+                .collect())
+        }
+        Some(other) => Err(format!(
+            "Content-Type {other:?} is not supported: send application/x-www-form-urlencoded or application/json"
+        )),
+    }
+}
+
+/// The most bytes of a refusal's text carried into the OAuth error that replaces it.
+const MAX_CARRIED: usize = 4096;
+
+/// An error answer from outside this module (the guard's limits, the router's 404 and 405) in
+/// Google STS's OAuth shape, keeping its status, its message and its other headers (Allow...),
+/// so google-auth raises it as the `OAuthError` it raises for Google's own.
+pub async fn shaped(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<OwnShape>().is_some()
+    {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_CARRIED)
+        .await
+        .unwrap_or_default();
+    let message = match serde_json::from_slice::<serde_json::Value>(&text) {
+        Ok(v) => v
+            .get("message")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string),
+        Err(_) => None,
+    }
+    .unwrap_or_else(|| String::from_utf8_lossy(&text).trim().to_string());
+    let message = if message.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        message
+    };
+    // RFC 6749's codes: a refusal of the request itself is `invalid_request`; the server's own
+    // trouble and its back-pressure are RFC 6749's `server_error` / `temporarily_unavailable`.
+    let code = match status.as_u16() {
+        429 | 503 => "temporarily_unavailable",
+        s if s >= 500 => "server_error",
+        _ => "invalid_request",
+    };
+    let mut out = error_with(status, code, &message);
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
 /// Google STS's OAuth error body; every refusal here is a 400, as Google's are.
 fn error(code: &str, description: &str) -> Response {
+    error_with(StatusCode::BAD_REQUEST, code, description)
+}
+
+fn error_with(status: StatusCode, code: &str, description: &str) -> Response {
     let mut r = (
-        StatusCode::BAD_REQUEST,
+        status,
         Json(json!({"error": code, "error_description": description})),
     )
         .into_response();

@@ -12,6 +12,6 @@ pub mod gcp;
 mod roles;
 
 pub use roles::{
-    AwsRole, Exchanges, Judged, MAX_ROLES, MAX_SESSIONS, Session, judge, parse_role_arn, random,
-    valid_provider_name,
+    AwsRole, Exchanges, GcpProvider, Judged, MAX_ROLES, MAX_SESSIONS, Session, judge,
+    parse_role_arn, random, valid_provider_name,
 };

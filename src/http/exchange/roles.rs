@@ -2,7 +2,7 @@
 //! per server, bounded; and [`judge`], the token check every exchange shares (verify with the
 //! served workspace's keys, then let the role's document decide).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, RwLock};
 
 use serde_json::{Map, Value};
@@ -32,6 +32,17 @@ pub struct AwsRole {
     pub doc: Document,
 }
 
+/// One emulated GCP workload identity provider: its resource name and its document.
+#[derive(Debug, Clone)]
+pub struct GcpProvider {
+    /// `projects/N/locations/global/workloadIdentityPools/P/providers/X`.
+    pub name: String,
+    /// The provider as given (as `gcloud ... providers describe --format=json` prints it).
+    pub provider: Value,
+    /// The parsed provider.
+    pub doc: Document,
+}
+
 /// Credentials the STS emulation issued.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -43,15 +54,22 @@ pub struct Session {
     pub account: String,
     /// Unix seconds.
     pub expires: i64,
-    issued: u64,
 }
 
 /// The roles and sessions of one server.
 #[derive(Debug, Default)]
 pub struct Exchanges {
     roles: RwLock<BTreeMap<String, AwsRole>>,
-    gcp: RwLock<BTreeMap<String, Document>>,
-    sessions: Mutex<(u64, HashMap<String, Session>)>,
+    gcp: RwLock<BTreeMap<String, GcpProvider>>,
+    sessions: Mutex<Sessions>,
+}
+
+/// Live sessions by access key ID, and the IDs oldest first: forgetting the oldest is O(1),
+/// not a scan of [`MAX_SESSIONS`] entries on every issue once full (scripts/bench's STS figure).
+#[derive(Debug, Default)]
+struct Sessions {
+    by_key: HashMap<String, Session>,
+    order: VecDeque<String>,
 }
 
 impl Exchanges {
@@ -112,11 +130,27 @@ impl Exchanges {
     }
 
     /// Adds or replaces the GCP workload identity provider `name` (its full resource name,
-    /// `projects/N/locations/global/workloadIdentityPools/P/providers/X`) from its JSON `text`.
-    pub fn put_gcp_provider_text(&self, name: &str, text: &str) -> Result<()> {
+    /// `projects/N/locations/global/workloadIdentityPools/P/providers/X`) from its JSON `text`,
+    /// with line numbers in its errors.
+    pub fn put_gcp_provider_text(&self, name: &str, text: &str) -> Result<GcpProvider> {
         valid_provider_name(name)?;
-        let doc = Document::parse(text, Some(Kind::Gcp))
+        Document::parse(text, Some(Kind::Gcp))
             .map_err(|e| Error::invalid("policy", format!("provider {name}: {e}")))?;
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| Error::invalid("policy", format!("provider {name}: {e}")))?;
+        self.put_gcp_provider(name, &value)
+    }
+
+    /// Adds or replaces the GCP workload identity provider `name` with document `provider`.
+    pub fn put_gcp_provider(&self, name: &str, provider: &Value) -> Result<GcpProvider> {
+        valid_provider_name(name)?;
+        let doc = Document::from_value(provider, Some(Kind::Gcp))
+            .map_err(|e| Error::invalid("provider", format!("provider {name}: {e}")))?;
+        let entry = GcpProvider {
+            name: name.to_string(),
+            provider: provider.clone(),
+            doc,
+        };
         let mut all = self
             .gcp
             .write()
@@ -127,12 +161,20 @@ impl Exchanges {
                 format!("at most {MAX_ROLES} providers"),
             ));
         }
-        all.insert(name.to_string(), doc);
-        Ok(())
+        all.insert(name.to_string(), entry.clone());
+        Ok(entry)
+    }
+
+    /// Removes the GCP provider `name`; whether it was there.
+    pub fn delete_gcp_provider(&self, name: &str) -> bool {
+        self.gcp
+            .write()
+            .map(|mut r| r.remove(name).is_some())
+            .unwrap_or(false)
     }
 
     /// The GCP provider named `name`.
-    pub fn gcp_provider(&self, name: &str) -> Option<Document> {
+    pub fn gcp_provider(&self, name: &str) -> Option<GcpProvider> {
         self.gcp.read().ok()?.get(name).cloned()
     }
 
@@ -144,28 +186,42 @@ impl Exchanges {
             .unwrap_or_default()
     }
 
+    /// Every GCP provider, by name.
+    pub fn gcp_provider_list(&self) -> Vec<GcpProvider> {
+        self.gcp
+            .read()
+            .map(|r| r.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Remembers credentials `access_key_id`, forgetting the oldest past [`MAX_SESSIONS`].
-    pub fn remember(&self, access_key_id: String, mut session: Session) {
+    pub fn remember(&self, access_key_id: String, session: Session) {
         let Ok(mut guard) = self.sessions.lock() else {
             return;
         };
-        let (counter, map) = &mut *guard;
-        *counter += 1;
-        session.issued = *counter;
-        if map.len() >= MAX_SESSIONS
-            && let Some(oldest) = map
-                .iter()
-                .min_by_key(|(_, s)| s.issued)
-                .map(|(k, _)| k.clone())
-        {
-            map.remove(&oldest);
+        let s = &mut *guard;
+        while s.by_key.len() >= MAX_SESSIONS {
+            match s.order.pop_front() {
+                Some(oldest) => {
+                    s.by_key.remove(&oldest);
+                }
+                None => break,
+            }
         }
-        map.insert(access_key_id, session);
+        // Access key IDs are random; one seen again replaces its session and keeps one place.
+        if s.by_key.insert(access_key_id.clone(), session).is_none() {
+            s.order.push_back(access_key_id);
+        }
     }
 
     /// The session of `access_key_id`, when this server issued it.
     pub fn session(&self, access_key_id: &str) -> Option<Session> {
-        self.sessions.lock().ok()?.1.get(access_key_id).cloned()
+        self.sessions
+            .lock()
+            .ok()?
+            .by_key
+            .get(access_key_id)
+            .cloned()
     }
 }
 
@@ -180,7 +236,6 @@ impl Session {
             user_id: format!("{role_id}:{name}"),
             account: role.account.clone(),
             expires,
-            issued: 0,
         }
     }
 }
@@ -312,6 +367,37 @@ pub fn random(n: usize) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_oldest_sessions_are_forgotten_first() {
+        let role = AwsRole {
+            arn: "arn:aws:iam::123456789012:role/r".into(),
+            account: "123456789012".into(),
+            name: "r".into(),
+            policy: Value::Null,
+            doc: Document::parse(
+                r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "*"}]}"#,
+                Some(Kind::Aws),
+            )
+            .unwrap(),
+        };
+        let ex = Exchanges::default();
+        for i in 0..MAX_SESSIONS + 2 {
+            ex.remember(format!("K{i}"), Session::new(&role, "AROA", "s", 0));
+        }
+        assert!(ex.session("K0").is_none() && ex.session("K1").is_none());
+        assert!(ex.session("K2").is_some());
+        assert!(ex.session(&format!("K{}", MAX_SESSIONS + 1)).is_some());
+        // Issuing a key again keeps the count bounded and evicts no one.
+        ex.remember("K2".into(), Session::new(&role, "AROA", "t", 0));
+        assert_eq!(ex.session("K2").map(|s| s.user_id), Some("AROA:t".into()));
+        assert!(ex.session("K3").is_some());
+        let s = ex.sessions.lock().unwrap();
+        assert_eq!(
+            (s.by_key.len(), s.order.len()),
+            (MAX_SESSIONS, MAX_SESSIONS)
+        );
+    }
 
     #[test]
     fn role_arns() {

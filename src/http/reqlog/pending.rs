@@ -73,7 +73,11 @@ impl Pending {
             fault: response
                 .extensions()
                 .get::<AppliedFault>()
-                .map(|f| f.0.clone()),
+                .map(|f| f.fault.clone()),
+            fault_summary: response
+                .extensions()
+                .get::<AppliedFault>()
+                .map(|f| f.summary.clone()),
         });
     }
 }

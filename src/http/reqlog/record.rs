@@ -68,9 +68,13 @@ pub struct RequestRecord {
     /// Internal error detail, for 5xx responses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// The injected fault this response carried, if any.
+    /// The injected fault this response carried, if any (the fault as set, JSON).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,
+    /// What that fault did to this response, in a few words (`status 500`, `hang`, `delay 2s`):
+    /// what the console's Log shows on the row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault_summary: Option<String>,
 }
 
 impl RequestRecord {
@@ -135,6 +139,10 @@ impl fmt::Display for RequestRecord {
         }
         if let Some(fault) = &self.fault {
             write!(f, " fault={fault}")?;
+        }
+        // The cause of a 5xx, whose answer says only "see the server log": this line is that log.
+        if let Some(error) = &self.error {
+            write!(f, " error=\"{}\"", printable(error))?;
         }
         Ok(())
     }
@@ -226,6 +234,7 @@ pub(super) mod tests {
             duration_ms: 0.0,
             error: None,
             fault: None,
+            fault_summary: None,
         }
     }
 
@@ -269,6 +278,19 @@ pub(super) mod tests {
         let (endpoint, ws) = classify(&format!("/_stepmint/v1/attacker/{}", "a".repeat(600)));
         assert_eq!(endpoint, Endpoint::Attacker);
         assert!(ws.unwrap().ends_with("... [88 bytes cut]"));
+    }
+
+    #[test]
+    fn the_log_line_carries_the_cause_of_an_internal_error() {
+        let mut r = rec("/_stepmint/v1/tokens");
+        r.status = 500;
+        r.error = Some("cannot write history.json: disk full\x1b[2J".into());
+        let line = r.to_string();
+        assert!(
+            line.ends_with(" error=\"cannot write history.json: disk full\\u{1b}[2J\""),
+            "{line}"
+        );
+        assert!(!rec("/x").to_string().contains("error="));
     }
 
     #[test]

@@ -138,6 +138,7 @@ impl RequestLog {
             duration_ms: 0.0,
             error: None,
             fault: None,
+            fault_summary: None,
         });
     }
 

@@ -8,7 +8,8 @@
 //! their own listing extra claims (modelled below); every other claim of the token, Bitbucket's
 //! `branchName`, `repositoryUuid` and `deploymentEnvironmentUuid` included, is **absent** from
 //! the context, so a condition on it never sees the token's value. Besides the token: the
-//! global `aws:CurrentTime` and `aws:EpochTime`, `sts:RoleSessionName` and `aws:SourceIp` when
+//! global `aws:CurrentTime`, `aws:EpochTime` and `aws:SecureTransport` (always `true`: STS is
+//! HTTPS only), `sts:RoleSessionName` and `aws:SourceIp` when
 //! the call carries them, and session tags from the `https://aws.amazon.com/tags` claim
 //! (`aws:RequestTag/KEY`, `aws:TagKeys`).
 
@@ -100,6 +101,8 @@ impl RequestContext {
             ctx.set("aws:CurrentTime", vec![s]);
         }
         ctx.set("aws:EpochTime", vec![now.to_string()]);
+        // STS answers only over HTTPS, and IAM documents this key as always in the context.
+        ctx.set("aws:SecureTransport", vec!["true".to_string()]);
         if let Some(name) = session_name {
             ctx.set("sts:RoleSessionName", vec![name.to_string()]);
         }
@@ -146,6 +149,7 @@ impl RequestContext {
         let global = [
             "aws:currenttime",
             "aws:epochtime",
+            "aws:securetransport",
             "sts:rolesessionname",
             "aws:sourceip",
             "aws:tagkeys",
@@ -209,5 +213,13 @@ mod tests {
         let ctx = RequestContext::build(claims.as_object().unwrap(), 0, None, None);
         assert_eq!(ctx.get("x/:aud").unwrap(), ["b"]);
         assert_eq!(ctx.get("x/:oaud").unwrap(), ["a"]);
+    }
+
+    #[test]
+    fn secure_transport_is_always_set() {
+        let claims = json!({"iss": "https://x", "aud": "a", "sub": "s"});
+        let ctx = RequestContext::build(claims.as_object().unwrap(), 0, None, None);
+        assert_eq!(ctx.get("aws:securetransport").unwrap(), ["true"]);
+        assert!(RequestContext::key_is_known("x", "aws:SecureTransport"));
     }
 }

@@ -30,6 +30,9 @@ export const CALLS = {
   awsRoles: { method: "GET", path: "/aws/roles", answer: "json" },
   putAwsRole: { method: "PUT", path: "/aws/roles", answer: "json" },
   deleteAwsRole: { method: "DELETE", path: "/aws/roles/{arn}", answer: "json" },
+  gcpProviders: { method: "GET", path: "/gcp/providers", answer: "json" },
+  putGcpProvider: { method: "PUT", path: "/gcp/providers", answer: "json" },
+  deleteGcpProvider: { method: "DELETE", path: "/gcp/providers/{name}", answer: "json" },
   cases: { method: "GET", path: "/cases", answer: "json" },
   verify: { method: "POST", path: "/verify", answer: "json" },
   policyCheck: { method: "POST", path: "/policies/check", answer: "json" },
@@ -63,6 +66,9 @@ export type Calls = {
   awsRoles: { query: NoQuery, body: NoBody, reply: AwsRoleList },
   putAwsRole: { query: NoQuery, body: AwsRoleRequest, reply: AwsRoleList },
   deleteAwsRole: { query: NoQuery, body: NoBody, reply: AwsRoleList },
+  gcpProviders: { query: NoQuery, body: NoBody, reply: GcpProviderList },
+  putGcpProvider: { query: NoQuery, body: GcpProviderRequest, reply: GcpProviderList },
+  deleteGcpProvider: { query: NoQuery, body: NoBody, reply: GcpProviderList },
   cases: { query: NoQuery, body: NoBody, reply: CaseList },
   verify: { query: NoQuery, body: VerifyRequest, reply: Verification },
   policyCheck: { query: NoQuery, body: PolicyCheckRequest, reply: PolicyCheckReport },
@@ -438,6 +444,41 @@ rate: number,
  */
 seed: number, };
 
+export type GcpProviderList = { 
+/**
+ * The emulated STS's token URL (an external-account credential's `token_url`).
+ */
+gcp_sts: string, 
+/**
+ * Every provider, by name.
+ */
+providers: Array<GcpProviderView>, };
+
+export type GcpProviderRequest = { 
+/**
+ * `projects/N/locations/global/workloadIdentityPools/P/providers/X`.
+ */
+name: string, 
+/**
+ * The provider (as `gcloud iam workload-identity-pools providers describe --format=json`
+ * prints it: `attributeMapping`, `attributeCondition`, `oidc`).
+ */
+provider: JsonValue, };
+
+export type GcpProviderView = { 
+/**
+ * `projects/N/locations/global/workloadIdentityPools/P/providers/X`.
+ */
+name: string, 
+/**
+ * The audience an external-account credential names it by: `//iam.googleapis.com/` + `name`.
+ */
+audience: string, 
+/**
+ * The provider, as given.
+ */
+provider: JsonValue, };
+
 export type Health = { 
 /**
  * `ok`.
@@ -480,7 +521,11 @@ summary: string,
 /**
  * The token (empty when it was too long to keep).
  */
-token: string, };
+token: string, 
+/**
+ * Where it was minted (none for entries written before origins were kept).
+ */
+origin?: MintOrigin | null, };
 
 export type HistoryList = { 
 /**
@@ -598,11 +643,14 @@ port: number,
  */
 workspaces: Array<WorkspaceSpec>, };
 
+export type MintOrigin = "console" | "app" | "cli" | "api";
+
 export type MintQuery = { 
 /**
- * Keep the token in the history (the console's Crafter). Default: false.
+ * `true`: the console's Crafter minting, kept in the history before the answer; `false`:
+ * not kept. Default: kept as the control API's, in the background.
  */
-history: boolean, };
+history?: boolean | null, };
 
 export type MintedToken = { 
 /**
@@ -1195,9 +1243,14 @@ duration_ms: number,
  */
 error?: string | null, 
 /**
- * The injected fault this response carried, if any.
+ * The injected fault this response carried, if any (the fault as set, JSON).
  */
-fault?: string | null, };
+fault?: string | null, 
+/**
+ * What that fault did to this response, in a few words (`status 500`, `hang`, `delay 2s`):
+ * what the console's Log shows on the row.
+ */
+fault_summary?: string | null, };
 
 export type RequestsPage = { 
 /**

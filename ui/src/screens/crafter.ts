@@ -77,7 +77,7 @@ export function renderCrafter(root: HTMLElement): void {
   const outHeader = h("pre", { id: "mint-header" });
   const outClaims = h("pre", { id: "mint-claims" });
   const notes = h("div", { id: "mint-notes", class: "note" });
-  const recipeInput = h("input", { id: "cr-recipe-name", value: "crafted", size: 14, "aria-label": "Recipe name" });
+  const recipeInput = h("input", { id: "cr-recipe-name", value: "crafted", size: 14 });
 
   caseSel.addEventListener("change", () => {
     caseText.textContent = caseInfo(cases.find((x) => x.name === caseSel.value));
@@ -153,7 +153,8 @@ export function renderCrafter(root: HTMLElement): void {
           { class: "row" },
           h("button", { id: "btn-mint", class: "primary", onclick: mint }, "Mint"),
           h("button", { id: "btn-save-recipe", onclick: saveRecipe, title: "Save this request as a recipe (TOML) for the Probe screen" }, "Save as recipe"),
-          recipeInput,
+          // A visible label, not only an aria-label: sighted users need to know what the box names.
+          h("label", { class: "inline" }, "Recipe name", recipeInput),
         ),
       ),
     ),

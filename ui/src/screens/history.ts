@@ -1,12 +1,20 @@
-// History: minted tokens, kept across restarts, re-openable in the Inspector.
-import { api, message, type HistoryEntry } from "../api";
+// History: minted tokens, kept across restarts, re-openable in the Inspector: every mint, the
+// console's, the app's, the CLI's and the control API's, each with where it came from.
+import { api, message, type HistoryEntry, type MintOrigin } from "../api";
 import { byId, h, td, toast, type Cell } from "../lib/dom";
 import { isoDate } from "../lib/time";
 import { openInInspector } from "../nav";
 
+const origins: Record<MintOrigin, string> = { console: "console", app: "app", cli: "CLI", api: "control API" };
+
+/** Where a token was minted, for people; blank for entries older than origins. */
+export function originText(o: MintOrigin | null | undefined): string {
+  return o ? (origins[o] ?? o) : "";
+}
+
 /** An entry's cells in column order (the Inspect button follows); a catalogue-less token is "genuine". */
 export function historyCells(e: HistoryEntry): Cell[] {
-  return [{ text: isoDate(e.time) }, { text: e.workspace }, { text: e.case ?? "genuine" }, { text: e.summary, class: "mono" }];
+  return [{ text: isoDate(e.time) }, { text: e.workspace }, { text: e.case ?? "genuine" }, { text: e.summary, class: "mono" }, { text: originText(e.origin) }];
 }
 
 export async function refreshHistory(): Promise<void> {
@@ -34,7 +42,7 @@ export function renderHistory(root: HTMLElement): void {
       { class: "panel" },
       h("h2", { text: "Minted tokens" }),
       h("div", { class: "row" }, h("button", { id: "btn-clear-history", onclick: async () => { await api.clearHistory(); await refreshHistory(); } }, "Clear history")),
-      h("table", { id: "history-table" }, h("thead", {}, h("tr", {}, ...["minted", "workspace", "case", "sub / case", ""].map((t) => h("th", { text: t })))), h("tbody")),
+      h("table", { id: "history-table" }, h("thead", {}, h("tr", {}, ...["minted", "workspace", "case", "sub / case", "minted by", ""].map((t) => h("th", { text: t })))), h("tbody")),
     ),
   );
 }

@@ -9,7 +9,15 @@ let since = 0;
 /** The records the timeline draws (those inside its window). */
 let recent: RequestRecord[] = [];
 
-/** A request's cells in column order; the status is marked pass below 400, fail from 400. */
+/**
+ * Which injected fault a request met, in a few words (`status 500`, `hang`, `delay 2s`); an older
+ * server gave only the fault as JSON, shown as it is. Blank for a healthy request.
+ */
+export function faultText(rec: Pick<RequestRecord, "fault" | "fault_summary">): string {
+  return rec.fault_summary ?? rec.fault ?? "";
+}
+
+/** A request's cells in column order; the status is marked pass below 400, fail from 400; the last says which fault, if any. */
 export function logCells(rec: RequestRecord): Cell[] {
   return [
     { text: rec.time },
@@ -19,6 +27,7 @@ export function logCells(rec: RequestRecord): Cell[] {
     { text: String(rec.status), class: rec.status < 400 ? "pass" : "fail" },
     { text: rec.duration_ms.toFixed(1) },
     { text: rec.user_agent ?? "" },
+    { text: faultText(rec), class: rec.fault || rec.fault_summary ? "fault" : undefined },
   ];
 }
 
@@ -175,7 +184,7 @@ export function renderLog(root: HTMLElement): void {
       h("h2", {}, "Relying-party requests ", h("span", { id: "log-count", class: "muted", text: "0" })),
       timeline,
       legend,
-      h("table", { id: "log-table" }, h("thead", {}, h("tr", {}, ...["time", "peer", "method", "path", "status", "ms", "user agent"].map((t) => h("th", { text: t })))), h("tbody")),
+      h("table", { id: "log-table" }, h("thead", {}, h("tr", {}, ...["time", "peer", "method", "path", "status", "ms", "user agent", "fault"].map((t) => h("th", { text: t })))), h("tbody")),
     ),
   );
   drawTimeline(bucketRequests([], Date.now(), WINDOW_MS));

@@ -72,10 +72,23 @@ export function progressText(p: ProbeProgress): string {
   }
 }
 
+/**
+ * The findings from generated tokens, counted once for the whole screen (the line above the
+ * results and the Findings panel say the same number): every finding listed, split into hostile
+ * tokens the relying party accepted and genuine ones it refused.
+ */
+export function findingsCount(fs: Pick<Finding, "kind">[]): string {
+  const n = fs.length;
+  const accepted = fs.filter((f) => f.kind === "accepted").length;
+  const refused = fs.filter((f) => f.kind === "false_refusal").length;
+  const parts = [accepted ? `${accepted} hostile accepted` : "", refused ? `${refused} genuine refused` : ""].filter(Boolean);
+  return `${n} finding${n === 1 ? "" : "s"} from generated tokens${parts.length ? ` (${parts.join(", ")})` : ""}`;
+}
+
 /** The line above the results: baseline and counts, and how many could be exploited. */
 export function probeSummary(r: ProbeReport): string {
   const s = r.summary;
-  const findings = s.findings ? `; ${s.findings} finding${s.findings === 1 ? "" : "s"} from generated tokens` : "";
+  const findings = r.findings.length ? `; ${findingsCount(r.findings)}` : "";
   const who = s.exploitable || s.hygiene ? `; ${s.exploitable} exploitable, ${s.hygiene} hygiene (exploitable by nobody)` : "";
   return `${r.baseline}; ${s.total} cases: ${s.passed} as expected, ${s.failed} wrongly accepted or refused, ${s.skipped} skipped${findings}${who}`;
 }
@@ -110,14 +123,27 @@ export function verdictClass(v: string): string {
   return (verdicts as readonly string[]).includes(v) ? v : "skip";
 }
 
+/** The most characters of the relying party's answer a row shows (the whole answer is the row's tooltip). */
+export const ANSWER_MAX = 120;
+
+/** What the relying party answered (HTTP status and the start of the body, a command's exit and stderr), on one line and short. */
+export function answerText(detail: string): string {
+  const line = detail.replace(/\s+/g, " ").trim();
+  return line.length > ANSWER_MAX ? `${line.slice(0, ANSWER_MAX - 1)}…` : line;
+}
+
+/** The results table's column headings, in the order of [`probeCells`]. */
+export const probeColumns = ["case", "expected", "observed", "relying party's answer", "verdict", "exploitable by", "reference"] as const;
+
 /**
- * A result's cells in column order; the verdict cell names the severity of a wrongly accepted
- * token, and the next cell who could exploit it (hygiene when nobody could).
+ * A result's cells in column order; the answer cell is what the relying party said, the verdict
+ * cell names the severity of a wrongly accepted token, and the next cell who could exploit it
+ * (hygiene when nobody could).
  */
 export function probeCells(r: ProbeRow): Cell[] {
   const verdict = r.severity ? `${r.verdict} (${r.severity})` : r.verdict;
   const who = r.verdict === "fail" ? exploitText(r.exploitable_by, r.attacker_branch) : "";
-  return [{ text: r.case, class: "mono" }, { text: r.expected }, { text: r.observed }, { text: verdict, class: verdictClass(r.verdict) }, { text: who }, { text: r.reference }];
+  return [{ text: r.case, class: "mono" }, { text: r.expected }, { text: r.observed }, { text: answerText(r.detail), class: "mono answer" }, { text: verdict, class: verdictClass(r.verdict) }, { text: who }, { text: r.reference }];
 }
 
 /** The results of one family, with a count per verdict. */
@@ -196,7 +222,7 @@ export function findingsNote(r: ProbeReport | null): string {
   if (!r.fuzz) return "No generated tokens were sent (0 above), so there are no findings; the table below has the fixed cases.";
   const head = `${r.fuzz.sent} generated tokens (seed ${r.fuzz.seed}, ${Math.round(r.fuzz.rate)}/s)`;
   const n = r.findings.length;
-  return n === 0 ? `${head}: the relying party agreed with the reference validator on every one.` : `${head}: ${n} finding${n === 1 ? "" : "s"}, each shrunk to its minimal difference from the genuine token.`;
+  return n === 0 ? `${head}: the relying party agreed with the reference validator on every one.` : `${head}: ${findingsCount(r.findings)}, each shrunk to its minimal difference from the genuine token.`;
 }
 
 function findingElement(f: Finding): HTMLElement {
@@ -222,7 +248,7 @@ function renderResults(r: ProbeReport): void {
     ...groupRows(r.rows).flatMap((g) => {
       const head = familyHeading(g);
       return [
-        h("tr", { class: head.class, "data-family": g.family }, h("th", { colspan: 6, text: head.text })),
+        h("tr", { class: head.class, "data-family": g.family }, h("th", { colspan: probeColumns.length, text: head.text })),
         ...g.rows.map((row) => h("tr", { class: verdictClass(row.verdict), "data-family": row.family, title: row.detail || undefined }, ...probeCells(row).map(td))),
       ];
     }),
@@ -245,7 +271,7 @@ export function renderProbe(root: HTMLElement): void {
   const recipeNote = h("span", { id: "pr-recipes-count", class: "muted", text: recipesNote([]) });
   const progress = h("div", { id: "pr-progress", class: "muted", role: "status" });
   const findings = h("div", { id: "pr-findings" }, h("p", { class: "muted", text: findingsNote(null) }));
-  const table = h("table", { id: "pr-table" }, h("thead", {}, h("tr", {}, ...["case", "expected", "observed", "verdict", "exploitable by", "reference"].map((t) => h("th", { text: t })))), h("tbody"));
+  const table = h("table", { id: "pr-table" }, h("thead", {}, h("tr", {}, ...probeColumns.map((t) => h("th", { text: t })))), h("tbody"));
 
   recipeFiles.addEventListener("change", async () => {
     const files = Array.from(recipeFiles.files ?? []);

@@ -10,6 +10,12 @@ use serde_yaml_ng::Value;
 
 use crate::error::{ErrorKind, Result};
 
+mod names;
+mod walk;
+
+pub use names::{closest, example_ref};
+use walk::{Walk, audiences};
+
 /// One step of a pipelines file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PipelineStep {
@@ -27,6 +33,25 @@ pub struct PipelineStep {
     /// `pull-requests:` pipeline runs it for; `None` under `default` and `custom`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
+    /// Whether a `tags:` pipeline runs it: Bitbucket builds a tag with no branch
+    /// (`BITBUCKET_BRANCH` is unset), so its token carries no `branchName`.
+    #[serde(skip)]
+    pub tag: bool,
+}
+
+impl PipelineStep {
+    /// The branch a run of this step is on, for minting its token: a name the trigger's pattern
+    /// matches (`feature/*` gives `feature/x`), `default_branch` under `default` and `custom`,
+    /// and `None` for a tag pipeline, whose token has no `branchName`.
+    pub fn example_branch(&self, default_branch: &str) -> Option<String> {
+        if self.tag {
+            return None;
+        }
+        Some(match &self.branch {
+            Some(pattern) => example_ref(pattern),
+            None => default_branch.to_string(),
+        })
+    }
 }
 
 /// Something in a pipelines file that is likely a mistake: Bitbucket would ignore it or refuse it,
@@ -49,28 +74,6 @@ impl std::fmt::Display for Warning {
         }
     }
 }
-
-/// The keys Bitbucket knows under `step:`.
-const STEP_KEYS: [&str; 18] = [
-    "name",
-    "script",
-    "image",
-    "caches",
-    "services",
-    "artifacts",
-    "trigger",
-    "deployment",
-    "size",
-    "max-time",
-    "clone",
-    "oidc",
-    "after-script",
-    "condition",
-    "runs-on",
-    "runtime",
-    "fail-fast",
-    "output-variables",
-];
 
 /// Parses a pipelines file's text. `path` is for messages only.
 pub fn parse(text: &str, path: &Path) -> Result<Vec<PipelineStep>> {
@@ -102,21 +105,35 @@ pub fn parse_checked(text: &str, path: &Path) -> Result<(Vec<PipelineStep>, Vec<
         warnings: Vec::new(),
         trigger: None,
     };
-    for section in ["default", "branches", "tags", "pull-requests", "custom"] {
+    for section in [
+        "default",
+        "branches",
+        "tags",
+        "bookmarks",
+        "pull-requests",
+        "custom",
+    ] {
         let Some(node) = pipelines.get(section) else {
             continue;
         };
         if section == "default" {
             walk.trigger = None;
-            walk.items(node, section.to_string());
+            walk.pipeline(node, section.to_string());
         } else if let Some(map) = node.as_mapping() {
+            if section == "bookmarks" {
+                walk.warn(
+                    "`bookmarks` pipelines are for Mercurial repositories, which Bitbucket Cloud no \
+                     longer hosts: their steps are listed as if a branch of that name ran them"
+                        .into(),
+                );
+            }
             for (key, items) in map {
                 let key = key
                     .as_str()
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("{key:?}"));
                 walk.trigger = Some((section, key.clone()));
-                walk.items(items, format!("{section}.{key:?}"));
+                walk.pipeline(items, format!("{section}.{key:?}"));
             }
         }
     }
@@ -144,34 +161,6 @@ fn place(warnings: &mut [Warning], text: &str) {
             w.column = Some(col);
         }
     }
-}
-
-/// Levenshtein distance, for "did you mean".
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push(
-                (prev[j] + usize::from(ca != *cb))
-                    .min(prev[j + 1] + 1)
-                    .min(cur[j] + 1),
-            );
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-/// The closest of `options` to `word`, if it is close enough to be a typo of it.
-pub fn closest<'a>(word: &str, options: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    options
-        .into_iter()
-        .map(|o| (distance(&word.to_lowercase(), &o.to_lowercase()), o))
-        .filter(|(d, o)| *d <= (o.chars().count() / 3).max(2))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, o)| o)
 }
 
 /// The largest pipelines file read: Bitbucket's own limit on a configuration is far below it.
@@ -245,157 +234,6 @@ pub fn find<'a>(steps: &'a [PipelineStep], which: &str) -> Result<&'a PipelineSt
             ),
         )),
     }
-}
-
-/// The walk over a file's steps.
-struct Walk {
-    global: Vec<String>,
-    steps: Vec<PipelineStep>,
-    warnings: Vec<Warning>,
-    /// The section and key being walked (`branches`, `main`), for the steps' branch.
-    trigger: Option<(&'static str, String)>,
-}
-
-impl Walk {
-    fn warn(&mut self, message: String) {
-        self.warnings.push(Warning {
-            line: None,
-            column: None,
-            message,
-        });
-    }
-
-    fn items(&mut self, items: &Value, location: String) {
-        let Some(list) = items.as_sequence() else {
-            return;
-        };
-        for (i, item) in list.iter().enumerate() {
-            let here = format!("{location}[{i}]");
-            if let Some(step) = item.get("step") {
-                if !step.is_mapping() {
-                    let beside: Vec<String> = item
-                        .as_mapping()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|(k, _)| k.as_str())
-                        .filter(|k| *k != "step")
-                        .map(|k| format!("`{k}`"))
-                        .collect();
-                    let what = if beside.is_empty() {
-                        "nothing under it".to_string()
-                    } else {
-                        format!(
-                            "{} beside it instead of under it (indent them under `step:`)",
-                            beside.join(", ")
-                        )
-                    };
-                    self.warn(format!("`step` at {here} has {what}"));
-                }
-                self.step(step, here, None);
-            } else if let Some(parallel) = item.get("parallel") {
-                // `parallel: [...]` or `parallel: { steps: [...], fail-fast: ... }`.
-                let inner = parallel.get("steps").unwrap_or(parallel);
-                self.items(inner, format!("{here}.parallel"));
-            } else if let Some(stage) = item.get("stage") {
-                let deployment = stage
-                    .get("deployment")
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
-                if let Some(seq) = stage.get("steps").and_then(Value::as_sequence) {
-                    for (j, s) in seq.iter().enumerate() {
-                        if let Some(step) = s.get("step") {
-                            self.step(step, format!("{here}.stage.steps[{j}]"), deployment.clone());
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    fn step(&mut self, step: &Value, location: String, stage_deployment: Option<String>) {
-        let name = step.get("name").and_then(Value::as_str).map(str::to_string);
-        let which = match &name {
-            Some(n) => format!("step `{n}` ({location})"),
-            None => format!("the step at {location}"),
-        };
-        for (k, _) in step.as_mapping().into_iter().flatten() {
-            let Some(k) = k.as_str() else { continue };
-            if !STEP_KEYS.contains(&k) {
-                let hint = closest(k, STEP_KEYS)
-                    .map(|c| format!(" (did you mean `{c}`?)"))
-                    .unwrap_or_default();
-                self.warn(format!("`{k}` is not a step key{hint}, under {which}"));
-            }
-        }
-        let oidc_node = step.get("oidc");
-        let oidc = match oidc_node {
-            Some(Value::Bool(b)) => *b,
-            Some(Value::Mapping(_)) => true,
-            None => false,
-            Some(other) => {
-                self.warn(format!(
-                    "`oidc` under {which} is {}, not true, false or a mapping: Bitbucket gives this step no token",
-                    kind(other)
-                ));
-                false
-            }
-        };
-        for key in ["name", "deployment"] {
-            if let Some(v) = step.get(key)
-                && !v.is_string()
-            {
-                self.warn(format!(
-                    "`{key}` under {which} is {}, not a string",
-                    kind(v)
-                ));
-            }
-        }
-        let own = audiences(oidc_node);
-        self.steps.push(PipelineStep {
-            name,
-            location,
-            oidc,
-            deployment: step
-                .get("deployment")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .or(stage_deployment),
-            audiences: if own.is_empty() {
-                self.global.clone()
-            } else {
-                own
-            },
-            branch: match &self.trigger {
-                Some(("branches" | "pull-requests" | "tags", key)) => Some(key.clone()),
-                _ => None,
-            },
-        });
-    }
-}
-
-/// A YAML value's kind, for messages.
-fn kind(v: &Value) -> String {
-    match v {
-        Value::Null => "empty".into(),
-        Value::Bool(b) => format!("the boolean {b}"),
-        Value::Number(n) => format!("the number {n}"),
-        Value::String(s) => format!("the string {s:?}"),
-        Value::Sequence(_) => "a list".into(),
-        Value::Mapping(_) => "a mapping".into(),
-        Value::Tagged(_) => "a tagged value".into(),
-    }
-}
-
-fn audiences(oidc: Option<&Value>) -> Vec<String> {
-    oidc.and_then(|o| o.get("audiences"))
-        .and_then(Value::as_sequence)
-        .map(|s| {
-            s.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -480,6 +318,46 @@ pipelines:
                 .to_string()
                 .contains("Build")
         );
+    }
+
+    #[test]
+    fn triggers_as_bitbucket_runs_them() {
+        let text = r#"
+pipelines:
+  branches:
+    '{main,release/*}':
+      - step: { name: Brace, oidc: true, script: [x] }
+  tags:
+    'v*':
+      - step: { name: Tag, oidc: true, script: [t] }
+  bookmarks:
+    bm:
+      - step: { name: Bookmark, oidc: true, script: [b] }
+  custom:
+    shared:
+      import: other-repo:main:deploy
+    manual:
+      - variables:
+          - name: X
+      - step: { name: Custom, oidc: true, script: [c] }
+"#;
+        let (steps, warnings) = parse_checked(text, Path::new("p.yml")).unwrap();
+        let by = |n: &str| find(&steps, n).unwrap().clone();
+        assert_eq!(by("Brace").example_branch("dev").as_deref(), Some("main"));
+        // A tag build has no branch, so its token has no branchName.
+        assert!(by("Tag").tag);
+        assert_eq!(by("Tag").example_branch("dev"), None);
+        assert_eq!(by("Bookmark").branch.as_deref(), Some("bm"));
+        assert_eq!(by("Custom").example_branch("dev").as_deref(), Some("dev"));
+        let import = warnings
+            .iter()
+            .find(|w| w.message.contains("import"))
+            .expect("an import warning");
+        assert!(
+            import.message.contains("other-repo:main:deploy") && import.line == Some(14),
+            "{import}"
+        );
+        assert!(warnings.iter().any(|w| w.message.contains("Mercurial")));
     }
 
     #[test]
