@@ -4,7 +4,8 @@
 
 use serde_yaml_ng::Value;
 
-use super::{PipelineStep, Warning, closest};
+use super::names::closest;
+use super::step::{PipelineStep, Warning};
 
 /// The keys Bitbucket knows under `step:`.
 pub(super) const STEP_KEYS: [&str; 18] = [
