@@ -57,12 +57,14 @@ pub enum ErrorKind {
     #[error("no emulated provider `{0}`")]
     UnknownProvider(String),
     /// The listening socket could not be bound.
-    #[error("cannot listen on {addr}: {error}")]
+    #[error("cannot listen on {addr}: {error}{hint}")]
     Bind {
         /// The address asked for.
         addr: SocketAddr,
         /// The operating system's error.
         error: std::io::Error,
+        /// What to do, and who holds the port when the system says (empty when nothing helps).
+        hint: String,
     },
     /// Another server already serves this data directory.
     #[error("{0}")]

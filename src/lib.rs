@@ -40,6 +40,7 @@ pub mod paths;
 pub mod pipelines;
 pub mod policy;
 pub mod policy_check;
+mod ports;
 pub mod probe;
 pub mod refname;
 pub mod scenario;

@@ -216,9 +216,17 @@ impl Drop for Busy {
 
 /// Binds a TCP listener, with an error that names the address.
 pub async fn bind(addr: SocketAddr) -> Result<TcpListener> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|error| ErrorKind::Bind { addr, error }.into())
+    TcpListener::bind(addr).await.map_err(|error| {
+        let hint = if error.kind() == std::io::ErrorKind::AddrInUse {
+            let who = crate::ports::holder(addr.port())
+                .map(|p| format!(" (held by {p})"))
+                .unwrap_or_default();
+            format!("{who}; pick another port with --port N, or --port 0 for a free one")
+        } else {
+            String::new()
+        };
+        ErrorKind::Bind { addr, error, hint }.into()
+    })
 }
 
 /// A running HTTPS server.

@@ -219,13 +219,55 @@ pub struct ServerRecord {
 }
 
 impl ServerRecord {
-    /// The record of the last server started on `data`, if it is still there.
+    /// The record of the server running on `data`, if there is one: see [`ServerRecord::read_noting`].
     pub fn read(data: &DataDir) -> Result<Option<ServerRecord>> {
-        let record: Option<ServerRecord> = read_json(&data.server_state())?;
-        // A server killed without a clean stop leaves its record behind; ignore a dead one.
-        Ok(record.filter(|r| {
-            !cfg!(target_os = "linux") || std::path::Path::new(&format!("/proc/{}", r.pid)).exists()
-        }))
+        Ok(Self::read_noting(data)?.0)
+    }
+
+    /// The record of the server running on `data`, and a note when a dead server's record was
+    /// ignored. A server killed without a clean stop (`kill -9`, a crash, a power cut) leaves
+    /// its record behind, and a client that believed it would put a dead URL into `iss`. A
+    /// record counts only while its process lives (on Linux: `/proc/PID`, not a zombie) and
+    /// someone holds the serving lock, which the OS drops however its holder dies.
+    pub fn read_noting(data: &DataDir) -> Result<(Option<ServerRecord>, Option<String>)> {
+        let path = data.server_state();
+        let Some(record) = read_json::<ServerRecord>(&path)? else {
+            return Ok((None, None));
+        };
+        let process = process_alive(record.pid);
+        // An error taking the lock (a read-only directory) proves nothing: trust the process.
+        let lock_held = !matches!(data.try_lock_serving(), Ok(Some(_)));
+        if process != Some(false) && lock_held {
+            return Ok((Some(record), None));
+        }
+        let why = if process == Some(false) {
+            format!("its process {} is gone", record.pid)
+        } else {
+            "nothing holds the data directory's serving lock".to_string()
+        };
+        let note = format!(
+            "ignoring {}: the server it names ({}) is not running ({why}; stopped without a clean shutdown?)",
+            path.display(),
+            record.listening
+        );
+        Ok((None, Some(note)))
+    }
+}
+
+/// Whether process `pid` runs: `Some(false)` when it is gone or a zombie, `None` where this
+/// platform cannot tell.
+fn process_alive(pid: u32) -> Option<bool> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // `PID (COMM) STATE ...`: COMM may hold anything, so the state follows the last `)`.
+        Ok(stat) => Some(
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next())
+                .is_none_or(|state| state != 'Z' && state != 'X'),
+        ),
+        Err(_) => Some(false),
     }
 }
 

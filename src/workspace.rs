@@ -182,8 +182,9 @@ impl Workspace {
         Err(Error::invalid(
             "workspace",
             format!(
-                "no workspace `{slug}` in {} (known: {known})",
-                data.root().display()
+                "no workspace `{slug}` in {} (known: {known}); create it with `stepmint workspaces add {slug}{}`",
+                data.root().display(),
+                data_dir_flag(data)
             ),
         ))
     }
@@ -246,6 +247,24 @@ impl Workspace {
     /// The default audience Bitbucket puts in every step token of this workspace.
     pub fn default_audience(&self) -> String {
         format!("ari:cloud:bitbucket::workspace/{}", self.uuid.hyphenated())
+    }
+}
+
+/// ` --data-dir DIR` when `data` is not the directory a bare command uses (the environment's
+/// `STEPMINT_DATA_DIR`, else the platform's), so a suggested command works when pasted.
+pub fn data_dir_flag(data: &DataDir) -> String {
+    let implicit = match std::env::var_os(store::DATA_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => Some(std::path::PathBuf::from(dir)),
+        _ => DataDir::platform_default().ok(),
+    };
+    let implicit = implicit.and_then(|d| std::path::absolute(d).ok());
+    if implicit.as_deref() == Some(data.root()) {
+        String::new()
+    } else {
+        format!(
+            " --data-dir {}",
+            crate::encoding::shell_quote(&data.root().to_string_lossy())
+        )
     }
 }
 

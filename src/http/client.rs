@@ -57,6 +57,27 @@ impl ControlClient {
         }
     }
 
+    /// A warning when the server running on `data` does not serve workspace `slug`: a token
+    /// minted from the files for a workspace added after the server started verifies against
+    /// the files, yet the server answers 404 for its discovery and JWKS. `None` when it does
+    /// serve it, or when no server runs (or none answers: nothing to compare with).
+    pub async fn unserved_warning(data: &DataDir, slug: &str) -> Option<String> {
+        let client = Self::find_running(data).await.ok()??;
+        let served = client
+            .call::<calls::ListWorkspaces>(&[], &NoQuery {}, &NoBody {})
+            .await
+            .ok()?;
+        if served.workspaces.iter().any(|w| w.slug == slug) {
+            return None;
+        }
+        let names: Vec<&str> = served.workspaces.iter().map(|w| w.slug.as_str()).collect();
+        Some(format!(
+            "the server at {} does not serve `{slug}` (it serves: {}; it was started before `{slug}` existed, or without it): relying parties get 404 for its discovery and JWKS until it is restarted",
+            client.base,
+            names.join(", ")
+        ))
+    }
+
     /// No server to talk to, which callers take as leave to work on the files themselves:
     /// true only when no process holds the serving lock. A live server we cannot reach (a
     /// wildcard bind recorded by an old version, a changed token, a probe's own issuer) would

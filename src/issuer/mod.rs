@@ -56,6 +56,8 @@ pub struct Issuer {
     ids: Arc<IdSource>,
     workspaces: RwLock<Vec<Arc<ServedWorkspace>>>,
     attacker: std::sync::OnceLock<Arc<crate::hostile::AttackerKeys>>,
+    /// What opening created for good that the caller named (see [`Issuer::creation_notes`]).
+    notes: Vec<String>,
 }
 
 /// What [`Issuer::verify`] found, and under which policy.
@@ -92,8 +94,9 @@ impl Issuer {
         let _lock = data.lock()?;
         // What a writer killed mid-write left behind is of no use to anyone.
         data.clean_stale_temp();
+        let before = Workspace::persisted(&data)?;
         let specs = if options.workspaces.is_empty() {
-            let persisted = Workspace::persisted(&data)?;
+            let persisted = before.clone();
             if persisted.is_empty() {
                 vec![DEFAULT_WORKSPACE.to_string()]
             } else {
@@ -120,6 +123,11 @@ impl Issuer {
             let ws = Workspace::load_or_create(&data, spec, &identity_ids, now)?;
             workspaces.push(Arc::new(ServedWorkspace::build(ws, &public_url, now)?));
         }
+        let notes = if options.workspaces.is_empty() {
+            Vec::new()
+        } else {
+            creation_notes(&data, &before, &Workspace::persisted(&data)?)
+        };
         Ok(Issuer {
             data,
             public_url,
@@ -128,7 +136,16 @@ impl Issuer {
             ids,
             workspaces: RwLock::new(workspaces),
             attacker: std::sync::OnceLock::new(),
+            notes,
         })
+    }
+
+    /// What opening did for good beyond serving: the named workspaces it created (persisted in
+    /// the data directory, served by every later start and seen by every command) and, when
+    /// that moved it, the new default workspace of commands without `--workspace`. A front end
+    /// says these where a person sees them.
+    pub fn creation_notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// The data directory.
@@ -342,4 +359,33 @@ impl Issuer {
             report: v.report,
         })
     }
+}
+
+/// The notes [`Issuer::creation_notes`] returns, from the persisted workspaces before and after.
+fn creation_notes(data: &DataDir, before: &[String], after: &[String]) -> Vec<String> {
+    let flag = crate::workspace::data_dir_flag(data);
+    let mut notes: Vec<String> = after
+        .iter()
+        .filter(|slug| !before.contains(slug))
+        .map(|slug| {
+            format!(
+                "created workspace `{slug}` in {}: it is kept there (every later `serve` serves it, every command sees it); remove it with `stepmint workspaces remove {slug} --yes{flag}`",
+                data.root().display()
+            )
+        })
+        .collect();
+    // Without --workspace, commands take the first persisted workspace (or the default one on
+    // a fresh directory), so a new slug sorting first moves it.
+    let default = |list: &[String]| {
+        list.first()
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_WORKSPACE.to_string())
+    };
+    let (old, new) = (default(before), default(after));
+    if old != new {
+        notes.push(format!(
+            "commands without --workspace now use `{new}` (the first by name), no longer `{old}`"
+        ));
+    }
+    notes
 }

@@ -56,6 +56,9 @@ pub struct WorkspaceInfo {
     pub jwks_uri: String,
     /// The `kid` new tokens are signed with.
     pub active_kid: String,
+    /// The audience a token gets when the request names none
+    /// (`ari:cloud:bitbucket::workspace/UUID`, the UUID without braces).
+    pub default_audience: String,
 }
 
 /// A workspace with its keys and token defaults: the control API's workspace document.
@@ -66,8 +69,6 @@ pub struct WorkspaceDetails {
     pub info: WorkspaceInfo,
     /// The key ring, as of the request.
     pub keys: Vec<crate::keys::KeyView>,
-    /// The audience a token gets when the request names none.
-    pub default_audience: String,
     /// The repository UUID a token gets when the request names none, in braces.
     pub default_repository_uuid: String,
 }
@@ -133,6 +134,7 @@ impl ServedWorkspace {
             discovery: paths::discovery_url(&self.issuer),
             jwks_uri: paths::jwks_url(&self.issuer),
             active_kid: self.workspace.keys.active().kid().to_string(),
+            default_audience: self.workspace.default_audience(),
         }
     }
 
@@ -142,7 +144,6 @@ impl ServedWorkspace {
         WorkspaceDetails {
             info: self.info(),
             keys: self.workspace.keys.describe(now),
-            default_audience: self.workspace.default_audience(),
             default_repository_uuid: braced(&self.workspace.default_repository_uuid),
         }
     }

@@ -314,6 +314,16 @@ impl KeyRing {
             .map(|e| &e.key)
     }
 
+    /// The kids of staged keys with no publication scheduled: what [`KeyRing::staged_or_new`]
+    /// reuses or adds.
+    pub fn staged_unscheduled(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|e| e.state == KeyState::Staged { publish_at: None })
+            .map(|e| e.key.kid().to_string())
+            .collect()
+    }
+
     /// The staged (next) RS256 key, generating and persisting one if there is none.
     pub fn staged_or_new(&mut self, now: i64) -> Result<Arc<SigningKey>> {
         if let Some(e) = self

@@ -13,7 +13,7 @@
 //! Modules: [`target`] (where the relying party is, placeholders), [`send`] (one token there
 //! and back, bounded), `pin` (the baseline's step), `plan` (the fixed cases), `jobs` (sending
 //! them), [`report`] (rows, findings, counts), `junit`, `fuzz` (the generative phase),
-//! `screen` (the Probe screen's request and reply).
+//! `screen` (the Probe screen's request and reply), `staged` (taking away the keys a run staged).
 
 mod findings;
 mod fuzz;
@@ -26,6 +26,7 @@ pub mod report;
 mod screen;
 pub mod send;
 mod shared;
+mod staged;
 pub mod target;
 
 use std::sync::Arc;
@@ -68,6 +69,8 @@ pub async fn run(
     }
     let ws = issuer.workspace_or_first(options.step.workspace.as_deref())?;
     let slug = ws.workspace.slug.clone();
+    // Whatever happens from here on, the keys the run stages leave the ring with it.
+    let _staged = staged::StagedCleanup::new(issuer.clone(), &slug);
     let policy = options
         .policy
         .clone()

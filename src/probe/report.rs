@@ -306,6 +306,22 @@ impl ProbeReport {
         self.baseline.observed == Observed::Accepted
     }
 
+    /// The verdict a person reads for `row`: a refused baseline is no sign of strictness but
+    /// of a relying party that could not be tested (the wrong audience, issuer or CA,
+    /// usually), so it reads `UNTESTED`; every other row its verdict.
+    pub fn verdict_label(&self, row: &ProbeRow) -> &'static str {
+        if std::ptr::eq(row, &self.baseline) && !self.tested() {
+            return "UNTESTED";
+        }
+        match row.verdict {
+            Verdict::Pass => "PASS",
+            Verdict::Fail => "FAIL",
+            Verdict::Strict => "STRICT",
+            Verdict::Error => "ERROR",
+            Verdict::Skip => "SKIP",
+        }
+    }
+
     /// Every row that wrongly accepted a token, those the most people could exploit first.
     pub fn failures(&self) -> Vec<&ProbeRow> {
         let mut f: Vec<&ProbeRow> = self

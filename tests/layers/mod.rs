@@ -39,6 +39,7 @@ const LAYERS: Layers = &[
             "https",
             "pipelines",
             "refname",
+            "ports",
         ],
     ),
     ("identity", &["ca", "keys", "workspace", "trust", "nss"]),

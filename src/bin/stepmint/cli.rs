@@ -34,7 +34,7 @@ const LONG_VERSION: &str = concat!(
     // No wrapping: examples must stay one pasteable line each (descriptions are kept short).
     term_width = 0,
     about = "A mock of Bitbucket Pipelines' OpenID Connect provider, and a test harness for the services that trust it",
-    after_help = "Examples:\n  stepmint serve                      # issuer on https://localhost:8443\n  stepmint mint --audience my-api     # a step token, no server needed\n  stepmint decode \"$BITBUCKET_STEP_OIDC_TOKEN\"\n  eval \"$(stepmint ca env)\"           # make curl, Python and Node trust the CA"
+    after_help = "Examples:\n  stepmint serve                      # issuer on https://localhost:8443 until Ctrl-C\n  stepmint mint --audience my-api     # a step token, no server needed\n  stepmint decode \"$BITBUCKET_STEP_OIDC_TOKEN\"   # needs a token (in a step, or from mint)\n  eval \"$(stepmint ca env)\"           # make curl, Python and Node trust the CA"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -84,7 +84,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint fault set --endpoint jwks --status 503 --retry-after 30\n  stepmint fault set --endpoint discovery --latency 200-800\n  stepmint fault set --endpoint jwks --fail-next 3\n  stepmint fault set --endpoint jwks --empty-jwks --cache-control no-store\n  stepmint fault list\n  stepmint fault clear --all\n\nFaults apply to relying-party paths only, never to the control API, and show in the request log."
+    after_help = "Examples:\n  stepmint fault set --endpoint jwks --status 503 --retry-after 30\n  stepmint fault set --endpoint discovery --latency 200-800\n  stepmint fault set --endpoint jwks --fail-next 3\n  stepmint fault set --endpoint jwks --empty-jwks --cache-control no-store\n  stepmint fault list\n  stepmint fault clear --all\n\nNeeds: a running server on the data directory (stepmint serve).\nFaults apply to relying-party paths only, never to the control API, and show in the request log."
 )]
 pub struct FaultArgs {
     #[command(subcommand)]
@@ -162,12 +162,12 @@ pub struct FaultSetArgs {
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
-  stepmint probe --url http://127.0.0.1:9000/ --audience api://deploy
-  stepmint probe --url http://127.0.0.1:9000/ --claim branchName=main --fuzz 2000 --seed 1
-  stepmint probe --url http://127.0.0.1:9000/ --no-catalogue --fuzz 500 --save-findings findings
-  stepmint probe --url http://127.0.0.1:9000/ --recipes examples/recipes --no-catalogue
-  stepmint probe --exec 'python3 examples/pyjwt/verify.py --issuer {issuer} --audience {audience} {token}'
-  stepmint probe --shell --exec 'python3 examples/pyjwt/verify.py --issuer \"$STEPMINT_ISSUER\" --audience \"$STEPMINT_AUDIENCE\" \"$BITBUCKET_STEP_OIDC_TOKEN\" 2>&1'
+  stepmint probe --url http://127.0.0.1:9000/ --audience api://deploy   # needs a relying party there
+  stepmint probe --url http://127.0.0.1:9000/ --claim branchName=main --fuzz 2000 --seed 1   # needs a relying party there
+  stepmint probe --url http://127.0.0.1:9000/ --no-catalogue --fuzz 500 --save-findings findings   # needs a relying party there
+  stepmint probe --url http://127.0.0.1:9000/ --recipes examples/recipes --no-catalogue   # needs a relying party there, in the source tree
+  stepmint probe --exec 'python3 examples/pyjwt/verify.py --issuer {issuer} --audience {audience} {token}'   # needs PyJWT, in the source tree
+  stepmint probe --shell --exec 'python3 examples/pyjwt/verify.py --issuer \"$STEPMINT_ISSUER\" --audience \"$STEPMINT_AUDIENCE\" \"$BITBUCKET_STEP_OIDC_TOKEN\" 2>&1'   # needs PyJWT, in the source tree
 
 Placeholders in --url, --header, --body and --exec: {token}, {token_json} (a JSON string),
 {token_url} (percent-encoded), {issuer}, {audience} (the first declared), {ca} (the CA file).
@@ -187,14 +187,11 @@ same_workspace_repo, branch_pusher (with the branch to push), token_holder, or n
 Exit codes: 0 no hostile token accepted that someone could exploit; 1 one was (a case or a
 fuzz finding); 2 usage error; 3 the relying party could not be tested (its baseline was
 refused or unreachable).")]
+// The relying party is a URL or a command (--exec, optionally --shell): a bare `probe` names both.
+#[command(group(clap::ArgGroup::new("target").required(true).args(["url", "exec"])))]
 pub struct ProbeArgs {
     /// The relying party's URL (http:// or https://; placeholders below)
-    #[arg(
-        long,
-        value_name = "URL",
-        conflicts_with = "exec",
-        required_unless_present = "exec"
-    )]
+    #[arg(long, value_name = "URL", conflicts_with = "exec")]
     pub url: Option<String>,
     /// HTTP method
     #[arg(long, value_name = "METHOD", default_value = "GET")]
@@ -291,7 +288,7 @@ pub struct ProbeArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint run -- env | grep BITBUCKET_\n  stepmint run --env production --audience sts.amazonaws.com --aws-role-arn arn:aws:iam::123456789012:role/deploy -- ./deploy.sh\n  stepmint run --pipelines bitbucket-pipelines.yml --step 'Deploy to production' -- ./deploy.sh\n  stepmint run --step 'Deploy to production' -- aws sts get-caller-identity\n  stepmint run --pipelines bitbucket-pipelines.yml --step 'default[1].parallel[0]' -- ./lint.sh\n\nExit codes: the command's own, whatever it is; 127 when the command is not found and 126 when it\ncannot be run (as a shell says it); stepmint's own errors (before the command runs) exit 2\nfor usage, 1 otherwise."
+    after_help = "Examples:\n  stepmint run -- env | grep BITBUCKET_\n  stepmint run --env production --audience sts.amazonaws.com --aws-role-arn arn:aws:iam::123456789012:role/deploy -- ./deploy.sh   # needs ./deploy.sh\n  stepmint run --pipelines bitbucket-pipelines.yml --step 'Deploy to production' -- ./deploy.sh   # needs the pipelines file and ./deploy.sh\n  stepmint run --step 'Deploy to production' -- aws sts get-caller-identity   # needs ./bitbucket-pipelines.yml and the AWS CLI\n  stepmint run --pipelines bitbucket-pipelines.yml --step 'default[1].parallel[0]' -- ./lint.sh   # needs the pipelines file and ./lint.sh\n\nExit codes: the command's own, whatever it is; 127 when the command is not found and 126 when it\ncannot be run (as a shell says it); stepmint's own errors (before the command runs) exit 2\nfor usage, 1 otherwise."
 )]
 pub struct RunArgs {
     /// Workspace slug [default: the first configured workspace]
@@ -336,7 +333,7 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint steps bitbucket-pipelines.yml\n  stepmint steps bitbucket-pipelines.yml --json"
+    after_help = "Examples:\n  stepmint steps bitbucket-pipelines.yml   # needs the pipelines file\n  stepmint steps bitbucket-pipelines.yml --json   # needs the pipelines file"
 )]
 pub struct StepsArgs {
     /// The pipelines file
@@ -349,7 +346,7 @@ pub struct StepsArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint mint | stepmint verify --workspace stepmint\n  stepmint verify \"$TOKEN\" --issuer https://localhost:8443/2.0/workspaces/acme/pipelines-config/identity/oidc --audience my-api\n  stepmint verify \"$TOKEN\" --jwks keys.json --issuer https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc --audience my-api\n  stepmint verify \"$TOKEN\" --workspace acme --sub-like '{*}:{*}' --claim branchName=main --json\n\nExit codes: 0 accepted, 1 refused (or an error), 2 usage."
+    after_help = "Examples:\n  stepmint mint | stepmint verify --workspace stepmint\n  stepmint mint --audience my-api | stepmint verify --workspace stepmint --audience my-api --sub-like '{*}:{*}' --claim branchName=main --json\n  stepmint verify \"$TOKEN\" --issuer https://localhost:8443/2.0/workspaces/acme/pipelines-config/identity/oidc --audience my-api   # needs $TOKEN and a server for acme on 8443\n  stepmint verify \"$TOKEN\" --jwks keys.json --issuer https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc --audience my-api   # needs $TOKEN and keys.json\n\nExit codes: 0 accepted, 1 refused (or an error), 2 usage."
 )]
 pub struct VerifyArgs {
     /// The token, or - (the default) to read it from stdin
@@ -394,7 +391,7 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint cases\n  stepmint cases --json | jq -r '.[].name'\n  stepmint cases --markdown > docs/cases.md\n  stepmint mint --case alg-none"
+    after_help = "Examples:\n  stepmint cases\n  stepmint cases --json | jq -r '.[].name'\n  stepmint cases --markdown > cases.md\n  stepmint mint --case alg-none"
 )]
 pub struct CasesArgs {
     /// List the policy-boundary generators instead of the catalogue
@@ -410,7 +407,7 @@ pub struct CasesArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint keys list\n  stepmint keys rotate --overlap 3600\n  stepmint keys add --alg ES256\n  stepmint keys add --alg RS256 --staged --publish-in 30\n  stepmint keys retire 9pmVgCgs1w1JGV9bak_J9LV7SISFF4rlN8cDy2jeTVU\n\nWith a server running on the same data directory, changes go through its control API so\nit serves them at once; otherwise the files are changed directly."
+    after_help = "Examples:\n  stepmint keys list\n  stepmint keys rotate --overlap 3600\n  stepmint keys add --alg ES256\n  stepmint keys add --alg RS256 --staged --publish-in 30\n  stepmint keys retire KID   # needs a kid that `keys list` shows\n\nWith a server running on the same data directory, changes go through its control API so\nit serves them at once; otherwise the files are changed directly."
 )]
 pub struct KeysArgs {
     #[command(subcommand)]
@@ -474,7 +471,7 @@ pub struct TimeArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint serve\n  stepmint serve --port 0 --json\n  stepmint serve --workspace acme --workspace beta={0b5f3c1e-2f3a-4d4b-9a55-1b2c3d4e5f60}\n  stepmint serve --san api.bitbucket.org --public-url https://api.bitbucket.org --port 443\n  stepmint serve --config stepmint.toml"
+    after_help = "Examples:\n  stepmint serve\n  stepmint serve --port 0 --json\n  stepmint serve --workspace acme --workspace beta={0b5f3c1e-2f3a-4d4b-9a55-1b2c3d4e5f60}\n  stepmint serve --san api.bitbucket.org --public-url https://api.bitbucket.org --port 443   # needs leave to bind port 443\n  stepmint serve --config stepmint.toml   # needs stepmint.toml\n\nEach runs until Ctrl-C or SIGTERM."
 )]
 pub struct ServeArgs {
     /// Address to listen on (loopback unless you say otherwise)
@@ -545,7 +542,7 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint mint\n  stepmint mint --workspace acme --branch release --audience sts.amazonaws.com\n  stepmint mint --env-uuid {0b5f3c1e-2f3a-4d4b-9a55-1b2c3d4e5f60} --claim 'team=\"qa\"' --unset branchName\n  stepmint mint --header 'typ=\"at+jwt\"' --json\n  stepmint mint --now 2030-01-01T00:00:00Z --seed 7   # byte-identical every time\n  stepmint mint --case alg-none\n  stepmint mint --header-json '{\"alg\":\"RS256\",\"alg\":\"none\"}' --sign-with attacker-rs256"
+    after_help = "Examples:\n  stepmint mint\n  stepmint workspaces add acme\n  stepmint mint --workspace acme --branch release --audience sts.amazonaws.com\n  stepmint mint --env-uuid {0b5f3c1e-2f3a-4d4b-9a55-1b2c3d4e5f60} --claim 'team=\"qa\"' --unset branchName\n  stepmint mint --header 'typ=\"at+jwt\"' --json\n  stepmint mint --now 2030-01-01T00:00:00Z --seed 7   # byte-identical every time\n  stepmint mint --case alg-none\n  stepmint mint --header-json '{\"alg\":\"RS256\",\"alg\":\"none\"}' --sign-with attacker-rs256"
 )]
 pub struct MintArgs {
     /// Workspace slug [default: the first configured workspace]
@@ -615,7 +612,7 @@ pub struct MintArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint decode eyJhbGciOi...\n  stepmint mint | stepmint decode -\n  stepmint decode --json \"$BITBUCKET_STEP_OIDC_TOKEN\""
+    after_help = "Examples:\n  stepmint decode eyJhbGciOi...   # needs a whole token\n  stepmint mint | stepmint decode -\n  stepmint decode --json \"$BITBUCKET_STEP_OIDC_TOKEN\"   # needs the token of a step (stepmint run)"
 )]
 pub struct DecodeArgs {
     /// The token, or - (the default) to read it from stdin
@@ -631,7 +628,7 @@ pub struct DecodeArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint ca path\n  stepmint ca pem > stepmint-ca.pem\n  eval \"$(stepmint ca env)\"\n  stepmint ca install-browser\n  stepmint ca install-browser --remove"
+    after_help = "Examples:\n  stepmint ca path\n  stepmint ca pem > stepmint-ca.pem\n  eval \"$(stepmint ca env)\"\n  stepmint ca install-browser   # needs certutil (libnss3-tools)\n  stepmint ca install-browser --remove   # needs certutil (libnss3-tools)"
 )]
 pub struct CaArgs {
     #[command(subcommand)]
@@ -665,7 +662,7 @@ pub enum CaCommand {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint workspaces list\n  stepmint workspaces add acme\n  stepmint workspaces add acme={0b5f3c1e-2f3a-4d4b-9a55-1b2c3d4e5f60}\n  stepmint workspaces remove acme --yes\n\nA running server serves the workspaces it was started with: restart it to serve a new one."
+    after_help = "Examples:\n  stepmint workspaces list\n  stepmint workspaces add acme\n  stepmint workspaces add beta={0b5f3c1e-2f3a-4d4b-9a55-1b2c3d4e5f60}\n  stepmint workspaces remove acme --yes\n\nA running server serves the workspaces it was started with: restart it to serve a new one."
 )]
 pub struct WorkspacesArgs {
     #[command(subcommand)]
@@ -697,7 +694,7 @@ pub enum WorkspacesCommand {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint log\n  stepmint log -n 500\n  stepmint log --follow\n  stepmint log --all\n  stepmint log --json --follow | jq -r .path\n\nShows the newest records (relying-party traffic, faults and events; --all adds the control\nAPI's own, such as this command's polling), and says on stderr when older ones were cut."
+    after_help = "Examples:\n  stepmint log\n  stepmint log -n 500\n  stepmint log --follow   # until Ctrl-C\n  stepmint log --all\n  stepmint log --json --follow | jq -r .path   # until Ctrl-C\n\nNeeds: a running server on the data directory (stepmint serve).\nShows the newest records (relying-party traffic, faults and events; --all adds the control\nAPI's own, such as this command's polling), and says on stderr when older ones were cut."
 )]
 pub struct LogArgs {
     /// Keep printing new requests until interrupted
@@ -716,7 +713,7 @@ pub struct LogArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint health\n  stepmint health --wait 10 --json\n  podman healthcheck run stepmint   # the container image's check is `stepmint health`\n\nExit codes: 0 a server runs on the data directory and answers its health check; 1 none does\n(within --wait); 2 usage."
+    after_help = "Examples:\n  stepmint health\n  stepmint health --wait 10 --json\n  podman healthcheck run stepmint   # needs the container image, whose check is `stepmint health`\n\nNeeds: a running server on the data directory (stepmint serve).\nExit codes: 0 a server runs on the data directory and answers its health check; 1 none does\n(within --wait); 2 usage."
 )]
 pub struct HealthArgs {
     /// Keep asking for up to SECS seconds until the server answers [default: 0, ask once]
@@ -729,7 +726,7 @@ pub struct HealthArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint completions bash > ~/.local/share/bash-completion/completions/stepmint\n  stepmint completions zsh > \"${fpath[1]}/_stepmint\"\n  stepmint completions fish > ~/.config/fish/completions/stepmint.fish"
+    after_help = "Examples:\n  stepmint completions bash > ~/.local/share/bash-completion/completions/stepmint   # needs that directory\n  stepmint completions zsh > \"${fpath[1]}/_stepmint\"   # needs zsh's $fpath\n  stepmint completions fish > ~/.config/fish/completions/stepmint.fish   # needs that directory"
 )]
 pub struct CompletionsArgs {
     /// The shell
@@ -739,7 +736,7 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint man > stepmint.1 && man ./stepmint.1\n  stepmint man --dir /usr/local/share/man/man1"
+    after_help = "Examples:\n  stepmint man > stepmint.1\n  stepmint man --dir /usr/local/share/man/man1   # needs leave to write there"
 )]
 pub struct ManArgs {
     /// Write stepmint.1 and one page per command (stepmint-mint.1, ...) into DIR instead
@@ -763,7 +760,7 @@ pub enum PolicyCommand {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint policy eval trust-policy.json --token \"$(stepmint mint)\"\n  stepmint mint --env-uuid {ENV} | stepmint policy eval trust-policy.json --token - --json\n  stepmint policy eval vault-role.json --token-file token.jwt --kind vault\n\nThe token is verified with the keys of the local workspace that issued it, then judged with\nthat relying party's rules (AWS: no leeway; Vault: its leeways). Exit codes: 0 allowed,\n1 denied, 2 usage (bad file, unknown kind, malformed policy)."
+    after_help = "Examples:\n  stepmint policy eval trust-policy.json --token \"$(stepmint mint)\"   # needs trust-policy.json\n  stepmint mint --env-uuid {ENV} | stepmint policy eval trust-policy.json --token - --json   # needs the policy and an environment UUID\n  stepmint policy eval vault-role.json --token-file token.jwt --kind vault   # needs both files\n\nThe token is verified with the keys of the local workspace that issued it, then judged with\nthat relying party's rules (AWS: no leeway; Vault: its leeways). Exit codes: 0 allowed,\n1 denied, 2 usage (bad file, unknown kind, malformed policy)."
 )]
 pub struct PolicyEvalArgs {
     /// The policy file (IAM trust policy, Vault role JSON, GCP provider JSON, Azure credential JSON)
@@ -810,7 +807,7 @@ pub struct PolicyEvalArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint policy check trust-policy.json --pipelines bitbucket-pipelines.yml\n  stepmint policy check trust-policy.json --pipelines bitbucket-pipelines.yml --env Production={ENV-UUID}\n  stepmint policy check vault-role.json --json | jq '.access[] | select(.allowed)'\n  stepmint policy check trust-policy.json --sarif policy.sarif --junit policy.xml\n\nThe steps' tokens are minted as the issuer would, for the workspace, repository and\nenvironments the policy pins (override with --workspace-uuid, --repository, --env).\nExit codes: 0 ok, 1 a step or boundary token gets in that the policy evidently means to\nkeep out, or an error finding; 2 usage."
+    after_help = "Examples:\n  stepmint policy check trust-policy.json --pipelines bitbucket-pipelines.yml   # needs both files\n  stepmint policy check trust-policy.json --pipelines bitbucket-pipelines.yml --env Production={ENV-UUID}   # needs both files\n  stepmint policy check vault-role.json --json | jq '.access[] | select(.allowed)'   # needs the role file\n  stepmint policy check trust-policy.json --sarif policy.sarif --junit policy.xml   # needs the policy file\n\nThe steps' tokens are minted as the issuer would, for the workspace, repository and\nenvironments the policy pins (override with --workspace-uuid, --repository, --env).\nExit codes: 0 ok, 1 a step or boundary token gets in that the policy evidently means to\nkeep out, or an error finding; 2 usage."
 )]
 pub struct PolicyCheckArgs {
     /// The policy file

@@ -51,18 +51,35 @@ pub fn public_url(data_dir: &std::path::Path, flag: Option<&str>) -> Result<Stri
     if let Some(url) = flag {
         return Ok(url.to_string());
     }
-    Ok(
-        match stepmint::ServerRecord::read(&stepmint::DataDir::open(data_dir)?)? {
-            Some(rec) => rec.public_url,
-            None => format!("https://localhost:{}", stepmint::DEFAULT_PORT),
-        },
-    )
+    Ok(match live_record(data_dir)? {
+        Some(rec) => rec.public_url,
+        None => format!("https://localhost:{}", stepmint::DEFAULT_PORT),
+    })
+}
+
+/// The running server's record, saying on stderr when a dead server's was ignored.
+pub fn live_record(data_dir: &std::path::Path) -> Result<Option<stepmint::ServerRecord>> {
+    let (record, note) = stepmint::ServerRecord::read_noting(&stepmint::DataDir::open(data_dir)?)?;
+    if let Some(note) = note {
+        // On stderr: stdout carries the token.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "stepmint: note: {}; tokens name https://localhost:{} unless --public-url says otherwise",
+            stepmint::printable(&note),
+            stepmint::DEFAULT_PORT
+        );
+    }
+    Ok(record)
 }
 
 /// The running server's settings a CLI mint must share: its public URL (unless `flag` gives
 /// one) and its token lifetime. Without a server: `https://localhost:8443` and the default.
 pub fn live_settings(data_dir: &std::path::Path, flag: Option<&str>) -> Result<(String, u64)> {
-    let record = stepmint::ServerRecord::read(&stepmint::DataDir::open(data_dir)?)?;
+    let record = match flag {
+        Some(_) => stepmint::ServerRecord::read(&stepmint::DataDir::open(data_dir)?)?,
+        None => live_record(data_dir)?,
+    };
     let lifetime = record
         .as_ref()
         .and_then(|r| r.token_lifetime)

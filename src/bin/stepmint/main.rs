@@ -53,8 +53,13 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if err.chain().any(|e| e.is::<out::Closed>()) => ExitCode::SUCCESS,
         Err(err) => {
-            // An error may quote what it was given (a slug, a path, a token's kid): escaped.
-            let text = stepmint::printable(&format!("{err:#}")).into_owned();
+            // An error may quote what it was given (a slug, a path, a token's kid): escaped, line
+            // by line, so a multi-line message (a TOML parse error's excerpt) keeps its newlines.
+            let text = format!("{err:#}")
+                .lines()
+                .map(|l| stepmint::printable(l).into_owned())
+                .collect::<Vec<_>>()
+                .join("\n");
             let _ = writeln!(std::io::stderr(), "stepmint: error: {text}");
             ExitCode::from(common::exit_code(&err))
         }

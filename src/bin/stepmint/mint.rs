@@ -89,6 +89,17 @@ pub fn run(mut args: MintArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         issuer.clock().now(),
         MintOrigin::Cli,
     );
+    // A token for a workspace the running server does not serve verifies here, yet no
+    // relying party can fetch its keys: say so (stderr; stdout carries the token).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    if let Some(w) = runtime.block_on(stepmint::ControlClient::unserved_warning(
+        issuer.data_dir(),
+        &ws.workspace.slug,
+    )) {
+        eprintln!("stepmint: warning: {}", stepmint::printable(&w));
+    }
     if args.json {
         crate::out::line(&serde_json::to_string(&minted)?)?;
     } else {

@@ -19,6 +19,9 @@ use stepmint::{
 use crate::cli::{DataDirArg, ProbeArgs};
 use crate::common::{self, Usage};
 
+/// The widest the case column of the table grows (a longer name is cut).
+const CASE_COLUMN_MAX: usize = 60;
+
 /// Exit code when the relying party could not be tested at all.
 const UNTESTED: u8 = 3;
 
@@ -194,12 +197,16 @@ fn probe(args: ProbeArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
                 f.seed, f.seed
             );
         }
-        let report = probe::run(issuer, options, move |p: &Progress| {
+        let run = probe::run(issuer, options, move |p: &Progress| {
             if live {
                 show_progress(p);
             }
-        })
-        .await;
+        });
+        // Ctrl-C drops the run, which takes away what it staged, and stops the issuer cleanly.
+        let report = tokio::select! {
+            report = run => report.map_err(anyhow::Error::from),
+            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        };
         if live {
             eprintln!();
         }
@@ -271,22 +278,35 @@ fn save_findings(report: &probe::ProbeReport, dir: &std::path::Path) -> Result<(
 
 fn print_report(report: &probe::ProbeReport) -> Result<()> {
     use crate::out::line;
+    let rows = || std::iter::once(&report.baseline).chain(&report.rows);
+    // The case column fits the longest name up to a cap; a longer one is cut with `…` (the
+    // whole name is in the JSON report and the reproduce lines), so the columns line up.
+    let width = rows()
+        .map(|r| printable(&r.case).chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(34, CASE_COLUMN_MAX);
     line(&format!(
-        "{:<34} {:<8} {:<16} {:<7} {:<19} what the relying party answered",
+        "{:<width$} {:<8} {:<16} {:<8} {:<19} what the relying party answered",
         "case", "expected", "observed", "verdict", "exploitable by"
     ))?;
-    for r in std::iter::once(&report.baseline).chain(&report.rows) {
+    for r in rows() {
         let detail: String = printable(&r.detail).chars().take(90).collect();
+        let case = printable(&r.case);
+        let case: String = if case.chars().count() > width {
+            case.chars().take(width - 1).chain(['…']).collect()
+        } else {
+            case.into_owned()
+        };
         let by = match (r.verdict, r.exploitable_by) {
             (probe::Verdict::Fail, Some(by)) => by.as_str(),
             _ => "",
         };
         line(&format!(
-            "{:<34} {:<8} {:<16} {:<7} {:<19} {}",
-            printable(&r.case),
+            "{case:<width$} {:<8} {:<16} {:<8} {:<19} {}",
             label(&r.expected),
             label(&r.observed),
-            label(&r.verdict).to_uppercase(),
+            report.verdict_label(r),
             by,
             detail
         ))?;

@@ -130,6 +130,9 @@ fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
     for w in instance.warnings() {
         let _ = writeln!(std::io::stderr(), "stepmint: warning: {w}");
     }
+    for n in instance.issuer().creation_notes() {
+        let _ = writeln!(std::io::stderr(), "stepmint: note: {n}");
+    }
     let addr = instance.local_addr();
     let listening = match addr.ip() {
         ip if ip.is_loopback() || ip.is_unspecified() => {
@@ -195,6 +198,11 @@ fn announce(instance: &Instance, config: &Config, as_json: bool) -> Result<()> {
             writeln!(out, "  issuer:    {}", w.issuer)?;
             writeln!(out, "  discovery: {}", w.discovery)?;
             writeln!(out, "  jwks:      {}", w.jwks_uri)?;
+            writeln!(
+                out,
+                "  audience:  {} (the default `aud`)",
+                w.default_audience
+            )?;
         }
         writeln!(
             out,

@@ -76,8 +76,8 @@ pub fn run(args: WorkspacesArgs, dir_arg: &DataDirArg) -> Result<ExitCode> {
         }
         for w in &workspaces {
             human(&format!(
-                "{:<20} {}  signs with {}",
-                w.slug, w.uuid, w.active_kid
+                "{:<20} {}  signs with {}\n{:<20} default audience {}",
+                w.slug, w.uuid, w.active_kid, "", w.default_audience
             ))?;
         }
     }

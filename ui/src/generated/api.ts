@@ -1471,10 +1471,6 @@ export type WorkspaceDetails = {
  */
 keys: Array<KeyView>, 
 /**
- * The audience a token gets when the request names none.
- */
-default_audience: string, 
-/**
  * The repository UUID a token gets when the request names none, in braces.
  */
 default_repository_uuid: string, 
@@ -1501,7 +1497,12 @@ jwks_uri: string,
 /**
  * The `kid` new tokens are signed with.
  */
-active_kid: string, };
+active_kid: string, 
+/**
+ * The audience a token gets when the request names none
+ * (`ari:cloud:bitbucket::workspace/UUID`, the UUID without braces).
+ */
+default_audience: string, };
 
 export type WorkspaceInfo = { 
 /**
@@ -1527,7 +1528,12 @@ jwks_uri: string,
 /**
  * The `kid` new tokens are signed with.
  */
-active_kid: string, };
+active_kid: string, 
+/**
+ * The audience a token gets when the request names none
+ * (`ari:cloud:bitbucket::workspace/UUID`, the UUID without braces).
+ */
+default_audience: string, };
 
 export type WorkspaceList = { 
 /**
