@@ -7,8 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::StepRequest;
 use super::edit::{Edit, EncodingEdit};
+use super::request::StepRequest;
 use super::signer::Signer;
 use crate::error::{Error, Result};
 
