@@ -736,10 +736,14 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  stepmint man > stepmint.1\n  stepmint man --dir /usr/local/share/man/man1   # needs leave to write there"
+    after_help = "Examples:\n  stepmint man | man -l -   # needs man (man-db)\n  stepmint man probe | man -l -   # needs man (man-db)\n  stepmint man 'policy check' > stepmint-policy-check.1\n  stepmint man --dir /usr/local/share/man/man1   # needs leave to write there\n\nWithout a command, the whole manual as one document: the root page, then every command's."
 )]
 pub struct ManArgs {
-    /// Write stepmint.1 and one page per command (stepmint-mint.1, ...) into DIR instead
+    /// Only this command's page (`probe`, `fault set` or `fault-set`)
+    #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+    pub command: Option<String>,
+    /// Write stepmint.1 and one page per command (stepmint-mint.1, stepmint-fault-set.1, ...)
+    /// into DIR instead
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 }
