@@ -26,7 +26,12 @@ fn completions_and_man_pages() {
     let examples = page.split(".SH EXAMPLES\n.nf\n").nth(1).unwrap_or_default();
     let first = examples.split("\n.fi").next().unwrap_or_default();
     assert!(first.lines().count() >= 3, "{first}");
-    assert!(first.lines().all(|l| l.starts_with("stepmint") || l.starts_with("eval")), "{first}");
+    assert!(
+        first
+            .lines()
+            .all(|l| l.starts_with("stepmint") || l.starts_with("eval")),
+        "{first}"
+    );
 
     let one = util::run(&["man", "fault set"]);
     assert!(one.status.success());

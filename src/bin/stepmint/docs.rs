@@ -120,7 +120,8 @@ fn render(name: &str, cmd: &clap::Command, title: bool) -> Result<Vec<u8>> {
             buf.extend(format!(".PP\n{}\n", roff_line(&para)).as_bytes());
         }
     }
-    if title {
+    // clap_mangen's version section insists on a version, which only the root command has.
+    if title && (cmd.get_version().is_some() || cmd.get_long_version().is_some()) {
         man.render_version_section(&mut buf)?;
     }
     Ok(buf)
