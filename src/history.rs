@@ -219,18 +219,22 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn bounded_newest_first_and_persistent() {
-        let tmp = tempfile::tempdir().unwrap();
-        let h = History::new(DataDir::open(tmp.path()).unwrap());
-        let minted = |sub: &str| MintedToken {
+    /// A token as the history sees it: only its `sub` is summarised.
+    fn minted(sub: &str) -> MintedToken {
+        MintedToken {
             token: format!("t-{sub}"),
             header: json!({}),
             claims: json!({ "sub": sub }),
             case: None,
             notes: vec![],
             warning: None,
-        };
+        }
+    }
+
+    #[test]
+    fn bounded_newest_first_and_persistent() {
+        let tmp = tempfile::tempdir().unwrap();
+        let h = History::new(DataDir::open(tmp.path()).unwrap());
         for i in 0..HISTORY_LIMIT + 3 {
             h.append(&minted(&i.to_string()), "acme", i as i64, MintOrigin::Cli)
                 .unwrap();
@@ -253,16 +257,9 @@ mod tests {
         // A directory where the file should be: neither read nor replaced.
         std::fs::create_dir(data.history_file()).unwrap();
         let h = History::new(data);
-        let mut minted = MintedToken {
-            token: "t".into(),
-            header: json!({}),
-            claims: json!({ "sub": "s" }),
-            case: None,
-            notes: vec![],
-            warning: None,
-        };
+        let mut minted = minted("s");
         h.keep(&mut minted, "acme", 1, MintOrigin::App);
-        assert_eq!(minted.token, "t");
+        assert_eq!(minted.token, "t-s");
         let warning = minted.warning.unwrap();
         assert!(warning.contains("not kept in the history"), "{warning}");
         assert!(warning.contains("history.json"), "{warning}");
@@ -272,14 +269,6 @@ mod tests {
     fn queued_mints_are_written_together_by_one_flush_with_their_origin() {
         let tmp = tempfile::tempdir().unwrap();
         let h = History::new(DataDir::open(tmp.path()).unwrap());
-        let minted = |sub: &str| MintedToken {
-            token: format!("t-{sub}"),
-            header: json!({}),
-            claims: json!({ "sub": sub }),
-            case: None,
-            notes: vec![],
-            warning: None,
-        };
         assert!(
             h.enqueue(&minted("a"), "acme", 1, MintOrigin::Api),
             "the first asks for a flush"
