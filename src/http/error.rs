@@ -72,6 +72,39 @@ pub struct ForAPerson;
 #[derive(Debug, Clone, Copy)]
 pub struct OwnShape;
 
+/// The most bytes of a refusal's text carried into the document that replaces it.
+const MAX_CARRIED: usize = 4096;
+
+/// An error answer from outside a protocol's handlers (the guard's limits, the router's 404 and
+/// 405) re-rendered by `render(status, message)` in that protocol's own shape, keeping its status
+/// and its other headers (Allow...). Successes and answers already in [`OwnShape`] pass as they are.
+pub async fn reshape(
+    response: Response,
+    render: impl FnOnce(StatusCode, String) -> Response,
+) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<OwnShape>().is_some()
+    {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_CARRIED)
+        .await
+        .unwrap_or_default();
+    let message = serde_json::from_slice::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("message")?.as_str().map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(&text).trim().to_string());
+    let mut out = render(status, message);
+    for (name, value) in parts.headers.iter() {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
 /// Internal error text, attached to the response for the request log only.
 #[derive(Debug, Clone)]
 pub struct InternalDetail(pub String);

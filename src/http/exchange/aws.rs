@@ -16,7 +16,7 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use super::roles::{Exchanges, Session, judge, random};
-use crate::http::error::OwnShape;
+use crate::http::error::{OwnShape, reshape};
 use crate::http::state::AppState;
 use crate::policy::Context;
 
@@ -260,45 +260,24 @@ fn xml(status: StatusCode, body: String) -> Response {
     r
 }
 
-/// The most bytes of a refusal's text carried into the STS error that replaces it.
-const MAX_CARRIED: usize = 4096;
-
 /// An error answer from outside this module (the guard's limits, the router's 404 and 405) as
 /// STS's XML error document, keeping its message and its other headers (Allow...).
 pub async fn shaped(response: Response) -> Response {
-    let status = response.status();
-    if !(status.is_client_error() || status.is_server_error())
-        || response.extensions().get::<OwnShape>().is_some()
-    {
-        return response;
-    }
-    let (parts, body) = response.into_parts();
-    let text = axum::body::to_bytes(body, MAX_CARRIED)
-        .await
-        .unwrap_or_default();
-    let message = match serde_json::from_slice::<Value>(&text) {
-        Ok(v) => v.get("message").and_then(Value::as_str).map(str::to_string),
-        Err(_) => None,
-    }
-    .unwrap_or_else(|| String::from_utf8_lossy(&text).trim().to_string());
-    let code = match status.as_u16() {
-        404 => "InvalidAction",
-        405 => "MethodNotAllowed",
-        408 => "RequestTimeout",
-        413 => "RequestEntityTooLarge",
-        414 => "RequestURITooLong",
-        431 => "RequestHeaderFieldsTooLarge",
-        429 => "Throttling",
-        s if s >= 500 => "InternalFailure",
-        _ => "MalformedQueryString",
-    };
-    let mut out = error(status, code, &message);
-    for (name, value) in parts.headers.iter() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            out.headers_mut().insert(name.clone(), value.clone());
-        }
-    }
-    out
+    reshape(response, |status, message| {
+        let code = match status.as_u16() {
+            404 => "InvalidAction",
+            405 => "MethodNotAllowed",
+            408 => "RequestTimeout",
+            413 => "RequestEntityTooLarge",
+            414 => "RequestURITooLong",
+            431 => "RequestHeaderFieldsTooLarge",
+            429 => "Throttling",
+            s if s >= 500 => "InternalFailure",
+            _ => "MalformedQueryString",
+        };
+        error(status, code, &message)
+    })
+    .await
 }
 
 fn metadata() -> String {

@@ -17,7 +17,7 @@ use base64::Engine as _;
 use serde_json::json;
 
 use super::roles::{judge, random};
-use crate::http::error::OwnShape;
+use crate::http::error::{OwnShape, reshape};
 use crate::http::state::AppState;
 use crate::policy::Context;
 
@@ -139,50 +139,26 @@ fn params(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, Str
     }
 }
 
-/// The most bytes of a refusal's text carried into the OAuth error that replaces it.
-const MAX_CARRIED: usize = 4096;
-
 /// An error answer from outside this module (the guard's limits, the router's 404 and 405) in
 /// Google STS's OAuth shape, keeping its status, its message and its other headers (Allow...),
 /// so google-auth raises it as the `OAuthError` it raises for Google's own.
 pub async fn shaped(response: Response) -> Response {
-    let status = response.status();
-    if !(status.is_client_error() || status.is_server_error())
-        || response.extensions().get::<OwnShape>().is_some()
-    {
-        return response;
-    }
-    let (parts, body) = response.into_parts();
-    let text = axum::body::to_bytes(body, MAX_CARRIED)
-        .await
-        .unwrap_or_default();
-    let message = match serde_json::from_slice::<serde_json::Value>(&text) {
-        Ok(v) => v
-            .get("message")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string),
-        Err(_) => None,
-    }
-    .unwrap_or_else(|| String::from_utf8_lossy(&text).trim().to_string());
-    let message = if message.is_empty() {
-        status.canonical_reason().unwrap_or("error").to_string()
-    } else {
-        message
-    };
-    // RFC 6749's codes: a refusal of the request itself is `invalid_request`; the server's own
-    // trouble and its back-pressure are RFC 6749's `server_error` / `temporarily_unavailable`.
-    let code = match status.as_u16() {
-        429 | 503 => "temporarily_unavailable",
-        s if s >= 500 => "server_error",
-        _ => "invalid_request",
-    };
-    let mut out = error_with(status, code, &message);
-    for (name, value) in parts.headers.iter() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            out.headers_mut().insert(name.clone(), value.clone());
-        }
-    }
-    out
+    reshape(response, |status, message| {
+        let message = if message.is_empty() {
+            status.canonical_reason().unwrap_or("error").to_string()
+        } else {
+            message
+        };
+        // RFC 6749's codes: a refusal of the request itself is `invalid_request`; the server's
+        // own trouble and its back-pressure are `server_error` / `temporarily_unavailable`.
+        let code = match status.as_u16() {
+            429 | 503 => "temporarily_unavailable",
+            s if s >= 500 => "server_error",
+            _ => "invalid_request",
+        };
+        error_with(status, code, &message)
+    })
+    .await
 }
 
 /// Google STS's OAuth error body; every refusal here is a 400, as Google's are.
